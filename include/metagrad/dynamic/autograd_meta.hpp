@@ -1,0 +1,157 @@
+// metagrad/dynamic/autograd_meta.hpp — how tensors attach to the graph:
+// AccumulateGrad for leaves, gradient edges, SavedVariable (with the version
+// check that catches in-place modification), and history helpers.
+#pragma once
+#include "kernels.hpp"
+
+namespace metagrad {
+
+/// The sink of a leaf that requires grad: backward accumulates into `.grad`.
+/// It refers to its leaf weakly, so a `.grad` built with create_graph (whose
+/// graph reaches this node) never keeps its own leaf alive: no cycle, no leak.
+template <class T>
+class AccumulateGrad final : public BasicNode<T> {
+ public:
+  explicit AccumulateGrad(std::weak_ptr<TensorImpl<T>> v) : variable(std::move(v)) {}
+  std::string name() const override { return "AccumulateGrad"; }
+  void apply(BasicTensor<T> grad, BasicTensor<T>*) override { accumulate(variable, std::move(grad)); }
+
+  /// .grad += grad (in place without create_graph, out of place with it).
+  static void accumulate(const std::weak_ptr<TensorImpl<T>>& target, BasicTensor<T> grad) {
+    auto impl = target.lock();
+    if (!impl || !grad.defined()) return;
+    auto& g = impl->grad;
+    if (!g.defined()) {
+      const bool unique = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
+                          !grad.impl().grad_fn && grad.sizes() == impl->sizes && grad.is_contiguous();
+      if (is_grad_enabled()) g = grad;
+      else g = unique ? grad : grad.clone();
+    } else if (!is_grad_enabled()) {
+      g.add_(grad);
+    } else {
+      g = g + grad;
+    }
+  }
+  std::weak_ptr<TensorImpl<T>> variable;
+};
+
+template <class T, class N, class... A>
+std::shared_ptr<N> make_node(A&&... a) {
+  return std::allocate_shared<N>(detail::PoolAllocator<N>{}, std::forward<A>(a)...);
+}
+
+/// The leaf's AccumulateGrad (created on first use, shared afterwards).
+template <class T>
+std::shared_ptr<BasicNode<T>> grad_accumulator(const std::shared_ptr<TensorImpl<T>>& leaf) {
+  if (auto a = leaf->grad_accumulator.lock()) return a;
+  auto a = make_node<T, AccumulateGrad<T>>(std::weak_ptr<TensorImpl<T>>(leaf));
+  leaf->grad_accumulator = a;
+  return a;
+}
+
+/// Where the gradient of `t` must go: its grad_fn, its leaf accumulator, or nowhere.
+template <class T>
+Edge<T> gradient_edge(const BasicTensor<T>& t) {
+  if (auto fn = t.grad_fn()) return {std::move(fn), static_cast<int>(t.impl().output_nr)};
+  if (t.impl().requires_grad) return {grad_accumulator(t.impl_ptr()), 0};
+  return {};
+}
+
+template <class T>
+bool any_requires_grad(const BasicTensor<T>& a) { return a.requires_grad(); }
+template <class T, class... R>
+bool any_requires_grad(const BasicTensor<T>& a, const R&... r) { return a.requires_grad() || any_requires_grad(r...); }
+
+/// Makes `fn` the history of `out`.
+template <class T, class N>
+void set_history(BasicTensor<T>& out, std::shared_ptr<N> fn) {
+  out.impl().grad_fn = std::move(fn);
+  out.impl().output_nr = 0;
+}
+
+namespace detail {
+template <class T> constexpr const char* tensor_type_name() {
+  return std::is_same_v<T, float> ? "torch.FloatTensor" : "torch.DoubleTensor";
+}
+inline const char* kSecondTime =
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.";
+}  // namespace detail
+
+/// A tensor saved for backward, with the version it had when saved. It keeps
+/// the data and the gradient edge, never the tensor object itself, so saving
+/// a leaf or the node's own output makes no reference cycle.
+template <class T>
+class SavedVariable {
+ public:
+  SavedVariable() = default;
+  SavedVariable(const SavedVariable&) = delete;
+  SavedVariable& operator=(const SavedVariable&) = delete;
+  ~SavedVariable() { detail::release_later(std::move(data_)); }
+
+  void save(const BasicTensor<T>& t, bool is_output) {
+    const auto& src = t.impl();
+    saved_ = true;
+    is_output_ = is_output;
+    version_ = src.storage->version;
+    if (!is_output && !t.requires_grad()) {  // a constant: no graph to keep
+      data_ = t.impl_ptr();
+      return;
+    }
+    data_ = alias(src);
+    if (!is_output) {
+      auto e = gradient_edge(t);
+      data_->grad_fn = std::move(e.fn);
+      data_->output_nr = static_cast<std::uint32_t>(e.input_nr);
+    }
+  }
+
+  /// The saved tensor; `self` is the node that saved it (used for outputs).
+  BasicTensor<T> unpack(BasicNode<T>& self) const {
+    if (!saved_) return {};
+    if (released_) detail::fail(detail::kSecondTime);
+    if (data_->storage->version != version_) {
+      std::ostringstream os;
+      os << "one of the variables needed for gradient computation has been modified by an inplace "
+            "operation: ["
+         << detail::tensor_type_name<T>() << " " << data_->sizes << "]";
+      if (is_output_) os << ", which is output 0 of " << self.name();
+      else if (data_->grad_fn && data_->grad_fn->name() != "AccumulateGrad")
+        os << ", which is output " << data_->output_nr << " of " << data_->grad_fn->name();
+      os << ", is at version " << data_->storage->version << "; expected version " << version_
+         << " instead. Hint: the tensor was changed in place after this node (" << self.name()
+         << ") saved it for backward; clone it before the in-place op.";
+      throw Error(os.str());
+    }
+    if (is_output_ && is_grad_enabled()) {  // create_graph: reconnect the output to its node
+      auto a = alias(*data_);
+      a->grad_fn = self.shared_from_this();
+      return BasicTensor<T>(std::move(a));
+    }
+    return BasicTensor<T>(data_);
+  }
+  void reset() {
+    if (!saved_) return;
+    released_ = true;
+    detail::release_later(std::move(data_));
+  }
+  bool defined() const { return saved_; }
+
+ private:
+  static std::shared_ptr<TensorImpl<T>> alias(const TensorImpl<T>& src) {
+    auto a = make_impl<T>();
+    a->storage = src.storage;
+    a->offset = src.offset;
+    a->numel = src.numel;
+    a->sizes = src.sizes;
+    a->strides = src.strides;
+    return a;
+  }
+  std::shared_ptr<TensorImpl<T>> data_;
+  std::uint32_t version_ = 0;
+  bool saved_ = false, is_output_ = false, released_ = false;
+};
+
+}  // namespace metagrad

@@ -1,0 +1,292 @@
+// metagrad/dynamic/core.hpp — the data structures of the dynamic graph:
+// Storage (shared buffer + version counter), TensorImpl (geometry + autograd
+// metadata), Node (a backward function with edges {node, input_nr}),
+// SavedVariable, grad mode, and the iterative graph destructor.
+#pragma once
+#include <Eigen/Core>
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../detail/config.hpp"
+#include "../detail/pool.hpp"
+#include "../detail/small_vector.hpp"
+
+namespace metagrad {
+
+template <class T> class BasicTensor;
+template <class T> class BasicNode;
+template <class T> struct TensorImpl;
+using Tensor = BasicTensor<double>;
+using Node = BasicNode<double>;
+
+// ---------------------------------------------------------------- grad mode
+namespace detail {
+inline bool& grad_mode_flag() {
+  thread_local bool enabled = true;
+  return enabled;
+}
+}  // namespace detail
+
+/// Whether operations on this thread record the graph.
+inline bool is_grad_enabled() { return detail::grad_mode_flag(); }
+
+/// RAII: sets grad mode on this thread for its lifetime (libtorch's name).
+class AutoGradMode {
+ public:
+  explicit AutoGradMode(bool enabled) : prev_(detail::grad_mode_flag()) {
+    detail::grad_mode_flag() = enabled;
+  }
+  ~AutoGradMode() { detail::grad_mode_flag() = prev_; }
+  AutoGradMode(const AutoGradMode&) = delete;
+  AutoGradMode& operator=(const AutoGradMode&) = delete;
+
+ private:
+  bool prev_;
+};
+
+/// RAII: no graph is recorded on this thread while it lives (torch.no_grad()).
+class NoGradGuard : public AutoGradMode {
+ public:
+  NoGradGuard() : AutoGradMode(false) {}
+};
+
+// ------------------------------------------------------- deferred deletion
+namespace detail {
+/// Graph pieces are released through this queue so that destroying a chain of
+/// a million nodes runs in a loop instead of a million nested destructors.
+struct Graveyard {
+  std::vector<std::shared_ptr<void>> pending;
+  bool draining = false;
+  bool dead = false;
+  ~Graveyard() { dead = true; }
+};
+inline Graveyard& graveyard() {
+  thread_local Graveyard g;
+  return g;
+}
+template <class P>
+inline void release_later(std::shared_ptr<P>&& p) {
+  if (!p) return;
+  if (p.use_count() > 1) {  // not the last owner: dropping it destroys nothing
+    p.reset();
+    return;
+  }
+  auto& g = graveyard();
+  if (g.dead) { p.reset(); return; }
+  g.pending.push_back(std::move(p));
+  if (g.draining) return;
+  g.draining = true;
+  while (!g.pending.empty()) {
+    auto q = std::move(g.pending.back());
+    g.pending.pop_back();
+    q.reset();
+  }
+  g.draining = false;
+}
+}  // namespace detail
+
+// ------------------------------------------------------------------ storage
+/// A buffer shared by a tensor and its views, with the version counter that
+/// in-place operations bump (shared by the base and all of its views).
+template <class T>
+struct Storage {
+  static constexpr std::int64_t kInline = 4;
+  T* data = nullptr;
+  std::int64_t size = 0;
+  std::uint32_t version = 0;
+  alignas(32) T inline_buf[kInline];
+
+  explicit Storage(std::int64_t n) : size(n) {
+    if (n <= kInline) {
+      data = inline_buf;
+    } else {
+      detail::check(n < (INT64_MAX / static_cast<std::int64_t>(sizeof(T))),
+                    "tensor of ", n, " elements is too large to allocate");
+      data = static_cast<T*>(Eigen::internal::aligned_malloc(sizeof(T) * static_cast<std::size_t>(n)));
+      detail::live_storage_bytes().fetch_add(static_cast<std::int64_t>(sizeof(T)) * n,
+                                             std::memory_order_relaxed);
+    }
+  }
+  ~Storage() {
+    if (data != inline_buf) {
+      Eigen::internal::aligned_free(data);
+      detail::live_storage_bytes().fetch_sub(static_cast<std::int64_t>(sizeof(T)) * size,
+                                             std::memory_order_relaxed);
+    }
+  }
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+template <class T>
+std::shared_ptr<Storage<T>> make_storage(std::int64_t n) {
+  return std::allocate_shared<Storage<T>>(detail::PoolAllocator<Storage<T>>{}, n);
+}
+
+// --------------------------------------------------------------- view chain
+/// One step of a view, replayable on any tensor of the right shape: this is
+/// how a view's region is found again inside its base's gradient.
+struct ViewStep {
+  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape } kind;
+  int dim = 0;
+  std::int64_t a = 0, b = 0, step = 1;  // Select: index a; Slice: [a, b) by step
+  Sizes sizes;                          // Reshape: the new sizes
+};
+using ViewChain = std::vector<ViewStep>;
+
+// ---------------------------------------------------------------------- edge
+template <class T>
+struct Edge {
+  std::shared_ptr<BasicNode<T>> fn;
+  int input_nr = 0;
+  bool valid() const { return fn != nullptr; }
+};
+
+// --------------------------------------------------------------- tensor impl
+template <class T>
+struct TensorImpl {
+  std::shared_ptr<Storage<T>> storage;
+  std::int64_t offset = 0;
+  std::int64_t numel = 0;
+  Sizes sizes, strides;
+
+  // autograd metadata
+  bool requires_grad = false;  // meaningful for leaves
+  bool retains_grad = false;
+  std::uint32_t output_nr = 0;
+  std::shared_ptr<BasicNode<T>> grad_fn;
+  std::weak_ptr<BasicNode<T>> grad_accumulator;
+  BasicTensor<T> grad;
+
+  // differentiable view metadata: the root base, and how to get here from it
+  std::shared_ptr<TensorImpl> view_base;
+  std::shared_ptr<const ViewChain> view_chain;
+  std::uint32_t view_version = 0;
+
+  T* data() const { return storage->data + offset; }
+  bool is_contiguous() const {
+    std::int64_t expect = 1;
+    for (int i = sizes.size() - 1; i >= 0; --i) {
+      if (sizes[i] != 1 && strides[i] != expect) return false;
+      expect *= sizes[i];
+    }
+    return true;
+  }
+
+  TensorImpl() = default;
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  ~TensorImpl() {
+    detail::release_later(std::move(grad_fn));
+    detail::release_later(std::move(grad.impl_ref()));
+    detail::release_later(std::move(view_base));
+  }
+};
+
+template <class T>
+std::shared_ptr<TensorImpl<T>> make_impl() {
+  return std::allocate_shared<TensorImpl<T>>(detail::PoolAllocator<TensorImpl<T>>{});
+}
+
+/// A fresh contiguous tensor impl of the given sizes (uninitialised data).
+template <class T>
+std::shared_ptr<TensorImpl<T>> new_impl(const Sizes& sizes) {
+  auto impl = make_impl<T>();
+  impl->numel = detail::checked_numel(sizes);
+  impl->sizes = sizes;
+  impl->strides = detail::contiguous_strides(sizes);
+  impl->storage = make_storage<T>(impl->numel);
+  return impl;
+}
+
+// --------------------------------------------------------------------- node
+namespace detail {
+inline std::uint64_t next_sequence_nr() {
+  thread_local std::uint64_t n = 0;
+  return n++;
+}
+/// Inline storage for a node's edges: most nodes have one or two.
+template <class E, int N>
+class EdgeList {
+ public:
+  EdgeList() = default;
+  EdgeList(const EdgeList&) = delete;
+  EdgeList& operator=(const EdgeList&) = delete;
+  int size() const { return n_; }
+  E& operator[](int i) { return i < N ? inl_[i] : heap_[static_cast<std::size_t>(i - N)]; }
+  const E& operator[](int i) const { return i < N ? inl_[i] : heap_[static_cast<std::size_t>(i - N)]; }
+  void push_back(E e) {
+    if (n_ < N) inl_[n_] = std::move(e);
+    else heap_.push_back(std::move(e));
+    ++n_;
+  }
+ private:
+  E inl_[N];
+  std::vector<E> heap_;
+  int n_ = 0;
+};
+}  // namespace detail
+
+/// A backward function of the graph (PyTorch's torch::autograd::Node). Every
+/// op of metagrad has one output, so a node takes one incoming gradient and
+/// returns one gradient per edge (undefined where no gradient flows).
+template <class T>
+class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
+ public:
+  using TensorT = BasicTensor<T>;
+  BasicNode() : sequence_nr_(detail::next_sequence_nr()) {}
+  BasicNode(const BasicNode&) = delete;
+  BasicNode& operator=(const BasicNode&) = delete;
+  virtual ~BasicNode() {
+    for (int i = 0; i < edges_.size(); ++i) detail::release_later(std::move(edges_[i].fn));
+  }
+
+  /// PyTorch's class name of this backward function, e.g. "MulBackward0".
+  virtual std::string name() const = 0;
+
+  /// Computes the gradients for the edges from the gradient of the output.
+  /// `out` has one slot per edge.
+  virtual void apply(TensorT grad, TensorT* out) = 0;
+
+  /// Frees the saved tensors (called after backward unless retain_graph).
+  virtual void release_variables() {}
+
+  int num_edges() const { return edges_.size(); }
+  const Edge<T>& edge(int i) const { return edges_[i]; }
+  void add_edge(Edge<T> e) { edges_.push_back(std::move(e)); }
+  void set_edge(int i, Edge<T> e) { edges_[i] = std::move(e); }
+  std::uint64_t sequence_nr() const { return sequence_nr_; }
+
+  /// The edges in input order: {next node, input_nr}, null where no gradient.
+  std::vector<std::pair<std::shared_ptr<BasicNode>, int>> next_functions() const {
+    std::vector<std::pair<std::shared_ptr<BasicNode>, int>> r;
+    r.reserve(static_cast<std::size_t>(edges_.size()));
+    for (int i = 0; i < edges_.size(); ++i) r.emplace_back(edges_[i].fn, edges_[i].input_nr);
+    return r;
+  }
+
+  /// Non-leaf tensors whose `.grad` keeps the gradient arriving here.
+  std::vector<std::weak_ptr<TensorImpl<T>>> retain_grad_hooks;
+
+  // Per-backward bookkeeping owned by the engine (see engine.hpp).
+  struct EngineState {
+    std::uint64_t task = 0;
+    int deps = 0;
+    bool needed = true;
+    bool expanded = false;
+    std::int64_t buffer = -1;
+    int target = -1;
+  } engine_state;
+
+ private:
+  detail::EdgeList<Edge<T>, 2> edges_;
+  std::uint64_t sequence_nr_;
+};
+
+}  // namespace metagrad

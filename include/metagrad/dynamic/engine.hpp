@@ -1,0 +1,224 @@
+// metagrad/dynamic/engine.hpp — the backward engine, like PyTorch's: collect
+// the graph reachable from the roots, count dependencies, then run nodes in
+// topological order from a ready stack — iteratively, never recursively, so
+// graphs of any depth are safe. Saved tensors are freed unless retain_graph.
+// Gradients into leaves (and retained non-leaf grads) are committed only
+// after every node ran, so an error mid-way leaves all `.grad`s unchanged.
+#pragma once
+#include <atomic>
+
+#include "views.hpp"
+
+namespace metagrad {
+namespace detail {
+
+inline std::uint64_t next_task_id() {
+  static std::atomic<std::uint64_t> id{1};
+  return id.fetch_add(1, std::memory_order_relaxed);
+}
+
+template <class T>
+struct GraphTask {
+  using NodeT = BasicNode<T>;
+  std::uint64_t id = next_task_id();
+  std::vector<NodeT*> order;                  // post-order: children before parents
+  std::vector<BasicTensor<T>> buffers;        // one input buffer per node
+  std::vector<BasicTensor<T>> captured;       // autograd::grad results
+  bool capture_mode = false;
+
+  static bool is_accumulator(const NodeT* n) { return dynamic_cast<const AccumulateGrad<T>*>(n) != nullptr; }
+
+  /// Iterative post-order DFS from the roots: assigns buffers, counts
+  /// dependencies, and marks which nodes lead to a capture target.
+  void discover(const std::vector<Edge<T>>& roots) {
+    std::vector<std::pair<NodeT*, int>> stack;
+    auto visit = [&](NodeT* n) {
+      auto& st = n->engine_state;
+      if (st.task == id) return false;
+      st.task = id;
+      st.deps = 0;
+      st.expanded = false;
+      st.buffer = static_cast<std::int64_t>(buffers.size());
+      buffers.emplace_back();
+      st.needed = !capture_mode;
+      st.target = -1;
+      return true;
+    };
+    for (const auto& r : roots) {
+      if (!r.fn || !visit(r.fn.get())) continue;
+      stack.emplace_back(r.fn.get(), 0);
+      while (!stack.empty()) {
+        auto& [n, i] = stack.back();
+        if (i < n->num_edges()) {
+          NodeT* c = n->edge(i++).fn.get();
+          if (!c) continue;
+          const bool fresh = visit(c);
+          ++c->engine_state.deps;
+          if (fresh) stack.emplace_back(c, 0);
+        } else {
+          order.push_back(n);
+          stack.pop_back();
+        }
+      }
+    }
+  }
+
+  void mark_needed() {  // children precede parents in `order`
+    for (NodeT* n : order) {
+      auto& st = n->engine_state;
+      if (st.target >= 0) st.needed = true;
+      if (st.needed) continue;
+      for (int i = 0; i < n->num_edges(); ++i)
+        if (auto* c = n->edge(i).fn.get(); c && c->engine_state.task == id && c->engine_state.needed) {
+          st.needed = !is_accumulator(n);
+          break;
+        }
+    }
+  }
+
+  static void add_into(BasicTensor<T>& buf, BasicTensor<T>&& g) {
+    if (!g.defined()) return;
+    if (!buf.defined()) buf = std::move(g);
+    else buf = buf + g;
+  }
+};
+
+/// Runs backward from `roots` seeded with `seeds`. In capture mode the
+/// gradients reaching `inputs` are returned instead of accumulated.
+template <class T>
+std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outputs,
+                                         const std::vector<BasicTensor<T>>& grad_outputs, bool keep_graph,
+                                         bool create_graph, const std::vector<BasicTensor<T>>* inputs,
+                                         bool allow_unused) {
+  using TensorT = BasicTensor<T>;
+  check(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "got ", grad_outputs.size(),
+        " gradients for ", outputs.size(), " outputs");
+  std::vector<Edge<T>> roots;
+  std::vector<TensorT> seeds;
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& out = outputs[i];
+    if (!out.requires_grad())
+      fail("element ", i, " of tensors does not require grad and does not have a grad_fn");
+    TensorT g = i < grad_outputs.size() ? grad_outputs[i] : TensorT{};
+    if (!g.defined()) {
+      if (out.numel() != 1) fail("grad can be implicitly created only for scalar outputs");
+      auto impl = new_impl<T>(out.sizes());
+      *impl->data() = T(1);
+      g = TensorT(std::move(impl));
+    } else if (!(g.sizes() == out.sizes())) {
+      auto torch_size = [](const Sizes& s) {
+        std::ostringstream os;
+        os << "torch.Size(" << s << ")";
+        return os.str();
+      };
+      fail("Mismatch in shape: grad_output[", i, "] has a shape of ", torch_size(g.sizes()),
+           " and output[", i, "] has a shape of ", torch_size(out.sizes()), ".");
+    }
+    roots.push_back(gradient_edge(out));
+    seeds.push_back(std::move(g));
+  }
+
+  GraphTask<T> task;
+  task.capture_mode = inputs != nullptr;
+  std::vector<Edge<T>> targets;
+  if (inputs) {
+    for (const auto& x : *inputs) {
+      check(x.defined() && x.requires_grad(), "One of the differentiated Tensors does not require grad");
+      targets.push_back(gradient_edge(x));
+    }
+    task.captured.resize(inputs->size());
+  }
+  task.discover(roots);
+  // multiple targets may share a node; remember them all
+  std::vector<std::vector<int>> target_of(task.buffers.size());
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    auto* n = targets[k].fn.get();
+    if (n->engine_state.task != task.id) continue;  // unreachable: stays undefined
+    n->engine_state.target = static_cast<int>(k);
+    target_of[static_cast<std::size_t>(n->engine_state.buffer)].push_back(static_cast<int>(k));
+  }
+  if (task.capture_mode) task.mark_needed();
+
+  AutoGradMode mode(create_graph);
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    auto* n = roots[i].fn.get();
+    GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(n->engine_state.buffer)], std::move(seeds[i]));
+  }
+  std::vector<BasicNode<T>*> ready;
+  for (auto& r : roots)
+    if (r.fn->engine_state.deps == 0 && !r.fn->engine_state.expanded) {
+      r.fn->engine_state.expanded = true;
+      ready.push_back(r.fn.get());
+    }
+
+  // commits are applied at the end: (target impl, gradient)
+  std::vector<std::pair<std::weak_ptr<TensorImpl<T>>, TensorT>> commits;
+  std::vector<TensorT> out;
+  while (!ready.empty()) {
+    BasicNode<T>* n = ready.back();
+    ready.pop_back();
+    auto& st = n->engine_state;
+    TensorT g = std::move(task.buffers[static_cast<std::size_t>(st.buffer)]);
+    for (auto& h : n->retain_grad_hooks) commits.emplace_back(h, g);
+    for (int k : target_of[static_cast<std::size_t>(st.buffer)]) task.captured[static_cast<std::size_t>(k)] = g;
+    const int ne = n->num_edges();
+    out.assign(static_cast<std::size_t>(ne), TensorT{});
+    if (GraphTask<T>::is_accumulator(n)) {
+      if (!task.capture_mode && g.defined())
+        commits.emplace_back(static_cast<AccumulateGrad<T>*>(n)->variable, std::move(g));
+    } else if (st.needed && g.defined()) {
+      n->apply(std::move(g), out.data());
+      if (!keep_graph) n->release_variables();
+    }
+    for (int i = 0; i < ne; ++i) {
+      auto* c = n->edge(i).fn.get();
+      if (!c) continue;
+      GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(c->engine_state.buffer)],
+                             std::move(out[static_cast<std::size_t>(i)]));
+      if (--c->engine_state.deps == 0) ready.push_back(c);
+    }
+  }
+  for (auto& [target, grad] : commits) AccumulateGrad<T>::accumulate(target, std::move(grad));
+  if (inputs && !allow_unused)
+    for (std::size_t k = 0; k < task.captured.size(); ++k)
+      if (!task.captured[k].defined())
+        fail("One of the differentiated Tensors appears to not have been used in the graph (inputs[", k,
+             "], of shape ", (*inputs)[k].sizes(), "). Set allow_unused=True if this is the desired behavior.");
+  return std::move(task.captured);
+}
+
+}  // namespace detail
+
+template <class T>
+void BasicTensor<T>::backward(const BasicTensor& gradient, std::optional<bool> retain_graph,
+                              bool create_graph) const {
+  detail::run_backward<T>({*this}, {gradient}, retain_graph.value_or(create_graph), create_graph, nullptr, false);
+}
+
+namespace autograd {
+/// Gradients of `outputs` with respect to `inputs`, without touching `.grad`.
+/// With create_graph the returned gradients are themselves differentiable.
+template <class T>
+std::vector<BasicTensor<T>> grad(const std::vector<BasicTensor<T>>& outputs,
+                                 const std::vector<BasicTensor<T>>& inputs,
+                                 const std::vector<BasicTensor<T>>& grad_outputs = {},
+                                 std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
+                                 bool allow_unused = false) {
+  return detail::run_backward<T>(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, &inputs,
+                                 allow_unused);
+}
+inline std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                                const std::vector<Tensor>& grad_outputs = {},
+                                std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
+                                bool allow_unused = false) {
+  return grad<double>(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused);
+}
+/// torch.autograd.backward: accumulates into the leaves' `.grad`.
+inline void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
+                     std::optional<bool> retain_graph = std::nullopt, bool create_graph = false) {
+  detail::run_backward<double>(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, nullptr,
+                               false);
+}
+}  // namespace autograd
+
+}  // namespace metagrad

@@ -1,0 +1,105 @@
+// metagrad/dynamic/factories.hpp — creating tensors: tensor, ones, zeros,
+// full, eye, arange, randn, rand, *_like, from_eigen, manual_seed.
+#pragma once
+#include <random>
+
+#include "engine.hpp"
+
+namespace metagrad {
+namespace detail {
+inline std::mt19937_64& generator() {
+  static std::mt19937_64 g(0x6d6574616772ULL);
+  return g;
+}
+template <class T>
+BasicTensor<T> finish(std::shared_ptr<TensorImpl<T>> impl, TensorOptions o) {
+  impl->requires_grad = o.requires_grad_;
+  return BasicTensor<T>(std::move(impl));
+}
+}  // namespace detail
+
+/// Seeds the generator behind randn and rand (process-wide).
+inline void manual_seed(std::uint64_t seed) { detail::generator().seed(seed); }
+
+template <class T = double>
+BasicTensor<T> full(const Sizes& s, std::type_identity_t<T> v, TensorOptions o = {}) {
+  auto impl = new_impl<T>(s);
+  kernels::map(*impl).setConstant(v);
+  return detail::finish(std::move(impl), o);
+}
+template <class T = double>
+BasicTensor<T> zeros(const Sizes& s, TensorOptions o = {}) { return full<T>(s, T(0), o); }
+template <class T = double>
+BasicTensor<T> ones(const Sizes& s, TensorOptions o = {}) { return full<T>(s, T(1), o); }
+template <class T>
+BasicTensor<T> zeros_like(const BasicTensor<T>& t, TensorOptions o = {}) { return zeros<T>(t.sizes(), o); }
+template <class T>
+BasicTensor<T> ones_like(const BasicTensor<T>& t, TensorOptions o = {}) { return ones<T>(t.sizes(), o); }
+
+/// A 0-d tensor holding v.
+template <class T = double>
+BasicTensor<T> tensor(std::type_identity_t<T> v, TensorOptions o = {}) { return full<T>(Sizes{}, v, o); }
+/// A 1-d tensor from a braced list.
+template <class T = double>
+BasicTensor<T> tensor(std::initializer_list<std::type_identity_t<T>> v, TensorOptions o = {}) {
+  auto impl = new_impl<T>({static_cast<std::int64_t>(v.size())});
+  std::copy(v.begin(), v.end(), impl->data());
+  return detail::finish(std::move(impl), o);
+}
+/// A 2-d tensor from a nested braced list (rows must have equal length).
+template <class T = double>
+BasicTensor<T> tensor(std::initializer_list<std::initializer_list<std::type_identity_t<T>>> rows,
+                      TensorOptions o = {}) {
+  const auto r = static_cast<std::int64_t>(rows.size());
+  const auto c = r ? static_cast<std::int64_t>(rows.begin()->size()) : 0;
+  auto impl = new_impl<T>({r, c});
+  T* p = impl->data();
+  for (const auto& row : rows) {
+    detail::check(static_cast<std::int64_t>(row.size()) == c, "expected sequence of length ", c,
+                  " at dim 1 (got ", row.size(), ")");
+    p = std::copy(row.begin(), row.end(), p);
+  }
+  return detail::finish(std::move(impl), o);
+}
+template <class T = double>
+BasicTensor<T> eye(std::int64_t n, TensorOptions o = {}) {
+  auto t = zeros<T>({n, n});
+  for (std::int64_t i = 0; i < n; ++i) t.data_ptr()[i * n + i] = T(1);
+  t.impl().requires_grad = o.requires_grad_;
+  return t;
+}
+template <class T = double>
+BasicTensor<T> arange(std::int64_t n, TensorOptions o = {}) {
+  auto impl = new_impl<T>({n});
+  for (std::int64_t i = 0; i < n; ++i) impl->data()[i] = static_cast<T>(i);
+  return detail::finish(std::move(impl), o);
+}
+template <class T = double>
+BasicTensor<T> randn(const Sizes& s, TensorOptions o = {}) {
+  auto impl = new_impl<T>(s);
+  std::normal_distribution<T> d(T(0), T(1));
+  for (std::int64_t i = 0; i < impl->numel; ++i) impl->data()[i] = d(detail::generator());
+  return detail::finish(std::move(impl), o);
+}
+template <class T = double>
+BasicTensor<T> rand(const Sizes& s, TensorOptions o = {}) {
+  auto impl = new_impl<T>(s);
+  std::uniform_real_distribution<T> d(T(0), T(1));
+  for (std::int64_t i = 0; i < impl->numel; ++i) impl->data()[i] = d(detail::generator());
+  return detail::finish(std::move(impl), o);
+}
+
+/// A tensor copied from an Eigen matrix or vector (a vector gives a 1-d tensor).
+template <class Derived>
+BasicTensor<typename Derived::Scalar> from_eigen(const Eigen::DenseBase<Derived>& m, TensorOptions o = {}) {
+  using T = typename Derived::Scalar;
+  const bool vec = Derived::ColsAtCompileTime == 1 || Derived::RowsAtCompileTime == 1;
+  auto impl = vec ? new_impl<T>({static_cast<std::int64_t>(m.size())})
+                  : new_impl<T>({static_cast<std::int64_t>(m.rows()), static_cast<std::int64_t>(m.cols())});
+  kernels::OutMat<T>(impl->data(), vec ? m.size() : m.rows(), vec ? 1 : m.cols()) =
+      vec ? Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>(m.derived().reshaped(m.size(), 1))
+          : Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>(m.derived());
+  return detail::finish(std::move(impl), o);
+}
+
+}  // namespace metagrad

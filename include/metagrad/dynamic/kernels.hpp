@@ -1,0 +1,209 @@
+// metagrad/dynamic/kernels.hpp — the numeric kernels under the dynamic ops,
+// with no autograd: broadcasting, strided N-d loops, Eigen fast paths for
+// contiguous operands (vectorised, one pass over memory), reductions, copies
+// and matrix products.
+#pragma once
+#include <Eigen/Core>
+#include <array>
+
+#include "tensor.hpp"
+
+namespace metagrad::kernels {
+
+template <class T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned16>;
+template <class T>
+using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+
+template <class T>
+ConstArrayMap<T> cmap(const TensorImpl<T>& t) { return ConstArrayMap<T>(t.data(), t.numel); }
+template <class T>
+Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> map(TensorImpl<T>& t) {
+  return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(t.data(), t.numel);
+}
+
+/// numpy broadcasting of two shapes; `op` names the operation in the error.
+inline Sizes broadcast_shapes(const Sizes& a, const Sizes& b) {
+  const int n = std::max(a.size(), b.size());
+  Sizes out;
+  out.resize(n);
+  for (int i = 0; i < n; ++i) {
+    const int ia = a.size() - n + i, ib = b.size() - n + i;
+    const std::int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
+    if (da != db && da != 1 && db != 1)
+      detail::fail("The size of tensor a (", da, ") must match the size of tensor b (", db,
+                   ") at non-singleton dimension ", i);
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+/// Strides that read `t` as if broadcast to `out` (0 on broadcast dims).
+template <class T>
+Sizes broadcast_strides(const TensorImpl<T>& t, const Sizes& out) {
+  Sizes s;
+  s.resize(out.size());
+  const int off = out.size() - t.sizes.size();
+  for (int i = 0; i < out.size(); ++i) {
+    const int j = i - off;
+    s[i] = (j < 0 || t.sizes[j] == 1) ? 0 : t.strides[j];
+  }
+  return s;
+}
+
+/// Calls f(offsets) for every index of `sizes` in row-major order, where
+/// offsets[k] is the element offset of operand k (given by its strides).
+template <int K, class F>
+void nd_loop(const Sizes& sizes, const std::array<Sizes, K>& strides, F&& f) {
+  const int nd = sizes.size();
+  std::array<std::int64_t, K> off{};
+  std::int64_t total = 1;
+  for (auto d : sizes) total *= d;
+  if (total == 0) return;
+  if (nd == 0) { f(off); return; }
+  std::int64_t idx[kMaxDims] = {};
+  const std::int64_t inner = sizes[nd - 1];
+  std::array<std::int64_t, K> inner_stride;
+  for (int k = 0; k < K; ++k) inner_stride[k] = strides[k][nd - 1];
+  for (std::int64_t done = 0; done < total; done += inner) {
+    auto o = off;
+    for (std::int64_t i = 0; i < inner; ++i) {
+      f(o);
+      for (int k = 0; k < K; ++k) o[k] += inner_stride[k];
+    }
+    for (int d = nd - 2; d >= 0; --d) {  // carry into the outer dims
+      if (++idx[d] < sizes[d]) {
+        for (int k = 0; k < K; ++k) off[k] += strides[k][d];
+        break;
+      }
+      for (int k = 0; k < K; ++k) off[k] -= strides[k][d] * (sizes[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+/// out = f(x) elementwise; f is generic (called on Eigen arrays or scalars).
+template <class T, class F>
+std::shared_ptr<TensorImpl<T>> unary(const TensorImpl<T>& x, F&& f) {
+  auto out = new_impl<T>(x.sizes);
+  if (x.is_contiguous()) {
+    map(*out) = f(cmap(x));
+  } else {
+    T* o = out->data();
+    const T* xd = x.data();
+    std::int64_t i = 0;
+    nd_loop<1>(x.sizes, {x.strides}, [&](const auto& off) { o[i++] = f(xd[off[0]]); });
+  }
+  return out;
+}
+
+/// out = f(a, b) elementwise with broadcasting.
+template <class T, class F>
+std::shared_ptr<TensorImpl<T>> binary(const TensorImpl<T>& a, const TensorImpl<T>& b, F&& f) {
+  const bool same = a.sizes == b.sizes;
+  const Sizes shape = same ? a.sizes : broadcast_shapes(a.sizes, b.sizes);
+  auto out = new_impl<T>(shape);
+  if (same && a.is_contiguous() && b.is_contiguous()) {
+    map(*out) = f(cmap(a), cmap(b));
+  } else if (b.numel == 1 && a.sizes == shape && a.is_contiguous()) {
+    map(*out) = f(cmap(a), *b.data());
+  } else if (a.numel == 1 && b.sizes == shape && b.is_contiguous()) {
+    map(*out) = f(*a.data(), cmap(b));
+  } else {
+    T* o = out->data();
+    const T *ad = a.data(), *bd = b.data();
+    std::int64_t i = 0;
+    nd_loop<2>(shape, {broadcast_strides(a, shape), broadcast_strides(b, shape)},
+               [&](const auto& off) { o[i++] = f(ad[off[0]], bd[off[1]]); });
+  }
+  return out;
+}
+
+/// dst (a strided region) = src broadcast to dst's shape.
+template <class T>
+void copy(TensorImpl<T>& dst, const TensorImpl<T>& src) {
+  if (dst.sizes == src.sizes && dst.is_contiguous() && src.is_contiguous()) {
+    if (dst.data() != src.data()) std::memmove(dst.data(), src.data(), sizeof(T) * static_cast<std::size_t>(dst.numel));
+    return;
+  }
+  T* d = dst.data();
+  const T* s = src.data();
+  nd_loop<2>(dst.sizes, {dst.strides, broadcast_strides(src, dst.sizes)},
+             [&](const auto& off) { d[off[0]] = s[off[1]]; });
+}
+
+template <class T>
+void fill(TensorImpl<T>& dst, T v) {
+  if (dst.is_contiguous()) { map(dst).setConstant(v); return; }
+  T* d = dst.data();
+  nd_loop<1>(dst.sizes, {dst.strides}, [&](const auto& off) { d[off[0]] = v; });
+}
+
+template <class T>
+std::shared_ptr<TensorImpl<T>> contiguous_copy(const TensorImpl<T>& x) {
+  auto out = new_impl<T>(x.sizes);
+  copy(*out, x);
+  return out;
+}
+
+/// Sums `x` down to `target` (which x broadcasts from): the adjoint of broadcasting.
+template <class T>
+std::shared_ptr<TensorImpl<T>> sum_to(const TensorImpl<T>& x, const Sizes& target) {
+  auto out = new_impl<T>(target);
+  map(*out).setZero();
+  if (target.size() == 0 || out->numel == 1) {
+    T s = 0;
+    if (x.is_contiguous()) s = cmap(x).sum();
+    else {
+      const T* xd = x.data();
+      nd_loop<1>(x.sizes, {x.strides}, [&](const auto& off) { s += xd[off[0]]; });
+    }
+    *out->data() = s;
+    return out;
+  }
+  T* o = out->data();
+  const T* xd = x.data();
+  nd_loop<2>(x.sizes, {x.strides, broadcast_strides(*out, x.sizes)},
+             [&](const auto& off) { o[off[1]] += xd[off[0]]; });
+  return out;
+}
+
+/// A 2-d strided Eigen view of a tensor (rows x cols).
+template <class T>
+using MatMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+                          Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+template <class T>
+MatMap<T> mat(const TensorImpl<T>& t) {
+  if (t.sizes.size() == 1)  // a vector as a column
+    return MatMap<T>(t.data(), t.sizes[0], 1, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(t.strides[0], t.strides[0]));
+  return MatMap<T>(t.data(), t.sizes[0], t.sizes[1],
+                   Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(t.strides[0], t.strides[1]));
+}
+template <class T>
+using OutMat = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+template <class T>
+using DenseMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
+/// Calls k(M) with the best Eigen view of a 1-d/2-d operand: a dense map, a
+/// dense map transposed (for `t()` views), or a general strided map.
+template <class T, class K>
+void with_matrix(const TensorImpl<T>& t, K&& k) {
+  if (t.sizes.size() == 2 && t.is_contiguous()) {
+    k(DenseMat<T>(t.data(), t.sizes[0], t.sizes[1]));
+  } else if (t.sizes.size() == 2 && t.strides[0] == 1 && t.strides[1] == t.sizes[0]) {
+    k(DenseMat<T>(t.data(), t.sizes[1], t.sizes[0]).transpose());
+  } else if (t.sizes.size() == 1 && t.strides[0] == 1) {
+    k(DenseMat<T>(t.data(), t.sizes[0], 1));
+  } else {
+    k(mat(t));
+  }
+}
+
+/// out (r x c, contiguous) = A * B for 1-d (as columns) or 2-d strided operands.
+template <class T>
+void gemm(T* out, const TensorImpl<T>& a, const TensorImpl<T>& b, std::int64_t r, std::int64_t c) {
+  OutMat<T> o(out, r, c);
+  with_matrix(a, [&](const auto& A) { with_matrix(b, [&](const auto& B) { o.noalias() = A * B; }); });
+}
+
+}  // namespace metagrad::kernels

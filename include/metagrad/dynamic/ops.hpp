@@ -1,0 +1,453 @@
+// metagrad/dynamic/ops.hpp — the differentiable operations of mg::Tensor.
+// Elementwise ops take their forward function and their backward formula
+// from rules/elementwise.hpp (the one derivative table); this file only
+// wires them into graph nodes, plus the structural ops (reductions, matrix
+// products, views) whose backward is written with the same Tensor ops so
+// that create_graph can differentiate it again.
+#pragma once
+#include <cmath>
+#include <random>
+
+#include "autograd_meta.hpp"
+
+namespace metagrad {
+
+// Forward declarations of the free functions used inside backward formulas.
+template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a);
+template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const BasicTensor<T>& b);
+template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a, const BasicTensor<T>& b);
+template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, const BasicTensor<T>& b);
+template <class T> BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b);
+
+namespace detail {
+
+/// Evaluates a backward formula. Without create_graph, when every operand is
+/// contiguous and of the gradient's shape, it runs as ONE fused Eigen loop;
+/// otherwise (broadcasting, strides, or create_graph) it runs as Tensor ops.
+template <class T, class F, class... Ts>
+BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
+  if (!is_grad_enabled() && g.is_contiguous() &&
+      ((args.sizes() == g.sizes() && args.is_contiguous()) && ...)) {
+    auto out = new_impl<T>(g.sizes());
+    kernels::map(*out) = f(kernels::cmap(g.impl()), kernels::cmap(args.impl())...);
+    return BasicTensor<T>(std::move(out));
+  }
+  return f(g, args...);
+}
+
+template <class T>
+BasicTensor<T> scalar_tensor(T v) {
+  auto impl = new_impl<T>(Sizes{});
+  *impl->data() = v;
+  return BasicTensor<T>(std::move(impl));
+}
+
+}  // namespace detail
+
+// ======================================================= elementwise unary
+template <class Rule, class T>
+class UnaryNode final : public BasicNode<T> {
+ public:
+  explicit UnaryNode(const char* n) : name_(n) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto x = Rule::uses_input ? this->x.unpack(*this) : g;
+    const auto y = Rule::uses_output ? this->y.unpack(*this) : g;
+    out[0] = detail::run_formula<T>(
+        [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, g, x, y);
+  }
+  void release_variables() override { x.reset(); y.reset(); }
+  SavedVariable<T> x, y;
+
+ private:
+  const char* name_;
+};
+
+template <class Rule, class T>
+BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_name) {
+  BasicTensor<T> out(kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }));
+  if (is_grad_enabled() && x.requires_grad()) {
+    auto n = make_node<T, UnaryNode<Rule, T>>(name);
+    n->add_edge(gradient_edge(x));
+    if constexpr (Rule::uses_input) n->x.save(x, false);
+    set_history(out, n);
+    if constexpr (Rule::uses_output) n->y.save(out, true);
+  }
+  return out;
+}
+
+// ====================================================== elementwise binary
+template <class Rule, class T>
+class BinaryNode final : public BasicNode<T> {
+ public:
+  explicit BinaryNode(const char* n) : name_(n) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto a = Rule::needs_a ? this->a.unpack(*this) : g;
+    const auto b = Rule::needs_b ? this->b.unpack(*this) : g;
+    const auto y = Rule::needs_y ? this->y.unpack(*this) : g;
+    if (this->edge(0).valid())
+      out[0] = detail::run_formula<T>(
+          [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); },
+          g, a, b, y).sum_to_size(a_sizes);
+    if (this->edge(1).valid())
+      out[1] = detail::run_formula<T>(
+          [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
+          g, a, b, y).sum_to_size(b_sizes);
+  }
+  void release_variables() override { a.reset(); b.reset(); y.reset(); }
+  SavedVariable<T> a, b, y;
+  Sizes a_sizes, b_sizes;
+
+ private:
+  const char* name_;
+};
+
+template <class Rule, class T>
+BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const char* name = Rule::node_name) {
+  BasicTensor<T> out(kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); }));
+  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    auto n = make_node<T, BinaryNode<Rule, T>>(name);
+    n->a_sizes = a.sizes();
+    n->b_sizes = b.sizes();
+    n->add_edge(gradient_edge(a));
+    n->add_edge(gradient_edge(b));
+    if constexpr (Rule::needs_a) n->a.save(a, false);
+    if constexpr (Rule::needs_b) n->b.save(b, false);
+    set_history(out, n);
+    if constexpr (Rule::needs_y) n->y.save(out, true);
+  }
+  return out;
+}
+
+/// x^c for a scalar c (PowBackward0): the Pow rule with a constant exponent.
+template <class T>
+class PowScalarNode final : public BasicNode<T> {
+ public:
+  std::string name() const override { return "PowBackward0"; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto x = this->x.unpack(*this);
+    const T c = exponent;
+    out[0] = detail::run_formula<T>(
+        [c](const auto& g_, const auto& x_) { return rules::Pow::vjp_a(x_, c, x_, g_); }, g, x);
+  }
+  void release_variables() override { x.reset(); }
+  SavedVariable<T> x;
+  T exponent = 0;
+};
+
+// =============================================================== operators
+#define METAGRAD_UNARY_FREE(Rule, fn) \
+  template <class T> BasicTensor<T> fn(const BasicTensor<T>& x) { return unary_op<rules::Rule>(x); } \
+  template <class T> BasicTensor<T> BasicTensor<T>::fn() const { return unary_op<rules::Rule>(*this); }
+METAGRAD_FOR_EACH_UNARY(METAGRAD_UNARY_FREE)
+#undef METAGRAD_UNARY_FREE
+
+template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a) { return neg(a); }
+
+#define METAGRAD_BINARY_FREE(OP, Rule)                                                          \
+  template <class T>                                                                           \
+  BasicTensor<T> operator OP(const BasicTensor<T>& a, const BasicTensor<T>& b) {               \
+    return binary_op<rules::Rule>(a, b);                                                       \
+  }                                                                                            \
+  template <class T>                                                                           \
+  BasicTensor<T> operator OP(const BasicTensor<T>& a, std::type_identity_t<T> b) {             \
+    return binary_op<rules::Rule>(a, detail::scalar_tensor<T>(b));                             \
+  }
+METAGRAD_BINARY_FREE(+, Add)
+METAGRAD_BINARY_FREE(-, Sub)
+METAGRAD_BINARY_FREE(*, Mul)
+METAGRAD_BINARY_FREE(/, Div)
+#undef METAGRAD_BINARY_FREE
+
+template <class T>
+BasicTensor<T> operator+(std::type_identity_t<T> a, const BasicTensor<T>& b) { return b + a; }
+template <class T>
+BasicTensor<T> operator*(std::type_identity_t<T> a, const BasicTensor<T>& b) { return b * a; }
+/// c - x (RsubBackward1): gradient -g.
+template <class T>
+BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
+  BasicTensor<T> out(kernels::unary(b.impl(), [a](const auto& v) { return T(a) - v; }));
+  if (is_grad_enabled() && b.requires_grad()) {
+    auto n = make_node<T, UnaryNode<rules::Neg, T>>("RsubBackward1");
+    n->add_edge(gradient_edge(b));
+    set_history(out, n);
+  }
+  return out;
+}
+/// c / x = reciprocal(x) * c, as PyTorch records it.
+template <class T>
+BasicTensor<T> operator/(std::type_identity_t<T> a, const BasicTensor<T>& b) { return reciprocal(b) * a; }
+
+template <class T>
+BasicTensor<T> pow(const BasicTensor<T>& x, std::type_identity_t<T> c) {
+  BasicTensor<T> out(kernels::unary(x.impl(), [c](const auto& v) { return rules::Pow::f(v, c); }));
+  if (is_grad_enabled() && x.requires_grad()) {
+    auto n = make_node<T, PowScalarNode<T>>();
+    n->exponent = c;
+    n->add_edge(gradient_edge(x));
+    n->x.save(x, false);
+    set_history(out, n);
+  }
+  return out;
+}
+template <class T>
+BasicTensor<T> pow(const BasicTensor<T>& x, const BasicTensor<T>& e) { return binary_op<rules::Pow>(x, e); }
+template <class T>
+BasicTensor<T> pow(std::type_identity_t<T> base, const BasicTensor<T>& e) {
+  return binary_op<rules::Pow>(detail::scalar_tensor<T>(base), e);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::pow(T c) const { return metagrad::pow(*this, c); }
+template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) const { return metagrad::pow(*this, e); }
+
+// ======================================================== shape functions
+/// A node whose backward is one shape function of the gradient.
+template <class T>
+class ShapeNode final : public BasicNode<T> {
+ public:
+  enum Kind { Expand, SumTo, Clone, Reshape, Transpose };
+  ShapeNode(const char* n, Kind k, Sizes s) : name_(n), kind_(k), sizes_(s) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    switch (kind_) {
+      case Expand: out[0] = g.sum_to_size(sizes_); break;   // adjoint of broadcasting is summing
+      case SumTo: out[0] = g.expand(sizes_); break;         // and vice versa
+      case Clone: out[0] = g; break;
+      case Reshape: out[0] = g.reshape(sizes_); break;
+      case Transpose: out[0] = g.t(); break;
+    }
+  }
+ private:
+  const char* name_;
+  Kind kind_;
+  Sizes sizes_;
+};
+
+template <class T>
+void record_shape_node(BasicTensor<T>& out, const BasicTensor<T>& in, const char* name,
+                       typename ShapeNode<T>::Kind kind, const Sizes& s) {
+  if (!(is_grad_enabled() && in.requires_grad())) return;
+  auto n = make_node<T, ShapeNode<T>>(name, kind, s);
+  n->add_edge(gradient_edge(in));
+  set_history(out, n);
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::expand(const Sizes& s) const {
+  if (s == sizes()) return *this;
+  const Sizes b = kernels::broadcast_shapes(sizes(), s);
+  detail::check(b == s, "The expanded size of the tensor must match the existing size: cannot expand ",
+                sizes(), " to ", s);
+  BasicTensor out(new_impl<T>(s));
+  kernels::copy(out.impl(), impl());
+  record_shape_node(out, *this, "ExpandBackward0", ShapeNode<T>::Expand, sizes());
+  return out;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::sum_to_size(const Sizes& s) const {
+  if (s == sizes()) return *this;
+  BasicTensor out(kernels::sum_to(impl(), s));
+  record_shape_node(out, *this, "SumToSizeBackward0", ShapeNode<T>::SumTo, sizes());
+  return out;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::clone() const {
+  BasicTensor out(kernels::contiguous_copy(impl()));
+  record_shape_node(out, *this, "CloneBackward0", ShapeNode<T>::Clone, sizes());
+  return out;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+// ============================================================== reductions
+template <class T>
+class ReduceNode final : public BasicNode<T> {
+ public:
+  ReduceNode(const char* n, Sizes in, int dim, bool keepdim, T scale)
+      : name_(n), in_(in), dim_(dim), keepdim_(keepdim), scale_(scale) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    if (dim_ >= 0 && !keepdim_) {  // put the reduced dim back as size 1
+      Sizes s = g.sizes();
+      s.insert(dim_, 1);
+      g = g.reshape(s);
+    }
+    out[0] = (scale_ == T(1) ? g : g * scale_).expand(in_);
+  }
+ private:
+  const char* name_;
+  Sizes in_;
+  int dim_;
+  bool keepdim_;
+  T scale_;
+};
+
+template <class T>
+BasicTensor<T> reduce_op(const BasicTensor<T>& x, int dim, bool keepdim, bool mean) {
+  Sizes target;
+  if (dim >= 0) {
+    target = x.sizes();
+    target[dim] = 1;
+  }
+  auto impl = kernels::sum_to(x.impl(), target);
+  const std::int64_t count = dim >= 0 ? x.sizes()[dim] : x.numel();
+  const T scale = mean ? T(1) / static_cast<T>(count) : T(1);
+  if (mean) kernels::map(*impl) *= scale;
+  if (dim >= 0 && !keepdim) {
+    impl->sizes.erase(dim);
+    impl->strides = detail::contiguous_strides(impl->sizes);
+  }
+  BasicTensor<T> out(std::move(impl));
+  if (is_grad_enabled() && x.requires_grad()) {
+    const char* name = mean ? (dim >= 0 ? "MeanBackward1" : "MeanBackward0")
+                            : (dim >= 0 ? "SumBackward1" : "SumBackward0");
+    auto n = make_node<T, ReduceNode<T>>(name, x.sizes(), dim, keepdim, scale);
+    n->add_edge(gradient_edge(x));
+    set_history(out, n);
+  }
+  return out;
+}
+
+template <class T> BasicTensor<T> BasicTensor<T>::sum() const { return reduce_op(*this, -1, false, false); }
+template <class T> BasicTensor<T> BasicTensor<T>::mean() const { return reduce_op(*this, -1, false, true); }
+template <class T> BasicTensor<T> BasicTensor<T>::sum(int d, bool keepdim) const {
+  return reduce_op(*this, wrap_dim(d, dim()), keepdim, false);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::mean(int d, bool keepdim) const {
+  return reduce_op(*this, wrap_dim(d, dim()), keepdim, true);
+}
+template <class T> BasicTensor<T> sum(const BasicTensor<T>& x) { return x.sum(); }
+template <class T> BasicTensor<T> sum(const BasicTensor<T>& x, int dim, bool keepdim = false) { return x.sum(dim, keepdim); }
+template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(); }
+template <class T> BasicTensor<T> mean(const BasicTensor<T>& x, int dim, bool keepdim = false) { return x.mean(dim, keepdim); }
+
+// ========================================================= matrix products
+namespace detail {
+inline std::string shape_str(const Sizes& s) {
+  std::ostringstream os;
+  for (int i = 0; i < s.size(); ++i) os << (i ? "x" : "") << s[i];
+  return os.str();
+}
+template <class T>
+void check_mm(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b, std::int64_t ka, std::int64_t kb) {
+  if (ka != kb)
+    fail(op, ": mat1 and mat2 shapes cannot be multiplied (", shape_str(a.sizes()), " and ",
+         shape_str(b.sizes()), ")");
+}
+}  // namespace detail
+
+/// Products of 1-d/2-d tensors. Backward (all written with these same ops):
+///   mm:  dA = g B^T, dB = A^T g;   mv: dM = g v^T, dv = M^T g;
+///   dot: da = g b,  db = g a;      v@M: dv = M g, dM = v g^T.
+template <class T>
+class MatmulNode final : public BasicNode<T> {
+ public:
+  enum Kind { MM, MV, DOT, VM };
+  explicit MatmulNode(Kind k) : kind_(k) {}
+  std::string name() const override {
+    switch (kind_) {
+      case MM: return "MmBackward0";
+      case MV: return "MvBackward0";
+      case DOT: return "DotBackward0";
+      default: return "SqueezeBackward3";
+    }
+  }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const bool ga = this->edge(0).valid(), gb = this->edge(1).valid();
+    const auto A = gb ? a.unpack(*this) : BasicTensor<T>{};
+    const auto B = ga ? b.unpack(*this) : BasicTensor<T>{};
+    auto col = [](const BasicTensor<T>& v) { return v.reshape({v.numel(), 1}); };
+    auto row = [](const BasicTensor<T>& v) { return v.reshape({1, v.numel()}); };
+    switch (kind_) {
+      case MM:
+        if (ga) out[0] = g.mm(B.t());
+        if (gb) out[1] = A.t().mm(g);
+        break;
+      case MV:
+        if (ga) out[0] = col(g).mm(row(B));
+        if (gb) out[1] = A.t().mv(g);
+        break;
+      case DOT:
+        if (ga) out[0] = g * B;
+        if (gb) out[1] = g * A;
+        break;
+      case VM:
+        if (ga) out[0] = B.mv(g);
+        if (gb) out[1] = col(A).mm(row(g));
+        break;
+    }
+  }
+  void release_variables() override { a.reset(); b.reset(); }
+  SavedVariable<T> a, b;
+ private:
+  Kind kind_;
+};
+
+template <class T>
+BasicTensor<T> matmul_op(const BasicTensor<T>& a, const BasicTensor<T>& b, typename MatmulNode<T>::Kind kind) {
+  using K = typename MatmulNode<T>::Kind;
+  std::shared_ptr<TensorImpl<T>> out;
+  const auto& A = a.impl();
+  const auto& B = b.impl();
+  switch (kind) {
+    case K::MM:
+      detail::check(a.dim() == 2 && b.dim() == 2, "mm: expected 2-d tensors, got ", a.sizes(), " and ", b.sizes());
+      detail::check_mm("mm", a, b, a.size(1), b.size(0));
+      out = new_impl<T>({a.size(0), b.size(1)});
+      kernels::gemm(out->data(), A, B, a.size(0), b.size(1));
+      break;
+    case K::MV:
+      detail::check(a.dim() == 2 && b.dim() == 1, "mv: expected a matrix and a vector, got ", a.sizes(), " and ", b.sizes());
+      detail::check_mm("mv", a, b, a.size(1), b.size(0));
+      out = new_impl<T>({a.size(0)});
+      kernels::gemm(out->data(), A, B, a.size(0), 1);
+      break;
+    case K::DOT:
+      detail::check(a.dim() == 1 && b.dim() == 1, "dot: expected 1-d tensors, got ", a.sizes(), " and ", b.sizes());
+      detail::check_mm("dot", a, b, a.size(0), b.size(0));
+      out = new_impl<T>(Sizes{});
+      *out->data() = (kernels::mat(A).transpose() * kernels::mat(B))(0, 0);
+      break;
+    case K::VM: {
+      detail::check(a.dim() == 1 && b.dim() == 2, "matmul: expected a vector and a matrix");
+      detail::check_mm("matmul", a, b, a.size(0), b.size(0));
+      out = new_impl<T>({b.size(1)});
+      kernels::OutMat<T> o(out->data(), 1, b.size(1));
+      o.noalias() = kernels::mat(A).transpose() * kernels::mat(B);
+      break;
+    }
+  }
+  BasicTensor<T> r(std::move(out));
+  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    auto n = make_node<T, MatmulNode<T>>(kind);
+    n->add_edge(gradient_edge(a));
+    n->add_edge(gradient_edge(b));
+    if (b.requires_grad()) n->a.save(a, false);
+    if (a.requires_grad()) n->b.save(b, false);
+    set_history(r, n);
+  }
+  return r;
+}
+
+template <class T> BasicTensor<T> mm(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::MM); }
+template <class T> BasicTensor<T> mv(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::MV); }
+template <class T> BasicTensor<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::DOT); }
+/// torch.matmul for 1-d and 2-d operands.
+template <class T>
+BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const int da = a.dim(), db = b.dim();
+  if (da == 1 && db == 1) return dot(a, b);
+  if (da == 2 && db == 1) return mv(a, b);
+  if (da == 1 && db == 2) return matmul_op(a, b, MatmulNode<T>::VM);
+  if (da == 2 && db == 2) return mm(a, b);
+  detail::fail("matmul: only 1-d and 2-d operands are supported, got ", a.sizes(), " and ", b.sizes());
+}
+template <class T> BasicTensor<T> BasicTensor<T>::matmul(const BasicTensor& o) const { return metagrad::matmul(*this, o); }
+template <class T> BasicTensor<T> BasicTensor<T>::mm(const BasicTensor& o) const { return metagrad::mm(*this, o); }
+template <class T> BasicTensor<T> BasicTensor<T>::mv(const BasicTensor& o) const { return metagrad::mv(*this, o); }
+template <class T> BasicTensor<T> BasicTensor<T>::dot(const BasicTensor& o) const { return metagrad::dot(*this, o); }
+
+}  // namespace metagrad

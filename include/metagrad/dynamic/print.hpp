@@ -1,0 +1,186 @@
+// metagrad/dynamic/print.hpp — operator<< and mg::repr: PyTorch's Python repr
+// of a tensor, character for character (torch/_tensor_str.py with default
+// print options: precision 4, threshold 1000, edgeitems 3, linewidth 80; as
+// printed with torch.set_default_dtype(torch.float64)).
+#pragma once
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <string>
+
+#include "factories.hpp"
+
+namespace metagrad {
+namespace detail {
+
+constexpr int kPrecision = 4, kThreshold = 1000, kEdgeItems = 3, kLineWidth = 80;
+
+inline std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+/// Chooses integer / fixed / scientific mode and the column width from the
+/// (summarised) values, as torch's _Formatter does.
+struct Formatter {
+  bool int_mode = true, sci_mode = false;
+  std::size_t max_width = 1;
+
+  explicit Formatter(const std::vector<double>& values) {
+    std::vector<double> nz;
+    for (double v : values)
+      if (std::isfinite(v) && v != 0) nz.push_back(v);
+    if (nz.empty()) return;
+    double mn = std::abs(nz[0]), mx = mn;
+    for (double v : nz) {
+      mn = std::min(mn, std::abs(v));
+      mx = std::max(mx, std::abs(v));
+      if (v != std::ceil(v)) int_mode = false;
+    }
+    if (int_mode) {
+      if (mx / mn > 1000.0 || mx > 1.0e8) {
+        sci_mode = true;
+        for (double v : nz) max_width = std::max(max_width, fmt("%.4e", v).size());
+      } else {
+        for (double v : nz) max_width = std::max(max_width, fmt("%.0f", v).size() + 1);
+      }
+    } else if (mx / mn > 1000.0 || mx > 1.0e8 || mn < 1.0e-4) {
+      sci_mode = true;
+      for (double v : nz) max_width = std::max(max_width, fmt("%.4e", v).size());
+    } else {
+      for (double v : nz) max_width = std::max(max_width, fmt("%.4f", v).size());
+    }
+  }
+  std::string format(double v) const {
+    std::string r;
+    if (sci_mode) r = fmt("%.4e", v);
+    else if (int_mode) {
+      r = fmt("%.0f", v);
+      if (std::isfinite(v)) r += '.';
+    } else r = fmt("%.4f", v);
+    if (r.size() < max_width) r.insert(0, max_width - r.size(), ' ');
+    return r;
+  }
+};
+
+/// Strided read access to a tensor's elements without any autograd.
+template <class T>
+struct RawView {
+  const T* data;
+  Sizes sizes, strides;
+  RawView sub(std::int64_t i) const {
+    RawView r{data + i * strides[0], sizes, strides};
+    r.sizes.erase(0);
+    r.strides.erase(0);
+    return r;
+  }
+  double scalar() const { return static_cast<double>(*data); }
+};
+
+template <class T>
+void summarized_values(const RawView<T>& v, bool summarize, std::vector<double>& out) {
+  if (v.sizes.size() == 0) { out.push_back(v.scalar()); return; }
+  const std::int64_t n = v.sizes[0];
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (summarize && n > 2 * kEdgeItems && i == kEdgeItems) i = n - kEdgeItems;
+    summarized_values(v.sub(i), summarize, out);
+  }
+}
+
+template <class T>
+std::string tensor_str(const RawView<T>& v, int indent, bool summarize, const Formatter& f) {
+  const int dim = v.sizes.size();
+  if (dim == 0) return f.format(v.scalar());
+  const std::int64_t n = v.sizes[0];
+  if (dim == 1) {
+    const std::size_t elem = f.max_width + 2;
+    const std::size_t per_line =
+        std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(double(kLineWidth - indent) / double(elem))));
+    std::vector<std::string> data;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (summarize && n > 2 * kEdgeItems && i == kEdgeItems) {
+        data.push_back(" ...");
+        i = n - kEdgeItems;
+      }
+      data.push_back(f.format(v.sub(i).scalar()));
+    }
+    std::string s = "[";
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      if (i) s += (i % per_line == 0) ? ",\n" + std::string(static_cast<std::size_t>(indent + 1), ' ') : ", ";
+      s += data[i];
+    }
+    return s + "]";
+  }
+  std::vector<std::string> slices;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (summarize && n > 2 * kEdgeItems && i == kEdgeItems) {
+      slices.push_back("...");
+      i = n - kEdgeItems;
+    }
+    slices.push_back(tensor_str(v.sub(i), indent + 1, summarize, f));
+  }
+  const std::string sep = "," + std::string(static_cast<std::size_t>(dim - 1), '\n') +
+                          std::string(static_cast<std::size_t>(indent + 1), ' ');
+  std::string s = "[";
+  for (std::size_t i = 0; i < slices.size(); ++i) s += (i ? sep : "") + slices[i];
+  return s + "]";
+}
+
+}  // namespace detail
+
+/// PyTorch's repr of the tensor; "None" for an undefined tensor.
+template <class T>
+std::string repr(const BasicTensor<T>& t) {
+  if (!t.defined()) return "None";
+  const std::string prefix = "tensor(";
+  const int indent = static_cast<int>(prefix.size());
+  std::vector<std::string> suffixes;
+  std::string body;
+  const auto& m = t.impl();
+  if (t.numel() == 0) {
+    if (t.dim() != 1) {
+      std::ostringstream os;
+      os << "size=(";
+      for (int i = 0; i < t.dim(); ++i) os << (i ? ", " : "") << t.sizes()[i];
+      os << (t.dim() == 1 ? ",)" : ")");
+      suffixes.push_back(os.str());
+    }
+    if (std::is_same_v<T, float>) suffixes.push_back("dtype=torch.float32");
+    body = "[]";
+  } else {
+    if (std::is_same_v<T, float>) suffixes.push_back("dtype=torch.float32");
+    detail::RawView<T> v{m.data(), m.sizes, m.strides};
+    const bool summarize = t.numel() > detail::kThreshold;
+    std::vector<double> vals;
+    detail::summarized_values(v, summarize, vals);
+    body = detail::tensor_str(v, indent, summarize, detail::Formatter(vals));
+  }
+  if (auto fn = t.grad_fn()) suffixes.push_back("grad_fn=<" + fn->name() + ">");
+  else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
+  std::string s = prefix + body;
+  const auto nl = s.rfind('\n');
+  std::size_t last = nl == std::string::npos ? s.size() + 1 : s.size() - nl + 1;
+  for (const auto& suf : suffixes) {
+    if (last + suf.size() + 2 > static_cast<std::size_t>(detail::kLineWidth)) {
+      s += ",\n" + std::string(static_cast<std::size_t>(indent), ' ') + suf;
+      last = static_cast<std::size_t>(indent) + suf.size();
+    } else {
+      s += ", " + suf;
+      last += suf.size() + 2;
+    }
+  }
+  return s + ")";
+}
+
+template <class T>
+std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t) { return os << repr(t); }
+
+/// `<AddBackward0 object at 0x...>`, as Python prints a grad_fn; `None` for null.
+template <class T>
+std::ostream& operator<<(std::ostream& os, const std::shared_ptr<BasicNode<T>>& n) {
+  if (!n) return os << "None";
+  return os << '<' << n->name() << " object at " << static_cast<const void*>(n.get()) << '>';
+}
+
+}  // namespace metagrad

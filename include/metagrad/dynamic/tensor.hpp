@@ -1,0 +1,169 @@
+// metagrad/dynamic/tensor.hpp — mg::BasicTensor<T> (mg::Tensor for double):
+// a handle to a TensorImpl, with PyTorch's tensor API. Operations are defined
+// in ops.hpp, backward in engine.hpp, printing in print.hpp.
+#pragma once
+#include <Eigen/Core>
+#include <initializer_list>
+#include <optional>
+#include <variant>
+
+#include "../rules/elementwise.hpp"
+#include "core.hpp"
+
+namespace metagrad {
+
+/// Options of the factories; `mg::requires_grad()` makes the common one.
+struct TensorOptions {
+  bool requires_grad_ = false;
+  TensorOptions requires_grad(bool r = true) const { TensorOptions o = *this; o.requires_grad_ = r; return o; }
+};
+inline TensorOptions requires_grad(bool r = true) { return TensorOptions{}.requires_grad(r); }
+
+/// `a:b` in Python: Slice() is `:`, Slice(a) is `a:`, negative counts from the end.
+struct Slice {
+  std::optional<std::int64_t> start, stop;
+  std::int64_t step = 1;
+  Slice() = default;
+  Slice(std::optional<std::int64_t> a, std::optional<std::int64_t> b = std::nullopt, std::int64_t s = 1)
+      : start(a), stop(b), step(s) {}
+};
+
+/// One entry of `t.index({...})`: an integer (selects, drops the dim) or a Slice.
+class TensorIndex {
+ public:
+  TensorIndex(std::int64_t i) : v_(i) {}
+  TensorIndex(int i) : v_(static_cast<std::int64_t>(i)) {}
+  TensorIndex(Slice s) : v_(s) {}
+  bool is_integer() const { return v_.index() == 0; }
+  std::int64_t integer() const { return std::get<0>(v_); }
+  const Slice& slice() const { return std::get<1>(v_); }
+ private:
+  std::variant<std::int64_t, Slice> v_;
+};
+
+template <class T>
+class BasicTensor {
+ public:
+  using value_type = T;
+  using Impl = TensorImpl<T>;
+
+  BasicTensor() = default;
+  explicit BasicTensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  BasicTensor(const BasicTensor&) = default;
+  BasicTensor(BasicTensor&&) noexcept = default;
+  /// On a named tensor, `=` rebinds the handle (as in libtorch) ...
+  BasicTensor& operator=(const BasicTensor&) & = default;
+  BasicTensor& operator=(BasicTensor&&) & noexcept = default;
+  /// ... on a temporary such as `y[0]` or `y.index({...})` it writes into the
+  /// viewed elements in place (`y[0] = expr` records CopySlices on y).
+  BasicTensor& operator=(const BasicTensor& src) && { copy_(src); return *this; }
+  BasicTensor& operator=(T value) && { fill_(value); return *this; }
+
+  // ---- metadata
+  bool defined() const { return impl_ != nullptr; }
+  const Sizes& sizes() const { return impl().sizes; }
+  const Sizes& strides() const { return impl().strides; }
+  std::int64_t size(int d) const { return impl().sizes[wrap_dim(d, dim())]; }
+  int dim() const { return impl().sizes.size(); }
+  std::int64_t numel() const { return impl().numel; }
+  bool is_contiguous() const { return impl().is_contiguous(); }
+  T* data_ptr() const { return impl().data(); }
+  /// The element at a full multi-index (no autograd).
+  T at(std::initializer_list<std::int64_t> idx) const;
+  T item() const;
+
+  // ---- autograd
+  bool requires_grad() const;
+  BasicTensor& requires_grad_(bool r = true);
+  bool is_leaf() const;
+  std::shared_ptr<BasicNode<T>> grad_fn() const;
+  std::uint32_t output_nr() const { return impl().output_nr; }
+  /// The accumulated gradient (undefined when there is none).
+  const BasicTensor& grad() const { return impl().grad; }
+  BasicTensor& mutable_grad() const { return impl().grad; }
+  void retain_grad() const;
+  bool retains_grad() const { return impl().retains_grad; }
+  BasicTensor detach() const;
+  BasicTensor& detach_();
+  void backward(const BasicTensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
+                bool create_graph = false) const;
+  /// The version counter shared with views; bumped by every in-place op.
+  std::uint32_t _version() const { return impl().storage->version; }
+
+  // ---- copies and views
+  BasicTensor clone() const;
+  BasicTensor contiguous() const;
+  BasicTensor operator[](std::int64_t i) const { return select(0, i); }
+  BasicTensor select(int dim, std::int64_t index) const;
+  BasicTensor slice(int dim, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                    std::int64_t step = 1) const;
+  BasicTensor index(std::initializer_list<TensorIndex> idx) const;
+  BasicTensor t() const;
+  BasicTensor view(const Sizes& sizes) const;
+  BasicTensor reshape(const Sizes& sizes) const;
+  BasicTensor expand(const Sizes& sizes) const;
+  BasicTensor sum_to_size(const Sizes& sizes) const;
+
+  // ---- math (members mirror the free functions of ops.hpp)
+  BasicTensor pow(T exponent) const;
+  BasicTensor pow(const BasicTensor& exponent) const;
+#define METAGRAD_DECLARE_MEMBER(Rule, fn) BasicTensor fn() const;
+  METAGRAD_FOR_EACH_UNARY(METAGRAD_DECLARE_MEMBER)
+#undef METAGRAD_DECLARE_MEMBER
+  BasicTensor sum() const;
+  BasicTensor sum(int dim, bool keepdim = false) const;
+  BasicTensor mean() const;
+  BasicTensor mean(int dim, bool keepdim = false) const;
+  BasicTensor matmul(const BasicTensor& o) const;
+  BasicTensor mm(const BasicTensor& o) const;
+  BasicTensor mv(const BasicTensor& o) const;
+  BasicTensor dot(const BasicTensor& o) const;
+
+  // ---- in place
+  BasicTensor& zero_();
+  BasicTensor& fill_(T value);
+  BasicTensor& copy_(const BasicTensor& src);
+  BasicTensor& add_(const BasicTensor& o);
+  BasicTensor& sub_(const BasicTensor& o);
+  BasicTensor& mul_(const BasicTensor& o);
+  BasicTensor& div_(const BasicTensor& o);
+  BasicTensor& add_(T o);
+  BasicTensor& sub_(T o);
+  BasicTensor& mul_(T o);
+  BasicTensor& div_(T o);
+  BasicTensor& operator+=(const BasicTensor& o) { return add_(o); }
+  BasicTensor& operator-=(const BasicTensor& o) { return sub_(o); }
+  BasicTensor& operator*=(const BasicTensor& o) { return mul_(o); }
+  BasicTensor& operator/=(const BasicTensor& o) { return div_(o); }
+  BasicTensor& operator+=(T o) { return add_(o); }
+  BasicTensor& operator-=(T o) { return sub_(o); }
+  BasicTensor& operator*=(T o) { return mul_(o); }
+  BasicTensor& operator/=(T o) { return div_(o); }
+
+  // ---- Eigen interop
+  /// A copy as an Eigen matrix: 0-d -> 1x1, 1-d of n -> n x 1, 2-d as is.
+  Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> to_eigen() const;
+
+  // ---- internals
+  Impl& impl() const {
+    detail::check(impl_ != nullptr, "metagrad: operation on an undefined tensor");
+    return *impl_;
+  }
+  const std::shared_ptr<Impl>& impl_ptr() const { return impl_; }
+  std::shared_ptr<Impl>& impl_ref() { return impl_; }
+
+  static int wrap_dim(std::int64_t d, int ndim) {
+    const int n = ndim == 0 ? 1 : ndim;
+    if (d < -n || d >= n)
+      detail::fail("Dimension out of range (expected to be in range of [", -n, ", ", n - 1,
+                   "], but got ", d, ")");
+    return static_cast<int>(d < 0 ? d + n : d);
+  }
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+using FloatTensor = BasicTensor<float>;
+
+}  // namespace metagrad

@@ -1,0 +1,432 @@
+// metagrad/dynamic/views.hpp — views (select, slice, t, view/reshape, index,
+// detach) sharing storage with their base, and in-place ops. An in-place op
+// on a view rebases the base's history onto a CopySlices node, as PyTorch
+// does: the overwritten region's gradient goes to the new value's graph, the
+// rest to the base's old graph. Every in-place op bumps the version counter
+// shared by a base and its views.
+#pragma once
+#include "ops.hpp"
+
+namespace metagrad {
+
+template <class T>
+BasicTensor<T> apply_view_step(const BasicTensor<T>& t, const ViewStep& s) {
+  switch (s.kind) {
+    case ViewStep::Select: return t.select(s.dim, s.a);
+    case ViewStep::Slice: return t.slice(s.dim, s.a, s.b, s.step);
+    case ViewStep::Transpose: return t.t();
+    default: return t.view(s.sizes);
+  }
+}
+template <class T>
+BasicTensor<T> replay_view(BasicTensor<T> t, const ViewChain& chain) {
+  for (const auto& s : chain) t = apply_view_step(t, s);
+  return t;
+}
+
+/// Backward of a view: scatter the gradient into zeros of the input's shape.
+/// Also serves as the regenerated grad_fn of a view whose base changed.
+template <class T>
+class ViewNode final : public BasicNode<T> {
+ public:
+  ViewNode(const char* n, Sizes in, std::shared_ptr<const ViewChain> chain)
+      : name_(n), in_(in), chain_(std::move(chain)) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    BasicTensor<T> base(new_impl<T>(in_));
+    kernels::fill(base.impl(), T(0));
+    replay_view(base, *chain_).copy_(g);
+    out[0] = base;
+  }
+ private:
+  const char* name_;
+  Sizes in_;
+  std::shared_ptr<const ViewChain> chain_;
+};
+
+namespace detail {
+/// Builds a view of `self` with the given geometry, recording `step` both in
+/// the view chain (for CopySlices) and, when needed, as a graph node.
+template <class T>
+BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides, std::int64_t offset,
+                         const ViewStep& step, const char* node_name) {
+  const auto& src = self.impl();
+  auto v = make_impl<T>();
+  v->storage = src.storage;
+  v->offset = offset;
+  v->sizes = sizes;
+  v->strides = strides;
+  v->numel = checked_numel(sizes);
+  v->view_base = src.view_base ? src.view_base : self.impl_ptr();
+  auto chain = std::make_shared<ViewChain>(src.view_chain ? *src.view_chain : ViewChain{});
+  chain->push_back(step);
+  v->view_chain = std::move(chain);
+  v->view_version = src.storage->version;
+  BasicTensor<T> out(std::move(v));
+  if (is_grad_enabled() && self.requires_grad()) {
+    std::shared_ptr<BasicNode<T>> n;
+    if (step.kind == ViewStep::Transpose)
+      n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Transpose, src.sizes);
+    else if (step.kind == ViewStep::Reshape)
+      n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Reshape, src.sizes);
+    else
+      n = make_node<T, ViewNode<T>>(node_name, src.sizes, std::make_shared<ViewChain>(ViewChain{step}));
+    n->add_edge(gradient_edge(self));
+    set_history(out, std::move(n));
+  }
+  return out;
+}
+}  // namespace detail
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::select(int d, std::int64_t index) const {
+  detail::check(dim() > 0, "select() cannot be applied to a 0-dim tensor.");
+  d = wrap_dim(d, dim());
+  const std::int64_t n = sizes()[d];
+  if (index < -n || index >= n)
+    detail::fail("index ", index, " is out of bounds for dimension ", d, " with size ", n);
+  if (index < 0) index += n;
+  Sizes s = sizes(), st = strides();
+  const std::int64_t off = impl().offset + index * st[d];
+  s.erase(d);
+  st.erase(d);
+  return detail::make_view(*this, s, st, off, ViewStep{ViewStep::Select, d, index, 0, 1, {}}, "SelectBackward0");
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::slice(int d, std::optional<std::int64_t> start,
+                                     std::optional<std::int64_t> stop, std::int64_t step) const {
+  detail::check(dim() > 0, "slice() cannot be applied to a 0-dim tensor.");
+  detail::check(step > 0, "slice step must be positive, got ", step);
+  d = wrap_dim(d, dim());
+  const std::int64_t n = sizes()[d];
+  auto clamp = [n](std::optional<std::int64_t> v, std::int64_t dflt) {
+    if (!v) return dflt;
+    std::int64_t x = *v < 0 ? *v + n : *v;
+    return std::clamp<std::int64_t>(x, 0, n);
+  };
+  const std::int64_t a = clamp(start, 0), b = std::max(a, clamp(stop, n));
+  Sizes s = sizes(), st = strides();
+  const std::int64_t off = impl().offset + a * st[d];
+  s[d] = (b - a + step - 1) / step;
+  st[d] *= step;
+  return detail::make_view(*this, s, st, off, ViewStep{ViewStep::Slice, d, a, b, step, {}}, "SliceBackward0");
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::index(std::initializer_list<TensorIndex> idx) const {
+  detail::check(static_cast<int>(idx.size()) <= dim(), "too many indices for tensor of dimension ", dim());
+  BasicTensor r = *this;
+  int d = 0;
+  for (const auto& i : idx) {
+    if (i.is_integer()) {
+      r = r.select(d, i.integer());
+    } else {
+      r = r.slice(d, i.slice().start, i.slice().stop, i.slice().step);
+      ++d;
+    }
+  }
+  return r;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::t() const {
+  detail::check(dim() <= 2, "t() expects a tensor with <= 2 dimensions, but self is ", dim(), "D");
+  Sizes s = sizes(), st = strides();
+  if (dim() == 2) {
+    std::swap(s[0], s[1]);
+    std::swap(st[0], st[1]);
+  }
+  return detail::make_view(*this, s, st, impl().offset, ViewStep{ViewStep::Transpose, 0, 0, 0, 1, {}}, "TBackward0");
+}
+
+namespace detail {
+inline Sizes infer_size(const Sizes& shape, std::int64_t numel) {
+  Sizes s = shape;
+  int infer = -1;
+  std::int64_t known = 1;
+  for (int i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      check(infer < 0, "only one dimension can be inferred");
+      infer = i;
+    } else {
+      check(s[i] >= 0, "invalid shape dimension ", s[i]);
+      known *= s[i];
+    }
+  }
+  if (infer >= 0 && known != 0 && numel % known == 0) s[infer] = numel / known;
+  if ((infer >= 0 && (known == 0 || numel % known != 0)) || (infer < 0 && known != numel))
+    fail("shape '", shape, "' is invalid for input of size ", numel);
+  return s;
+}
+}  // namespace detail
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::view(const Sizes& shape) const {
+  const Sizes s = detail::infer_size(shape, numel());
+  detail::check(is_contiguous(),
+                "view size is not compatible with input tensor's size and stride (at least one dimension "
+                "spans across two contiguous subspaces). Use .reshape(...) instead.");
+  ViewStep step{ViewStep::Reshape, 0, 0, 0, 1, s};
+  return detail::make_view(*this, s, detail::contiguous_strides(s), impl().offset, step, "ViewBackward0");
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::reshape(const Sizes& shape) const {
+  if (is_contiguous()) return view(shape);
+  const Sizes s = detail::infer_size(shape, numel());
+  return clone().view(s);
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::detach() const {
+  const auto& src = impl();
+  auto v = make_impl<T>();
+  v->storage = src.storage;
+  v->offset = src.offset;
+  v->sizes = src.sizes;
+  v->strides = src.strides;
+  v->numel = src.numel;
+  return BasicTensor(std::move(v));
+}
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::detach_() {
+  detail::check(!impl().view_base, "Can't detach views in-place. Use detach() instead.");
+  impl().grad_fn.reset();
+  impl().requires_grad = false;
+  return *this;
+}
+
+// ================================================================ in place
+/// CopySlices: the base's new history after an in-place op `fn` on a view.
+template <class T>
+class CopySlices final : public BasicNode<T> {
+ public:
+  CopySlices(std::shared_ptr<const ViewChain> chain, std::shared_ptr<BasicNode<T>> fn)
+      : chain_(std::move(chain)), fn_(std::move(fn)) {}
+  ~CopySlices() override { detail::release_later(std::move(fn_)); }
+  std::string name() const override { return "CopySlices"; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    auto result = g.clone();
+    auto region = replay_view(result, *chain_);
+    std::vector<BasicTensor<T>> fn_out(static_cast<std::size_t>(fn_->num_edges()));
+    fn_->apply(region.clone(), fn_out.data());
+    if (fn_out[0].defined()) region.copy_(fn_out[0]);
+    else region.zero_();
+    out[0] = std::move(result);
+    for (int i = 1; i < fn_->num_edges(); ++i) out[i] = std::move(fn_out[static_cast<std::size_t>(i)]);
+  }
+  void release_variables() override { fn_->release_variables(); }
+ private:
+  std::shared_ptr<const ViewChain> chain_;
+  std::shared_ptr<BasicNode<T>> fn_;
+};
+
+/// Backward of copy_/fill_/zero_: nothing flows to the overwritten values;
+/// the source (edge 1, if any) receives the gradient summed to its shape.
+template <class T>
+class OverwriteNode final : public BasicNode<T> {
+ public:
+  OverwriteNode(const char* n, Sizes src) : name_(n), src_(src) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    if (this->num_edges() > 1 && this->edge(1).valid()) out[1] = g.sum_to_size(src_);
+  }
+ private:
+  const char* name_;
+  Sizes src_;
+};
+
+namespace detail {
+template <class T>
+void check_inplace(const BasicTensor<T>& self) {
+  if (!is_grad_enabled()) return;
+  const auto& m = self.impl();
+  if (!m.view_base && !m.grad_fn && m.requires_grad)
+    fail("a leaf Variable that requires grad is being used in an in-place operation.");
+  if (m.view_base && !m.view_base->grad_fn && m.view_base->requires_grad)
+    fail("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+}
+
+/// Runs an in-place op: `write` changes the data (after every check has
+/// passed), `node` (may be null) is the out-of-place node whose edge 0 stands
+/// for self's old value and whose other edges are already set.
+template <class T, class Write>
+void commit_inplace(BasicTensor<T>& self, std::shared_ptr<BasicNode<T>> node, Write&& write) {
+  auto& m = self.impl();
+  const Edge<T> old = node ? gradient_edge(self) : Edge<T>{};
+  write();
+  ++m.storage->version;
+  if (!node) return;
+  if (m.view_base) {
+    BasicTensor<T> base(m.view_base);
+    Edge<T> base_old = gradient_edge(base);
+    node->set_edge(0, base_old);  // marks "self's old value needs a gradient" for CopySlices
+    auto cs = make_node<T, CopySlices<T>>(m.view_chain, node);
+    cs->add_edge(base_old);
+    for (int i = 1; i < node->num_edges(); ++i) cs->add_edge(node->edge(i));
+    base.impl().grad_fn = std::move(cs);
+    base.impl().output_nr = 0;  // the view's own grad_fn regenerates lazily (version changed)
+  } else {
+    node->set_edge(0, old);
+    m.grad_fn = std::move(node);
+    m.output_nr = 0;
+  }
+}
+
+template <class T>
+void check_inplace_shape(const BasicTensor<T>& self, const BasicTensor<T>& other) {
+  const Sizes b = kernels::broadcast_shapes(self.sizes(), other.sizes());
+  if (!(b == self.sizes()))
+    fail("output with shape ", self.sizes(), " doesn't match the broadcast shape ", b);
+}
+}  // namespace detail
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) {
+  detail::check_inplace(*this);
+  detail::check_inplace_shape(*this, src);
+  std::shared_ptr<BasicNode<T>> node;
+  if (is_grad_enabled() && (requires_grad() || src.requires_grad())) {
+    node = make_node<T, OverwriteNode<T>>("CopyBackwards", src.sizes());
+    node->add_edge({});
+    node->add_edge(gradient_edge(src));
+  }
+  // copy through a temporary when source and destination share storage
+  const auto tmp = src.impl().storage == impl().storage ? kernels::contiguous_copy(src.impl()) : src.impl_ptr();
+  detail::commit_inplace(*this, node, [&] { kernels::copy(impl(), *tmp); });
+  return *this;
+}
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::fill_(T value) {
+  detail::check_inplace(*this);
+  std::shared_ptr<BasicNode<T>> node;
+  if (is_grad_enabled() && requires_grad()) {
+    node = make_node<T, OverwriteNode<T>>("FillBackward0", Sizes{});
+    node->add_edge({});
+  }
+  detail::commit_inplace(*this, node, [&] { kernels::fill(impl(), value); });
+  return *this;
+}
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::zero_() {
+  detail::check_inplace(*this);
+  std::shared_ptr<BasicNode<T>> node;
+  if (is_grad_enabled() && requires_grad()) {
+    node = make_node<T, OverwriteNode<T>>("ZeroBackward0", Sizes{});
+    node->add_edge({});
+  }
+  detail::commit_inplace(*this, node, [&] { kernels::fill(impl(), T(0)); });
+  return *this;
+}
+
+namespace detail {
+/// self = self (op) other, in place, with the out-of-place op's node.
+template <class Rule, class T>
+BasicTensor<T>& binary_inplace(BasicTensor<T>& self, const BasicTensor<T>& other) {
+  check_inplace(self);
+  check_inplace_shape(self, other);
+  std::shared_ptr<BinaryNode<Rule, T>> node;
+  if (is_grad_enabled() && (self.requires_grad() || other.requires_grad())) {
+    node = make_node<T, BinaryNode<Rule, T>>(Rule::node_name);
+    node->a_sizes = self.sizes();
+    node->b_sizes = other.sizes();
+    node->add_edge({});
+    node->add_edge(gradient_edge(other));
+    // the old value of self is about to be overwritten: save a copy of it
+    if constexpr (Rule::needs_a) node->a.save(self.clone(), false);
+    if constexpr (Rule::needs_b) node->b.save(other, false);
+  }
+  auto result = kernels::binary(self.impl(), other.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
+  commit_inplace<T>(self, node, [&] { kernels::copy(self.impl(), *result); });
+  return self;
+}
+}  // namespace detail
+
+template <class T> BasicTensor<T>& BasicTensor<T>::add_(const BasicTensor& o) { return detail::binary_inplace<rules::Add>(*this, o); }
+template <class T> BasicTensor<T>& BasicTensor<T>::sub_(const BasicTensor& o) { return detail::binary_inplace<rules::Sub>(*this, o); }
+template <class T> BasicTensor<T>& BasicTensor<T>::mul_(const BasicTensor& o) { return detail::binary_inplace<rules::Mul>(*this, o); }
+template <class T> BasicTensor<T>& BasicTensor<T>::div_(const BasicTensor& o) { return detail::binary_inplace<rules::Div>(*this, o); }
+template <class T> BasicTensor<T>& BasicTensor<T>::add_(T o) { return add_(detail::scalar_tensor<T>(o)); }
+template <class T> BasicTensor<T>& BasicTensor<T>::sub_(T o) { return sub_(detail::scalar_tensor<T>(o)); }
+template <class T> BasicTensor<T>& BasicTensor<T>::mul_(T o) { return mul_(detail::scalar_tensor<T>(o)); }
+template <class T> BasicTensor<T>& BasicTensor<T>::div_(T o) { return div_(detail::scalar_tensor<T>(o)); }
+
+// =========================================================== tensor basics
+template <class T>
+bool BasicTensor<T>::requires_grad() const {
+  const auto& m = impl();
+  return m.requires_grad || grad_fn() != nullptr;
+}
+
+template <class T>
+bool BasicTensor<T>::is_leaf() const { return grad_fn() == nullptr; }
+
+template <class T>
+std::shared_ptr<BasicNode<T>> BasicTensor<T>::grad_fn() const {
+  auto& m = impl();
+  if (m.view_base && m.view_version != m.storage->version) {
+    // the base changed in place since this view's history was recorded:
+    // regenerate it as a view of the base's current history
+    m.view_version = m.storage->version;
+    BasicTensor base(m.view_base);
+    if (base.requires_grad()) {
+      auto n = make_node<T, ViewNode<T>>("AsStridedBackward0", m.view_base->sizes, m.view_chain);
+      n->add_edge(gradient_edge(base));
+      m.grad_fn = std::move(n);
+      m.output_nr = 0;
+    }
+  }
+  return m.grad_fn;
+}
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::requires_grad_(bool r) {
+  if (!is_leaf())
+    detail::fail("you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+  impl().requires_grad = r;
+  return *this;
+}
+
+template <class T>
+void BasicTensor<T>::retain_grad() const {
+  detail::check(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
+  if (is_leaf() || impl().retains_grad) return;
+  impl().retains_grad = true;
+  grad_fn()->retain_grad_hooks.push_back(impl_ptr());
+}
+
+template <class T>
+T BasicTensor<T>::item() const {
+  if (numel() != 1)
+    detail::fail("a Tensor with ", numel(), " elements cannot be converted to Scalar "
+                 "(only one element tensors can be converted to C++ scalars)");
+  return *data_ptr();
+}
+
+template <class T>
+T BasicTensor<T>::at(std::initializer_list<std::int64_t> idx) const {
+  detail::check(static_cast<int>(idx.size()) == dim(), "at(): expected ", dim(), " indices, got ", idx.size());
+  std::int64_t off = impl().offset;
+  int d = 0;
+  for (auto i : idx) {
+    const std::int64_t n = sizes()[d];
+    if (i < -n || i >= n) detail::fail("index ", i, " is out of bounds for dimension ", d, " with size ", n);
+    off += (i < 0 ? i + n : i) * strides()[d];
+    ++d;
+  }
+  return impl().storage->data[off];
+}
+
+template <class T>
+Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> BasicTensor<T>::to_eigen() const {
+  detail::check(dim() <= 2, "to_eigen(): expected a tensor with <= 2 dimensions, got ", sizes());
+  if (dim() == 0) return Eigen::Matrix<T, 1, 1>::Constant(item());
+  return kernels::mat(impl());
+}
+
+}  // namespace metagrad

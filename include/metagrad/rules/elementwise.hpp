@@ -1,0 +1,169 @@
+// metagrad/rules/elementwise.hpp — THE derivative table of metagrad's
+// elementwise ops. Each rule is written once, generically, and serves:
+//   * the static symbolic derivative `mg::d` (with static expression values),
+//   * the static fused reverse sweep `mg::grad` (with double / Eigen values),
+//   * the dynamic engine's backward nodes (with Eigen maps, or with Tensors
+//     when create_graph records the backward pass).
+// For elementwise ops the vector-Jacobian product with cotangent g equals the
+// Jacobian-vector product with tangent g, so `vjp` also drives forward-mode
+// `d`. `x` is the input, `y` the op's output (saved to avoid recomputing),
+// `g` the incoming gradient. `K<N>(v)` is the constant N in v's value family
+// (an integral constant for static expressions, a scalar otherwise).
+//
+// Adding an elementwise op: one METAGRAD_UNARY_RULE line here, one test line,
+// one doc line. The static node, the dynamic op, the printer name, gradcheck
+// and fuzzing all pick it up from the table below.
+#pragma once
+#include <Eigen/Core>
+#include <type_traits>
+
+#include "../detail/cmath.hpp"
+
+namespace metagrad {
+
+/// Value families specialise this to say what "the constant N" is for them.
+template <class V, class = void>
+struct constant_family {
+  template <int N>
+  static constexpr auto make() {
+    if constexpr (requires { typename V::Scalar; })
+      return static_cast<typename V::Scalar>(N);
+    else if constexpr (std::is_arithmetic_v<V>)
+      return static_cast<V>(N);
+    else if constexpr (requires { typename V::value_type; })
+      return static_cast<typename V::value_type>(N);
+    else
+      return static_cast<double>(N);
+  }
+};
+
+namespace math {
+// Eigen array overloads of the functions Eigen does not have itself.
+template <class D>
+auto sigmoid(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  return (S(1) + (-x.derived()).exp()).inverse();
+}
+template <class D>
+auto sign(const Eigen::ArrayBase<D>& x) { return x.derived().sign(); }
+template <class D>
+auto step(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  return (x.derived() > S(0)).template cast<S>();
+}
+template <class D>
+auto relu(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  return x.derived().max(S(0));
+}
+}  // namespace math
+
+namespace rules {
+using namespace ::metagrad::math;
+
+template <int N, class V>
+constexpr auto K(const V&) {
+  return constant_family<std::remove_cvref_t<V>>::template make<N>();
+}
+
+/// Declares rule struct NAME: PyTorch's node name, the forward function, which
+/// of input/output the backward needs, and the vector-Jacobian product.
+#define METAGRAD_UNARY_RULE(NAME, NODE, FWD, USES_X, USES_Y, VJP)                 \
+  struct NAME {                                                                  \
+    static constexpr const char* node_name = NODE;                               \
+    static constexpr const char* symbol = #FWD;                                  \
+    static constexpr bool uses_input = USES_X, uses_output = USES_Y;             \
+    template <class X>                                                           \
+    static constexpr auto f(const X& x) { return FWD(x); }                       \
+    template <class X, class Y, class G>                                         \
+    static constexpr auto vjp([[maybe_unused]] const X& x,                       \
+                              [[maybe_unused]] const Y& y, const G& g) {         \
+      return VJP;                                                                \
+    }                                                                            \
+  };
+
+template <class X> constexpr auto neg_fn(const X& x) { return -x; }
+template <class X> constexpr auto reciprocal_fn(const X& x) { return K<1>(x) / x; }
+
+//                  rule        PyTorch node             forward     x      y      d/dx as a VJP
+METAGRAD_UNARY_RULE(Neg,        "NegBackward0",        neg_fn,     false, false, -g)
+METAGRAD_UNARY_RULE(Exp,        "ExpBackward0",        exp,        false, true,  g * y)
+METAGRAD_UNARY_RULE(Log,        "LogBackward0",        log,        true,  false, g / x)
+METAGRAD_UNARY_RULE(Sin,        "SinBackward0",        sin,        true,  false, g * cos(x))
+METAGRAD_UNARY_RULE(Cos,        "CosBackward0",        cos,        true,  false, -(g * sin(x)))
+METAGRAD_UNARY_RULE(Tan,        "TanBackward0",        tan,        false, true,  g * (K<1>(y) + y * y))
+METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,       false, true,  g * (K<1>(y) - y * y))
+METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,    false, true,  g * (y * (K<1>(y) - y)))
+METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,       false, true,  g / (K<2>(y) * y))
+METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,        true,  false, g * sign(x))
+METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,       false, true,  g * step(y))
+METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, false, true, -(g * (y * y)))
+
+/// The ops whose every derivative is again built from ops of this table (so
+/// gradgradcheck and the symbolic `d` can go to any order through them).
+#define METAGRAD_FOR_EACH_UNARY(M) \
+  M(Neg, neg) M(Exp, exp) M(Log, log) M(Sin, sin) M(Cos, cos) M(Tan, tan) M(Tanh, tanh) \
+  M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal)
+
+// Binary elementwise rules: vjp_a / vjp_b are the products with the
+// gradient of the output; `needs_*` tell what the dynamic node must save.
+struct Add {
+  static constexpr const char* node_name = "AddBackward0";
+  static constexpr const char* symbol = "+";
+  static constexpr bool needs_a = false, needs_b = false, needs_y = false;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a + b; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A&, const B&, const Y&, const G& g) { return g; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A&, const B&, const Y&, const G& g) { return g; }
+};
+struct Sub {
+  static constexpr const char* node_name = "SubBackward0";
+  static constexpr const char* symbol = "-";
+  static constexpr bool needs_a = false, needs_b = false, needs_y = false;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a - b; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A&, const B&, const Y&, const G& g) { return g; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A&, const B&, const Y&, const G& g) { return -g; }
+};
+struct Mul {
+  static constexpr const char* node_name = "MulBackward0";
+  static constexpr const char* symbol = "*";
+  static constexpr bool needs_a = true, needs_b = true, needs_y = false;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a * b; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g * b; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A& a, const B&, const Y&, const G& g) { return g * a; }
+};
+struct Div {
+  static constexpr const char* node_name = "DivBackward0";
+  static constexpr const char* symbol = "/";
+  static constexpr bool needs_a = true, needs_b = true, needs_y = false;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a / b; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g / b; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) {
+    return -(g * a) / (b * b);
+  }
+};
+/// a^b: d/da = b a^(b-1), d/db = a^b log a. PowBackward0 when b is a scalar.
+struct Pow {
+  static constexpr const char* node_name = "PowBackward1";
+  static constexpr const char* symbol = "pow";
+  static constexpr bool needs_a = true, needs_b = true, needs_y = true;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return pow(a, b); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) {
+    return g * (b * pow(a, b - K<1>(b)));
+  }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A& a, const B&, const Y& y, const G& g) {
+    return g * (y * log(a));
+  }
+};
+
+}  // namespace rules
+}  // namespace metagrad
