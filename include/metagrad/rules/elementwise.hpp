@@ -45,13 +45,6 @@ auto sigmoid(const Eigen::ArrayBase<D>& x) {
   return (S(1) + (-x.derived()).exp()).inverse();
 }
 template <class D>
-auto sign(const Eigen::ArrayBase<D>& x) { return x.derived().sign(); }
-template <class D>
-auto step(const Eigen::ArrayBase<D>& x) {
-  using S = typename D::Scalar;
-  return (x.derived() > S(0)).template cast<S>();
-}
-template <class D>
 auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
   return x.derived().max(S(0));
@@ -96,14 +89,15 @@ METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,       false, true, 
 METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,    false, true,  g * (y * (K<1>(y) - y)))
 METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,       false, true,  g / (K<2>(y) * y))
 METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,        true,  false, g * sign(x))
-METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,       false, true,  g * step(y))
+METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,       false, true,  g * sign(y))
+METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,       false, false, g * K<0>(g))
 METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, false, true, -(g * (y * y)))
 
 /// The ops whose every derivative is again built from ops of this table (so
 /// gradgradcheck and the symbolic `d` can go to any order through them).
 #define METAGRAD_FOR_EACH_UNARY(M) \
   M(Neg, neg) M(Exp, exp) M(Log, log) M(Sin, sin) M(Cos, cos) M(Tan, tan) M(Tanh, tanh) \
-  M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal)
+  M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal) M(Sign, sign)
 
 // Binary elementwise rules: vjp_a / vjp_b are the products with the
 // gradient of the output; `needs_*` tell what the dynamic node must save.

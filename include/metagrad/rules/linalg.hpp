@@ -1,0 +1,75 @@
+// metagrad/rules/linalg.hpp — derivative rules of the non-elementwise static
+// ops (reductions and products), written with generic `matmul`, `transpose`,
+// `sum_all` and `expand_as` so that each value family supplies only those.
+//   sum:       d/dx = 1 everywhere        -> expand the scalar gradient
+//   mean:      d/dx = 1/n everywhere
+//   transpose: the gradient transposed
+//   matmul:    dA = G B^T,  dB = A^T G
+//   dot:       da = g b,    db = g a
+#pragma once
+#include <Eigen/Core>
+
+namespace metagrad {
+namespace math {
+template <class D>
+auto sum_all(const Eigen::ArrayBase<D>& x) { return x.derived().sum(); }
+template <class D>
+auto mean_all(const Eigen::ArrayBase<D>& x) { return x.derived().mean(); }
+template <class D>
+auto transpose(const Eigen::ArrayBase<D>& x) { return x.derived().transpose(); }
+template <class A, class B>
+auto matmul(const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
+  return (a.derived().matrix() * b.derived().matrix()).array();
+}
+template <class D>
+auto dot(const Eigen::ArrayBase<D>& a, const Eigen::ArrayBase<D>& b) { return (a.derived() * b.derived()).sum(); }
+/// The scalar g spread over x's shape.
+template <class S, class D>
+auto expand_as(const S& g, const Eigen::ArrayBase<D>& x) {
+  using A = Eigen::Array<typename D::Scalar, D::RowsAtCompileTime, D::ColsAtCompileTime>;
+  return A::Constant(x.rows(), x.cols(), static_cast<typename D::Scalar>(g));
+}
+}  // namespace math
+
+namespace rules {
+using namespace ::metagrad::math;
+struct Sum {
+  static constexpr const char* node_name = "SumBackward0";
+  static constexpr const char* symbol = "sum";
+  template <class X> static auto f(const X& x) { return sum_all(x); }
+  template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) { return expand_as(g, x); }
+};
+struct Mean {
+  static constexpr const char* node_name = "MeanBackward0";
+  static constexpr const char* symbol = "mean";
+  template <class X> static auto f(const X& x) { return mean_all(x); }
+  template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) {
+    return expand_as(g / static_cast<double>(x.size()), x);
+  }
+};
+struct Transpose {
+  static constexpr const char* node_name = "TBackward0";
+  static constexpr const char* symbol = "transpose";
+  template <class X> static auto f(const X& x) { return transpose(x); }
+  template <class X, class Y, class G> static auto vjp(const X&, const Y&, const G& g) { return transpose(g); }
+};
+struct MatMul {
+  static constexpr const char* node_name = "MmBackward0";
+  static constexpr const char* symbol = "matmul";
+  template <class A, class B> static auto f(const A& a, const B& b) { return matmul(a, b); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_a(const A&, const B& b, const Y&, const G& g) { return matmul(g, transpose(b)); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return matmul(transpose(a), g); }
+};
+struct Dot {
+  static constexpr const char* node_name = "DotBackward0";
+  static constexpr const char* symbol = "dot";
+  template <class A, class B> static auto f(const A& a, const B& b) { return dot(a, b); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g * b; }
+  template <class A, class B, class Y, class G>
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return g * a; }
+};
+}  // namespace rules
+}  // namespace metagrad

@@ -1,0 +1,63 @@
+// metagrad/static/diff.hpp — `mg::d(e, x)`: the derivative as a new expression
+// TYPE, simplified at compile time. For elementwise ops it applies the rule
+// table's vector-Jacobian product with the tangent d(child) (for elementwise
+// ops the VJP and the JVP coincide); linear ops (sum, mean, transpose) and
+// products (matmul, dot) use their product rules.
+#pragma once
+#include "eval.hpp"
+
+namespace metagrad {
+namespace detail {
+
+template <class E, class V>
+constexpr auto diff(const E& e, const V& v);
+
+template <class E, class V>
+inline constexpr bool depends_on = boost::hana::contains(free_vars_impl<E>::value, boost::hana::type_c<V>);
+
+template <class E, class V>
+constexpr auto diff(const E& e, const V& v) {
+  using simplify::add;
+  if constexpr (!depends_on<E, V>) {
+    return IntC<0>{};
+  } else if constexpr (is_var<E>::value) {
+    return IntC<1>{};
+  } else if constexpr (requires { e.b; }) {
+    using R = std::remove_cvref_t<decltype(rule_of(e))>;
+    const auto da = diff(e.a, v);
+    const auto db = diff(e.b, v);
+    if constexpr (std::is_same_v<R, rules::MatMul>) return add(matmul(da, e.b), matmul(e.a, db));
+    else if constexpr (std::is_same_v<R, rules::Dot>) return add(dot(da, e.b), dot(e.a, db));
+    else {
+      auto ta = [&] {
+        if constexpr (depends_on<decltype(e.a), V>) return R::vjp_a(e.a, e.b, e, da);
+        else return IntC<0>{};
+      }();
+      auto tb = [&] {
+        if constexpr (depends_on<decltype(e.b), V>) return R::vjp_b(e.a, e.b, e, db);
+        else return IntC<0>{};
+      }();
+      return add(ta, tb);
+    }
+  } else {
+    using R = std::remove_cvref_t<decltype(rule_of(e))>;
+    const auto da = diff(e.a, v);
+    if constexpr (std::is_same_v<R, rules::Sum>) return sum(da);
+    else if constexpr (std::is_same_v<R, rules::Mean>) return mean(da);
+    else if constexpr (std::is_same_v<R, rules::Transpose>) return transpose(da);
+    else return R::vjp(e.a, e, da);
+  }
+}
+
+}  // namespace detail
+
+/// d e / d v, then d/dw of that, ...: `d(e, x, y)` is `d(d(e, x), y)`.
+template <class E, class V, class... W>
+constexpr auto d(const E& e, const V& v, const W&... w) {
+  static_assert(StaticExpr<E>, "mg::d: the first argument must be a metagrad static expression");
+  static_assert(is_var<V>::value, "mg::d: can only differentiate with respect to a variable mg::var<\"name\">");
+  if constexpr (sizeof...(W) == 0) return detail::diff(e, v);
+  else return d(detail::diff(e, v), w...);
+}
+
+}  // namespace metagrad

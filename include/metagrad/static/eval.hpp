@@ -1,0 +1,90 @@
+// metagrad/static/eval.hpp — evaluating a static expression on bindings:
+// `mg::eval(e, x = 3.0, y = 4.0)` or `e(x = 3.0, y = 4.0)`, bindings in any
+// order. Scalars evaluate in constexpr; Eigen values evaluate elementwise
+// (matrices as arrays, `matmul` as the matrix product). Binding an mg::Tensor
+// goes through the bridge (bridge.hpp) and returns a Tensor.
+#pragma once
+#include <tuple>
+
+#include "ops.hpp"
+
+namespace metagrad {
+namespace detail {
+
+template <class V> struct scalar_of { using type = V; };
+template <class V> requires requires { typename V::Scalar; } struct scalar_of<V> { using type = typename V::Scalar; };
+template <class V> requires requires { typename V::value_type; } && (!requires { typename V::Scalar; })
+struct scalar_of<V> { using type = typename V::value_type; };
+
+/// The arithmetic type of a set of bindings (double unless all are float).
+template <class... Bs>
+using common_scalar_t = std::common_type_t<double, typename scalar_of<decltype(Bs::value)>::type...>;
+
+/// Values that route evaluation through the bridge (specialised there).
+template <class V> struct is_bridge_value : std::false_type {};
+
+template <detail::fixed_string Name, class... Bs>
+inline constexpr bool is_bound = ((Bs::name == Name) || ...);
+
+/// Position of the binding for variable Name among Bs (found with Hana).
+template <detail::fixed_string Name, class... Bs>
+constexpr std::size_t binding_index() {
+  constexpr auto idx = boost::hana::index_if(boost::hana::make_basic_tuple(boost::hana::type_c<Bs>...),
+                                             [](auto t) { return boost::hana::bool_c<(decltype(t)::type::name == Name)>; });
+  return std::remove_cvref_t<decltype(idx.value())>::value;
+}
+
+template <detail::fixed_string Name, class... Bs>
+constexpr const auto& lookup(const Bs&... bs) {
+  static_assert(is_bound<Name, Bs...>,
+                "metagrad: a variable of the expression has no binding; pass `var = value` for it "
+                "(its name is the template argument of is_bound in the note below)");
+  return std::get<binding_index<Name, Bs...>()>(std::forward_as_tuple(bs...)).value;
+}
+
+/// Leaves: Eigen matrices are read as arrays; scalars as they are.
+template <class V>
+constexpr decltype(auto) as_value(const V& v) {
+  if constexpr (requires { v.array(); }) return v.array();
+  else return (v);
+}
+/// Eigen expressions are evaluated at each node (values are reused in grad).
+template <class V>
+constexpr auto eager(V&& v) {
+  if constexpr (requires { typename std::remove_cvref_t<V>::PlainObject; v.eval(); })
+    return typename std::remove_cvref_t<V>::PlainObject(v);
+  else return std::forward<V>(v);
+}
+
+template <class S>
+struct Evaluator {
+  template <detail::fixed_string N, class... Bs>
+  static constexpr decltype(auto) run(const Var<N>&, const Bs&... bs) { return as_value(lookup<N>(bs...)); }
+  template <long long N, class... Bs>
+  static constexpr S run(const IntC<N>&, const Bs&...) { return static_cast<S>(N); }
+  template <class... Bs>
+  static constexpr S run(const Const& c, const Bs&...) { return static_cast<S>(c.value); }
+  template <class R, class A, class... Bs>
+  static constexpr auto run(const Unary<R, A>& e, const Bs&... bs) { return eager(R::f(run(e.a, bs...))); }
+  template <class R, class A, class B, class... Bs>
+  static constexpr auto run(const Binary<R, A, B>& e, const Bs&... bs) {
+    return eager(R::f(run(e.a, bs...), run(e.b, bs...)));
+  }
+};
+
+template <class... Bs>
+inline constexpr bool all_bindings = (is_binding<Bs>::value && ...);
+
+}  // namespace detail
+
+template <class E, class... Bs>
+constexpr auto eval(const E& e, const Bs&... bs) {
+  static_assert(StaticExpr<E>, "mg::eval: the first argument must be a metagrad static expression");
+  static_assert(detail::all_bindings<Bs...>, "mg::eval: arguments after the expression must be bindings `var = value`");
+  if constexpr ((detail::is_bridge_value<std::remove_cvref_t<decltype(Bs::value)>>::value || ...))
+    return bridge_eval(e, bs...);
+  else
+    return detail::Evaluator<detail::common_scalar_t<Bs...>>::run(e, bs...);
+}
+
+}  // namespace metagrad

@@ -1,0 +1,148 @@
+// metagrad/static/expr.hpp — static-mode expression types. The type of an
+// expression IS its tree: variables are empty types named by a string
+// (`mg::var<"x">`), integral constants are types (`3_c`), runtime doubles are
+// Const leaves, and every op is Unary<Rule, A> or Binary<Rule, A, B> with
+// the Rule taken from the shared derivative table (rules/).
+#pragma once
+#include <boost/hana.hpp>
+#include <type_traits>
+
+#include "../detail/fixed_string.hpp"
+#include "../rules/elementwise.hpp"
+#include "../rules/linalg.hpp"
+
+namespace metagrad {
+
+/// Gives every node `e(bindings...)`, the same as `mg::eval(e, bindings...)`.
+template <class D>
+struct ExprBase {
+  template <class... Bs>
+  constexpr auto operator()(const Bs&... bs) const { return eval(static_cast<const D&>(*this), bs...); }
+};
+
+/// A value bound to the variable named S: what `x = 3.0` makes.
+template <detail::fixed_string S, class V>
+struct Binding {
+  static constexpr auto name = S;
+  V value;
+};
+
+template <class T> struct is_binding : std::false_type {};
+template <detail::fixed_string S, class V> struct is_binding<Binding<S, V>> : std::true_type {};
+
+template <detail::fixed_string S>
+struct Var : ExprBase<Var<S>> {
+  static constexpr auto name = S;
+  template <class V>
+  constexpr Binding<S, std::remove_cvref_t<V>> operator=(V&& v) const {
+    return {std::forward<V>(v)};
+  }
+};
+
+/// `mg::var<"x">`: the variable named x.
+template <detail::fixed_string S>
+inline constexpr Var<S> var{};
+
+/// An integral constant, e.g. `3_c`; folded at compile time.
+template <long long N>
+struct IntC : ExprBase<IntC<N>> {
+  static constexpr long long value = N;
+};
+
+/// A runtime constant (a double appearing in an expression).
+struct Const : ExprBase<Const> {
+  double value;
+  constexpr explicit Const(double v) : value(v) {}
+};
+
+template <class R, class A>
+struct Unary : ExprBase<Unary<R, A>> {
+  A a;
+  constexpr explicit Unary(A a_) : a(a_) {}
+};
+
+template <class R, class A, class B>
+struct Binary : ExprBase<Binary<R, A, B>> {
+  A a;
+  B b;
+  constexpr Binary(A a_, B b_) : a(a_), b(b_) {}
+};
+
+// ------------------------------------------------------------------ traits
+/// The rule of a node (in unevaluated contexts: decltype(rule_of(e))).
+template <class R, class A> R rule_of(const Unary<R, A>&);
+template <class R, class A, class B> R rule_of(const Binary<R, A, B>&);
+
+template <class T> struct is_expr_impl : std::false_type {};
+template <detail::fixed_string S> struct is_expr_impl<Var<S>> : std::true_type {};
+template <long long N> struct is_expr_impl<IntC<N>> : std::true_type {};
+template <> struct is_expr_impl<Const> : std::true_type {};
+template <class R, class A> struct is_expr_impl<Unary<R, A>> : std::true_type {};
+template <class R, class A, class B> struct is_expr_impl<Binary<R, A, B>> : std::true_type {};
+
+/// A static-mode expression type.
+template <class T>
+concept StaticExpr = is_expr_impl<std::remove_cvref_t<T>>::value;
+
+template <class T> struct is_var : std::false_type {};
+template <detail::fixed_string S> struct is_var<Var<S>> : std::true_type {};
+template <class T> struct is_intc : std::false_type {};
+template <long long N> struct is_intc<IntC<N>> : std::true_type {};
+
+/// The set of variables in E, as a Boost.Hana set of hana::type<Var<...>>.
+template <class E> struct free_vars_impl { static constexpr auto value = boost::hana::make_set(); };
+template <detail::fixed_string S> struct free_vars_impl<Var<S>> {
+  static constexpr auto value = boost::hana::make_set(boost::hana::type_c<Var<S>>);
+};
+template <class R, class A> struct free_vars_impl<Unary<R, A>> { static constexpr auto value = free_vars_impl<A>::value; };
+template <class R, class A, class B> struct free_vars_impl<Binary<R, A, B>> {
+  static constexpr auto value = boost::hana::union_(free_vars_impl<A>::value, free_vars_impl<B>::value);
+};
+template <class E>
+constexpr auto free_vars(const E&) { return free_vars_impl<std::remove_cvref_t<E>>::value; }
+template <class E>
+inline constexpr bool has_vars = boost::hana::length(free_vars_impl<E>::value) != boost::hana::size_c<0>;
+
+/// Pure expressions (no runtime constants) are fully described by their type,
+/// so equal types are equal expressions (used by `e - e -> 0`, `e + e -> 2*e`).
+template <class E> struct is_pure : std::true_type {};
+template <> struct is_pure<Const> : std::false_type {};
+template <class R, class A> struct is_pure<Unary<R, A>> : is_pure<A> {};
+template <class R, class A, class B> struct is_pure<Binary<R, A, B>>
+    : std::bool_constant<is_pure<A>::value && is_pure<B>::value> {};
+
+/// Elementwise-only expressions (the ones the bridge can fuse).
+template <class R> struct is_elementwise_rule : std::true_type {};
+template <class E> struct is_elementwise : std::true_type {};
+template <class R, class A> struct is_elementwise<Unary<R, A>>
+    : std::bool_constant<is_elementwise_rule<R>::value && is_elementwise<A>::value> {};
+template <class R, class A, class B> struct is_elementwise<Binary<R, A, B>>
+    : std::bool_constant<is_elementwise_rule<R>::value && is_elementwise<A>::value && is_elementwise<B>::value> {};
+template <> struct is_elementwise_rule<rules::Sum> : std::false_type {};
+template <> struct is_elementwise_rule<rules::Mean> : std::false_type {};
+template <> struct is_elementwise_rule<rules::Transpose> : std::false_type {};
+template <> struct is_elementwise_rule<rules::MatMul> : std::false_type {};
+template <> struct is_elementwise_rule<rules::Dot> : std::false_type {};
+
+/// In the static family the constant N is the type IntC<N>.
+template <class V>
+struct constant_family<V, std::enable_if_t<StaticExpr<V>>> {
+  template <int N>
+  static constexpr auto make() { return IntC<N>{}; }
+};
+
+namespace literals {
+namespace detail_lit {
+template <char... Cs>
+constexpr long long parse() {
+  long long v = 0;
+  ((v = v * 10 + (Cs - '0')), ...);
+  return v;
+}
+}  // namespace detail_lit
+/// `3_c`: the integral constant 3 as a static expression.
+template <char... Cs>
+constexpr IntC<detail_lit::parse<Cs...>()> operator""_c() { return {}; }
+}  // namespace literals
+
+}  // namespace metagrad

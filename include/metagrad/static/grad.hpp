@@ -1,0 +1,110 @@
+// metagrad/static/grad.hpp — `mg::grad(e, bindings...)`: the value and the
+// gradient with respect to every bound variable from ONE forward and ONE
+// reverse sweep, both generated at compile time from the expression type
+// (no tape, no virtual calls, no allocation for scalar and fixed-size Eigen
+// bindings). Each reverse step is the rule table's vector-Jacobian product.
+#pragma once
+#include "eval.hpp"
+
+namespace metagrad {
+namespace detail {
+
+// Forward results mirror the tree: each holds its value and its children's.
+template <class V> struct Leaf { V value; };
+template <class C, class V> struct Node1 { C c; V value; };
+template <class C1, class C2, class V> struct Node2 { C1 c1; C2 c2; V value; };
+
+template <class S>
+struct Sweep {
+  template <detail::fixed_string N, class... Bs>
+  static auto fwd(const Var<N>&, const Bs&... bs) {
+    using V = std::remove_cvref_t<decltype(as_value(lookup<N>(bs...)))>;
+    return Leaf<V>{as_value(lookup<N>(bs...))};
+  }
+  template <class E, class... Bs> requires(is_intc<E>::value || std::is_same_v<E, Const>)
+  static auto fwd(const E& e, const Bs&... bs) { return Leaf<S>{Evaluator<S>::run(e, bs...)}; }
+  template <class R, class A, class... Bs>
+  static auto fwd(const Unary<R, A>& e, const Bs&... bs) {
+    auto c = fwd(e.a, bs...);
+    auto v = eager(R::f(c.value));
+    return Node1<decltype(c), decltype(v)>{std::move(c), std::move(v)};
+  }
+  template <class R, class A, class B, class... Bs>
+  static auto fwd(const Binary<R, A, B>& e, const Bs&... bs) {
+    auto c1 = fwd(e.a, bs...);
+    auto c2 = fwd(e.b, bs...);
+    auto v = eager(R::f(c1.value, c2.value));
+    return Node2<decltype(c1), decltype(c2), decltype(v)>{std::move(c1), std::move(c2), std::move(v)};
+  }
+
+  /// An adjoint for a scalar that was broadcast against an array is summed.
+  template <class G, class V>
+  static auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
+    if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<G>>) return S(g.sum());
+    else return eager(std::forward<G>(g));
+  }
+  template <class Slot, class G>
+  static void accumulate(Slot& slot, const G& g) {
+    if constexpr (requires { slot.array(); } && requires { g.matrix(); }) slot.array() += g;
+    else slot += g;
+  }
+
+  template <class E, class T, class G, class Grads, class... Bs>
+  static void bwd(const E& e, const T& t, const G& g, Grads& grads, const Bs&... bs) {
+    if constexpr (is_var<E>::value) {
+      accumulate(std::get<binding_index<E::name, Bs...>()>(grads), g);
+    } else if constexpr (requires { e.b; }) {
+      using R = decltype(rule_of(e));
+      if constexpr (has_vars<std::remove_cvref_t<decltype(e.a)>>)
+        bwd(e.a, t.c1, reduce_like(R::vjp_a(t.c1.value, t.c2.value, t.value, g), t.c1.value), grads, bs...);
+      if constexpr (has_vars<std::remove_cvref_t<decltype(e.b)>>)
+        bwd(e.b, t.c2, reduce_like(R::vjp_b(t.c1.value, t.c2.value, t.value, g), t.c2.value), grads, bs...);
+    } else if constexpr (requires { e.a; }) {
+      using R = decltype(rule_of(e));
+      if constexpr (has_vars<std::remove_cvref_t<decltype(e.a)>>)
+        bwd(e.a, t.c, reduce_like(R::vjp(t.c.value, t.value, g), t.c.value), grads, bs...);
+    }
+  }
+};
+
+/// A zero of the binding's shape, to accumulate its gradient into.
+template <class S, class V>
+auto zero_like(const V& v) {
+  if constexpr (requires { typename V::PlainObject; }) {
+    typename V::PlainObject z(v.rows(), v.cols());
+    z.setZero();
+    return z;
+  } else {
+    return static_cast<S>(0);
+  }
+}
+
+}  // namespace detail
+
+/// What mg::grad returns: `.value`, and `g[x]` for each bound variable x.
+template <class V, class Grads, class... Bs>
+struct GradResult {
+  V value;
+  Grads grads;
+  template <detail::fixed_string N>
+  const auto& operator[](const Var<N>&) const {
+    static_assert(detail::is_bound<N, Bs...>, "mg::grad: no gradient for a variable that was not bound");
+    return std::get<detail::binding_index<N, Bs...>()>(grads);
+  }
+};
+
+template <class E, class... Bs>
+auto grad(const E& e, const Bs&... bs) {
+  static_assert(StaticExpr<E>, "mg::grad: the first argument must be a metagrad static expression");
+  static_assert(detail::all_bindings<Bs...>, "mg::grad: arguments after the expression must be bindings `var = value`");
+  using S = detail::common_scalar_t<Bs...>;
+  using Sw = detail::Sweep<S>;
+  auto tape = Sw::fwd(e, bs...);
+  auto grads = std::make_tuple(detail::zero_like<S>(bs.value)...);
+  static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(tape.value)>>,
+                "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");
+  Sw::bwd(e, tape, S(1), grads, bs...);
+  return GradResult<S, decltype(grads), Bs...>{static_cast<S>(tape.value), std::move(grads)};
+}
+
+}  // namespace metagrad

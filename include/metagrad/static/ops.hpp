@@ -1,0 +1,134 @@
+// metagrad/static/ops.hpp — building static expressions. Every constructor
+// simplifies at compile time, so derivatives come out simplified for free:
+// integral constants fold, 0*e -> 0, 1*e -> e, e+0 -> e, e-e -> 0,
+// e+e -> 2*e, e/e -> 1, --e -> e, pow(e,1) -> e, pow(e,0) -> 1, and
+// constants gather to the left (a_c * (b_c * e) -> (a*b)_c * e).
+#pragma once
+#include "expr.hpp"
+
+namespace metagrad {
+namespace simplify {
+
+template <class A, long long N> inline constexpr bool is_c = std::is_same_v<A, IntC<N>>;
+
+template <class A> constexpr auto lift(const A& a) {
+  if constexpr (StaticExpr<A>) return a;
+  else return Const(static_cast<double>(a));
+}
+
+template <class A> struct is_neg : std::false_type {};
+template <class E> struct is_neg<Unary<rules::Neg, E>> : std::true_type {};
+
+constexpr long long ipow_ll(long long a, long long b) {
+  long long r = 1;
+  while (b-- > 0) r *= a;
+  return r;
+}
+
+template <class A>
+constexpr auto neg(const A& a) {
+  if constexpr (is_intc<A>::value) return IntC<-A::value>{};
+  else if constexpr (is_neg<A>::value) return a.a;
+  else return Unary<rules::Neg, A>(a);
+}
+
+template <class A, class B>
+constexpr auto mul(const A& a, const B& b);
+
+template <class A, class B>
+constexpr auto add(const A& a, const B& b) {
+  if constexpr (is_intc<A>::value && is_intc<B>::value) return IntC<A::value + B::value>{};
+  else if constexpr (is_c<A, 0>) return b;
+  else if constexpr (is_c<B, 0>) return a;
+  else if constexpr (std::is_same_v<A, B> && is_pure<A>::value) return mul(IntC<2>{}, a);
+  else return Binary<rules::Add, A, B>(a, b);
+}
+
+template <class A, class B>
+constexpr auto sub(const A& a, const B& b) {
+  if constexpr (is_intc<A>::value && is_intc<B>::value) return IntC<A::value - B::value>{};
+  else if constexpr (is_c<B, 0>) return a;
+  else if constexpr (is_c<A, 0>) return neg(b);
+  else if constexpr (std::is_same_v<A, B> && is_pure<A>::value) return IntC<0>{};
+  else return Binary<rules::Sub, A, B>(a, b);
+}
+
+template <class E> struct scaled : std::false_type {};  // IntC<M> * e
+template <long long M, class E> struct scaled<Binary<rules::Mul, IntC<M>, E>> : std::true_type {};
+
+template <class A, class B>
+constexpr auto mul(const A& a, const B& b) {
+  if constexpr (is_intc<A>::value && is_intc<B>::value) return IntC<A::value * B::value>{};
+  else if constexpr (is_c<A, 0> || is_c<B, 0>) return IntC<0>{};
+  else if constexpr (is_c<A, 1>) return b;
+  else if constexpr (is_c<B, 1>) return a;
+  else if constexpr (is_intc<B>::value) return mul(b, a);
+  else if constexpr (is_intc<A>::value && scaled<B>::value) return mul(IntC<A::value * decltype(b.a)::value>{}, b.b);
+  else return Binary<rules::Mul, A, B>(a, b);
+}
+
+template <class A, class B>
+constexpr auto div(const A& a, const B& b) {
+  if constexpr (is_intc<A>::value && is_intc<B>::value && B::value != 0 && A::value % B::value == 0)
+    return IntC<A::value / B::value>{};
+  else if constexpr (is_c<A, 0>) return IntC<0>{};
+  else if constexpr (is_c<B, 1>) return a;
+  else if constexpr (std::is_same_v<A, B> && is_pure<A>::value) return IntC<1>{};
+  else return Binary<rules::Div, A, B>(a, b);
+}
+
+template <class A, class B>
+constexpr auto pow(const A& a, const B& b) {
+  if constexpr (is_c<B, 0>) return IntC<1>{};
+  else if constexpr (is_c<B, 1>) return a;
+  else if constexpr (is_intc<A>::value && is_intc<B>::value && (B::value > 0) && (B::value < 16))
+    return IntC<ipow_ll(A::value, B::value)>{};
+  else return Binary<rules::Pow, A, B>(a, b);
+}
+
+}  // namespace simplify
+
+template <class A, class B>
+concept StaticOperands = (StaticExpr<A> && (StaticExpr<B> || std::is_arithmetic_v<B>)) ||
+                         (std::is_arithmetic_v<A> && StaticExpr<B>);
+
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto operator+(const A& a, const B& b) { return simplify::add(simplify::lift(a), simplify::lift(b)); }
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto operator-(const A& a, const B& b) { return simplify::sub(simplify::lift(a), simplify::lift(b)); }
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto operator*(const A& a, const B& b) { return simplify::mul(simplify::lift(a), simplify::lift(b)); }
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto operator/(const A& a, const B& b) { return simplify::div(simplify::lift(a), simplify::lift(b)); }
+template <StaticExpr A>
+constexpr auto operator-(const A& a) { return simplify::neg(a); }
+/// pow(e, N_c) (compile-time integer exponent), pow(e, e2), pow(e, double).
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto pow(const A& a, const B& b) { return simplify::pow(simplify::lift(a), simplify::lift(b)); }
+
+// One function per row of the derivative table.
+#define METAGRAD_STATIC_UNARY(Rule, fn) \
+  template <StaticExpr A> constexpr auto fn(const A& a) { return Unary<rules::Rule, A>(a); }
+METAGRAD_FOR_EACH_UNARY(METAGRAD_STATIC_UNARY)
+#undef METAGRAD_STATIC_UNARY
+
+/// Reductions and products for Eigen-valued expressions.
+template <StaticExpr A> constexpr auto sum(const A& a) {
+  if constexpr (is_intc<A>::value) return a; else return Unary<rules::Sum, A>(a);
+}
+template <StaticExpr A> constexpr auto mean(const A& a) {
+  if constexpr (is_intc<A>::value) return a; else return Unary<rules::Mean, A>(a);
+}
+template <StaticExpr A> constexpr auto transpose(const A& a) {
+  if constexpr (is_intc<A>::value) return a; else return Unary<rules::Transpose, A>(a);
+}
+template <StaticExpr A, StaticExpr B> constexpr auto matmul(const A& a, const B& b) {
+  if constexpr (simplify::is_c<A, 0> || simplify::is_c<B, 0>) return IntC<0>{};
+  else return Binary<rules::MatMul, A, B>(a, b);
+}
+template <StaticExpr A, StaticExpr B> constexpr auto dot(const A& a, const B& b) {
+  if constexpr (simplify::is_c<A, 0> || simplify::is_c<B, 0>) return IntC<0>{};
+  else return Binary<rules::Dot, A, B>(a, b);
+}
+
+}  // namespace metagrad
