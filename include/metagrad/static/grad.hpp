@@ -40,12 +40,15 @@ struct Sweep {
   /// An adjoint for a scalar that was broadcast against an array is summed.
   template <class G, class V>
   static auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
-    if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<G>>) return S(g.sum());
+    using GV = std::remove_cvref_t<G>;
+    if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<GV> && !requires(GV x) { x.defined(); })
+      return S(g.sum());
     else return eager(std::forward<G>(g));
   }
   template <class Slot, class G>
   static void accumulate(Slot& slot, const G& g) {
     if constexpr (requires { slot.array(); } && requires { g.matrix(); }) slot.array() += g;
+    else if constexpr (requires { slot.defined(); }) slot = slot.defined() ? slot + g : g;  // Tensor values
     else slot += g;
   }
 

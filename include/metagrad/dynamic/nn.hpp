@@ -1,0 +1,80 @@
+// metagrad/dynamic/nn.hpp — mg::nn::functional losses (mean reduction).
+//   binary_cross_entropy_with_logits(z, y) = mean(max(z,0) - z*y + log(1+exp(-|z|)))
+//     d/dz = (sigmoid(z) - y) / n,  d/dy = -z / n
+//   mse_loss(a, b) = mean((a - b)^2)
+//     d/da = 2 (a - b) / n,  d/db = -d/da
+#pragma once
+#include "factories.hpp"
+
+namespace metagrad::nn::functional {
+
+template <class T>
+class LossNode final : public BasicNode<T> {
+ public:
+  enum Kind { BCEWithLogits, MSE };
+  explicit LossNode(Kind k) : kind_(k) {}
+  std::string name() const override {
+    return kind_ == BCEWithLogits ? "BinaryCrossEntropyWithLogitsBackward0" : "MseLossBackward0";
+  }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto A = a.unpack(*this), B = b.unpack(*this);
+    const auto gn = g / static_cast<T>(A.numel());
+    if (kind_ == BCEWithLogits) {
+      if (this->edge(0).valid()) out[0] = (sigmoid(A) - B) * gn;
+      if (this->edge(1).valid()) out[1] = -A * gn;
+    } else {
+      const auto d = (A - B) * (gn * T(2));
+      if (this->edge(0).valid()) out[0] = d;
+      if (this->edge(1).valid()) out[1] = -d;
+    }
+  }
+  void release_variables() override { a.reset(); b.reset(); }
+  SavedVariable<T> a, b;
+ private:
+  Kind kind_;
+};
+
+namespace detail {
+template <class T>
+BasicTensor<T> loss(const BasicTensor<T>& a, const BasicTensor<T>& b, typename LossNode<T>::Kind k, const char* op) {
+  metagrad::detail::check(a.sizes() == b.sizes(), op, ": target size (", b.sizes(),
+                          ") must be the same as input size (", a.sizes(), ")");
+  BasicTensor<T> value;
+  {
+    NoGradGuard ng;
+    if (k == LossNode<T>::BCEWithLogits) {
+      auto elem = kernels::binary(a.impl(), b.impl(), [](const auto& z, const auto& y) {
+        using std::abs, std::exp, std::log1p, std::max;
+        if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(z)>>)
+          return max(z, decltype(z)(0)) - z * y + log1p(exp(-abs(z)));
+        else
+          return (z.max(0) - z * y + (-z.abs()).exp().log1p()).eval();
+      });
+      value = BasicTensor<T>(std::move(elem)).mean();
+    } else {
+      auto d = a - b;
+      value = (d * d).mean();
+    }
+  }
+  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    auto n = make_node<T, LossNode<T>>(k);
+    n->add_edge(gradient_edge(a));
+    n->add_edge(gradient_edge(b));
+    n->a.save(a, false);
+    n->b.save(b, false);
+    set_history(value, n);
+  }
+  return value;
+}
+}  // namespace detail
+
+template <class T>
+BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& input, const BasicTensor<T>& target) {
+  return detail::loss(input, target, LossNode<T>::BCEWithLogits, "binary_cross_entropy_with_logits");
+}
+template <class T>
+BasicTensor<T> mse_loss(const BasicTensor<T>& input, const BasicTensor<T>& target) {
+  return detail::loss(input, target, LossNode<T>::MSE, "mse_loss");
+}
+
+}  // namespace metagrad::nn::functional

@@ -1,0 +1,5 @@
+// metagrad/metagrad.hpp — everything: static mode, dynamic mode, the bridge.
+#pragma once
+#include "bridge.hpp"
+#include "dynamic.hpp"
+#include "static.hpp"
