@@ -36,9 +36,10 @@ BasicTensor<T> zeros_like(const BasicTensor<T>& t, TensorOptions o = {}) { retur
 template <class T>
 BasicTensor<T> ones_like(const BasicTensor<T>& t, TensorOptions o = {}) { return ones<T>(t.sizes(), o); }
 
-/// A 0-d tensor holding v.
-template <class T = double>
-BasicTensor<T> tensor(std::type_identity_t<T> v, TensorOptions o = {}) { return full<T>(Sizes{}, v, o); }
+/// A 0-d tensor holding v (`tensor({v})` is the 1-d tensor [v]).
+template <class T = double, class V>
+  requires std::is_arithmetic_v<V>
+BasicTensor<T> tensor(V v, TensorOptions o = {}) { return full<T>(Sizes{}, static_cast<T>(v), o); }
 /// A 1-d tensor from a braced list.
 template <class T = double>
 BasicTensor<T> tensor(std::initializer_list<std::type_identity_t<T>> v, TensorOptions o = {}) {

@@ -83,18 +83,22 @@ class BinaryNode final : public BasicNode<T> {
   explicit BinaryNode(const char* n) : name_(n) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto a = Rule::needs_a ? this->a.unpack(*this) : g;
-    const auto b = Rule::needs_b ? this->b.unpack(*this) : g;
-    const auto y = Rule::needs_y ? this->y.unpack(*this) : g;
-    if (this->edge(0).valid())
+    const bool ga = this->edge(0).valid(), gb = this->edge(1).valid();
+    const unsigned need = (ga ? Rule::grad_a_needs : 0u) | (gb ? Rule::grad_b_needs : 0u);
+    const auto a = (need & rules::kA) ? this->a.unpack(*this) : g;
+    const auto b = (need & rules::kB) ? this->b.unpack(*this) : g;
+    const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
+    if (ga)
       out[0] = detail::run_formula<T>(
           [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); },
           g, a, b, y).sum_to_size(a_sizes);
-    if (this->edge(1).valid())
+    if (gb)
       out[1] = detail::run_formula<T>(
           [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
           g, a, b, y).sum_to_size(b_sizes);
   }
+  /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
+  static unsigned saves(bool ga, bool gb) { return (ga ? Rule::grad_a_needs : 0u) | (gb ? Rule::grad_b_needs : 0u); }
   void release_variables() override { a.reset(); b.reset(); y.reset(); }
   SavedVariable<T> a, b, y;
   Sizes a_sizes, b_sizes;
@@ -112,10 +116,11 @@ BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const
     n->b_sizes = b.sizes();
     n->add_edge(gradient_edge(a));
     n->add_edge(gradient_edge(b));
-    if constexpr (Rule::needs_a) n->a.save(a, false);
-    if constexpr (Rule::needs_b) n->b.save(b, false);
+    const unsigned save = BinaryNode<Rule, T>::saves(a.requires_grad(), b.requires_grad());
+    if (save & rules::kA) n->a.save(a, false);
+    if (save & rules::kB) n->b.save(b, false);
     set_history(out, n);
-    if constexpr (Rule::needs_y) n->y.save(out, true);
+    if (save & rules::kY) n->y.save(out, true);
   }
   return out;
 }

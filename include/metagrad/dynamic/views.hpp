@@ -337,8 +337,9 @@ BasicTensor<T>& binary_inplace(BasicTensor<T>& self, const BasicTensor<T>& other
     node->add_edge({});
     node->add_edge(gradient_edge(other));
     // the old value of self is about to be overwritten: save a copy of it
-    if constexpr (Rule::needs_a) node->a.save(self.clone(), false);
-    if constexpr (Rule::needs_b) node->b.save(other, false);
+    const unsigned save = BinaryNode<Rule, T>::saves(self.requires_grad(), other.requires_grad());
+    if (save & rules::kA) node->a.save(self.clone(), false);
+    if (save & rules::kB) node->b.save(other, false);
   }
   auto result = kernels::binary(self.impl(), other.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
   commit_inplace<T>(self, node, [&] { kernels::copy(self.impl(), *result); });

@@ -100,11 +100,14 @@ METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, false, tru
   M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal) M(Sign, sign)
 
 // Binary elementwise rules: vjp_a / vjp_b are the products with the
-// gradient of the output; `needs_*` tell what the dynamic node must save.
+// gradient of the output; `grad_a_needs` / `grad_b_needs` say which of
+// a, b, y each of them reads, so the dynamic node saves only what the
+// gradients actually required will use (as PyTorch does).
+enum : unsigned { kA = 1, kB = 2, kY = 4 };
 struct Add {
   static constexpr const char* node_name = "AddBackward0";
   static constexpr const char* symbol = "+";
-  static constexpr bool needs_a = false, needs_b = false, needs_y = false;
+  static constexpr unsigned grad_a_needs = 0, grad_b_needs = 0;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a + b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B&, const Y&, const G& g) { return g; }
@@ -114,7 +117,7 @@ struct Add {
 struct Sub {
   static constexpr const char* node_name = "SubBackward0";
   static constexpr const char* symbol = "-";
-  static constexpr bool needs_a = false, needs_b = false, needs_y = false;
+  static constexpr unsigned grad_a_needs = 0, grad_b_needs = 0;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a - b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B&, const Y&, const G& g) { return g; }
@@ -124,7 +127,7 @@ struct Sub {
 struct Mul {
   static constexpr const char* node_name = "MulBackward0";
   static constexpr const char* symbol = "*";
-  static constexpr bool needs_a = true, needs_b = true, needs_y = false;
+  static constexpr unsigned grad_a_needs = kB, grad_b_needs = kA;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a * b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g * b; }
@@ -134,7 +137,7 @@ struct Mul {
 struct Div {
   static constexpr const char* node_name = "DivBackward0";
   static constexpr const char* symbol = "/";
-  static constexpr bool needs_a = true, needs_b = true, needs_y = false;
+  static constexpr unsigned grad_a_needs = kB, grad_b_needs = kA | kB;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a / b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g / b; }
@@ -147,7 +150,7 @@ struct Div {
 struct Pow {
   static constexpr const char* node_name = "PowBackward1";
   static constexpr const char* symbol = "pow";
-  static constexpr bool needs_a = true, needs_b = true, needs_y = true;
+  static constexpr unsigned grad_a_needs = kA | kB, grad_b_needs = kA | kY;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return pow(a, b); }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) {

@@ -1,0 +1,238 @@
+// tests/dynamic/test_engine.cpp — the engine: accumulation, retain_graph,
+// retain_grad, autograd::grad, create_graph and higher order, functional
+// jacobian/hessian/vjp/jvp, deep graphs, threads, memory and leaks.
+#include <thread>
+
+#include "support/check.hpp"
+
+using check::values;
+
+BOOST_AUTO_TEST_SUITE(engine)
+
+BOOST_AUTO_TEST_CASE(accumulation_and_retain_graph) {
+  auto x = mg::tensor({3.}, mg::requires_grad());
+  auto y = x * 2 + x.pow(2) + 3;
+  y.backward({}, true);
+  check::close(x.grad(), {8.});
+  y.backward();
+  check::close(x.grad(), {16.});
+}
+
+BOOST_AUTO_TEST_CASE(graph_structure) {
+  auto x = mg::ones({1});
+  auto w = mg::ones({1}, mg::requires_grad());
+  auto b = mg::ones({1}, mg::requires_grad());
+  auto z = w * x + b;
+  auto nf = z.grad_fn()->next_functions();
+  BOOST_REQUIRE_EQUAL(nf.size(), 2u);
+  BOOST_CHECK_EQUAL(nf[0].first->name(), "MulBackward0");
+  BOOST_CHECK_EQUAL(nf[1].first->name(), "AccumulateGrad");
+  auto mf = nf[0].first->next_functions();
+  BOOST_CHECK_EQUAL(mf[0].first->name(), "AccumulateGrad");
+  BOOST_CHECK(!mf[1].first);
+  // one AccumulateGrad per leaf, shared by every use
+  auto z2 = w * 3;
+  BOOST_CHECK_EQUAL(z2.grad_fn()->next_functions()[0].first, mf[0].first);
+  BOOST_CHECK(!w.grad_fn());
+  BOOST_CHECK(w.is_leaf() && !z.is_leaf() && x.is_leaf());
+  const auto dot = mg::to_dot(z);
+  BOOST_CHECK(dot.find("AddBackward0") != std::string::npos);
+  BOOST_CHECK(dot.find("AccumulateGrad\\nleaf [1]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(retain_grad_and_detach) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  auto y = x * 3;
+  y.retain_grad();
+  auto z = (y * y).sum();
+  z.backward();
+  check::close(y.grad(), {6., 12.});
+  check::close(x.grad(), {18., 36.});
+  auto d = y.detach();
+  BOOST_CHECK(!d.requires_grad() && d.is_leaf());
+  auto q = x * 1;
+  BOOST_CHECK(!q.grad().defined());
+}
+
+BOOST_AUTO_TEST_CASE(grad_mode_is_thread_local) {
+  auto x = mg::ones({2}, mg::requires_grad());
+  mg::NoGradGuard ng;
+  BOOST_CHECK(!mg::is_grad_enabled());
+  bool other_thread_enabled = false, other_requires = false;
+  std::thread t([&] {
+    other_thread_enabled = mg::is_grad_enabled();
+    other_requires = (x * 2).requires_grad();
+  });
+  t.join();
+  BOOST_CHECK(other_thread_enabled && other_requires);
+  BOOST_CHECK(!(x * 2).requires_grad());
+  {
+    mg::AutoGradMode on(true);
+    BOOST_CHECK((x * 2).requires_grad());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(autograd_grad_does_not_touch_dot_grad) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  auto u = mg::tensor({5.}, mg::requires_grad());
+  auto y = (x * x).sum();
+  auto g = mg::autograd::grad({y}, {x}, {}, true);
+  check::close(g[0], {2., 4.});
+  BOOST_CHECK(!x.grad().defined());
+  check::throws([&] { mg::autograd::grad({y}, {x, u}, {}, true); }, "inputs[1], of shape [1]");
+  auto g2 = mg::autograd::grad({y}, {x, u}, {}, true, false, true);
+  BOOST_CHECK(g2[0].defined() && !g2[1].defined());
+  // gradient with respect to a non-leaf
+  auto a = x * 2;
+  auto b = (a * a).sum();
+  check::close(mg::autograd::grad({b}, {a})[0], {4., 8.});
+}
+
+BOOST_AUTO_TEST_CASE(higher_order_derivatives) {
+  auto x = mg::tensor(2.0, mg::requires_grad());
+  auto y = x.pow(3);
+  auto d1 = mg::autograd::grad({y}, {x}, {}, std::nullopt, true)[0];
+  auto d2 = mg::autograd::grad({d1}, {x}, {}, std::nullopt, true)[0];
+  auto d3 = mg::autograd::grad({d2}, {x}, {}, std::nullopt, true)[0];
+  BOOST_CHECK_CLOSE(d1.item(), 12.0, 1e-12);
+  BOOST_CHECK_CLOSE(d2.item(), 12.0, 1e-12);
+  BOOST_CHECK_CLOSE(d3.item(), 6.0, 1e-12);
+  // backward(create_graph) then backward of .grad
+  auto w = mg::tensor({0.5, -1.0}, mg::requires_grad());
+  auto l = (mg::sin(w) * w).sum();
+  l.backward({}, std::nullopt, true);
+  BOOST_REQUIRE(w.grad().requires_grad());
+  auto gw = w.grad();
+  w.mutable_grad() = mg::Tensor();
+  gw.sum().backward();
+  // d/dw (cos w * w + sin w) = 2 cos w - w sin w
+  check::close(w.grad(), {2 * std::cos(0.5) - 0.5 * std::sin(0.5), 2 * std::cos(-1.0) + std::sin(-1.0)});
+}
+
+BOOST_AUTO_TEST_CASE(second_derivatives_through_views_and_copyslices) {
+  auto p = values({3});
+  check::gradients([](const std::vector<mg::Tensor>& in) {
+    auto y = mg::zeros({3});
+    y[0] = in[0][1] * in[0][2];
+    y.index({mg::Slice(1, 3)}) = in[0].index({mg::Slice(0, 2)}).exp();
+    return (y * in[0]).t();
+  }, {p});
+}
+
+BOOST_AUTO_TEST_CASE(functional_api) {
+  auto f = [](const mg::Tensor& x) {
+    auto y = mg::zeros({2});
+    y[0] = x[0].pow(2) + x[1] * 3;
+    y[1] = x[0] * 2 + x[1].pow(2);
+    return y;
+  };
+  auto x = mg::tensor({2., 3.});
+  auto J = mg::autograd::functional::jacobian(f, x);
+  BOOST_CHECK(J.sizes() == mg::Sizes({2, 2}));
+  check::close(J, {4., 3., 2., 6.});
+  auto v = mg::tensor({1., -2.});
+  auto [fx, vj] = mg::autograd::functional::vjp(f, x, v);
+  check::close(fx, {13., 13.});
+  check::close(vj, {4. - 4., 3. - 12.});
+  auto [fx2, jv] = mg::autograd::functional::jvp(f, x, v);
+  check::close(jv, {4. - 6., 2. - 12.});
+  // Hessian of sum(x^3) + x0*x1 is diag(6x) + offdiag 1
+  auto h = mg::autograd::functional::hessian([](const mg::Tensor& x) { return x.pow(3).sum() + x[0] * x[1]; }, x);
+  check::close(h, {12., 1., 1., 18.});
+  auto h2 = mg::autograd::functional::hessian([](const mg::Tensor& x) { return mg::exp(x[0]) * mg::sin(x[1]); }, x);
+  const double e = std::exp(2.0), s = std::sin(3.0), c = std::cos(3.0);
+  check::close(h2, {e * s, e * c, e * c, -e * s});
+  auto J2 = mg::autograd::functional::jacobian([](const mg::Tensor& m) { return m.sum(0); }, mg::ones({2, 3}));
+  BOOST_CHECK(J2.sizes() == mg::Sizes({3, 2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_reports_the_failing_element) {
+  auto x = values({3});
+  try {
+    mg::autograd::gradcheck([](const std::vector<mg::Tensor>& in) {
+      // wrong on purpose: detach one factor so the analytic gradient misses it
+      return in[0] * in[0].detach();
+    }, {x});
+    BOOST_ERROR("gradcheck accepted a wrong gradient");
+  } catch (const mg::Error& e) {
+    BOOST_CHECK(std::string(e.what()).find("input 0") != std::string::npos);
+    BOOST_CHECK(std::string(e.what()).find("element") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(million_node_chain_backprops_and_is_destroyed) {
+  auto x = mg::tensor(1.0, mg::requires_grad());
+  {
+    auto y = x;
+    for (int i = 0; i < 1000000; ++i) y = y * 1.0000001;
+    y.backward();
+  }
+  BOOST_CHECK_CLOSE(x.grad().item(), std::pow(1.0000001, 1000000), 1e-6);
+  {
+    auto y = x;  // destroyed without ever running backward
+    for (int i = 0; i < 1000000; ++i) y = y + 1.0;
+  }
+  BOOST_CHECK(true);
+}
+
+BOOST_AUTO_TEST_CASE(wide_fan_in) {
+  auto x = mg::tensor({1.0}, mg::requires_grad());
+  mg::Tensor acc = mg::zeros({1});
+  for (int i = 0; i < 100000; ++i) acc = acc + x;
+  acc.backward(mg::ones({1}));
+  check::close(x.grad(), {100000.});
+}
+
+BOOST_AUTO_TEST_CASE(memory_returns_to_baseline) {
+  const auto base = mg::detail::live_storage_bytes().load();
+  auto x = values({1000});
+  const auto with_x = mg::detail::live_storage_bytes().load();
+  {
+    auto y = x;
+    for (int i = 0; i < 50; ++i) y = mg::sin(y) * 1.5;
+    y.sum().backward();  // frees every saved tensor
+  }
+  x.mutable_grad() = mg::Tensor();
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), with_x);
+  x = mg::Tensor();
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+}
+
+BOOST_AUTO_TEST_CASE(create_graph_makes_no_reference_cycle) {
+  std::weak_ptr<mg::TensorImpl<double>> leaf_alive, grad_alive;
+  const auto base = mg::detail::live_storage_bytes().load();
+  {
+    auto w = values({500});
+    auto loss = (w * w * w).sum();
+    loss.backward({}, std::nullopt, true);  // w.grad's graph refers to w
+    BOOST_CHECK(w.grad().requires_grad());
+    leaf_alive = w.impl_ptr();
+    grad_alive = w.grad().impl_ptr();
+  }
+  BOOST_CHECK(leaf_alive.expired());
+  BOOST_CHECK(grad_alive.expired());
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+}
+
+BOOST_AUTO_TEST_CASE(threads_build_and_backprop_their_own_graphs) {
+  std::vector<std::thread> ts;
+  std::vector<double> results(4);
+  for (int t = 0; t < 4; ++t)
+    ts.emplace_back([t, &results] {
+      auto x = mg::tensor({1.0 + t, 2.0}, mg::requires_grad());
+      for (int rep = 0; rep < 200; ++rep) {
+        if (x.grad().defined()) x.mutable_grad().zero_();
+        auto y = (mg::exp(x) * x).sum();
+        if (t % 2) {
+          mg::NoGradGuard ng;
+          (void)(x * 2);
+        }
+        y.backward();
+      }
+      results[static_cast<std::size_t>(t)] = x.grad().data_ptr()[0];
+    });
+  for (auto& t : ts) t.join();
+  for (int t = 0; t < 4; ++t) BOOST_CHECK_CLOSE(results[static_cast<std::size_t>(t)], std::exp(1.0 + t) * (2.0 + t), 1e-10);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

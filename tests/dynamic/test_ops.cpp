@@ -1,0 +1,242 @@
+// tests/dynamic/test_ops.cpp — every op of SPEC "Ops": forward values, node
+// names, and gradients (first and second order) against finite differences.
+#include "support/check.hpp"
+
+using check::values;
+
+BOOST_AUTO_TEST_SUITE(ops)
+
+// One line per row of the derivative table: name, PyTorch node, input range.
+struct UnaryCase {
+  const char* name;
+  mg::Tensor (*fn)(const mg::Tensor&);
+  const char* node;
+  double lo, hi;
+};
+#define CASE(fn, node, lo, hi) UnaryCase{#fn, [](const mg::Tensor& x) { return mg::fn(x); }, node, lo, hi}
+static const UnaryCase unary_cases[] = {
+    CASE(neg, "NegBackward0", -2, 2),        CASE(exp, "ExpBackward0", -2, 2),
+    CASE(log, "LogBackward0", 0.2, 3),       CASE(sin, "SinBackward0", -3, 3),
+    CASE(cos, "CosBackward0", -3, 3),        CASE(tan, "TanBackward0", -1.2, 1.2),
+    CASE(tanh, "TanhBackward0", -2, 2),      CASE(sigmoid, "SigmoidBackward0", -3, 3),
+    CASE(sqrt, "SqrtBackward0", 0.2, 3),     CASE(abs, "AbsBackward0", 0.1, 2),
+    CASE(relu, "ReluBackward0", 0.1, 2),     CASE(reciprocal, "ReciprocalBackward0", 0.3, 2),
+};
+#undef CASE
+
+BOOST_AUTO_TEST_CASE(unary_ops_match_finite_differences) {
+  for (const auto& c : unary_cases) {
+    BOOST_TEST_CONTEXT("op " << c.name) {
+      auto x = values({2, 3}, c.lo, c.hi);
+      BOOST_CHECK_EQUAL(c.fn(x).grad_fn()->name(), c.node);
+      check::gradients([&](const std::vector<mg::Tensor>& in) { return c.fn(in[0]); }, {x});
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unary_forward_values) {
+  auto x = mg::tensor({-1.0, 0.5, 2.0});
+  check::close(mg::exp(x), {std::exp(-1.0), std::exp(0.5), std::exp(2.0)});
+  check::close(mg::relu(x), {0.0, 0.5, 2.0});
+  check::close(mg::abs(x), {1.0, 0.5, 2.0});
+  check::close(mg::sigmoid(x), {1 / (1 + std::exp(1.0)), 1 / (1 + std::exp(-0.5)), 1 / (1 + std::exp(-2.0))});
+  check::close(-x, {1.0, -0.5, -2.0});
+  check::close(x.pow(2.0), {1.0, 0.25, 4.0});
+}
+
+BOOST_AUTO_TEST_CASE(abs_and_relu_gradients_at_points) {
+  auto x = mg::tensor({-2.0, 3.0}, mg::requires_grad());
+  (mg::abs(x).sum() + mg::relu(x).sum()).backward();
+  check::close(x.grad(), {-1.0, 2.0});
+}
+
+BOOST_AUTO_TEST_CASE(binary_ops_with_broadcasting) {
+  const mg::Sizes shapes[][2] = {{{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{2, 1}, {1, 3}}, {{3}, {}}, {{}, {2, 2}}};
+  for (const auto& s : shapes) {
+    BOOST_TEST_CONTEXT("shapes " << s[0] << " and " << s[1]) {
+      auto a = values(s[0], 0.5, 2.0), b = values(s[1], 0.7, 1.9);
+      check::gradients([](const std::vector<mg::Tensor>& in) { return in[0] + in[1]; }, {a, b});
+      check::gradients([](const std::vector<mg::Tensor>& in) { return in[0] - in[1]; }, {a, b});
+      check::gradients([](const std::vector<mg::Tensor>& in) { return in[0] * in[1]; }, {a, b});
+      check::gradients([](const std::vector<mg::Tensor>& in) { return in[0] / in[1]; }, {a, b});
+      check::gradients([](const std::vector<mg::Tensor>& in) { return mg::pow(in[0], in[1]); }, {a, b});
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_gradient_is_reduced_to_the_input_shape) {
+  // seed 001: b.grad of a scalar b in sum(X*W + b) is 3
+  auto X = mg::tensor({1.5, 2., 3.});
+  auto W = mg::tensor({0.1, 0.2, 0.3}, mg::requires_grad());
+  auto b = mg::tensor(0.111, mg::requires_grad());
+  (X * W + b).sum().backward();
+  BOOST_CHECK_EQUAL(b.grad().dim(), 0);
+  BOOST_CHECK_CLOSE(b.grad().item(), 3.0, 1e-12);
+  check::close(W.grad(), {1.5, 2.0, 3.0});
+}
+
+BOOST_AUTO_TEST_CASE(scalar_operands_and_their_node_names) {
+  auto x = values({3}, 0.5, 2.0);
+  BOOST_CHECK_EQUAL((x + 2).grad_fn()->name(), "AddBackward0");
+  BOOST_CHECK_EQUAL((2 + x).grad_fn()->next_functions().size(), 2u);
+  BOOST_CHECK(!(x + 2).grad_fn()->next_functions()[1].first);
+  BOOST_CHECK_EQUAL((x - 2).grad_fn()->name(), "SubBackward0");
+  BOOST_CHECK_EQUAL((2 - x).grad_fn()->name(), "RsubBackward1");
+  BOOST_CHECK_EQUAL((2 * x).grad_fn()->name(), "MulBackward0");
+  BOOST_CHECK_EQUAL((x / 2).grad_fn()->name(), "DivBackward0");
+  BOOST_CHECK_EQUAL((2 / x).grad_fn()->name(), "MulBackward0");
+  BOOST_CHECK_EQUAL((2 / x).grad_fn()->next_functions()[0].first->name(), "ReciprocalBackward0");
+  BOOST_CHECK_EQUAL(x.pow(2).grad_fn()->name(), "PowBackward0");
+  BOOST_CHECK_EQUAL(mg::pow(2.0, x).grad_fn()->name(), "PowBackward1");
+  BOOST_CHECK_EQUAL(mg::pow(x, x).grad_fn()->name(), "PowBackward1");
+  auto f = [](const std::vector<mg::Tensor>& in) {
+    return (2 - in[0]) * (3 / in[0]) + in[0].pow(3) + mg::pow(1.5, in[0]) + (in[0] - 1) / 2;
+  };
+  check::gradients(f, {x});
+  check::close(2 / mg::tensor({4.0}), {0.5});
+  check::close(2 - mg::tensor({4.0}), {-2.0});
+}
+
+BOOST_AUTO_TEST_CASE(reductions) {
+  auto x = values({2, 3});
+  BOOST_CHECK_EQUAL(x.sum().grad_fn()->name(), "SumBackward0");
+  BOOST_CHECK_EQUAL(x.sum(1).grad_fn()->name(), "SumBackward1");
+  BOOST_CHECK_EQUAL(x.mean().grad_fn()->name(), "MeanBackward0");
+  BOOST_CHECK_EQUAL(x.mean(0).grad_fn()->name(), "MeanBackward1");
+  BOOST_CHECK(x.sum(1).sizes() == mg::Sizes({2}));
+  BOOST_CHECK(x.sum(1, true).sizes() == mg::Sizes({2, 1}));
+  BOOST_CHECK(x.mean(-2).sizes() == mg::Sizes({3}));
+  auto m = mg::tensor({{1., 2., 3.}, {4., 5., 6.}});
+  check::close(m.sum(0), {5., 7., 9.});
+  check::close(m.mean(1, true), {2., 5.});
+  check::close(m.sum(), {21.});
+  for (int keep = 0; keep < 2; ++keep)
+    for (int d = -2; d < 2; ++d) {
+      check::gradients([&](const std::vector<mg::Tensor>& in) { return in[0].sum(d, keep) * in[0].sum(d, keep); }, {x});
+      check::gradients([&](const std::vector<mg::Tensor>& in) { return in[0].mean(d, keep).exp(); }, {x});
+    }
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].mean() * in[0].sum(); }, {x});
+}
+
+BOOST_AUTO_TEST_CASE(matrix_products) {
+  auto A = values({2, 3}), B = values({3, 4}), v = values({3}), w = values({2});
+  BOOST_CHECK_EQUAL(mg::matmul(A, B).grad_fn()->name(), "MmBackward0");
+  BOOST_CHECK_EQUAL(mg::matmul(A, v).grad_fn()->name(), "MvBackward0");
+  BOOST_CHECK_EQUAL(mg::matmul(v, v).grad_fn()->name(), "DotBackward0");
+  BOOST_CHECK_EQUAL(mg::matmul(w, A).grad_fn()->name(), "SqueezeBackward3");
+  auto I = mg::eye(2);
+  check::close(mg::matmul(I, A.detach()), A.detach());
+  check::close(mg::mm(mg::tensor({{1., 2.}, {3., 4.}}), mg::tensor({5., 6.}).reshape({2, 1})), {17., 39.});
+  check::close(mg::dot(mg::tensor({1., 2.}), mg::tensor({3., 4.})), {11.});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::matmul(in[0], in[1]); }, {A, B});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::matmul(in[0], in[1]); }, {A, v});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::matmul(in[0], in[1]); }, {v, v});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::matmul(in[0], in[1]); }, {w, A});
+  // transposed operands take the dense-transposed kernel path
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].t().mm(in[1].t()); }, {B, A});
+}
+
+BOOST_AUTO_TEST_CASE(losses) {
+  auto z = values({5}), y = values({5}, 0.0, 1.0, false), t = values({5}, -1, 2);
+  auto bce = mg::nn::functional::binary_cross_entropy_with_logits(z, y);
+  BOOST_CHECK_EQUAL(bce.grad_fn()->name(), "BinaryCrossEntropyWithLogitsBackward0");
+  double ref = 0;
+  for (int i = 0; i < 5; ++i) {
+    const double zi = z.data_ptr()[i], yi = y.data_ptr()[i];
+    ref += -(yi * std::log(1 / (1 + std::exp(-zi))) + (1 - yi) * std::log(1 - 1 / (1 + std::exp(-zi))));
+  }
+  BOOST_CHECK_CLOSE(bce.item(), ref / 5, 1e-10);
+  check::gradients([&](const std::vector<mg::Tensor>& in) { return mg::nn::functional::binary_cross_entropy_with_logits(in[0], in[1]); },
+                   {z, y.detach().requires_grad_()});
+  auto mse = mg::nn::functional::mse_loss(z, t);
+  BOOST_CHECK_EQUAL(mse.grad_fn()->name(), "MseLossBackward0");
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::nn::functional::mse_loss(in[0], in[1]); }, {z, t});
+}
+
+BOOST_AUTO_TEST_CASE(float_tensors) {
+  auto x = mg::tensor<float>({1.f, 2.f}, mg::requires_grad());
+  auto y = (x * x * 3.f + mg::exp(x)).sum();
+  y.backward();
+  BOOST_CHECK_CLOSE(x.grad().data_ptr()[0], 6.f + std::exp(1.f), 1e-4);
+  BOOST_CHECK_CLOSE(x.grad().data_ptr()[1], 12.f + std::exp(2.f), 1e-4);
+  BOOST_CHECK_EQUAL(mg::repr(mg::ones<float>({2})), "tensor([1., 1.], dtype=torch.float32)");
+}
+
+BOOST_AUTO_TEST_CASE(factories_and_eigen) {
+  BOOST_CHECK(mg::eye(3).sizes() == mg::Sizes({3, 3}));
+  check::close(mg::arange(4), {0., 1., 2., 3.});
+  check::close(mg::full({2}, 7.5), {7.5, 7.5});
+  mg::manual_seed(3);
+  auto r1 = mg::randn({4});
+  mg::manual_seed(3);
+  check::close(mg::randn({4}), r1);
+  auto u = mg::rand({100});
+  for (int i = 0; i < 100; ++i) BOOST_CHECK(u.data_ptr()[i] >= 0 && u.data_ptr()[i] < 1);
+  Eigen::MatrixXd m(2, 3);
+  m << 1, 2, 3, 4, 5, 6;
+  auto t = mg::from_eigen(m);
+  check::close(t, {1, 2, 3, 4, 5, 6});
+  BOOST_CHECK(t.to_eigen() == m);
+  BOOST_CHECK(t.t().to_eigen() == m.transpose());
+  Eigen::Vector3d v(1, 2, 3);
+  BOOST_CHECK(mg::from_eigen(v).sizes() == mg::Sizes({3}));
+}
+
+BOOST_AUTO_TEST_CASE(errors_of_the_spec_table) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  check::throws([&] { (x * 2).backward(); }, "grad can be implicitly created only for scalar outputs");
+  check::throws([&] { (x * 2).backward(mg::ones({3})); }, "Mismatch in shape");
+  check::throws([&] {
+    auto z = x * x;
+    z.sum().backward();
+    z.sum().backward();
+  }, "backward through the graph a second time");
+  check::throws([&] { mg::ones({2}).sum().backward(); }, "does not require grad and does not have a grad_fn");
+  check::throws([&] { x.add_(1); }, "a leaf Variable that requires grad is being used in an in-place operation");
+  check::throws([&] { (x * 2).requires_grad_(false); }, "you can only change requires_grad flags of leaf variables");
+  check::throws([&] { mg::ones({2, 3}) + mg::ones({4}); }, "must match the size of tensor b");
+  check::throws([&] { mg::matmul(mg::ones({2, 3}), mg::ones({4, 2})); }, "shapes cannot be multiplied");
+  check::throws([&] { mg::matmul(mg::ones({3}), mg::ones({4})); }, "shapes cannot be multiplied");
+  check::throws([&] { mg::ones({3})[5]; }, "is out of bounds for dimension");
+  check::throws([&] { mg::ones({2, 2}).index({0, 7}); }, "is out of bounds for dimension");
+  check::throws([&] { mg::ones({3}).item(); }, "only one element tensors can be converted");
+  check::throws([&] {
+    auto a = x * 1;
+    auto b = a.sin();  // sin saves its input (exp would save only its output)
+    a.mul_(2);
+    b.sum().backward();
+  }, "modified by an inplace operation");
+  // runtime errors name the shapes and the op
+  check::throws([&] { mg::matmul(mg::ones({2, 3}), mg::ones({4, 2})); }, "(2x3 and 4x2)");
+  check::throws([&] { mg::ones({2}).view({3}); }, "shape '[3]' is invalid for input of size 2");
+  check::throws([&] { mg::zeros({1LL << 40, 1LL << 40}); }, "overflow");
+}
+
+BOOST_AUTO_TEST_CASE(errors_leave_tensors_unchanged) {
+  auto w = mg::tensor({1., 2.}, mg::requires_grad());
+  auto a = w * 1;
+  auto saved = a.sin();       // saves a
+  auto other = (w * 3).sum(); // a healthy graph into the same leaf
+  (other).backward();
+  const auto before = w.grad().clone();
+  a.mul_(2);                  // invalidates `saved`
+  check::throws([&] { (saved.sum() + (w * 5).sum()).backward(); }, "modified by an inplace operation");
+  check::close(w.grad(), before);  // the (w*5) part was not committed either
+  auto y = mg::zeros({2});
+  check::throws([&] { y.add_(mg::ones({2, 2})); }, "doesn't match the broadcast shape");
+  check::throws([&] { y.add_(mg::ones({3})); }, "must match the size of tensor b");
+  check::close(y, {0., 0.});
+  BOOST_CHECK_EQUAL(y._version(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(nan_and_inf_propagate) {
+  auto x = mg::tensor({0.0, -1.0, 1.0}, mg::requires_grad());
+  auto y = mg::log(x);
+  BOOST_CHECK(std::isinf(y.data_ptr()[0]));
+  BOOST_CHECK(std::isnan(y.data_ptr()[1]));
+  y.sum().backward();
+  BOOST_CHECK(std::isinf(x.grad().data_ptr()[0]));
+  BOOST_CHECK_EQUAL(x.grad().data_ptr()[2], 1.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,203 @@
+// tests/dynamic/test_views.cpp — views sharing storage, in-place ops, slice
+// assignment recorded as CopySlices, and the version counter.
+#include "support/check.hpp"
+
+using check::values;
+
+BOOST_AUTO_TEST_SUITE(views)
+
+BOOST_AUTO_TEST_CASE(views_share_storage_and_route_gradients) {
+  auto x = values({3, 4});
+  auto r = x[1];
+  BOOST_CHECK_EQUAL(r.grad_fn()->name(), "SelectBackward0");
+  BOOST_CHECK_EQUAL(x.index({mg::Slice(), mg::Slice(1, 3)}).grad_fn()->name(), "SliceBackward0");
+  BOOST_CHECK_EQUAL(x.t().grad_fn()->name(), "TBackward0");
+  BOOST_CHECK_EQUAL(x.view({12}).grad_fn()->name(), "ViewBackward0");
+  BOOST_CHECK_EQUAL(x.reshape({4, 3}).grad_fn()->name(), "ViewBackward0");
+  BOOST_CHECK_EQUAL(r.data_ptr(), x.data_ptr() + 4);
+  BOOST_CHECK_EQUAL(x.index({-1, -1}).item(), x.at({2, 3}));
+  auto f = [](const std::vector<mg::Tensor>& in) {
+    const auto& x = in[0];
+    return x[1] * x.index({mg::Slice(), 2}).sum() + x.t()[0].pow(2).sum() + x.view({12}).index({mg::Slice(2, 11, 3)}).exp().sum() +
+           x.t().reshape({2, 6}).sin().sum(0).sum();
+  };
+  check::gradients(f, {x});
+}
+
+BOOST_AUTO_TEST_CASE(python_slice_semantics) {
+  auto a = mg::arange(10);
+  check::close(a.index({mg::Slice(2, 8, 3)}), {2, 5});
+  check::close(a.index({mg::Slice(-3)}), {7, 8, 9});
+  check::close(a.index({mg::Slice(std::nullopt, -8)}), {0, 1});
+  BOOST_CHECK_EQUAL(a.index({mg::Slice(8, 2)}).numel(), 0);
+  check::throws([&] { a.slice(0, 0, 5, 0); }, "slice step must be positive");
+}
+
+BOOST_AUTO_TEST_CASE(seed000_slice_assignment_vjp) {
+  auto x = mg::tensor({2., 3.}, mg::requires_grad());
+  auto y = mg::zeros({2});
+  y[0] = x[0].pow(2) + x[1] * 3;
+  y[1] = x[0] * 2 + x[1].pow(2);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "CopySlices");
+  BOOST_CHECK(!y.is_leaf());
+  y.backward(mg::tensor({1., 1.}));
+  check::close(x.grad(), {6., 9.});  // v^T J with J = [[4, 3], [2, 6]]
+}
+
+BOOST_AUTO_TEST_CASE(jacobian_loop_with_zeroed_grads) {
+  auto x = mg::tensor({2., 3.}, mg::requires_grad());
+  auto y = mg::zeros({2});
+  y[0] = x[0].pow(2) + x[1] * 3;
+  y[1] = x[0] * 2 + x[1].pow(2);
+  auto jac = mg::zeros({2, 2});
+  for (int r = 0; r < 2; ++r) {
+    auto v = mg::zeros({2});
+    v[r] = 1.0;
+    if (x.grad().defined()) x.mutable_grad().zero_();
+    y.backward(v, true);
+    jac.index({r, mg::Slice()}) = x.grad();
+  }
+  check::close(jac, {4., 3., 2., 6.});
+  BOOST_CHECK(!jac.requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(overwritten_region_takes_the_new_graph) {
+  // y = a*2 (requires grad); y[1] = b^2; the old y[1] gets no gradient
+  auto a = mg::tensor({1., 2., 3.}, mg::requires_grad());
+  auto b = mg::tensor(5.0, mg::requires_grad());
+  auto y = a * 2;
+  y[1] = b.pow(2);
+  check::close(y, {2., 25., 6.});
+  y.backward(mg::tensor({1., 10., 100.}));
+  check::close(a.grad(), {2., 0., 200.});
+  check::close(b.grad(), {100.});
+}
+
+BOOST_AUTO_TEST_CASE(repeated_and_overlapping_assignments) {
+  auto p = mg::tensor({1.5, -0.5}, mg::requires_grad());
+  auto f = [](const std::vector<mg::Tensor>& in) {
+    const auto& p = in[0];
+    auto y = mg::zeros({2, 3});
+    y.index({mg::Slice(), mg::Slice(0, 2)}) = p.exp();       // broadcast of a [2] row into [2, 2]
+    y.index({mg::Slice(), mg::Slice(1, 3)}) = p * p[0] * 3;   // overlaps the previous region
+    y[0][2] = p[1].sin();                                     // assignment into a view of a view
+    y.index({1, mg::Slice(0, 3, 2)}) = p.pow(3);              // stepped slice
+    y[1] = y[1] * 2;                                          // reads the base, then writes it
+    return y;
+  };
+  auto y = f({p});
+  const double p0 = 1.5, p1 = -0.5;
+  check::close(y, {std::exp(p0), p0 * p0 * 3, std::sin(p1), 2 * p0 * p0 * p0, 2 * p0 * p0 * 3, 2 * p1 * p1 * p1});
+  check::gradients(f, {p});
+}
+
+BOOST_AUTO_TEST_CASE(assignment_of_constants_and_column_slices) {
+  auto w = mg::tensor({{1., 2.}, {3., 4.}}, mg::requires_grad());
+  auto y = w * 1;
+  y.index({mg::Slice(), 1}) = 5.0;
+  y.backward(mg::ones({2, 2}));
+  check::close(y, {1., 5., 3., 5.});
+  check::close(w.grad(), {1., 0., 1., 0.});
+}
+
+BOOST_AUTO_TEST_CASE(base_without_grad_value_with_grad) {
+  auto x = mg::tensor({2.0}, mg::requires_grad());
+  auto n = mg::zeros({1, 2});
+  BOOST_CHECK(!n.requires_grad());
+  n[0][1] = x[0] * 4;
+  BOOST_CHECK(n.requires_grad());
+  n.sum().backward();
+  check::close(x.grad(), {4.});
+  auto view_before = mg::zeros({3});
+  auto v0 = view_before[0];
+  view_before[2] = x[0];
+  BOOST_CHECK(v0.requires_grad());  // a view's history follows its base's
+  BOOST_CHECK_EQUAL(v0.grad_fn()->name(), "AsStridedBackward0");
+}
+
+BOOST_AUTO_TEST_CASE(inplace_ops_record_history) {
+  auto a = values({3});
+  auto b = values({3}, 0.5, 2.0);
+  auto f = [](const std::vector<mg::Tensor>& in) {
+    auto y = in[0] * 1;
+    y += in[1];
+    y *= in[1];
+    y -= in[0] * 0.5;
+    y /= in[1];
+    y.mul_(2.0).add_(1.0).div_(3.0).sub_(0.25);
+    return y;
+  };
+  auto y = f({a, b});
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "SubBackward0");
+  check::gradients(f, {a, b});
+  auto c = mg::zeros({2});
+  c.copy_(mg::tensor({1., 2.}));
+  c.fill_(3.0);
+  BOOST_CHECK_EQUAL(c._version(), 2u);
+  check::close(c.zero_(), {0., 0.});
+}
+
+BOOST_AUTO_TEST_CASE(version_counter_errors_name_shape_and_node) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  auto a = x * 1;
+  auto b = a * a;  // MulBackward0 saves a (output 0 of MulBackward0)
+  a.mul_(2);
+  try {
+    b.sum().backward();
+    BOOST_ERROR("expected an error");
+  } catch (const mg::Error& e) {
+    const std::string m = e.what();
+    BOOST_CHECK(m.find("modified by an inplace operation") != std::string::npos);
+    BOOST_CHECK(m.find("[torch.DoubleTensor [2]]") != std::string::npos);
+    BOOST_CHECK(m.find("output 0 of MulBackward0") != std::string::npos);
+    BOOST_CHECK(m.find("is at version 1; expected version 0") != std::string::npos);
+  }
+  // a view modified through its base invalidates what was saved from the view
+  auto base = x * 1;
+  auto v = base[0];
+  auto e = v.exp();  // saves its output only
+  auto s = v.sin();  // saves v
+  base.add_(1.0);
+  check::throws([&] { s.backward(); }, "modified by an inplace operation");
+  (void)e;
+}
+
+BOOST_AUTO_TEST_CASE(no_false_alarm_when_the_modified_tensor_was_not_saved) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  auto a = x * 1;
+  auto b = a + 3;   // AddBackward0 saves nothing
+  a.mul_(2);
+  auto c = a * 1;   // uses the new a
+  (b.sum() + c.sum()).backward();
+  check::close(x.grad(), {3., 3.});
+}
+
+BOOST_AUTO_TEST_CASE(leaf_rules_and_optimizer_updates_under_no_grad) {
+  auto w = mg::tensor({1., 2.}, mg::requires_grad());
+  check::throws([&] { w[0] = 3.0; }, "a view of a leaf Variable that requires grad is being used in an in-place operation");
+  check::throws([&] { w *= 2.0; }, "a leaf Variable that requires grad is being used in an in-place operation");
+  for (int step = 0; step < 3; ++step) {
+    auto loss = (w * w).sum();
+    loss.backward();
+    {
+      mg::NoGradGuard no_grad;
+      w -= 0.25 * w.grad();
+      w[0] -= 0.0;  // views of leaves too
+    }
+    w.mutable_grad().zero_();
+  }
+  check::close(w, {0.125, 0.25});  // w <- w (1 - 2*0.25) three times
+  BOOST_CHECK(w.is_leaf());
+  BOOST_CHECK(w.requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(detach_shares_storage_and_version) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  auto d = x.detach();
+  BOOST_CHECK(!d.requires_grad());
+  d[0] = 7.0;
+  BOOST_CHECK_EQUAL(x.at({0}), 7.0);
+  BOOST_CHECK_EQUAL(x._version(), 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
