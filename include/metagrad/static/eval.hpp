@@ -17,8 +17,15 @@ template <class V> requires requires { typename V::value_type; } && (!requires {
 struct scalar_of<V> { using type = typename V::value_type; };
 
 /// The arithmetic type of a set of bindings (double unless all are float).
+template <class... Ss>
+struct floating_common {
+  using C = std::common_type_t<Ss...>;
+  using type = std::conditional_t<std::is_floating_point_v<C>, C, double>;
+};
+template <>
+struct floating_common<> { using type = double; };
 template <class... Bs>
-using common_scalar_t = std::common_type_t<double, typename scalar_of<decltype(Bs::value)>::type...>;
+using common_scalar_t = typename floating_common<typename scalar_of<decltype(Bs::value)>::type...>::type;
 
 /// Values that route evaluation through the bridge (specialised there).
 template <class V> struct is_bridge_value : std::false_type {};

@@ -19,6 +19,17 @@ template <class A> constexpr auto lift(const A& a) {
 template <class A> struct is_neg : std::false_type {};
 template <class E> struct is_neg<Unary<rules::Neg, E>> : std::true_type {};
 
+template <class A, class B>
+constexpr bool divisible() {
+  if constexpr (is_intc<A>::value && is_intc<B>::value) return B::value != 0 && A::value % B::value == 0;
+  else return false;
+}
+template <class A, class B>
+constexpr bool foldable_pow() {
+  if constexpr (is_intc<A>::value && is_intc<B>::value) return B::value > 0 && B::value < 16;
+  else return false;
+}
+
 constexpr long long ipow_ll(long long a, long long b) {
   long long r = 1;
   while (b-- > 0) r *= a;
@@ -69,7 +80,7 @@ constexpr auto mul(const A& a, const B& b) {
 
 template <class A, class B>
 constexpr auto div(const A& a, const B& b) {
-  if constexpr (is_intc<A>::value && is_intc<B>::value && B::value != 0 && A::value % B::value == 0)
+  if constexpr (divisible<A, B>())
     return IntC<A::value / B::value>{};
   else if constexpr (is_c<A, 0>) return IntC<0>{};
   else if constexpr (is_c<B, 1>) return a;
@@ -81,7 +92,7 @@ template <class A, class B>
 constexpr auto pow(const A& a, const B& b) {
   if constexpr (is_c<B, 0>) return IntC<1>{};
   else if constexpr (is_c<B, 1>) return a;
-  else if constexpr (is_intc<A>::value && is_intc<B>::value && (B::value > 0) && (B::value < 16))
+  else if constexpr (foldable_pow<A, B>())
     return IntC<ipow_ll(A::value, B::value)>{};
   else return Binary<rules::Pow, A, B>(a, b);
 }

@@ -50,7 +50,11 @@ Printed print(const E& e) {
   } else {
     using R = decltype(rule_of(e));
     const Printed a = print(e.a);
-    if constexpr (std::is_same_v<R, rules::Neg>) return {"-" + paren(a, 3), 3};
+    if constexpr (std::is_same_v<R, rules::Neg>) {
+      std::string t(1, '-');  // (not "-" + s: g++ 12 warns falsely on it, bug 105651)
+      t += paren(a, 3);
+      return {std::move(t), 3};
+    }
     else {
       std::string sym = R::symbol;
       if (sym.ends_with("_fn")) sym.resize(sym.size() - 3);
