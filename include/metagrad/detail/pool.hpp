@@ -5,7 +5,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 namespace metagrad::detail {
 
@@ -73,6 +77,85 @@ class SmallPool {
     return lists;
   }
 };
+
+/// A cache of large tensor buffers by size class. Freshly mapped memory costs
+/// a page fault per page on first touch (glibc maps and unmaps big blocks on
+/// every malloc/free), which dominated elementwise ops on 1M elements; reuse
+/// keeps steady-state loops fault-free. At most kMaxCached bytes are kept;
+/// `release_cached_buffers()` returns them to the system.
+class BufferCache {
+ public:
+  static constexpr std::size_t kMinBytes = std::size_t{1} << 14;
+  static constexpr std::size_t kMaxCached = std::size_t{1} << 30;
+  static constexpr std::size_t kAlign = 64;
+
+  /// Bytes actually reserved for a request (quarter-power-of-two classes).
+  static std::size_t size_class(std::size_t bytes) {
+    if (bytes < kMinBytes) return (bytes + kAlign - 1) / kAlign * kAlign;
+    std::size_t p = kMinBytes;
+    while (p < bytes) p <<= 1;
+    const std::size_t q = p / 4;
+    return (bytes + q - 1) / q * q;
+  }
+  static void* allocate(std::size_t bytes) {
+    const std::size_t c = size_class(bytes);
+    if (c >= kMinBytes) {
+      auto& self = instance();
+      std::lock_guard<std::mutex> lock(self.m_);
+      auto it = self.free_.find(c);
+      if (it != self.free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        self.cached_ -= c;
+        return p;
+      }
+    }
+    void* p = std::aligned_alloc(kAlign, c);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  static void deallocate(void* p, std::size_t bytes) noexcept {
+    const std::size_t c = size_class(bytes);
+    if (c >= kMinBytes) {
+      auto& self = instance();
+      std::lock_guard<std::mutex> lock(self.m_);
+      if (self.cached_ + c <= kMaxCached) {
+        try {
+          self.free_[c].push_back(p);
+          self.cached_ += c;
+          return;
+        } catch (...) {
+        }
+      }
+    }
+    std::free(p);
+  }
+  static void release_all() {
+    auto& self = instance();
+    std::lock_guard<std::mutex> lock(self.m_);
+    for (auto& [c, v] : self.free_)
+      for (void* p : v) std::free(p);
+    self.free_.clear();
+    self.cached_ = 0;
+  }
+  static std::size_t cached_bytes() {
+    auto& self = instance();
+    std::lock_guard<std::mutex> lock(self.m_);
+    return self.cached_;
+  }
+
+ private:
+  static BufferCache& instance() {
+    static BufferCache* c = new BufferCache;  // never destroyed: tensors may outlive static destructors
+    return *c;
+  }
+  std::mutex m_;
+  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::size_t cached_ = 0;
+};
+
+/// Returns cached tensor buffers to the system (like torch.cuda.empty_cache()).
+inline void release_cached_buffers() { BufferCache::release_all(); }
 
 /// A standard allocator over SmallPool, for std::allocate_shared.
 template <class T>
