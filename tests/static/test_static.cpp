@@ -101,6 +101,9 @@ BOOST_AUTO_TEST_CASE(to_string_is_readable_infix) {
   BOOST_CHECK_EQUAL(mg::to_string(-(x + y) * mg::exp(-x) + 0.5), "-(x + y) * exp(-x) + 0.5");
   BOOST_CHECK_EQUAL(mg::to_string(mg::d(mg::sigmoid(x), x)), "sigmoid(x) * (1 - sigmoid(x))");
   BOOST_CHECK_EQUAL(mg::to_string(mg::d(mg::cos(x), x)), "-sin(x)");
+  BOOST_CHECK_EQUAL(mg::to_string(x / -(y * z)), "x / (-y * z)");
+  BOOST_CHECK_EQUAL(mg::to_string(x - -(y - z)), "x + y - z");
+  BOOST_CHECK_EQUAL(mg::to_string(x - (y - z)), "x - (y - z)");
 }
 
 BOOST_AUTO_TEST_CASE(constexpr_math_is_within_a_few_ulp_of_cmath) {

@@ -4,6 +4,7 @@
 // (no tape, no virtual calls, no allocation for scalar and fixed-size Eigen
 // bindings). Each reverse step is the rule table's vector-Jacobian product.
 #pragma once
+#include "../detail/config.hpp"
 #include "eval.hpp"
 
 namespace metagrad {
@@ -14,6 +15,48 @@ template <class V> struct Leaf { V value; };
 template <class C, class V> struct Node1 { C c; V value; };
 template <class C1, class C2, class V> struct Node2 { C1 c1; C2 c2; V value; };
 
+template <class V> struct is_eigen_value : std::bool_constant<requires(const V& v) { v.rows(); v.cols(); v.data(); }> {};
+
+/// sum(e) / mean(e) of an elementwise e over Eigen bindings: evaluated by
+/// running the compile-time scalar sweep once per element (one pass, no
+/// temporaries), instead of materialising one array per node.
+template <class E, class... Bs>
+inline constexpr bool fused_reduction = [] {
+  if constexpr (requires { typename std::remove_cvref_t<decltype(rule_of(std::declval<E>()))>; } &&
+                requires(E e) { e.a; } && !requires(E e) { e.b; }) {
+    using R = decltype(rule_of(std::declval<E>()));
+    using A = std::remove_cvref_t<decltype(std::declval<E>().a)>;
+    return (std::is_same_v<R, rules::Sum> || std::is_same_v<R, rules::Mean>) && is_elementwise<A>::value &&
+           (is_eigen_value<std::remove_cvref_t<decltype(Bs::value)>>::value || ...);
+  } else {
+    return false;
+  }
+}();
+
+/// The number of elements of the Eigen bindings (which must all agree).
+template <class... Bs>
+std::int64_t common_size(const Bs&... bs) {
+  std::int64_t n = -1;
+  auto one = [&](const auto& b) {
+    using V = std::remove_cvref_t<decltype(b.value)>;
+    if constexpr (is_eigen_value<V>::value) {
+      const auto m = static_cast<std::int64_t>(b.value.size());
+      if (n >= 0 && m != n)
+        fail("mg::grad: elementwise operands of different sizes (", n, " and ", m, " elements)");
+      n = m;
+    }
+  };
+  (one(bs), ...);
+  return n;
+}
+template <class S, class B>
+auto element_of(const B& b, std::int64_t i) {
+  using V = std::remove_cvref_t<decltype(b.value)>;
+  if constexpr (is_eigen_value<V>::value) return Binding<B::name, S>{static_cast<S>(b.value.data()[i])};
+  else return Binding<B::name, S>{static_cast<S>(b.value)};
+}
+template <class S> struct ReductionTape { S value; };
+
 template <class S>
 struct Sweep {
   template <detail::fixed_string N, class... Bs>
@@ -23,6 +66,15 @@ struct Sweep {
   }
   template <class E, class... Bs> requires(is_intc<E>::value || std::is_same_v<E, Const>)
   static auto fwd(const E& e, const Bs&... bs) { return Leaf<S>{Evaluator<S>::run(e, bs...)}; }
+  template <class R, class A, class... Bs>
+    requires fused_reduction<Unary<R, A>, Bs...>
+  static auto fwd(const Unary<R, A>& e, const Bs&... bs) {
+    const std::int64_t n = common_size(bs...);
+    S total = 0;
+    for (std::int64_t i = 0; i < n; ++i) total += Evaluator<S>::run(e.a, element_of<S>(bs, i)...);
+    if constexpr (std::is_same_v<R, rules::Mean>) total /= static_cast<S>(n);
+    return ReductionTape<S>{total};
+  }
   template <class R, class A, class... Bs>
   static auto fwd(const Unary<R, A>& e, const Bs&... bs) {
     auto c = fwd(e.a, bs...);
@@ -36,6 +88,9 @@ struct Sweep {
     auto v = eager(R::f(c1.value, c2.value));
     return Node2<decltype(c1), decltype(c2), decltype(v)>{std::move(c1), std::move(c2), std::move(v)};
   }
+
+  template <class A, class Grads, std::size_t... I, class... Es>
+  static void bwd_element(const A& a, S g, Grads& grads, std::int64_t i, std::index_sequence<I...>, const Es&... es);
 
   /// An adjoint for a scalar that was broadcast against an array is summed.
   template <class G, class V>
@@ -54,7 +109,14 @@ struct Sweep {
 
   template <class E, class T, class G, class Grads, class... Bs>
   static void bwd(const E& e, const T& t, const G& g, Grads& grads, const Bs&... bs) {
-    if constexpr (is_var<E>::value) {
+    if constexpr (fused_reduction<E, Bs...>) {
+      const std::int64_t n = common_size(bs...);
+      using R = decltype(rule_of(e));
+      const S gi = std::is_same_v<R, rules::Mean> ? static_cast<S>(g) / static_cast<S>(n) : static_cast<S>(g);
+      for (std::int64_t i = 0; i < n; ++i)
+        bwd_element(e.a, gi, grads, i, std::index_sequence_for<Bs...>{}, element_of<S>(bs, i)...);
+      (void)t;
+    } else if constexpr (is_var<E>::value) {
       accumulate(std::get<binding_index<E::name, Bs...>()>(grads), g);
     } else if constexpr (requires { e.b; }) {
       using R = decltype(rule_of(e));
@@ -69,6 +131,20 @@ struct Sweep {
     }
   }
 };
+
+/// The gradient of one element's scalar sweep, added at that element.
+template <class S>
+template <class A, class Grads, std::size_t... I, class... Es>
+void Sweep<S>::bwd_element(const A& a, S g, Grads& grads, std::int64_t i, std::index_sequence<I...>, const Es&... es) {
+  auto tape = fwd(a, es...);
+  std::tuple<std::conditional_t<true, S, Es>...> local{};
+  bwd(a, tape, g, local, es...);
+  auto add = [&](auto& slot, S v) {
+    if constexpr (is_eigen_value<std::remove_cvref_t<decltype(slot)>>::value) slot.data()[i] += v;
+    else slot += v;
+  };
+  (add(std::get<I>(grads), std::get<I>(local)), ...);
+}
 
 /// A zero of the binding's shape, to accumulate its gradient into.
 template <class S, class V>

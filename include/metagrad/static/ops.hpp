@@ -47,10 +47,14 @@ template <class A, class B>
 constexpr auto mul(const A& a, const B& b);
 
 template <class A, class B>
+constexpr auto sub(const A& a, const B& b);
+
+template <class A, class B>
 constexpr auto add(const A& a, const B& b) {
   if constexpr (is_intc<A>::value && is_intc<B>::value) return IntC<A::value + B::value>{};
   else if constexpr (is_c<A, 0>) return b;
   else if constexpr (is_c<B, 0>) return a;
+  else if constexpr (is_neg<B>::value) return sub(a, b.a);  // a + (-b) -> a - b
   else if constexpr (std::is_same_v<A, B> && is_pure<A>::value) return mul(IntC<2>{}, a);
   else return Binary<rules::Add, A, B>(a, b);
 }
@@ -60,6 +64,7 @@ constexpr auto sub(const A& a, const B& b) {
   if constexpr (is_intc<A>::value && is_intc<B>::value) return IntC<A::value - B::value>{};
   else if constexpr (is_c<B, 0>) return a;
   else if constexpr (is_c<A, 0>) return neg(b);
+  else if constexpr (is_neg<B>::value) return add(a, b.a);  // a - (-b) -> a + b
   else if constexpr (std::is_same_v<A, B> && is_pure<A>::value) return IntC<0>{};
   else return Binary<rules::Sub, A, B>(a, b);
 }
@@ -74,6 +79,8 @@ constexpr auto mul(const A& a, const B& b) {
   else if constexpr (is_c<A, 1>) return b;
   else if constexpr (is_c<B, 1>) return a;
   else if constexpr (is_intc<B>::value) return mul(b, a);
+  else if constexpr (is_neg<A>::value) return neg(mul(a.a, b));  // (-a) b -> -(a b)
+  else if constexpr (is_neg<B>::value) return neg(mul(a, b.a));
   else if constexpr (is_intc<A>::value && scaled<B>::value) return mul(IntC<A::value * decltype(b.a)::value>{}, b.b);
   else return Binary<rules::Mul, A, B>(a, b);
 }

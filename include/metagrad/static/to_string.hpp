@@ -52,8 +52,8 @@ Printed print(const E& e) {
     const Printed a = print(e.a);
     if constexpr (std::is_same_v<R, rules::Neg>) {
       std::string t(1, '-');  // (not "-" + s: g++ 12 warns falsely on it, bug 105651)
-      t += paren(a, 3);
-      return {std::move(t), 3};
+      t += paren(a, 2);       // -(a * b) reads as -a * b: same value
+      return {std::move(t), a.prec == 2 ? 2 : 3};
     }
     else {
       std::string sym = R::symbol;
