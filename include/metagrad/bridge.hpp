@@ -49,6 +49,25 @@ struct BridgeTraits {
       return Binding<B::name, T>{static_cast<T>(b.value)};
     }
   }
+  /// The bindings with every tensor as an Eigen array map (for the dense path).
+  template <std::size_t... I>
+  static auto as_maps(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs,
+                      const std::array<BasicTensor<T>, K>& ts) {
+    return std::make_tuple(map_binding<I>(std::get<I>(bs), ts)...);
+  }
+  template <std::size_t I, class B>
+  static auto map_binding(const B& b, const std::array<BasicTensor<T>, K>& ts) {
+    if constexpr (is_tensor_v<decltype(B::value)>)
+      return Binding<B::name, kernels::ConstArrayMap<T>>{kernels::cmap(ts[tensor_slot<I, Bs...>()].impl())};
+    else
+      return Binding<B::name, T>{static_cast<T>(b.value)};
+  }
+  /// All tensors contiguous with the output's shape: one vectorised pass.
+  static bool dense(const std::array<BasicTensor<T>, K>& ts, const Sizes& shape) {
+    for (const auto& t : ts)
+      if (!(t.sizes() == shape) || !t.is_contiguous()) return false;
+    return true;
+  }
   template <std::size_t... I>
   static std::array<BasicTensor<T>, K> tensors(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs) {
     std::array<BasicTensor<T>, K> r;
@@ -84,6 +103,7 @@ class FusedNode final : public BasicNode<T> {
     std::array<BasicTensor<T>, K> ts;
     for (std::size_t k = 0; k < K; ++k) ts[k] = saved_[k].unpack(*this);
     if (is_grad_enabled()) tensor_sweep(g, ts, out, typename Tr::Seq{});
+    else if (Tr::dense(ts, out_) && g.is_contiguous() && g.sizes() == out_) dense_sweep(g, ts, out, typename Tr::Seq{});
     else fused_sweep(g, ts, out, typename Tr::Seq{});
   }
 
@@ -145,6 +165,35 @@ class FusedNode final : public BasicNode<T> {
       return Binding<B::name, T>{ptrs[k][off[k]]};
     } else {
       return Binding<B::name, T>{scalars_[I]};
+    }
+  }
+
+  /// Dense operands: each input's gradient is g * d(expr)/d(input), the
+  /// compile-time symbolic derivative, evaluated as one vectorised Eigen pass.
+  template <std::size_t... I>
+  void dense_sweep(const BasicTensor<T>& g, const std::array<BasicTensor<T>, K>& ts, BasicTensor<T>* out,
+                   std::index_sequence<I...>) {
+    auto maps = std::make_tuple(map_binding<I>(ts)...);
+    std::apply([&](const auto&... b) { (dense_grad<I>(g, out, b...), ...); }, maps);
+  }
+  template <std::size_t I>
+  auto map_binding(const std::array<BasicTensor<T>, K>& ts) const {
+    using B = std::tuple_element_t<I, std::tuple<Bs...>>;
+    if constexpr (is_tensor_v<decltype(B::value)>)
+      return Binding<B::name, kernels::ConstArrayMap<T>>{kernels::cmap(ts[tensor_slot<I, Bs...>()].impl())};
+    else
+      return Binding<B::name, T>{scalars_[I]};
+  }
+  template <std::size_t I, class... Ms>
+  void dense_grad(const BasicTensor<T>& g, BasicTensor<T>* out, const Ms&... ms) {
+    using B = std::tuple_element_t<I, std::tuple<Bs...>>;
+    if constexpr (is_tensor_v<decltype(B::value)>) {
+      constexpr std::size_t k = tensor_slot<I, Bs...>();
+      if (!this->edge(static_cast<int>(k)).valid()) return;
+      BasicTensor<T> gk(new_impl<T>(sizes_[k]));
+      const auto de = d(expr_, Var<B::name>{});
+      kernels::map(gk.impl()) = kernels::cmap(g.impl()) * Evaluator<T, true>::run(de, ms...);
+      out[k] = std::move(gk);
     }
   }
 
@@ -211,10 +260,15 @@ auto bridge_eval(const E& e, const Bs&... bs) {
   }
   strides[K] = out.strides();
   T* o = out.data_ptr();
-  kernels::nd_loop<K + 1>(shape, strides, [&](const auto& off) {
-    auto sb = Tr::at_element(typename Tr::Seq{}, bt, ptrs, off);
-    o[off[K]] = std::apply([&](const auto&... b) { return detail::Evaluator<T>::run(e, b...); }, sb);
-  });
+  if (Tr::dense(ts, shape)) {
+    auto maps = Tr::as_maps(typename Tr::Seq{}, bt, ts);
+    std::apply([&](const auto&... b) { kernels::map(out.impl()) = detail::Evaluator<T, true>::run(e, b...); }, maps);
+  } else {
+    kernels::nd_loop<K + 1>(shape, strides, [&](const auto& off) {
+      auto sb = Tr::at_element(typename Tr::Seq{}, bt, ptrs, off);
+      o[off[K]] = std::apply([&](const auto&... b) { return detail::Evaluator<T>::run(e, b...); }, sb);
+    });
+  }
   bool needs = false;
   for (const auto& t : ts) needs = needs || t.requires_grad();
   if (is_grad_enabled() && needs) {

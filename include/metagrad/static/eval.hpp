@@ -63,7 +63,15 @@ constexpr auto eager(V&& v) {
   else return std::forward<V>(v);
 }
 
-template <class S>
+/// Lazy = true keeps Eigen results as expressions (the bridge's vectorised
+/// single pass); Lazy = false evaluates each node (values reused by grad).
+template <bool Lazy, class V>
+constexpr auto finish(V&& v) {
+  if constexpr (Lazy) return std::forward<V>(v);
+  else return eager(std::forward<V>(v));
+}
+
+template <class S, bool Lazy = false>
 struct Evaluator {
   template <detail::fixed_string N, class... Bs>
   static constexpr decltype(auto) run(const Var<N>&, const Bs&... bs) { return as_value(lookup<N>(bs...)); }
@@ -72,10 +80,10 @@ struct Evaluator {
   template <class... Bs>
   static constexpr S run(const Const& c, const Bs&...) { return static_cast<S>(c.value); }
   template <class R, class A, class... Bs>
-  static constexpr auto run(const Unary<R, A>& e, const Bs&... bs) { return eager(R::f(run(e.a, bs...))); }
+  static constexpr auto run(const Unary<R, A>& e, const Bs&... bs) { return finish<Lazy>(R::f(run(e.a, bs...))); }
   template <class R, class A, class B, class... Bs>
   static constexpr auto run(const Binary<R, A, B>& e, const Bs&... bs) {
-    return eager(R::f(run(e.a, bs...), run(e.b, bs...)));
+    return finish<Lazy>(R::f(run(e.a, bs...), run(e.b, bs...)));
   }
 };
 
