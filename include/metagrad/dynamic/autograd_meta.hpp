@@ -14,6 +14,7 @@ class AccumulateGrad final : public BasicNode<T> {
  public:
   explicit AccumulateGrad(std::weak_ptr<TensorImpl<T>> v) : variable(std::move(v)) {}
   std::string name() const override { return "AccumulateGrad"; }
+  bool is_accumulator() const override { return true; }
   void apply(BasicTensor<T> grad, BasicTensor<T>*) override { accumulate(variable, std::move(grad)); }
 
   /// .grad += grad (in place without create_graph, out of place with it).

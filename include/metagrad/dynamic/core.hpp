@@ -257,6 +257,9 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
   /// Frees the saved tensors (called after backward unless retain_graph).
   virtual void release_variables() {}
 
+  /// True only for AccumulateGrad, the sink of a leaf.
+  virtual bool is_accumulator() const { return false; }
+
   int num_edges() const { return edges_.size(); }
   const Edge<T>& edge(int i) const { return edges_[i]; }
   void add_edge(Edge<T> e) { edges_.push_back(std::move(e)); }

@@ -26,7 +26,7 @@ struct GraphTask {
   std::vector<BasicTensor<T>> captured;       // autograd::grad results
   bool capture_mode = false;
 
-  static bool is_accumulator(const NodeT* n) { return dynamic_cast<const AccumulateGrad<T>*>(n) != nullptr; }
+  static bool is_accumulator(const NodeT* n) { return n->is_accumulator(); }
 
   /// Iterative post-order DFS from the roots: assigns buffers, counts
   /// dependencies, and marks which nodes lead to a capture target.

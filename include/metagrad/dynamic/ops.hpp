@@ -125,21 +125,54 @@ BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const
   return out;
 }
 
-/// x^c for a scalar c (PowBackward0): the Pow rule with a constant exponent.
-template <class T>
-class PowScalarNode final : public BasicNode<T> {
+/// A binary op with one scalar operand c (x op c when ScalarIsB, c op x
+/// otherwise): the same rule, the scalar kept inline instead of as a tensor.
+/// Like PyTorch it has two edges, the scalar's being null.
+template <class Rule, class T, bool ScalarIsB>
+class ScalarNode final : public BasicNode<T> {
  public:
-  std::string name() const override { return "PowBackward0"; }
+  ScalarNode(const char* n, T c) : name_(n), c_(c) {}
+  std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto x = this->x.unpack(*this);
-    const T c = exponent;
-    out[0] = detail::run_formula<T>(
-        [c](const auto& g_, const auto& x_) { return rules::Pow::vjp_a(x_, c, x_, g_); }, g, x);
+    const unsigned need = ScalarIsB ? Rule::grad_a_needs : Rule::grad_b_needs;
+    const auto x = (need & (ScalarIsB ? rules::kA : rules::kB)) ? this->x.unpack(*this) : g;
+    const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
+    const T c = c_;
+    if constexpr (ScalarIsB)
+      out[0] = detail::run_formula<T>(
+          [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_a(x_, c, y_, g_); }, g, x, y);
+    else
+      out[1] = detail::run_formula<T>(
+          [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_b(c, x_, y_, g_); }, g, x, y);
   }
-  void release_variables() override { x.reset(); }
-  SavedVariable<T> x;
-  T exponent = 0;
+  void release_variables() override { x.reset(); y.reset(); }
+  static unsigned saves() { return ScalarIsB ? Rule::grad_a_needs : Rule::grad_b_needs; }
+  SavedVariable<T> x, y;
+
+ private:
+  const char* name_;
+  T c_;
 };
+
+template <class Rule, bool ScalarIsB, class T>
+BasicTensor<T> scalar_op(const BasicTensor<T>& x, T c, const char* name = Rule::node_name) {
+  BasicTensor<T> out(kernels::unary(x.impl(), [c](const auto& v) {
+    if constexpr (ScalarIsB) return Rule::f(v, c);
+    else return Rule::f(c, v);
+  }));
+  if (is_grad_enabled() && x.requires_grad()) {
+    using N = ScalarNode<Rule, T, ScalarIsB>;
+    auto n = make_node<T, N>(name, c);
+    if constexpr (!ScalarIsB) n->add_edge({});
+    n->add_edge(gradient_edge(x));
+    if constexpr (ScalarIsB) n->add_edge({});
+    const unsigned save = N::saves();
+    if (save & (ScalarIsB ? rules::kA : rules::kB)) n->x.save(x, false);
+    set_history(out, n);
+    if (save & rules::kY) n->y.save(out, true);
+  }
+  return out;
+}
 
 // =============================================================== operators
 #define METAGRAD_UNARY_FREE(Rule, fn) \
@@ -157,7 +190,7 @@ template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a) { return ne
   }                                                                                            \
   template <class T>                                                                           \
   BasicTensor<T> operator OP(const BasicTensor<T>& a, std::type_identity_t<T> b) {             \
-    return binary_op<rules::Rule>(a, detail::scalar_tensor<T>(b));                             \
+    return scalar_op<rules::Rule, true>(a, b);                                                 \
   }
 METAGRAD_BINARY_FREE(+, Add)
 METAGRAD_BINARY_FREE(-, Sub)
@@ -184,23 +217,16 @@ BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
 template <class T>
 BasicTensor<T> operator/(std::type_identity_t<T> a, const BasicTensor<T>& b) { return reciprocal(b) * a; }
 
+/// x^c for a scalar c: PowBackward0.
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& x, std::type_identity_t<T> c) {
-  BasicTensor<T> out(kernels::unary(x.impl(), [c](const auto& v) { return rules::Pow::f(v, c); }));
-  if (is_grad_enabled() && x.requires_grad()) {
-    auto n = make_node<T, PowScalarNode<T>>();
-    n->exponent = c;
-    n->add_edge(gradient_edge(x));
-    n->x.save(x, false);
-    set_history(out, n);
-  }
-  return out;
+  return scalar_op<rules::Pow, true>(x, T(c), "PowBackward0");
 }
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& x, const BasicTensor<T>& e) { return binary_op<rules::Pow>(x, e); }
 template <class T>
 BasicTensor<T> pow(std::type_identity_t<T> base, const BasicTensor<T>& e) {
-  return binary_op<rules::Pow>(detail::scalar_tensor<T>(base), e);
+  return scalar_op<rules::Pow, false>(e, T(base));
 }
 template <class T> BasicTensor<T> BasicTensor<T>::pow(T c) const { return metagrad::pow(*this, c); }
 template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) const { return metagrad::pow(*this, e); }
