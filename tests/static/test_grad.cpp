@@ -59,6 +59,25 @@ BOOST_AUTO_TEST_CASE(eigen_elementwise_with_scalar_broadcast) {
   static_assert(std::is_same_v<std::remove_cvref_t<decltype(g[x])>, Eigen::Vector3d>);
 }
 
+BOOST_AUTO_TEST_CASE(eigen_reductions_with_integer_powers) {
+  Eigen::VectorXd xv(4);
+  xv << 0.5, -1.5, 2.0, 0.75;
+  constexpr auto f = mg::mean(mg::pow(x, 3_c) + mg::pow(x, -2_c) * s + mg::log(s));
+  auto g = mg::grad(f, x = xv, s = 1.3);
+  double value = 0, gs = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double xi = xv[i];
+    value += (xi * xi * xi + 1.3 / (xi * xi) + std::log(1.3)) / 4;
+    gs += (1 / (xi * xi) + 1 / 1.3) / 4;
+    BOOST_CHECK_CLOSE(g[x][i], (3 * xi * xi - 2 * 1.3 / (xi * xi * xi)) / 4, 1e-12);
+  }
+  BOOST_CHECK_CLOSE(g.value, value, 1e-12);
+  BOOST_CHECK_CLOSE(g[s], gs, 1e-12);
+  Eigen::VectorXd wrong(3);
+  wrong << 1, 2, 3;
+  BOOST_CHECK_THROW(mg::grad(mg::sum(x * y), x = xv, y = wrong), mg::Error);
+}
+
 BOOST_AUTO_TEST_CASE(eigen_matmul_dot_transpose_mean) {
   Eigen::MatrixXd a(2, 3), b(3, 2);
   a << 0.1, -0.4, 0.7, 1.2, 0.3, -0.5;

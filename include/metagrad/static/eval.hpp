@@ -25,7 +25,7 @@ struct floating_common {
 template <>
 struct floating_common<> { using type = double; };
 template <class... Bs>
-using common_scalar_t = typename floating_common<typename scalar_of<decltype(Bs::value)>::type...>::type;
+using common_scalar_t = typename floating_common<typename scalar_of<std::remove_cvref_t<decltype(Bs::value)>>::type...>::type;
 
 /// Values that route evaluation through the bridge (specialised there).
 template <class V> struct is_bridge_value : std::false_type {};
@@ -52,7 +52,8 @@ constexpr const auto& lookup(const Bs&... bs) {
 /// Leaves: Eigen matrices are read as arrays; scalars as they are.
 template <class V>
 constexpr decltype(auto) as_value(const V& v) {
-  if constexpr (requires { v.array(); }) return v.array();
+  if constexpr (std::is_base_of_v<Eigen::ArrayBase<V>, V>) return (v);  // already an array
+  else if constexpr (requires { v.array(); }) return v.array();         // a matrix, read as an array
   else return (v);
 }
 /// Eigen expressions are evaluated at each node (values are reused in grad).
@@ -81,6 +82,20 @@ struct Evaluator {
   static constexpr S run(const Const& c, const Bs&...) { return static_cast<S>(c.value); }
   template <class R, class A, class... Bs>
   static constexpr auto run(const Unary<R, A>& e, const Bs&... bs) { return finish<Lazy>(R::f(run(e.a, bs...))); }
+  /// pow(e, N_c) with a small N: by multiplication (vectorises on arrays).
+  template <class A, long long N, class... Bs>
+    requires(N >= -8 && N <= 8)
+  static constexpr auto run(const Binary<rules::Pow, A, IntC<N>>& e, const Bs&... bs) {
+    return finish<Lazy>(int_pow<N>(run(e.a, bs...)));
+  }
+  template <long long N, class V>
+  static constexpr auto int_pow(const V& v) {
+    if constexpr (std::is_arithmetic_v<V>) return math::ipow(v, N);
+    else if constexpr (N < 0) return S(1) / int_pow<-N>(v);
+    else if constexpr (N == 0) return S(1) + S(0) * v;
+    else if constexpr (N == 1) return v;
+    else return int_pow<N - 1>(v) * v;
+  }
   template <class R, class A, class B, class... Bs>
   static constexpr auto run(const Binary<R, A, B>& e, const Bs&... bs) {
     return finish<Lazy>(R::f(run(e.a, bs...), run(e.b, bs...)));

@@ -30,11 +30,18 @@ struct Binding {
 template <class T> struct is_binding : std::false_type {};
 template <detail::fixed_string S, class V> struct is_binding<Binding<S, V>> : std::true_type {};
 
+/// What a binding stores: numbers and temporaries by value, other lvalues
+/// (Eigen matrices, tensors) by reference — a binding is consumed within the
+/// full-expression that makes it, like std::forward_as_tuple.
+template <class V>
+using binding_storage_t = std::conditional_t<std::is_lvalue_reference_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<V>>,
+                                             const std::remove_reference_t<V>&, std::remove_cvref_t<V>>;
+
 template <detail::fixed_string S>
 struct Var : ExprBase<Var<S>> {
   static constexpr auto name = S;
   template <class V>
-  constexpr Binding<S, std::remove_cvref_t<V>> operator=(V&& v) const {
+  constexpr Binding<S, binding_storage_t<V>> operator=(V&& v) const {
     return {std::forward<V>(v)};
   }
 };

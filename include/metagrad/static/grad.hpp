@@ -5,7 +5,7 @@
 // bindings). Each reverse step is the rule table's vector-Jacobian product.
 #pragma once
 #include "../detail/config.hpp"
-#include "eval.hpp"
+#include "diff.hpp"
 
 namespace metagrad {
 namespace detail {
@@ -49,12 +49,6 @@ std::int64_t common_size(const Bs&... bs) {
   (one(bs), ...);
   return n;
 }
-template <class S, class B>
-auto element_of(const B& b, std::int64_t i) {
-  using V = std::remove_cvref_t<decltype(b.value)>;
-  if constexpr (is_eigen_value<V>::value) return Binding<B::name, S>{static_cast<S>(b.value.data()[i])};
-  else return Binding<B::name, S>{static_cast<S>(b.value)};
-}
 template <class S> struct ReductionTape { S value; };
 
 template <class S>
@@ -70,8 +64,7 @@ struct Sweep {
     requires fused_reduction<Unary<R, A>, Bs...>
   static auto fwd(const Unary<R, A>& e, const Bs&... bs) {
     const std::int64_t n = common_size(bs...);
-    S total = 0;
-    for (std::int64_t i = 0; i < n; ++i) total += Evaluator<S>::run(e.a, element_of<S>(bs, i)...);
+    S total = sum_of(Evaluator<S, true>::run(e.a, bs...), n);
     if constexpr (std::is_same_v<R, rules::Mean>) total /= static_cast<S>(n);
     return ReductionTape<S>{total};
   }
@@ -89,8 +82,33 @@ struct Sweep {
     return Node2<decltype(c1), decltype(c2), decltype(v)>{std::move(c1), std::move(c2), std::move(v)};
   }
 
-  template <class A, class Grads, std::size_t... I, class... Es>
-  static void bwd_element(const A& a, S g, Grads& grads, std::int64_t i, std::index_sequence<I...>, const Es&... es);
+  /// Sum of an elementwise value that may be a scalar (then it repeats n times).
+  template <class V>
+  static S sum_of(const V& v, std::int64_t n) {
+    if constexpr (std::is_arithmetic_v<V>) return static_cast<S>(v) * static_cast<S>(n);
+    else return static_cast<S>(v.sum());
+  }
+  /// d(sum_i a_i)/d(binding) = g * d(a)/d(binding), elementwise: the symbolic
+  /// derivative evaluated as one vectorised pass per bound variable.
+  template <class A, class Grads, std::size_t... I, class... Bs>
+  static void reduction_grads(const A& a, S g, std::int64_t n, Grads& grads, std::index_sequence<I...>,
+                              const Bs&... bs) {
+    (reduction_grad<I>(a, g, n, std::get<I>(grads), bs...), ...);
+  }
+  template <std::size_t I, class A, class Slot, class... Bs>
+  static void reduction_grad(const A& a, S g, std::int64_t n, Slot& slot, const Bs&... bs) {
+    using B = std::tuple_element_t<I, std::tuple<Bs...>>;
+    const auto da = d(a, Var<B::name>{});
+    if constexpr (!is_intc<std::remove_cvref_t<decltype(da)>>::value || !std::is_same_v<std::remove_cvref_t<decltype(da)>, IntC<0>>) {
+      const auto v = Evaluator<S, true>::run(da, bs...);
+      if constexpr (is_eigen_value<Slot>::value) {
+        if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) slot.array() += g * v;
+        else slot.array() += g * v;
+      } else {
+        slot += g * sum_of(v, n);
+      }
+    }
+  }
 
   /// An adjoint for a scalar that was broadcast against an array is summed.
   template <class G, class V>
@@ -113,8 +131,7 @@ struct Sweep {
       const std::int64_t n = common_size(bs...);
       using R = decltype(rule_of(e));
       const S gi = std::is_same_v<R, rules::Mean> ? static_cast<S>(g) / static_cast<S>(n) : static_cast<S>(g);
-      for (std::int64_t i = 0; i < n; ++i)
-        bwd_element(e.a, gi, grads, i, std::index_sequence_for<Bs...>{}, element_of<S>(bs, i)...);
+      reduction_grads(e.a, gi, n, grads, std::index_sequence_for<Bs...>{}, bs...);
       (void)t;
     } else if constexpr (is_var<E>::value) {
       accumulate(std::get<binding_index<E::name, Bs...>()>(grads), g);
@@ -131,20 +148,6 @@ struct Sweep {
     }
   }
 };
-
-/// The gradient of one element's scalar sweep, added at that element.
-template <class S>
-template <class A, class Grads, std::size_t... I, class... Es>
-void Sweep<S>::bwd_element(const A& a, S g, Grads& grads, std::int64_t i, std::index_sequence<I...>, const Es&... es) {
-  auto tape = fwd(a, es...);
-  std::tuple<std::conditional_t<true, S, Es>...> local{};
-  bwd(a, tape, g, local, es...);
-  auto add = [&](auto& slot, S v) {
-    if constexpr (is_eigen_value<std::remove_cvref_t<decltype(slot)>>::value) slot.data()[i] += v;
-    else slot += v;
-  };
-  (add(std::get<I>(grads), std::get<I>(local)), ...);
-}
 
 /// A zero of the binding's shape, to accumulate its gradient into.
 template <class S, class V>
