@@ -1,0 +1,10 @@
+# Fails unless every example file given in FILES appears verbatim in README.md.
+file(READ ${README} readme)
+foreach(f ${FILES})
+  file(READ ${f} body)
+  string(FIND "${readme}" "${body}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "README.md does not contain ${f} verbatim")
+  endif()
+endforeach()
+message("README quotes ${FILES}")
