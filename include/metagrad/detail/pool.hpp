@@ -164,7 +164,10 @@ struct PoolAllocator {
   PoolAllocator() noexcept = default;
   template <class U>
   PoolAllocator(const PoolAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) { return static_cast<T*>(SmallPool::allocate(n * sizeof(T))); }
+  T* allocate(std::size_t n) {
+    static_assert(alignof(T) <= SmallPool::kGranule, "metagrad: SmallPool aligns to 16 bytes only");
+    return static_cast<T*>(SmallPool::allocate(n * sizeof(T)));
+  }
   void deallocate(T* p, std::size_t n) noexcept { SmallPool::deallocate(p, n * sizeof(T)); }
   template <class U>
   bool operator==(const PoolAllocator<U>&) const noexcept { return true; }

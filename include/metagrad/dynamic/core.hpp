@@ -100,7 +100,7 @@ struct Storage {
   T* data = nullptr;
   std::int64_t size = 0;
   std::uint32_t version = 0;
-  alignas(32) T inline_buf[kInline];
+  alignas(16) T inline_buf[kInline];  // the pool's alignment (see PoolAllocator)
 
   explicit Storage(std::int64_t n) : size(n) {
     if (n <= kInline) {

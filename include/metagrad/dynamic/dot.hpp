@@ -20,7 +20,7 @@ std::string to_dot(const BasicTensor<T>& t) {
     return it->second;
   };
   os << "  root [label=\"tensor " << t.sizes() << "\", style=filled, fillcolor=\"#c8e6c9\"];\n";
-  if (auto fn = t.grad_fn()) os << "  n" << id_of(fn.get()) << " -> root [dir=back];\n";
+  if (auto fn = t.grad_fn()) os << "  n" << id_of(fn.get()) << " -> root;\n";
   else if (t.requires_grad()) os << "  root [label=\"leaf " << t.sizes() << " requires_grad\"];\n";
   while (!stack.empty()) {
     const auto* n = stack.back();

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds tests/consumer three ways: find_package after install into a
+# temporary prefix, add_subdirectory, and a plain -I compile.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+check() { if "$@" >"$tmp/log" 2>&1; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAILED: $*"; tail -20 "$tmp/log"; fi; }
+
+install_and_find_package() {
+  cmake -S "$root" -B "$tmp/lib" -DCMAKE_INSTALL_PREFIX="$tmp/prefix" -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
+  cmake --install "$tmp/lib"
+  test -f "$tmp/prefix/share/pkgconfig/metagrad.pc"
+  cmake -S "$root/tests/consumer" -B "$tmp/a" -DCMAKE_PREFIX_PATH="$tmp/prefix"
+  cmake --build "$tmp/a"
+  "$tmp/a/consumer"
+}
+add_subdirectory_() {
+  cmake -S "$root/tests/consumer" -B "$tmp/b" -DMETAGRAD_SOURCE_DIR="$root"
+  cmake --build "$tmp/b"
+  "$tmp/b/consumer"
+}
+plain_include() {
+  ${CXX:-g++} -std=c++20 -Wall -Wextra -Wpedantic -Werror -I"$root/include" -I/usr/include/eigen3 \
+    "$root/tests/consumer/main.cpp" -o "$tmp/c"
+  "$tmp/c"
+}
+check install_and_find_package
+check add_subdirectory_
+check plain_include
+echo "consumer: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
