@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "../rules/linalg.hpp"
 #include "autograd_meta.hpp"
 
 namespace metagrad {
@@ -393,17 +394,17 @@ class MatmulNode final : public BasicNode<T> {
     auto col = [](const BasicTensor<T>& v) { return v.reshape({v.numel(), 1}); };
     auto row = [](const BasicTensor<T>& v) { return v.reshape({1, v.numel()}); };
     switch (kind_) {
-      case MM:
-        if (ga) out[0] = g.mm(B.t());
-        if (gb) out[1] = A.t().mm(g);
+      case MM:  // the shared rules: dA = G B^T, dB = A^T G
+        if (ga) out[0] = rules::MatMul::vjp_a(A, B, g, g);
+        if (gb) out[1] = rules::MatMul::vjp_b(A, B, g, g);
         break;
       case MV:
         if (ga) out[0] = col(g).mm(row(B));
         if (gb) out[1] = A.t().mv(g);
         break;
       case DOT:
-        if (ga) out[0] = g * B;
-        if (gb) out[1] = g * A;
+        if (ga) out[0] = rules::Dot::vjp_a(A, B, g, g);
+        if (gb) out[1] = rules::Dot::vjp_b(A, B, g, g);
         break;
       case VM:
         if (ga) out[0] = B.mv(g);
@@ -477,6 +478,8 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   detail::fail("matmul: only 1-d and 2-d operands are supported, got ", a.sizes(), " and ", b.sizes());
 }
 template <class T> BasicTensor<T> BasicTensor<T>::matmul(const BasicTensor& o) const { return metagrad::matmul(*this, o); }
+/// The matrix transpose (for 2-d tensors, t()).
+template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x) { return x.t(); }
 template <class T> BasicTensor<T> BasicTensor<T>::mm(const BasicTensor& o) const { return metagrad::mm(*this, o); }
 template <class T> BasicTensor<T> BasicTensor<T>::mv(const BasicTensor& o) const { return metagrad::mv(*this, o); }
 template <class T> BasicTensor<T> BasicTensor<T>::dot(const BasicTensor& o) const { return metagrad::dot(*this, o); }

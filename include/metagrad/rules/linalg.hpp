@@ -9,6 +9,8 @@
 #pragma once
 #include <Eigen/Core>
 
+#include "../detail/config.hpp"
+
 namespace metagrad {
 namespace math {
 template <class D>
@@ -19,6 +21,12 @@ template <class D>
 auto transpose(const Eigen::ArrayBase<D>& x) { return x.derived().transpose(); }
 template <class A, class B>
 auto matmul(const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
+  static_assert(A::ColsAtCompileTime == Eigen::Dynamic || B::RowsAtCompileTime == Eigen::Dynamic ||
+                    int(A::ColsAtCompileTime) == int(B::RowsAtCompileTime),
+                "mg::matmul: the columns of the left matrix must equal the rows of the right matrix");
+  if (a.cols() != b.rows())
+    ::metagrad::detail::fail("mg::matmul: mat1 and mat2 shapes cannot be multiplied (", a.rows(), "x", a.cols(),
+                             " and ", b.rows(), "x", b.cols(), ")");
   return (a.derived().matrix() * b.derived().matrix()).array();
 }
 template <class D>

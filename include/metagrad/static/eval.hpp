@@ -6,6 +6,7 @@
 #pragma once
 #include <tuple>
 
+#include "../detail/config.hpp"
 #include "ops.hpp"
 
 namespace metagrad {
@@ -72,6 +73,23 @@ constexpr auto finish(V&& v) {
   else return eager(std::forward<V>(v));
 }
 
+/// Elementwise operands must have one shape (or be scalars): a sentence at
+/// compile time for fixed-size Eigen values, an mg::Error at run time.
+template <class R, class A, class B>
+constexpr void check_elementwise(const A& a, const B& b) {
+  if constexpr (requires { a.rows(); b.rows(); A::RowsAtCompileTime; B::RowsAtCompileTime; } &&
+                !std::is_same_v<R, rules::MatMul> && !std::is_same_v<R, rules::Dot>) {
+    static_assert((A::RowsAtCompileTime == Eigen::Dynamic || B::RowsAtCompileTime == Eigen::Dynamic ||
+                   int(A::RowsAtCompileTime) == int(B::RowsAtCompileTime)) &&
+                      (A::ColsAtCompileTime == Eigen::Dynamic || B::ColsAtCompileTime == Eigen::Dynamic ||
+                       int(A::ColsAtCompileTime) == int(B::ColsAtCompileTime)),
+                  "mg: elementwise operands have different fixed sizes");
+    if (a.rows() != b.rows() || a.cols() != b.cols())
+      fail("mg: elementwise operation '", R::symbol, "' on shapes ", a.rows(), "x", a.cols(), " and ", b.rows(), "x",
+           b.cols());
+  }
+}
+
 template <class S, bool Lazy = false>
 struct Evaluator {
   template <detail::fixed_string N, class... Bs>
@@ -98,7 +116,10 @@ struct Evaluator {
   }
   template <class R, class A, class B, class... Bs>
   static constexpr auto run(const Binary<R, A, B>& e, const Bs&... bs) {
-    return finish<Lazy>(R::f(run(e.a, bs...), run(e.b, bs...)));
+    decltype(auto) a = run(e.a, bs...);
+    decltype(auto) b = run(e.b, bs...);
+    check_elementwise<R>(a, b);
+    return finish<Lazy>(R::f(a, b));
   }
 };
 

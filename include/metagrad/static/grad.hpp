@@ -78,6 +78,7 @@ struct Sweep {
   static auto fwd(const Binary<R, A, B>& e, const Bs&... bs) {
     auto c1 = fwd(e.a, bs...);
     auto c2 = fwd(e.b, bs...);
+    check_elementwise<R>(c1.value, c2.value);
     auto v = eager(R::f(c1.value, c2.value));
     return Node2<decltype(c1), decltype(c2), decltype(v)>{std::move(c1), std::move(c2), std::move(v)};
   }
