@@ -101,7 +101,7 @@ class SavedVariable {
       data_ = t.impl_ptr();
       return;
     }
-    data_ = alias(src);
+    data_ = alias_impl(src);
     if (!is_output) {
       auto e = gradient_edge(t);
       data_->grad_fn = std::move(e.fn);
@@ -127,7 +127,7 @@ class SavedVariable {
       throw Error(os.str());
     }
     if (is_output_ && is_grad_enabled()) {  // create_graph: reconnect the output to its node
-      auto a = alias(*data_);
+      auto a = alias_impl(*data_);
       a->grad_fn = self.shared_from_this();
       return BasicTensor<T>(std::move(a));
     }
@@ -141,15 +141,6 @@ class SavedVariable {
   bool defined() const { return saved_; }
 
  private:
-  static std::shared_ptr<TensorImpl<T>> alias(const TensorImpl<T>& src) {
-    auto a = make_impl<T>();
-    a->storage = src.storage;
-    a->offset = src.offset;
-    a->numel = src.numel;
-    a->sizes = src.sizes;
-    a->strides = src.strides;
-    return a;
-  }
   std::shared_ptr<TensorImpl<T>> data_;
   std::uint32_t version_ = 0;
   bool saved_ = false, is_output_ = false, released_ = false;

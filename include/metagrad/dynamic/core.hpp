@@ -194,6 +194,19 @@ std::shared_ptr<TensorImpl<T>> make_impl() {
   return std::allocate_shared<TensorImpl<T>>(detail::PoolAllocator<TensorImpl<T>>{});
 }
 
+/// An impl viewing the same elements as `src`, with no autograd metadata
+/// (what detach() returns and what saved tensors hold).
+template <class T>
+std::shared_ptr<TensorImpl<T>> alias_impl(const TensorImpl<T>& src) {
+  auto a = make_impl<T>();
+  a->storage = src.storage;
+  a->offset = src.offset;
+  a->numel = src.numel;
+  a->sizes = src.sizes;
+  a->strides = src.strides;
+  return a;
+}
+
 /// A fresh contiguous tensor impl of the given sizes (uninitialised data).
 template <class T>
 std::shared_ptr<TensorImpl<T>> new_impl(const Sizes& sizes) {

@@ -75,19 +75,23 @@ BasicTensor<T> arange(std::int64_t n, TensorOptions o = {}) {
   for (std::int64_t i = 0; i < n; ++i) impl->data()[i] = static_cast<T>(i);
   return detail::finish(std::move(impl), o);
 }
+namespace detail {
+template <class T, class Dist>
+BasicTensor<T> sample(const Sizes& s, TensorOptions o, Dist d) {
+  auto impl = new_impl<T>(s);
+  for (std::int64_t i = 0; i < impl->numel; ++i) impl->data()[i] = d(generator());
+  return finish(std::move(impl), o);
+}
+}  // namespace detail
+/// Standard normal samples.
 template <class T = double>
 BasicTensor<T> randn(const Sizes& s, TensorOptions o = {}) {
-  auto impl = new_impl<T>(s);
-  std::normal_distribution<T> d(T(0), T(1));
-  for (std::int64_t i = 0; i < impl->numel; ++i) impl->data()[i] = d(detail::generator());
-  return detail::finish(std::move(impl), o);
+  return detail::sample<T>(s, o, std::normal_distribution<T>(T(0), T(1)));
 }
+/// Uniform samples in [0, 1).
 template <class T = double>
 BasicTensor<T> rand(const Sizes& s, TensorOptions o = {}) {
-  auto impl = new_impl<T>(s);
-  std::uniform_real_distribution<T> d(T(0), T(1));
-  for (std::int64_t i = 0; i < impl->numel; ++i) impl->data()[i] = d(detail::generator());
-  return detail::finish(std::move(impl), o);
+  return detail::sample<T>(s, o, std::uniform_real_distribution<T>(T(0), T(1)));
 }
 
 /// A tensor copied from an Eigen matrix or vector (a vector gives a 1-d tensor).

@@ -180,14 +180,7 @@ BasicTensor<T> BasicTensor<T>::reshape(const Sizes& shape) const {
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::detach() const {
-  const auto& src = impl();
-  auto v = make_impl<T>();
-  v->storage = src.storage;
-  v->offset = src.offset;
-  v->sizes = src.sizes;
-  v->strides = src.strides;
-  v->numel = src.numel;
-  return BasicTensor(std::move(v));
+  return BasicTensor(alias_impl(impl()));
 }
 
 template <class T>
