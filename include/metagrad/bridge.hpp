@@ -98,6 +98,11 @@ class FusedNode final : public BasicNode<T> {
   void release_variables() override {
     for (auto& s : saved_) s.reset();
   }
+  std::vector<Sizes> saved_sizes() const override {
+    std::vector<Sizes> r;
+    for (const auto& s : saved_) s.collect(r);
+    return r;
+  }
 
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     std::array<BasicTensor<T>, K> ts;

@@ -38,6 +38,14 @@ BOOST_AUTO_TEST_CASE(graph_structure) {
   const auto dot = mg::to_dot(z);
   BOOST_CHECK(dot.find("AddBackward0") != std::string::npos);
   BOOST_CHECK(dot.find("AccumulateGrad\\nleaf [1]") != std::string::npos);
+  BOOST_CHECK(dot.find("MulBackward0\\nsaved [1]") != std::string::npos);  // w * x saved x
+  BOOST_REQUIRE_EQUAL(nf[0].first->saved_sizes().size(), 1u);
+  z.backward({}, true);
+  BOOST_CHECK_EQUAL(nf[0].first->saved_sizes().size(), 1u);  // retained
+  auto q = w * x;
+  auto qf = q.grad_fn();
+  q.sum().backward();
+  BOOST_CHECK(qf->saved_sizes().empty());  // freed by backward
 }
 
 BOOST_AUTO_TEST_CASE(retain_grad_and_detach) {

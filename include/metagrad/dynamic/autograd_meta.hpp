@@ -139,6 +139,16 @@ class SavedVariable {
     detail::release_later(std::move(data_));
   }
   bool defined() const { return saved_; }
+  /// Appends the saved tensor's shape while it is held.
+  void collect(std::vector<Sizes>& out) const {
+    if (saved_ && !released_ && data_) out.push_back(data_->sizes);
+  }
+  template <class... S>
+  static std::vector<Sizes> shapes(const S&... s) {
+    std::vector<Sizes> r;
+    (s.collect(r), ...);
+    return r;
+  }
 
  private:
   std::shared_ptr<TensorImpl<T>> data_;

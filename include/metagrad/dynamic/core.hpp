@@ -270,6 +270,9 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
   /// Frees the saved tensors (called after backward unless retain_graph).
   virtual void release_variables() {}
 
+  /// Shapes of the tensors this node saved for backward (still held).
+  virtual std::vector<Sizes> saved_sizes() const { return {}; }
+
   /// True only for AccumulateGrad, the sink of a leaf.
   virtual bool is_accumulator() const { return false; }
 

@@ -1,5 +1,6 @@
 // metagrad/dynamic/dot.hpp — mg::to_dot(t): the backward graph of t as
-// Graphviz DOT text (node names, leaves with their shapes, the root tensor).
+// Graphviz DOT text (node names with the shapes of the tensors they saved,
+// leaves with their shapes, the root tensor).
 #pragma once
 #include <sstream>
 #include <unordered_map>
@@ -32,7 +33,9 @@ std::string to_dot(const BasicTensor<T>& t) {
          << " requires_grad\", style=filled, fillcolor=\"#bbdefb\"];\n";
       continue;
     }
-    os << "  n" << me << " [label=\"" << n->name() << "\"];\n";
+    os << "  n" << me << " [label=\"" << n->name();
+    for (const auto& s : n->saved_sizes()) os << "\\nsaved " << s;
+    os << "\"];\n";
     for (int i = 0; i < n->num_edges(); ++i)
       if (const auto* c = n->edge(i).fn.get()) os << "  n" << id_of(c) << " -> n" << me << ";\n";
   }

@@ -29,6 +29,7 @@ class LossNode final : public BasicNode<T> {
     }
   }
   void release_variables() override { a.reset(); b.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
   SavedVariable<T> a, b;
  private:
   Kind kind_;

@@ -58,6 +58,7 @@ class UnaryNode final : public BasicNode<T> {
         [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, g, x, y);
   }
   void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   SavedVariable<T> x, y;
 
  private:
@@ -101,6 +102,7 @@ class BinaryNode final : public BasicNode<T> {
   /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
   static unsigned saves(bool ga, bool gb) { return (ga ? Rule::grad_a_needs : 0u) | (gb ? Rule::grad_b_needs : 0u); }
   void release_variables() override { a.reset(); b.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b, y); }
   SavedVariable<T> a, b, y;
   Sizes a_sizes, b_sizes;
 
@@ -147,6 +149,7 @@ class ScalarNode final : public BasicNode<T> {
           [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_b(c, x_, y_, g_); }, g, x, y);
   }
   void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   static unsigned saves() { return ScalarIsB ? Rule::grad_a_needs : Rule::grad_b_needs; }
   SavedVariable<T> x, y;
 
@@ -413,6 +416,7 @@ class MatmulNode final : public BasicNode<T> {
     }
   }
   void release_variables() override { a.reset(); b.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
   SavedVariable<T> a, b;
  private:
   Kind kind_;
