@@ -90,14 +90,20 @@ class BinaryNode final : public BasicNode<T> {
     const auto a = (need & rules::kA) ? this->a.unpack(*this) : g;
     const auto b = (need & rules::kB) ? this->b.unpack(*this) : g;
     const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
-    if (ga)
-      out[0] = detail::run_formula<T>(
-          [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); },
-          g, a, b, y).sum_to_size(a_sizes);
-    if (gb)
-      out[1] = detail::run_formula<T>(
-          [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
-          g, a, b, y).sum_to_size(b_sizes);
+    if (ga) {
+      if constexpr (rules::passes_a<Rule>()) out[0] = g.sum_to_size(a_sizes);
+      else
+        out[0] = detail::run_formula<T>(
+            [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); },
+            g, a, b, y).sum_to_size(a_sizes);
+    }
+    if (gb) {
+      if constexpr (rules::passes_b<Rule>()) out[1] = g.sum_to_size(b_sizes);
+      else
+        out[1] = detail::run_formula<T>(
+            [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
+            g, a, b, y).sum_to_size(b_sizes);
+    }
   }
   /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
   static unsigned saves(bool ga, bool gb) { return (ga ? Rule::grad_a_needs : 0u) | (gb ? Rule::grad_b_needs : 0u); }
@@ -141,7 +147,9 @@ class ScalarNode final : public BasicNode<T> {
     const auto x = (need & (ScalarIsB ? rules::kA : rules::kB)) ? this->x.unpack(*this) : g;
     const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
     const T c = c_;
-    if constexpr (ScalarIsB)
+    if constexpr (ScalarIsB && rules::passes_a<Rule>()) out[0] = std::move(g);
+    else if constexpr (!ScalarIsB && rules::passes_b<Rule>()) out[1] = std::move(g);
+    else if constexpr (ScalarIsB)
       out[0] = detail::run_formula<T>(
           [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_a(x_, c, y_, g_); }, g, x, y);
     else

@@ -103,11 +103,16 @@ METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, false, tru
 // gradient of the output; `grad_a_needs` / `grad_b_needs` say which of
 // a, b, y each of them reads, so the dynamic node saves only what the
 // gradients actually required will use (as PyTorch does).
+// `passes_a` / `passes_b`: that side's VJP is g itself (nodes then hand the
+// gradient on without computing anything).
 enum : unsigned { kA = 1, kB = 2, kY = 4 };
+template <class R> constexpr bool passes_a() { if constexpr (requires { R::passes_a; }) return R::passes_a; else return false; }
+template <class R> constexpr bool passes_b() { if constexpr (requires { R::passes_b; }) return R::passes_b; else return false; }
 struct Add {
   static constexpr const char* node_name = "AddBackward0";
   static constexpr const char* symbol = "+";
   static constexpr unsigned grad_a_needs = 0, grad_b_needs = 0;
+  static constexpr bool passes_a = true, passes_b = true;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a + b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B&, const Y&, const G& g) { return g; }
@@ -118,6 +123,7 @@ struct Sub {
   static constexpr const char* node_name = "SubBackward0";
   static constexpr const char* symbol = "-";
   static constexpr unsigned grad_a_needs = 0, grad_b_needs = 0;
+  static constexpr bool passes_a = true;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a - b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B&, const Y&, const G& g) { return g; }
