@@ -18,6 +18,19 @@ BOOST_AUTO_TEST_CASE(accumulation_and_retain_graph) {
   check::close(x.grad(), {16.});
 }
 
+BOOST_AUTO_TEST_CASE(passed_through_gradients_are_never_shared) {
+  // Add hands the same gradient to both inputs; their .grad must not alias
+  auto a = mg::tensor({1., 2.}, mg::requires_grad()), b = mg::tensor({3., 4.}, mg::requires_grad());
+  auto r = a + b;
+  r.retain_grad();
+  (r - 1.0).sum().backward();
+  a.mutable_grad().zero_();
+  r.mutable_grad().mul_(5.0);
+  check::close(b.grad(), {1., 1.});
+  check::close(a.grad(), {0., 0.});
+  check::close(r.grad(), {5., 5.});
+}
+
 BOOST_AUTO_TEST_CASE(graph_structure) {
   auto x = mg::ones({1});
   auto w = mg::ones({1}, mg::requires_grad());
