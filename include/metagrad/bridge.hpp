@@ -87,7 +87,7 @@ class FusedNode final : public BasicNode<T> {
 
  public:
   FusedNode(const E& e, const std::tuple<const Bs&...>& bs, const std::array<BasicTensor<T>, K>& ts, Sizes out)
-      : expr_(e), scalars_(scalar_values(Typename{}, bs)), out_(out) {
+      : expr_(e), scalars_(scalar_values(typename Tr::Seq{}, bs)), out_(out) {
     for (std::size_t k = 0; k < K; ++k) {
       saved_[k].save(ts[k], false);
       sizes_[k] = ts[k].sizes();
@@ -113,26 +113,22 @@ class FusedNode final : public BasicNode<T> {
   }
 
  private:
-  struct Typename {};
-  static std::tuple<T, typename std::conditional<true, T, Bs>::type...> scalar_values_t();
+  /// The values of the non-tensor bindings (tensor slots hold 0).
   template <std::size_t... I>
-  static auto scalar_values_impl(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs) {
-    return std::array<T, sizeof...(Bs)>{scalar_of_binding(std::get<I>(bs))...};
+  static std::array<T, sizeof...(Bs)> scalar_values(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs) {
+    return {scalar_of_binding(std::get<I>(bs))...};
   }
   template <class B>
   static T scalar_of_binding(const B& b) {
     if constexpr (is_tensor_v<decltype(B::value)>) return T(0);
     else return static_cast<T>(b.value);
   }
-  static auto scalar_values(Typename, const std::tuple<const Bs&...>& bs) {
-    return scalar_values_impl(typename Tr::Seq{}, bs);
-  }
 
   /// Per element: scalar forward + reverse sweep, scaled by g, added into
   /// each input's gradient at its (broadcast) position.
   template <std::size_t... I>
   void fused_sweep(const BasicTensor<T>& g0, const std::array<BasicTensor<T>, K>& ts, BasicTensor<T>* out,
-                   std::index_sequence<I...> seq) {
+                   std::index_sequence<I...>) {
     const BasicTensor<T> g = g0.is_contiguous() ? g0 : g0.contiguous();
     std::array<BasicTensor<T>, K> gs;
     std::array<Sizes, 2 * K + 1> strides;
@@ -158,7 +154,6 @@ class FusedNode final : public BasicNode<T> {
         ((is_tensor_v<decltype(Bs::value)> ? void(gptr[tensor_slot<I, Bs...>()][off[K + tensor_slot<I, Bs...>()]] += std::get<I>(adj)) : void()), ...);
       }, sb);
     });
-    (void)seq;
     for (std::size_t k = 0; k < K; ++k)
       if (this->edge(static_cast<int>(k)).valid()) out[k] = gs[k];
   }
