@@ -106,12 +106,14 @@ struct Evaluator {
   static constexpr auto run(const Binary<rules::Pow, A, IntC<N>>& e, const Bs&... bs) {
     return finish<Lazy>(int_pow<N>(run(e.a, bs...)));
   }
+  /// (Eigen keeps plain operands of an expression by reference: v^1 is v
+  /// itself, never a copy that would die before the expression is used.)
   template <long long N, class V>
-  static constexpr auto int_pow(const V& v) {
+  static constexpr decltype(auto) int_pow(const V& v) {
     if constexpr (std::is_arithmetic_v<V>) return math::ipow(v, N);
     else if constexpr (N < 0) return S(1) / int_pow<-N>(v);
     else if constexpr (N == 0) return S(1) + S(0) * v;
-    else if constexpr (N == 1) return v;
+    else if constexpr (N == 1) return (v);
     else return int_pow<N - 1>(v) * v;
   }
   template <class R, class A, class B, class... Bs>

@@ -1,0 +1,649 @@
+// metagrad/static/tape.hpp — the compile-time tape behind `mg::grad` and the
+// bridge's backward. The expression type is flattened, at compile time, into
+// a list of its DISTINCT subexpressions in evaluation order (children first),
+// so a subexpression that occurs several times is evaluated once and its
+// adjoint is gathered from all its uses before it is propagated (common
+// subexpression elimination by type; runtime constants are numbered first so
+// that equal types always mean equal values). The forward sweep fills one
+// slot per node; the reverse sweep walks the list backwards applying each
+// rule's vector-Jacobian product (rules/). Both are unrolled by the compiler:
+// no tape at run time, no virtual calls, no allocation for scalars.
+//
+// sum/mean of an elementwise expression over Eigen values (a "fused
+// reduction") is one node of that list, computed by `packet_sweep`: one pass
+// over memory in packets of a few SIMD registers, each packet running the
+// same compile-time forward AND reverse sweep of the inner expression. It
+// yields the value and every variable's local derivative at once; later the
+// upstream gradient only scales them. Subexpressions of the inner expression
+// that do not depend on Eigen values (log(sigma), say) are computed once,
+// outside the loop, and their adjoints are summed across the pass.
+#pragma once
+#include <array>
+#include <optional>
+#include <tuple>
+#include <utility>
+
+#include "../detail/config.hpp"
+#include "eval.hpp"
+
+namespace metagrad {
+namespace detail {
+
+// ------------------------------------------------ 1. numbering the constants
+/// A runtime constant with its position in the expression: after numbering,
+/// two subexpressions of one type are the same computation.
+template <std::size_t I> struct ConstAt { static constexpr std::size_t index = I; };
+template <class T> struct is_const_at : std::false_type {};
+template <std::size_t I> struct is_const_at<ConstAt<I>> : std::true_type {};
+
+template <class E> struct const_count : std::integral_constant<std::size_t, 0> {};
+template <> struct const_count<Const> : std::integral_constant<std::size_t, 1> {};
+template <class R, class A> struct const_count<Unary<R, A>> : const_count<A> {};
+template <class R, class A, class B>
+struct const_count<Binary<R, A, B>> : std::integral_constant<std::size_t, const_count<A>::value + const_count<B>::value> {};
+
+template <class E, std::size_t I = 0> struct numbered { using type = E; };
+template <std::size_t I> struct numbered<Const, I> { using type = ConstAt<I>; };
+template <class R, class A, std::size_t I> struct numbered<Unary<R, A>, I> {
+  using type = Unary<R, typename numbered<A, I>::type>;
+};
+template <class R, class A, class B, std::size_t I> struct numbered<Binary<R, A, B>, I> {
+  using type = Binary<R, typename numbered<A, I>::type, typename numbered<B, I + const_count<A>::value>::type>;
+};
+
+template <class E, std::size_t N>
+constexpr void collect_consts(const E& e, std::array<double, N>& out, std::size_t& i) {
+  if constexpr (std::is_same_v<E, Const>) out[i++] = e.value;
+  else if constexpr (requires { e.b; }) { collect_consts(e.a, out, i); collect_consts(e.b, out, i); }
+  else if constexpr (requires { e.a; }) collect_consts(e.a, out, i);
+}
+template <class E>
+constexpr auto consts_of(const E& e) {
+  std::array<double, const_count<E>::value> out{};
+  std::size_t i = 0;
+  collect_consts(e, out, i);
+  return out;
+}
+
+// ------------------------------------------------------- 2. the node list
+template <class... Ts> struct TypeList {};
+template <class T, class L> struct tl_index;
+template <class T, class... Ts> struct tl_index<T, TypeList<Ts...>> {
+  static constexpr std::size_t value = [] {
+    constexpr bool same[] = {std::is_same_v<T, Ts>..., false};
+    std::size_t i = 0;
+    while (i < sizeof...(Ts) && !same[i]) ++i;
+    return i;
+  }();
+};
+template <class L, class T> struct tl_push;
+template <class... Ts, class T> struct tl_push<TypeList<Ts...>, T> {
+  using type = std::conditional_t<(std::is_same_v<T, Ts> || ...), TypeList<Ts...>, TypeList<Ts..., T>>;
+};
+template <std::size_t I, class L> struct tl_at;
+template <std::size_t I, class... Ts> struct tl_at<I, TypeList<Ts...>> { using type = std::tuple_element_t<I, std::tuple<Ts...>>; };
+template <class L> struct tl_size;
+template <class... Ts> struct tl_size<TypeList<Ts...>> : std::integral_constant<std::size_t, sizeof...(Ts)> {};
+
+/// Does the node contain a variable at all (cheaper than Hana sets here)?
+template <class T> struct has_var : std::false_type {};
+template <detail::fixed_string N> struct has_var<Var<N>> : std::true_type {};
+template <class R, class A> struct has_var<Unary<R, A>> : has_var<A> {};
+template <class R, class A, class B> struct has_var<Binary<R, A, B>>
+    : std::bool_constant<has_var<A>::value || has_var<B>::value> {};
+
+template <class V> struct is_eigen_value : std::bool_constant<requires(const V& v) { v.rows(); v.cols(); v.data(); }> {};
+template <class B> using binding_value_t = std::remove_cvref_t<decltype(B::value)>;
+
+/// Does the node read a variable bound to an Eigen value?
+template <class T, class... Bs> struct uses_eigen : std::false_type {};
+template <detail::fixed_string N, class... Bs> struct uses_eigen<Var<N>, Bs...>
+    : std::bool_constant<((Bs::name == N && is_eigen_value<binding_value_t<Bs>>::value) || ...)> {};
+template <class R, class A, class... Bs> struct uses_eigen<Unary<R, A>, Bs...> : uses_eigen<A, Bs...> {};
+template <class R, class A, class B, class... Bs> struct uses_eigen<Binary<R, A, B>, Bs...>
+    : std::bool_constant<uses_eigen<A, Bs...>::value || uses_eigen<B, Bs...>::value> {};
+
+/// sum(e) / mean(e) of an elementwise e that reads Eigen values: one node,
+/// computed by packet_sweep.
+template <class E, class... Bs> struct is_fused_reduction : std::false_type {};
+template <class R, class A, class... Bs>
+  requires(std::is_same_v<R, rules::Sum> || std::is_same_v<R, rules::Mean>)
+struct is_fused_reduction<Unary<R, A>, Bs...>
+    : std::bool_constant<is_elementwise<A>::value && uses_eigen<A, Bs...>::value> {};
+
+/// Distinct subexpressions, children before parents (fused reductions are
+/// leaves of this list: their inside is packet_sweep's business).
+template <class E, class L, class... Bs> struct post_order { using type = typename tl_push<L, E>::type; };
+template <class R, class A, class L, class... Bs>
+  requires(!is_fused_reduction<Unary<R, A>, Bs...>::value)
+struct post_order<Unary<R, A>, L, Bs...> {
+  using type = typename tl_push<typename post_order<A, L, Bs...>::type, Unary<R, A>>::type;
+};
+template <class R, class A, class B, class L, class... Bs> struct post_order<Binary<R, A, B>, L, Bs...> {
+  using type = typename tl_push<typename post_order<B, typename post_order<A, L, Bs...>::type, Bs...>::type,
+                                Binary<R, A, B>>::type;
+};
+
+// ------------------------------------------------- 3. one node's rules
+/// pow(e, N_c) for a small N is computed by multiplication (vectorises).
+template <class T> struct small_int_pow : std::false_type {};
+template <class A, long long N> requires(N >= -8 && N <= 8)
+struct small_int_pow<Binary<rules::Pow, A, IntC<N>>> : std::true_type { static constexpr long long n = N; };
+
+template <class V> inline constexpr bool is_tensor_like = requires(const V& v) { v.defined(); };
+
+template <class S, long long N, class V>
+decltype(auto) int_power(const V& v) { return Evaluator<S>::template int_pow<N>(v); }
+
+/// The value of a node of an unwrapped list entry (fused reductions store more).
+template <class V> constexpr const auto& plain_value(const V& v) {
+  if constexpr (requires { v.is_reduction; }) return v.value; else return v;
+}
+
+/// Forward step of an op node: its value from its children's values.
+template <class S, class T, class Get>
+auto op_value(const Get& get) {
+  using R = decltype(rule_of(std::declval<T>()));
+  if constexpr (requires { std::declval<T>().b; }) {
+    using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+    using B = std::remove_cvref_t<decltype(std::declval<T>().b)>;
+    const auto& a = plain_value(get(std::type_identity<A>{}));
+    if constexpr (small_int_pow<T>::value && !is_tensor_like<std::remove_cvref_t<decltype(a)>>) {
+      return eager(int_power<S, small_int_pow<T>::n>(a));
+    } else {
+      const auto& b = plain_value(get(std::type_identity<B>{}));
+      check_elementwise<R>(a, b);
+      return eager(R::f(a, b));
+    }
+  } else {
+    using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+    return eager(R::f(plain_value(get(std::type_identity<A>{}))));
+  }
+}
+
+inline constexpr std::integral_constant<int, 0> side_a{};
+inline constexpr std::integral_constant<int, 1> side_b{};
+
+/// Reverse step of an op node: send(child tag, side, contribution) for each
+/// child that leads to a variable, g being the node's adjoint.
+template <class S, class T, class Get, class G, class Send>
+void op_vjp(const Get& get, const G& g, Send&& send) {
+  using R = decltype(rule_of(std::declval<T>()));
+  const auto& y = plain_value(get(std::type_identity<T>{}));
+  if constexpr (requires { std::declval<T>().b; }) {
+    using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+    using B = std::remove_cvref_t<decltype(std::declval<T>().b)>;
+    const auto& a = plain_value(get(std::type_identity<A>{}));
+    if constexpr (small_int_pow<T>::value && !is_tensor_like<std::remove_cvref_t<decltype(a)>>) {
+      constexpr long long n = small_int_pow<T>::n;
+      if constexpr (has_var<A>::value) send(std::type_identity<A>{}, side_a, g * (S(n) * int_power<S, n - 1>(a)));
+    } else {
+      const auto& b = plain_value(get(std::type_identity<B>{}));
+      if constexpr (has_var<A>::value) send(std::type_identity<A>{}, side_a, R::vjp_a(a, b, y, g));
+      if constexpr (has_var<B>::value) send(std::type_identity<B>{}, side_b, R::vjp_b(a, b, y, g));
+    }
+  } else {
+    using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+    if constexpr (has_var<A>::value) send(std::type_identity<A>{}, side_a, R::vjp(plain_value(get(std::type_identity<A>{})), y, g));
+  }
+}
+
+/// The type a node's value has when its leaves are bound by Bs.
+template <class S, class T, class... Bs> struct node_type;
+template <class S, class T, class... Bs>
+using node_type_t = typename node_type<S, T, Bs...>::type;
+template <class S, detail::fixed_string N, class... Bs> struct node_type<S, Var<N>, Bs...> {
+  using type = std::remove_cvref_t<decltype(as_value(lookup<N>(std::declval<const Bs&>()...)))>;
+};
+template <class S, long long N, class... Bs> struct node_type<S, IntC<N>, Bs...> { using type = S; };
+template <class S, std::size_t I, class... Bs> struct node_type<S, ConstAt<I>, Bs...> { using type = S; };
+template <class S, class T, class... Bs> requires requires { std::declval<T>().a; }
+struct node_type<S, T, Bs...> {
+  struct Get {
+    template <class U> const node_type_t<S, U, Bs...>& operator()(std::type_identity<U>) const;
+  };
+  using type = std::remove_cvref_t<decltype(op_value<S, T>(std::declval<const Get&>()))>;
+};
+
+/// Adjoints are plain values of their node's shape.
+template <class V> struct adjoint_type { using type = std::remove_cvref_t<decltype(eager(std::declval<const V&>()))>; };
+
+/// Adds c into an adjoint or gradient slot (Tensors out of place, so that a
+/// create_graph sweep records it).
+template <class Slot, class C>
+void add_into(Slot& slot, const C& c) {
+  if constexpr (is_tensor_like<Slot>) slot = slot.defined() ? slot + c : Slot(c);
+  else if constexpr (requires { slot.array(); } && requires { c.matrix(); }) slot.array() += c;
+  else if constexpr (requires { slot.array(); } && requires { c.array(); }) slot.array() += c.array();
+  else slot += c;
+}
+
+/// Does T read the variable named N?
+template <class T, detail::fixed_string N> struct reads_var : std::false_type {};
+template <detail::fixed_string M, detail::fixed_string N> struct reads_var<Var<M>, N> : std::bool_constant<M == N> {};
+template <class R, class A, detail::fixed_string N> struct reads_var<Unary<R, A>, N> : reads_var<A, N> {};
+template <class R, class A, class B, detail::fixed_string N> struct reads_var<Binary<R, A, B>, N>
+    : std::bool_constant<reads_var<A, N>::value || reads_var<B, N>::value> {};
+
+// ------------------------------------ 4. fused reductions: the packet sweep
+/// Packet width: one SIMD register.
+template <class S>
+inline constexpr int lanes = std::max(2, static_cast<int>(Eigen::internal::packet_traits<S>::size));
+
+/// An Eigen binding read as contiguous memory in its plain type's storage
+/// order (copied once if it is strided or of another scalar type).
+template <class S, class V>
+struct Source {
+  const S* ptr = nullptr;
+  Eigen::Array<S, Eigen::Dynamic, 1> copy;
+  explicit Source(const V& v) {
+    if constexpr (std::is_same_v<typename V::Scalar, S> && bool(int(V::Flags) & Eigen::DirectAccessBit)) {
+      if (v.innerStride() == 1 && (v.outerStride() == v.innerSize() || v.outerSize() <= 1)) {
+        ptr = v.data();
+        return;
+      }
+    }
+    const typename V::PlainObject plain = v;
+    copy = Eigen::Map<const Eigen::Array<typename V::Scalar, Eigen::Dynamic, 1>>(plain.data(), plain.size()).template cast<S>();
+    ptr = copy.data();
+  }
+};
+
+/// Everything read off the bindings for one pass; element bindings are
+/// packets for Eigen values and scalars for the rest.
+template <class S, class... Bs>
+struct PacketBindings {
+  using Pk = Eigen::Array<S, lanes<S>, 1>;
+  template <class B> using elem_t = std::conditional_t<is_eigen_value<binding_value_t<B>>::value, Pk, S>;
+  template <class B> using elem_binding = Binding<B::name, elem_t<B>>;
+};
+
+/// Is U an operand (on side Side) of node T?
+template <class U, class T, int Side> struct is_operand : std::false_type {};
+template <class U, class R, int Side> struct is_operand<U, Unary<R, U>, Side> : std::bool_constant<Side == 0> {};
+template <class U, class R, class B> struct is_operand<U, Binary<R, U, B>, 0> : std::true_type {};
+template <class U, class R, class A> struct is_operand<U, Binary<R, A, U>, 1> : std::true_type {};
+
+/// In the reverse sweep over list L, is the contribution of node P (side
+/// Side) the first that U receives? Every node of the list that leads to a
+/// variable receives one, so this is known at compile time: the first
+/// contribution initialises the adjoint, the others add to it.
+template <class U, std::size_t P, int Side, class L>
+constexpr bool first_contribution() {
+  return []<std::size_t... Q>(std::index_sequence<Q...>) {
+    constexpr bool later = ((Q > P && (is_operand<U, typename tl_at<Q, L>::type, 0>::value ||
+                                        is_operand<U, typename tl_at<Q, L>::type, 1>::value)) || ...);
+    return !later && (Side == 0 || !is_operand<U, typename tl_at<P, L>::type, 0>::value);
+  }(std::make_index_sequence<tl_size<L>::value>{});
+}
+
+/// Inside the fused pass, a / b with b independent of the Eigen values
+/// becomes a * reciprocal(b): the reciprocal is computed once, outside the
+/// loop, and no division is left per element (same rules, other grouping).
+template <class T, class... Bs> struct hoisted { using type = T; };
+template <class R, class A, class... Bs> struct hoisted<Unary<R, A>, Bs...> {
+  using type = Unary<R, typename hoisted<A, Bs...>::type>;
+};
+template <class R, class A, class B, class... Bs> struct hoisted<Binary<R, A, B>, Bs...> {
+  using HA = typename hoisted<A, Bs...>::type;
+  using HB = typename hoisted<B, Bs...>::type;
+  using type = std::conditional_t<std::is_same_v<R, rules::Div> && uses_eigen<A, Bs...>::value && !uses_eigen<B, Bs...>::value,
+                                  Binary<rules::Mul, HA, Unary<rules::Reciprocal, HB>>, Binary<R, HA, HB>>;
+};
+
+/// The fused pass: inner elementwise expression A (numbered), runtime
+/// constants C, bindings bs. Writes seed * d(sum_i A_i)/d(binding) into
+/// out (a tuple shaped like the bindings: arrays for Eigen bindings, scalars
+/// otherwise; only variables of A are touched) and returns sum_i A_i.
+template <class S, class A, std::size_t NC, class Out, class... Bs>
+S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int64_t n, const Bs&... bs) {
+  constexpr int P = lanes<S>;
+  using PB = PacketBindings<S, Bs...>;
+  using Pk = typename PB::Pk;
+  using Nodes = typename post_order<typename hoisted<A, Bs...>::type, TypeList<>>::type;
+  constexpr std::size_t K = tl_size<Nodes>::value;
+  using Root = typename tl_at<K - 1, Nodes>::type;
+  using Elem = std::tuple<typename PB::template elem_binding<Bs>...>;
+  const auto bound = std::forward_as_tuple(bs...);
+
+  return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) -> S {
+    using Types = std::tuple<node_type_t<S, typename tl_at<I, Nodes>::type, typename PB::template elem_binding<Bs>...>...>;
+    constexpr bool varying[] = {uses_eigen<typename tl_at<I, Nodes>::type, Bs...>::value..., false};
+    Types vals;  // plain slots: packets or scalars, no flags (registers)
+    // Contiguous sources for the Eigen bindings that A reads.
+    auto sources = std::make_tuple([&] {
+      using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+      if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_var<A, B::name>::value)
+        return Source<S, binding_value_t<B>>(std::get<J>(bound).value);
+      else return 0;
+    }()...);
+    Elem elem{};
+    auto get = [&]<class U>(std::type_identity<U>) -> const auto& { return std::get<tl_index<U, Nodes>::value>(vals); };
+    auto compute = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+      using T = typename tl_at<Ii, Nodes>::type;
+      auto& slot = std::get<Ii>(vals);
+      if constexpr (is_var<T>::value) slot = std::get<binding_index<T::name, Bs...>()>(elem).value;
+      else if constexpr (is_intc<T>::value) slot = static_cast<S>(T::value);
+      else if constexpr (is_const_at<T>::value) slot = static_cast<S>(consts[T::index]);
+      else slot = op_value<S, T>(get);
+    };
+    // Scalar bindings and everything that depends on them only: once.
+    ((void)[&] {
+       using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+       if constexpr (!is_eigen_value<binding_value_t<B>>::value)
+         std::get<J>(elem).value = static_cast<S>(std::get<J>(bound).value);
+     }(), ...);
+    ((varying[I] ? void() : compute(std::integral_constant<std::size_t, I>{})), ...);
+
+    // Adjoint accumulators of the uniform nodes (packets, summed at the end).
+    std::tuple<std::conditional_t<true, Pk, std::tuple_element_t<I, Types>>...> uacc;
+    ((std::get<I>(uacc) = Pk::Zero()), ...);
+    Pk vacc = Pk::Zero();
+    const Pk full_seed = Pk::Constant(seed);
+
+    auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m) {
+      // Load the packet of every Eigen binding A reads (the tail is padded
+      // with its last element, and masked below).
+      ((void)[&] {
+         using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+         if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_var<A, B::name>::value) {
+           const S* p = std::get<J>(sources).ptr + i;
+           auto& v = std::get<J>(elem).value;
+           if constexpr (!Tail) v = Eigen::Map<const Pk>(p);
+           else for (int l = 0; l < P; ++l) v[l] = p[l < m ? l : m - 1];
+         }
+       }(), ...);
+      ((varying[I] ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
+      const auto lane_ok = (Eigen::Array<int, P, 1>::LinSpaced(P, 0, P - 1) < m).eval();
+      if constexpr (uses_eigen<Root, Bs...>::value) {
+        const Pk& y = std::get<K - 1>(vals);
+        if constexpr (!Tail) vacc += y; else vacc += lane_ok.select(y, Pk::Zero());
+      }
+      // Reverse: adjoints of the varying nodes of this packet.
+      std::tuple<std::conditional_t<true, Pk, std::tuple_element_t<I, Types>>...> adj;
+      if constexpr (uses_eigen<Root, Bs...>::value) {
+        if constexpr (!Tail) std::get<K - 1>(adj) = full_seed;
+        else std::get<K - 1>(adj) = lane_ok.select(full_seed, Pk::Zero());
+      }
+      auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+        using T = typename tl_at<Ii, Nodes>::type;
+        if constexpr (uses_eigen<T, Bs...>::value) {
+          const Pk& a = std::get<Ii>(adj);
+          if constexpr (is_var<T>::value) {
+            // One tape node per variable: each element is written once, into
+            // a buffer nobody else writes (so it needs no zeroing first).
+            S* q = std::get<binding_index<T::name, Bs...>()>(out).data() + i;
+            if constexpr (!Tail) Eigen::Map<Pk>{q} = a;
+            else for (int l = 0; l < m; ++l) q[l] = a[l];
+          } else {
+            auto send = [&]<class U, int Side, class C>(std::type_identity<U>, std::integral_constant<int, Side>,
+                                                        const C& c) {
+              constexpr std::size_t u = tl_index<U, Nodes>::value;
+              if constexpr (uses_eigen<U, Bs...>::value) {
+                if constexpr (first_contribution<U, Ii, Side, Nodes>()) std::get<u>(adj) = c;
+                else std::get<u>(adj) += c;
+              } else if constexpr (!Tail) {
+                std::get<u>(uacc) += c;
+              } else {
+                std::get<u>(uacc) += lane_ok.select(Pk(c), Pk::Zero());
+              }
+            };
+            op_vjp<S, T>(get, a, send);
+          }
+        }
+      };
+      [&]<std::size_t... R>(std::index_sequence<R...>) {
+        (back(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
+      }(std::make_index_sequence<K>{});
+    };
+    std::int64_t i = 0;
+    for (; i + P <= n; i += P) chunk(std::false_type{}, i, P);
+    if (i < n) chunk(std::true_type{}, i, static_cast<int>(n - i));
+
+    // The uniform part: its value repeats n times; its adjoints are the sums
+    // of the packets gathered above (plus n * seed at a uniform root).
+    S value;
+    std::tuple<std::conditional_t<true, S, std::tuple_element_t<I, Types>>...> uadj{(std::get<I>(uacc).sum())...};
+    if constexpr (uses_eigen<Root, Bs...>::value) {
+      value = vacc.sum();
+    } else {
+      value = static_cast<S>(n) * static_cast<S>(std::get<K - 1>(vals));
+      std::get<K - 1>(uadj) += seed * static_cast<S>(n);
+    }
+    auto usend = [&]<class U, class Side, class C>(std::type_identity<U>, Side, const C& c) {
+      std::get<tl_index<U, Nodes>::value>(uadj) += c;
+    };
+    auto uback = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+      using T = typename tl_at<Ii, Nodes>::type;
+      if constexpr (!uses_eigen<T, Bs...>::value && has_var<T>::value) {
+        const S a = std::get<Ii>(uadj);
+        if constexpr (is_var<T>::value) std::get<binding_index<T::name, Bs...>()>(out) += a;
+        else op_vjp<S, T>(get, a, usend);
+      }
+    };
+    [&]<std::size_t... R>(std::index_sequence<R...>) {
+      (uback(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
+    }(std::make_index_sequence<K>{});
+    return value;
+  }(std::make_index_sequence<K>{}, std::index_sequence_for<Bs...>{});
+}
+
+/// A zero of the binding's shape, to accumulate its gradient into (left
+/// uninitialised when Fresh: a fused pass will write every element).
+template <class S, class V, bool Fresh = false>
+auto zero_like(const V& v) {
+  if constexpr (requires { typename V::PlainObject; }) {
+    typename V::PlainObject z(v.rows(), v.cols());
+    if constexpr (!Fresh) z.setZero();
+    return z;
+  } else {
+    return static_cast<S>(0);
+  }
+}
+
+template <class... Vs> struct first_tensor { using type = void; };
+template <class V, class... Vs> struct first_tensor<V, Vs...> {
+  using type = typename std::conditional_t<is_tensor_like<V>, std::type_identity<V>, first_tensor<Vs...>>::type;
+};
+
+/// Fixed (compile-time) rows and columns of the Eigen bindings A reads agree.
+template <class A, class... Bs>
+constexpr bool fixed_shapes_agree() {
+  int rows = Eigen::Dynamic, cols = Eigen::Dynamic;
+  bool ok = true;
+  auto one = [&]<class V>(std::type_identity<V>, bool read) {
+    if constexpr (is_eigen_value<V>::value) {
+      if (!read) return;
+      auto agree = [&](int& have, int now) {
+        if (now == Eigen::Dynamic) return;
+        if (have != Eigen::Dynamic && have != now) ok = false;
+        have = now;
+      };
+      agree(rows, int(V::RowsAtCompileTime));
+      agree(cols, int(V::ColsAtCompileTime));
+    }
+  };
+  (one(std::type_identity<binding_value_t<Bs>>{}, reads_var<A, Bs::name>::value), ...);
+  return ok;
+}
+
+/// The number of elements of the Eigen bindings that A reads (their shapes
+/// must agree: a sentence at compile time for fixed sizes, else mg::Error).
+template <class A, class... Bs>
+std::int64_t common_size(const Bs&... bs) {
+  static_assert(fixed_shapes_agree<A, Bs...>(), "mg: elementwise operands have different fixed sizes");
+  Eigen::Index rows = -1, cols = -1;
+  auto one = [&]<class B>(const B& b) {
+    if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_var<A, B::name>::value) {
+      if (rows >= 0 && (b.value.rows() != rows || b.value.cols() != cols))
+        fail("mg::grad: elementwise operands of different shapes (", rows, "x", cols, " and ", b.value.rows(), "x",
+             b.value.cols(), ")");
+      rows = b.value.rows();
+      cols = b.value.cols();
+    }
+  };
+  (one(bs), ...);
+  return static_cast<std::int64_t>(rows * cols);
+}
+
+/// What a fused reduction node stores: its value and, for each binding it
+/// reads, d(value)/d(binding) (the upstream gradient only scales these).
+template <class S, class Jac>
+struct ReductionValue {
+  static constexpr bool is_reduction = true;
+  S value;
+  Jac jac;
+};
+template <class S, class A, bool Exclusive, class B>
+auto jac_slot(const B& b) {
+  if constexpr (reads_var<A, B::name>::value && !Exclusive) return zero_like<S, binding_value_t<B>, true>(b.value);
+  else return '\0';  // not read, or written straight into the gradient
+}
+
+/// An adjoint for a scalar that was broadcast against an array is summed.
+template <class S, class G, class V>
+auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
+  using GV = std::remove_cvref_t<G>;
+  if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<GV> && !is_tensor_like<GV>) return S(g.sum());
+  else return eager(std::forward<G>(g));
+}
+
+// ------------------------------------------------- 5. the expression tape
+template <class S, class E, class L, class... Bs> struct TapeImpl;
+template <class S, class E, class... Ts, class... Bs>
+struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
+  using Nodes = TypeList<Ts...>;
+  static constexpr std::size_t K = sizeof...(Ts);
+  template <class T> static constexpr std::size_t at = tl_index<T, Nodes>::value;
+
+  /// A fused reduction that is the only reader of variable N (N appears
+  /// nowhere else) writes its derivative straight into N's gradient, which
+  /// the reverse sweep then scales: no extra buffer, no extra pass.
+  template <class T, detail::fixed_string N>
+  static constexpr bool exclusive = [] {
+    if constexpr (is_fused_reduction<T, Bs...>::value) {
+      constexpr std::size_t readers =
+          (std::size_t{0} + ... + (is_fused_reduction<Ts, Bs...>::value && reads_var<Ts, N>::value ? 1 : 0));
+      return reads_var<T, N>::value && readers == 1 && !(std::is_same_v<Ts, Var<N>> || ...);
+    } else {
+      return false;
+    }
+  }();
+  /// Variable N's gradient is written whole by one fused reduction.
+  template <detail::fixed_string N>
+  static constexpr bool fresh = (exclusive<Ts, N> || ...);
+  template <class T> struct slot { using type = node_type_t<S, T, Bs...>; };
+  template <class T> requires is_fused_reduction<T, Bs...>::value
+  struct slot<T> {
+    using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+    using type = ReductionValue<S, decltype(std::make_tuple(
+                                       jac_slot<S, A, exclusive<T, Bs::name>>(std::declval<const Bs&>())...))>;
+  };
+  template <class T> using value_t = typename slot<T>::type;
+  /// Recording (create_graph) sweeps over Tensors keep every adjoint a Tensor.
+  using tensor_t = typename std::conditional_t<(is_tensor_like<binding_value_t<Bs>> || ...),
+                                               first_tensor<binding_value_t<Bs>...>, std::type_identity<void>>::type;
+  template <class T> using adjoint_t = std::conditional_t<
+      is_fused_reduction<T, Bs...>::value, S,
+      std::conditional_t<!std::is_void_v<tensor_t> && std::is_arithmetic_v<value_t<T>>, tensor_t,
+                         typename adjoint_type<value_t<T>>::type>>;
+
+  std::array<double, const_count<E>::value> consts;
+  std::tuple<std::optional<value_t<Ts>>...> vals;
+
+  explicit TapeImpl(const E& e) : consts(consts_of(e)) {}
+
+  auto getter() const {
+    return [this]<class U>(std::type_identity<U>) -> const auto& { return *std::get<at<U>>(vals); };
+  }
+  S value() const { return static_cast<S>(plain_value(*std::get<K - 1>(vals))); }
+
+  /// Forward sweep; grads (shaped like the bindings) is where exclusive
+  /// reductions leave their derivatives.
+  template <class Grads>
+  void forward(Grads& grads, const Bs&... bs) { (compute<Ts>(grads, bs...), ...); }
+  template <class T, class Grads>
+  void compute(Grads& grads, const Bs&... bs) {
+    auto& s = std::get<at<T>>(vals);
+    if constexpr (is_var<T>::value) s.emplace(as_value(lookup<T::name>(bs...)));
+    else if constexpr (is_intc<T>::value) s.emplace(static_cast<S>(T::value));
+    else if constexpr (is_const_at<T>::value) s.emplace(static_cast<S>(consts[T::index]));
+    else if constexpr (is_fused_reduction<T, Bs...>::value) {
+      using A = typename slot<T>::A;
+      constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<T>())), rules::Mean>;
+      value_t<T> r{S(0), std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(bs)...)};
+      const std::int64_t n = common_size<A>(bs...);
+      auto out = [&]<std::size_t... J>(std::index_sequence<J...>) {
+        return std::forward_as_tuple([&]() -> auto& {
+          if constexpr (exclusive<T, Bs::name>) return std::get<J>(grads); else return std::get<J>(r.jac);
+        }()...);
+      }(std::index_sequence_for<Bs...>{});
+      r.value = packet_sweep<S, A>(consts, out, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+      if constexpr (mean) r.value /= static_cast<S>(n);
+      s.emplace(std::move(r));
+    } else {
+      s.emplace(op_value<S, T>(getter()));
+    }
+  }
+
+  template <class G, class Grads>
+  void backward(const G& g, Grads& grads, const Bs&...) {
+    std::tuple<std::optional<adjoint_t<Ts>>...> adj;
+    std::get<K - 1>(adj).emplace(g);
+    const auto get = getter();
+    auto send = [&]<class U, class Side, class C>(std::type_identity<U>, Side, C&& c) {
+      auto& s = std::get<at<U>>(adj);
+      auto r = reduce_like<S>(std::forward<C>(c), plain_value(get(std::type_identity<U>{})));
+      if (!s) s.emplace(std::move(r)); else add_into(*s, r);
+    };
+    auto back = [&]<class T>(std::type_identity<T>) {
+      if constexpr (has_var<T>::value) {
+        auto& a = std::get<at<T>>(adj);
+        if (!a) return;
+        if constexpr (is_var<T>::value) {
+          if constexpr (is_bound<T::name, Bs...>) add_into(std::get<binding_index<T::name, Bs...>()>(grads), *a);
+        } else if constexpr (is_fused_reduction<T, Bs...>::value) {
+          const auto& r = *std::get<at<T>>(vals);
+          [&]<std::size_t... J>(std::index_sequence<J...>) {
+            ((void)[&] {
+               using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+               auto& o = std::get<J>(grads);
+               if constexpr (exclusive<T, B::name>) {
+                 if constexpr (requires { o.array(); }) o.array() *= *a; else o *= *a;
+               } else if constexpr (reads_var<typename slot<T>::A, B::name>::value) {
+                 if constexpr (requires { o.array(); }) o.array() += *a * std::get<J>(r.jac).array();
+                 else o += *a * std::get<J>(r.jac);
+               }
+             }(), ...);
+          }(std::index_sequence_for<Bs...>{});
+        } else {
+          op_vjp<S, T>(get, *a, send);
+        }
+      }
+    };
+    [&]<std::size_t... R>(std::index_sequence<R...>) {
+      (back(std::type_identity<typename tl_at<K - 1 - R, Nodes>::type>{}), ...);
+    }(std::make_index_sequence<K>{});
+  }
+};
+
+/// The tape of expression E (runtime constants numbered) under bindings Bs.
+template <class S, class E, class... Bs>
+using Tape = TapeImpl<S, E, typename post_order<typename numbered<E>::type, TypeList<>, Bs...>::type, Bs...>;
+
+/// The interface the bridge uses: a tape per evaluation.
+template <class S>
+struct Sweep {
+  template <class E, class... Bs>
+  static auto fwd(const E& e, const Bs&... bs) {
+    Tape<S, E, Bs...> t(e);
+    std::tuple<> none;  // the bridge's expressions are elementwise: no reductions
+    t.forward(none, bs...);
+    return t;
+  }
+  template <class E, class T, class G, class Grads, class... Bs>
+  static void bwd(const E&, T& tape, const G& g, Grads& grads, const Bs&... bs) { tape.backward(g, grads, bs...); }
+};
+
+}  // namespace detail
+}  // namespace metagrad
