@@ -118,6 +118,24 @@ BOOST_AUTO_TEST_CASE(reductions) {
   check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].mean() * in[0].sum(); }, {x});
 }
 
+// prod: values and gradients as PyTorch 1.13 prints them (also with a zero
+// input, where y / x would be 0 / 0), and finite differences to second order.
+BOOST_AUTO_TEST_CASE(prod_with_and_without_zeros) {
+  auto t = mg::tensor({1.5, 2.0, -0.5, 3.0}, mg::requires_grad());
+  auto y = mg::prod(t * 2.0);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "ProdBackward0");
+  y.backward();
+  check::close(y, {-72.});
+  check::close(t.grad(), {-48., -36., 144., -24.});
+  auto z = mg::tensor({1.5, 0.0, -0.5, 3.0}, mg::requires_grad());
+  mg::prod(z).backward();
+  std::ostringstream os;
+  os << z.grad();
+  BOOST_CHECK_EQUAL(os.str(), "tensor([-0.0000, -2.2500,  0.0000, -0.0000])");
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::prod(in[0] * in[0] + 0.5); }, {values({2, 3})});
+  check::close(mg::prod(mg::zeros({0})), {1.});
+}
+
 BOOST_AUTO_TEST_CASE(matrix_products) {
   auto A = values({2, 3}), B = values({3, 4}), v = values({3}), w = values({2});
   BOOST_CHECK_EQUAL(mg::matmul(A, B).grad_fn()->name(), "MmBackward0");

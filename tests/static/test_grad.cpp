@@ -120,6 +120,24 @@ BOOST_AUTO_TEST_CASE(fixed_size_eigen) {
   BOOST_CHECK((g[A] - ga).norm() < 1e-12);
 }
 
+BOOST_AUTO_TEST_CASE(prod_reduction) {
+  Eigen::VectorXd xv(5);
+  xv << 1.5, 2.0, -0.5, 3.0, 0.8;
+  constexpr auto f = mg::prod(x * s) + mg::sum(x);
+  auto g = mg::grad(f, x = xv, s = 2.0);
+  const double p = (xv.array() * 2.0).prod();
+  BOOST_CHECK_CLOSE(g.value, p + xv.sum(), 1e-12);
+  for (int i = 0; i < 5; ++i) BOOST_CHECK_CLOSE(g[x][i], p / xv[i] + 1, 1e-12);
+  BOOST_CHECK_CLOSE(g[s], 5 * p / 2.0, 1e-12);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(mg::d(mg::prod(x), x))>,
+                               std::remove_cvref_t<decltype(mg::sum(mg::prod(x) / x))>>);
+  xv[2] = 0;  // zero input: the product of the others
+  auto gz = mg::grad(mg::prod(x), x = xv);
+  BOOST_CHECK_EQUAL(gz.value, 0.0);
+  BOOST_CHECK_CLOSE(gz[x][2], 1.5 * 2.0 * 3.0 * 0.8, 1e-12);
+  BOOST_CHECK_EQUAL(gz[x][0], 0.0);
+}
+
 // A subexpression used several times is one node of the tape: evaluated once,
 // its adjoint gathered from every use before it is propagated.
 BOOST_AUTO_TEST_CASE(common_subexpressions_are_one_tape_node) {

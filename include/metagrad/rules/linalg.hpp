@@ -3,6 +3,7 @@
 // `sum_all` and `expand_as` so that each value family supplies only those.
 //   sum:       d/dx = 1 everywhere        -> expand the scalar gradient
 //   mean:      d/dx = 1/n everywhere
+//   prod:      d/dx_i = prod_{j != i} x_j  (= y / x_i when no x_j is 0)
 //   transpose: the gradient transposed
 //   matmul:    dA = G B^T,  dB = A^T G
 //   dot:       da = g b,    db = g a
@@ -17,6 +18,30 @@ template <class D>
 auto sum_all(const Eigen::ArrayBase<D>& x) { return x.derived().sum(); }
 template <class D>
 auto mean_all(const Eigen::ArrayBase<D>& x) { return x.derived().mean(); }
+template <class D>
+auto prod_all(const Eigen::ArrayBase<D>& x) { return x.derived().prod(); }
+/// g * d(prod x)/dx: g y / x_i, or, when some x_j is 0 (y = 0), the product
+/// of the others from prefix and suffix products.
+template <class D, class Y, class G>
+auto prod_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
+  using S = typename D::Scalar;
+  using A = Eigen::Array<S, D::RowsAtCompileTime, D::ColsAtCompileTime>;
+  A out(x.rows(), x.cols());
+  const auto& xd = x.derived();
+  if (static_cast<S>(y) != S(0)) {
+    out = (static_cast<S>(g) * static_cast<S>(y)) * xd.inverse();
+  } else {  // column-major linear order, like out
+    const Eigen::Index n = xd.size();
+    S run = S(1);
+    for (Eigen::Index i = 0; i < n; ++i) out(i % xd.rows(), i / xd.rows()) = run, run *= xd(i % xd.rows(), i / xd.rows());
+    run = static_cast<S>(g);
+    for (Eigen::Index i = n - 1; i >= 0; --i) {
+      out(i % xd.rows(), i / xd.rows()) *= run;
+      run *= xd(i % xd.rows(), i / xd.rows());
+    }
+  }
+  return out;
+}
 template <class D>
 auto transpose(const Eigen::ArrayBase<D>& x) { return x.derived().transpose(); }
 template <class A, class B>
@@ -54,6 +79,12 @@ struct Mean {
   template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) {
     return expand_as(g / static_cast<double>(x.size()), x);
   }
+};
+struct Prod {
+  static constexpr const char* node_name = "ProdBackward0";
+  static constexpr const char* symbol = "prod";
+  template <class X> static auto f(const X& x) { return prod_all(x); }
+  template <class X, class Y, class G> static auto vjp(const X& x, const Y& y, const G& g) { return prod_vjp(x, y, g); }
 };
 struct Transpose {
   static constexpr const char* node_name = "TBackward0";

@@ -44,6 +44,7 @@ constexpr auto diff(const E& e, const V& v) {
     const auto da = diff(e.a, v);
     if constexpr (std::is_same_v<R, rules::Sum>) return sum(da);
     else if constexpr (std::is_same_v<R, rules::Mean>) return mean(da);
+    else if constexpr (std::is_same_v<R, rules::Prod>) return sum(e / e.a * da);  // d prod = sum(prod / x_i dx_i)
     else if constexpr (std::is_same_v<R, rules::Transpose>) return transpose(da);
     else return R::vjp(e.a, e, da);
   }

@@ -127,6 +127,7 @@ template <class R, class A, class B> struct is_elementwise<Binary<R, A, B>>
     : std::bool_constant<is_elementwise_rule<R>::value && is_elementwise<A>::value && is_elementwise<B>::value> {};
 template <> struct is_elementwise_rule<rules::Sum> : std::false_type {};
 template <> struct is_elementwise_rule<rules::Mean> : std::false_type {};
+template <> struct is_elementwise_rule<rules::Prod> : std::false_type {};
 template <> struct is_elementwise_rule<rules::Transpose> : std::false_type {};
 template <> struct is_elementwise_rule<rules::MatMul> : std::false_type {};
 template <> struct is_elementwise_rule<rules::Dot> : std::false_type {};

@@ -137,6 +137,9 @@ template <StaticExpr A> constexpr auto sum(const A& a) {
 template <StaticExpr A> constexpr auto mean(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Mean, A>(a);
 }
+template <StaticExpr A> constexpr auto prod(const A& a) {
+  if constexpr (is_intc<A>::value) return a; else return Unary<rules::Prod, A>(a);
+}
 template <StaticExpr A> constexpr auto transpose(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Transpose, A>(a);
 }
