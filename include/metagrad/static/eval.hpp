@@ -13,6 +13,7 @@ namespace metagrad {
 namespace detail {
 
 template <class V> struct scalar_of { using type = V; };
+template <class V> struct scalar_of<Data<V>> : scalar_of<V> {};
 template <class V> requires requires { typename V::Scalar; } struct scalar_of<V> { using type = typename V::Scalar; };
 template <class V> requires requires { typename V::value_type; } && (!requires { typename V::Scalar; })
 struct scalar_of<V> { using type = typename V::value_type; };
@@ -53,16 +54,21 @@ constexpr const auto& lookup(const Bs&... bs) {
 /// Leaves: Eigen matrices are read as arrays; scalars as they are.
 template <class V>
 constexpr decltype(auto) as_value(const V& v) {
-  if constexpr (std::is_base_of_v<Eigen::ArrayBase<V>, V>) return (v);  // already an array
+  if constexpr (is_data<V>::value) return as_value(v.value);
+  else if constexpr (std::is_base_of_v<Eigen::ArrayBase<V>, V>) return (v);  // already an array
   else if constexpr (requires { v.array(); }) return v.array();         // a matrix, read as an array
   else return (v);
 }
 /// Eigen expressions are evaluated at each node (values are reused in grad).
 template <class V>
 constexpr auto eager(V&& v) {
-  if constexpr (requires { typename std::remove_cvref_t<V>::PlainObject; v.eval(); })
-    return typename std::remove_cvref_t<V>::PlainObject(v);
-  else return std::forward<V>(v);
+  using P = std::remove_cvref_t<V>;
+  if constexpr (requires { typename P::PlainObject; v.eval(); }) {
+    if constexpr (std::is_same_v<typename P::PlainObject, P>) return P(std::forward<V>(v));  // moved when it can be
+    else return typename P::PlainObject(v);
+  } else {
+    return std::forward<V>(v);
+  }
 }
 
 /// Lazy = true keeps Eigen results as expressions (the bridge's vectorised

@@ -27,6 +27,18 @@ struct Binding {
   V value;
 };
 
+/// `x = mg::data(v)`: v is read like any binding but gets no gradient (data,
+/// not a parameter; PyTorch's requires_grad=False). `g[x]` is then a compile
+/// error, and nothing is computed for it.
+template <class V>
+struct Data {
+  const V& value;
+};
+template <class V>
+constexpr Data<V> data(const V& v) { return {v}; }
+template <class V> struct is_data : std::false_type {};
+template <class V> struct is_data<Data<V>> : std::true_type {};
+
 template <class T> struct is_binding : std::false_type {};
 template <detail::fixed_string S, class V> struct is_binding<Binding<S, V>> : std::true_type {};
 

@@ -18,6 +18,8 @@ struct GradResult {
   template <detail::fixed_string N>
   const auto& operator[](const Var<N>&) const {
     static_assert(detail::is_bound<N, Bs...>, "mg::grad: no gradient for a variable that was not bound");
+    static_assert(!(... || (Bs::name == N && detail::is_data_binding<Bs>)),
+                  "mg::grad: no gradient for a variable bound with mg::data");
     return std::get<detail::binding_index<N, Bs...>()>(grads);
   }
 };
@@ -30,19 +32,20 @@ auto grad(const E& e, const Bs&... bs) {
   using Tape = detail::Tape<S, E, Bs...>;
   using Root = typename detail::numbered<E>::type;
   Tape tape(e);
-  if constexpr (detail::is_fused_reduction<Root, Bs...>::value) {
+  if constexpr (detail::is_fused_reduction<Root, Bs...>::value &&
+                detail::tl_size<detail::frontiers_t<std::remove_cvref_t<decltype(std::declval<Root>().a)>>>::value == 0) {
     // The whole function is one fused reduction: its pass writes the
     // gradients directly.
     using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
     auto grads = std::make_tuple(
-        detail::zero_like<S, detail::binding_value_t<Bs>, detail::reads_var<A, Bs::name>::value>(bs.value)...);
+        detail::grad_slot<S, detail::reads_direct<A, Bs::name>::value>(bs)...);
     constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<Root>())), rules::Mean>;
     const std::int64_t n = detail::common_size<A>(bs...);
-    S value = detail::packet_sweep<S, A>(tape.consts, grads, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+    S value = detail::packet_sweep<S, A>(tape.consts, grads, detail::FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
     if constexpr (mean) value /= static_cast<S>(n);
     return GradResult<S, decltype(grads), Bs...>{value, std::move(grads)};
   } else {
-    auto grads = std::make_tuple(detail::zero_like<S, detail::binding_value_t<Bs>, Tape::template fresh<Bs::name>>(bs.value)...);
+    auto grads = std::make_tuple(detail::grad_slot<S, Tape::template fresh<Bs::name>>(bs)...);
     tape.forward(grads, bs...);
     static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(detail::plain_value(*std::get<Tape::K - 1>(tape.vals)))>>,
                   "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");

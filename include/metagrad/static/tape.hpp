@@ -93,7 +93,23 @@ template <class R, class A, class B> struct has_var<Binary<R, A, B>>
     : std::bool_constant<has_var<A>::value || has_var<B>::value> {};
 
 template <class V> struct is_eigen_value : std::bool_constant<requires(const V& v) { v.rows(); v.cols(); v.data(); }> {};
-template <class B> using binding_value_t = std::remove_cvref_t<decltype(B::value)>;
+template <class V> struct unwrap_data { using type = V; };
+template <class V> struct unwrap_data<Data<V>> { using type = V; };
+/// The value a binding holds (what mg::data wraps).
+template <class B> using binding_value_t = typename unwrap_data<std::remove_cvref_t<decltype(B::value)>>::type;
+template <class B> constexpr const auto& bval(const B& b) {
+  if constexpr (is_data<std::remove_cvref_t<decltype(b.value)>>::value) return b.value.value; else return b.value;
+}
+template <class B> inline constexpr bool is_data_binding = is_data<std::remove_cvref_t<decltype(B::value)>>::value;
+
+/// Does a gradient flow into node T (it reads a variable that is bound, and
+/// not as mg::data)?
+template <class T, class... Bs> struct needs_grad : std::false_type {};
+template <detail::fixed_string N, class... Bs> struct needs_grad<Var<N>, Bs...>
+    : std::bool_constant<((Bs::name == N && !is_data_binding<Bs>) || ...)> {};
+template <class R, class A, class... Bs> struct needs_grad<Unary<R, A>, Bs...> : needs_grad<A, Bs...> {};
+template <class R, class A, class B, class... Bs> struct needs_grad<Binary<R, A, B>, Bs...>
+    : std::bool_constant<needs_grad<A, Bs...>::value || needs_grad<B, Bs...>::value> {};
 
 /// Does the node read a variable bound to an Eigen value?
 template <class T, class... Bs> struct uses_eigen : std::false_type {};
@@ -103,13 +119,49 @@ template <class R, class A, class... Bs> struct uses_eigen<Unary<R, A>, Bs...> :
 template <class R, class A, class B, class... Bs> struct uses_eigen<Binary<R, A, B>, Bs...>
     : std::bool_constant<uses_eigen<A, Bs...>::value || uses_eigen<B, Bs...>::value> {};
 
-/// sum(e) / mean(e) of an elementwise e that reads Eigen values: one node,
-/// computed by packet_sweep.
+/// A frontier of a fused reduction: a maximal non-elementwise subexpression
+/// inside it (matmul(X, w) in sum(f(y - matmul(X, w)))). The tape computes it
+/// first; the fused pass reads its value like an Eigen binding and returns
+/// its per-element adjoint.
+template <class T> struct is_frontier : std::false_type {};
+template <class R, class A> struct is_frontier<Unary<R, A>> : std::bool_constant<!is_elementwise_rule<R>::value> {};
+template <class R, class A, class B> struct is_frontier<Binary<R, A, B>> : std::bool_constant<!is_elementwise_rule<R>::value> {};
+
+template <class T, class L> struct frontiers_of { using type = L; };
+template <class T, class L> requires(is_frontier<T>::value) struct frontiers_of<T, L> { using type = typename tl_push<L, T>::type; };
+template <class R, class A, class L> requires(!is_frontier<Unary<R, A>>::value)
+struct frontiers_of<Unary<R, A>, L> { using type = typename frontiers_of<A, L>::type; };
+template <class R, class A, class B, class L> requires(!is_frontier<Binary<R, A, B>>::value)
+struct frontiers_of<Binary<R, A, B>, L> {
+  using type = typename frontiers_of<B, typename frontiers_of<A, L>::type>::type;
+};
+template <class A> using frontiers_t = typename frontiers_of<A, TypeList<>>::type;
+
+/// Does the elementwise part of T (frontiers excluded) read variable N?
+template <class T, detail::fixed_string N> struct reads_direct : std::false_type {};
+template <detail::fixed_string M, detail::fixed_string N> struct reads_direct<Var<M>, N> : std::bool_constant<M == N> {};
+template <class R, class A, detail::fixed_string N> requires(!is_frontier<Unary<R, A>>::value)
+struct reads_direct<Unary<R, A>, N> : reads_direct<A, N> {};
+template <class R, class A, class B, detail::fixed_string N> requires(!is_frontier<Binary<R, A, B>>::value)
+struct reads_direct<Binary<R, A, B>, N> : std::bool_constant<reads_direct<A, N>::value || reads_direct<B, N>::value> {};
+
+template <class S, class T, class... Bs> struct node_type;
+/// Every frontier of A has an Eigen value (a scalar-valued one, such as a
+/// nested sum, keeps the reduction on the general tape).
+template <class L, class... Bs> struct frontiers_are_arrays;
+template <class... Fs, class... Bs> struct frontiers_are_arrays<TypeList<Fs...>, Bs...> {
+  using S = common_scalar_t<Bs...>;
+  static constexpr bool value = (is_eigen_value<typename node_type<S, Fs, Bs...>::type>::value && ...);
+};
+
+/// sum(e) / mean(e) of an elementwise e (over bindings and frontiers) that
+/// reads Eigen values: one node, computed by packet_sweep.
 template <class E, class... Bs> struct is_fused_reduction : std::false_type {};
 template <class R, class A, class... Bs>
   requires(std::is_same_v<R, rules::Sum> || std::is_same_v<R, rules::Mean>)
 struct is_fused_reduction<Unary<R, A>, Bs...>
-    : std::bool_constant<is_elementwise<A>::value && uses_eigen<A, Bs...>::value> {};
+    : std::bool_constant<!is_frontier<A>::value && uses_eigen<A, Bs...>::value &&
+                         frontiers_are_arrays<frontiers_t<A>, Bs...>::value> {};
 
 /// Distinct subexpressions, children before parents (fused reductions are
 /// leaves of this list: their inside is packet_sweep's business).
@@ -122,6 +174,38 @@ struct post_order<Unary<R, A>, L, Bs...> {
 template <class R, class A, class B, class L, class... Bs> struct post_order<Binary<R, A, B>, L, Bs...> {
   using type = typename tl_push<typename post_order<B, typename post_order<A, L, Bs...>::type, Bs...>::type,
                                 Binary<R, A, B>>::type;
+};
+template <class L, class FL, class... Bs> struct visit_all;
+template <class L, class... Bs> struct visit_all<L, TypeList<>, Bs...> { using type = L; };
+template <class L, class F, class... Fs, class... Bs> struct visit_all<L, TypeList<F, Fs...>, Bs...> {
+  using type = typename visit_all<typename post_order<F, L, Bs...>::type, TypeList<Fs...>, Bs...>::type;
+};
+/// The variables the elementwise part of T reads (frontiers excluded).
+template <class T, class L> struct direct_vars { using type = L; };
+template <detail::fixed_string N, class L> struct direct_vars<Var<N>, L> { using type = typename tl_push<L, Var<N>>::type; };
+template <class R, class A, class L> requires(!is_frontier<Unary<R, A>>::value)
+struct direct_vars<Unary<R, A>, L> { using type = typename direct_vars<A, L>::type; };
+template <class R, class A, class B, class L> requires(!is_frontier<Binary<R, A, B>>::value)
+struct direct_vars<Binary<R, A, B>, L> {
+  using type = typename direct_vars<B, typename direct_vars<A, L>::type>::type;
+};
+/// A fused reduction's operands on the tape: its frontiers and the variables
+/// it reads (so that everything it sends a gradient to comes before it).
+template <class R, class A, class L, class... Bs>
+  requires(is_fused_reduction<Unary<R, A>, Bs...>::value)
+struct post_order<Unary<R, A>, L, Bs...> {
+  using type = typename tl_push<
+      typename visit_all<typename visit_all<L, frontiers_t<A>, Bs...>::type, typename direct_vars<A, TypeList<>>::type,
+                         Bs...>::type,
+      Unary<R, A>>::type;
+};
+/// The inside of a fused reduction, stopping at its frontiers.
+template <class E, class L> struct inner_order { using type = typename tl_push<L, E>::type; };
+template <class R, class A, class L> requires(!is_frontier<Unary<R, A>>::value)
+struct inner_order<Unary<R, A>, L> { using type = typename tl_push<typename inner_order<A, L>::type, Unary<R, A>>::type; };
+template <class R, class A, class B, class L> requires(!is_frontier<Binary<R, A, B>>::value)
+struct inner_order<Binary<R, A, B>, L> {
+  using type = typename tl_push<typename inner_order<B, typename inner_order<A, L>::type>::type, Binary<R, A, B>>::type;
 };
 
 // ------------------------------------------------- 3. one node's rules
@@ -166,7 +250,7 @@ inline constexpr std::integral_constant<int, 1> side_b{};
 
 /// Reverse step of an op node: send(child tag, side, contribution) for each
 /// child that leads to a variable, g being the node's adjoint.
-template <class S, class T, class Get, class G, class Send>
+template <class S, class T, class... Bs, class Get, class G, class Send>
 void op_vjp(const Get& get, const G& g, Send&& send) {
   using R = decltype(rule_of(std::declval<T>()));
   const auto& y = plain_value(get(std::type_identity<T>{}));
@@ -176,15 +260,15 @@ void op_vjp(const Get& get, const G& g, Send&& send) {
     const auto& a = plain_value(get(std::type_identity<A>{}));
     if constexpr (small_int_pow<T>::value && !is_tensor_like<std::remove_cvref_t<decltype(a)>>) {
       constexpr long long n = small_int_pow<T>::n;
-      if constexpr (has_var<A>::value) send(std::type_identity<A>{}, side_a, g * (S(n) * int_power<S, n - 1>(a)));
+      if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, g * (S(n) * int_power<S, n - 1>(a)));
     } else {
       const auto& b = plain_value(get(std::type_identity<B>{}));
-      if constexpr (has_var<A>::value) send(std::type_identity<A>{}, side_a, R::vjp_a(a, b, y, g));
-      if constexpr (has_var<B>::value) send(std::type_identity<B>{}, side_b, R::vjp_b(a, b, y, g));
+      if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, R::vjp_a(a, b, y, g));
+      if constexpr (needs_grad<B, Bs...>::value) send(std::type_identity<B>{}, side_b, R::vjp_b(a, b, y, g));
     }
   } else {
     using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
-    if constexpr (has_var<A>::value) send(std::type_identity<A>{}, side_a, R::vjp(plain_value(get(std::type_identity<A>{})), y, g));
+    if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, R::vjp(plain_value(get(std::type_identity<A>{})), y, g));
   }
 }
 
@@ -224,6 +308,15 @@ template <detail::fixed_string M, detail::fixed_string N> struct reads_var<Var<M
 template <class R, class A, detail::fixed_string N> struct reads_var<Unary<R, A>, N> : reads_var<A, N> {};
 template <class R, class A, class B, detail::fixed_string N> struct reads_var<Binary<R, A, B>, N>
     : std::bool_constant<reads_var<A, N>::value || reads_var<B, N>::value> {};
+
+/// Stores a variable's complete adjoint in its gradient slot.
+template <class Slot, class C>
+void assign_into(Slot& slot, const C& c) {
+  if constexpr (requires { slot.array(); } && requires { c.matrix(); }) slot.array() = c;
+  else if constexpr (requires { slot.array(); } && requires { c.array(); }) slot.array() = c.array();
+  else if constexpr (std::is_assignable_v<Slot&, const C&> && (is_tensor_like<Slot> || std::is_arithmetic_v<C>)) slot = c;
+  else add_into(slot, c);
+}
 
 // ------------------------------------ 4. fused reductions: the packet sweep
 /// Packet width: one SIMD register.
@@ -281,10 +374,12 @@ constexpr bool first_contribution() {
 /// becomes a * reciprocal(b): the reciprocal is computed once, outside the
 /// loop, and no division is left per element (same rules, other grouping).
 template <class T, class... Bs> struct hoisted { using type = T; };
-template <class R, class A, class... Bs> struct hoisted<Unary<R, A>, Bs...> {
+template <class R, class A, class... Bs> requires(!is_frontier<Unary<R, A>>::value)
+struct hoisted<Unary<R, A>, Bs...> {
   using type = Unary<R, typename hoisted<A, Bs...>::type>;
 };
-template <class R, class A, class B, class... Bs> struct hoisted<Binary<R, A, B>, Bs...> {
+template <class R, class A, class B, class... Bs> requires(!is_frontier<Binary<R, A, B>>::value)
+struct hoisted<Binary<R, A, B>, Bs...> {
   using HA = typename hoisted<A, Bs...>::type;
   using HB = typename hoisted<B, Bs...>::type;
   using type = std::conditional_t<std::is_same_v<R, rules::Div> && uses_eigen<A, Bs...>::value && !uses_eigen<B, Bs...>::value,
@@ -295,26 +390,51 @@ template <class R, class A, class B, class... Bs> struct hoisted<Binary<R, A, B>
 /// constants C, bindings bs. Writes seed * d(sum_i A_i)/d(binding) into
 /// out (a tuple shaped like the bindings: arrays for Eigen bindings, scalars
 /// otherwise; only variables of A are touched) and returns sum_i A_i.
-template <class S, class A, std::size_t NC, class Out, class... Bs>
-S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int64_t n, const Bs&... bs) {
+/// The packet-level type of a node inside the fused pass (frontiers are
+/// packets read from memory).
+template <class S, class Pk, class T, class... EBs> struct packet_node_type { using type = node_type_t<S, T, EBs...>; };
+template <class S, class Pk, class T, class... EBs> requires(is_frontier<T>::value)
+struct packet_node_type<S, Pk, T, EBs...> { using type = Pk; };
+template <class S, class Pk, class T, class... EBs> requires(!is_frontier<T>::value && requires { std::declval<T>().a; })
+struct packet_node_type<S, Pk, T, EBs...> {
+  struct Get {
+    template <class U> const typename packet_node_type<S, Pk, U, EBs...>::type& operator()(std::type_identity<U>) const;
+  };
+  using type = std::remove_cvref_t<decltype(op_value<S, T>(std::declval<const Get&>()))>;
+};
+
+/// The values of the frontiers (fin) and where their per-element adjoints go
+/// (fout), in the order of frontiers_t<A>; contiguous, n elements each.
+template <class S, std::size_t NF>
+struct FrontierIO {
+  std::array<const S*, NF> in{};
+  std::array<S*, NF> out{};
+};
+
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class... Bs>
+S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, S seed, std::int64_t n,
+               const Bs&... bs) {
   constexpr int P = lanes<S>;
   using PB = PacketBindings<S, Bs...>;
   using Pk = typename PB::Pk;
-  using Nodes = typename post_order<typename hoisted<A, Bs...>::type, TypeList<>>::type;
+  using Fronts = frontiers_t<A>;
+  using Nodes = typename inner_order<typename hoisted<A, Bs...>::type, TypeList<>>::type;
   constexpr std::size_t K = tl_size<Nodes>::value;
   using Root = typename tl_at<K - 1, Nodes>::type;
   using Elem = std::tuple<typename PB::template elem_binding<Bs>...>;
   const auto bound = std::forward_as_tuple(bs...);
 
   return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) -> S {
-    using Types = std::tuple<node_type_t<S, typename tl_at<I, Nodes>::type, typename PB::template elem_binding<Bs>...>...>;
+    using Types = std::tuple<
+        typename packet_node_type<S, Pk, typename tl_at<I, Nodes>::type, typename PB::template elem_binding<Bs>...>::type...>;
+    std::array<Pk, tl_size<Fronts>::value + 1> fpk;  // this packet of each frontier
     constexpr bool varying[] = {uses_eigen<typename tl_at<I, Nodes>::type, Bs...>::value..., false};
     Types vals;  // plain slots: packets or scalars, no flags (registers)
     // Contiguous sources for the Eigen bindings that A reads.
     auto sources = std::make_tuple([&] {
       using B = std::tuple_element_t<J, std::tuple<Bs...>>;
-      if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_var<A, B::name>::value)
-        return Source<S, binding_value_t<B>>(std::get<J>(bound).value);
+      if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value)
+        return Source<S, binding_value_t<B>>(bval(std::get<J>(bound)));
       else return 0;
     }()...);
     Elem elem{};
@@ -323,6 +443,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int6
       using T = typename tl_at<Ii, Nodes>::type;
       auto& slot = std::get<Ii>(vals);
       if constexpr (is_var<T>::value) slot = std::get<binding_index<T::name, Bs...>()>(elem).value;
+      else if constexpr (is_frontier<T>::value) slot = fpk[tl_index<T, Fronts>::value];
       else if constexpr (is_intc<T>::value) slot = static_cast<S>(T::value);
       else if constexpr (is_const_at<T>::value) slot = static_cast<S>(consts[T::index]);
       else slot = op_value<S, T>(get);
@@ -331,7 +452,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int6
     ((void)[&] {
        using B = std::tuple_element_t<J, std::tuple<Bs...>>;
        if constexpr (!is_eigen_value<binding_value_t<B>>::value)
-         std::get<J>(elem).value = static_cast<S>(std::get<J>(bound).value);
+         std::get<J>(elem).value = static_cast<S>(bval(std::get<J>(bound)));
      }(), ...);
     ((varying[I] ? void() : compute(std::integral_constant<std::size_t, I>{})), ...);
 
@@ -346,13 +467,20 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int6
       // with its last element, and masked below).
       ((void)[&] {
          using B = std::tuple_element_t<J, std::tuple<Bs...>>;
-         if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_var<A, B::name>::value) {
+         if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value) {
            const S* p = std::get<J>(sources).ptr + i;
            auto& v = std::get<J>(elem).value;
            if constexpr (!Tail) v = Eigen::Map<const Pk>(p);
            else for (int l = 0; l < P; ++l) v[l] = p[l < m ? l : m - 1];
          }
        }(), ...);
+      if constexpr (NF > 0) {
+        for (std::size_t f = 0; f < NF; ++f) {
+          const S* p = fio.in[f] + i;
+          if constexpr (!Tail) fpk[f] = Eigen::Map<const Pk>(p);
+          else for (int l = 0; l < P; ++l) fpk[f][l] = p[l < m ? l : m - 1];
+        }
+      }
       ((varying[I] ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
       const auto lane_ok = (Eigen::Array<int, P, 1>::LinSpaced(P, 0, P - 1) < m).eval();
       if constexpr (uses_eigen<Root, Bs...>::value) {
@@ -367,12 +495,14 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int6
       }
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
         using T = typename tl_at<Ii, Nodes>::type;
-        if constexpr (uses_eigen<T, Bs...>::value) {
+        if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
           const Pk& a = std::get<Ii>(adj);
-          if constexpr (is_var<T>::value) {
+          if constexpr (is_var<T>::value || is_frontier<T>::value) {
             // One tape node per variable: each element is written once, into
             // a buffer nobody else writes (so it needs no zeroing first).
-            S* q = std::get<binding_index<T::name, Bs...>()>(out).data() + i;
+            S* q;
+            if constexpr (is_var<T>::value) q = std::get<binding_index<T::name, Bs...>()>(out).data() + i;
+            else q = fio.out[tl_index<T, Fronts>::value] + i;
             if constexpr (!Tail) Eigen::Map<Pk>{q} = a;
             else for (int l = 0; l < m; ++l) q[l] = a[l];
           } else {
@@ -388,7 +518,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int6
                 std::get<u>(uacc) += lane_ok.select(Pk(c), Pk::Zero());
               }
             };
-            op_vjp<S, T>(get, a, send);
+            op_vjp<S, T, Bs...>(get, a, send);
           }
         }
       };
@@ -415,10 +545,10 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, S seed, std::int6
     };
     auto uback = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
       using T = typename tl_at<Ii, Nodes>::type;
-      if constexpr (!uses_eigen<T, Bs...>::value && has_var<T>::value) {
+      if constexpr (!uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
         const S a = std::get<Ii>(uadj);
         if constexpr (is_var<T>::value) std::get<binding_index<T::name, Bs...>()>(out) += a;
-        else op_vjp<S, T>(get, a, usend);
+        else op_vjp<S, T, Bs...>(get, a, usend);
       }
     };
     [&]<std::size_t... R>(std::index_sequence<R...>) {
@@ -434,7 +564,7 @@ template <class S, class V, bool Fresh = false>
 auto zero_like(const V& v) {
   if constexpr (requires { typename V::PlainObject; }) {
     typename V::PlainObject z(v.rows(), v.cols());
-    if constexpr (!Fresh) z.setZero();
+    if constexpr (!Fresh || int(V::SizeAtCompileTime) != Eigen::Dynamic) z.setZero();  // fixed size: free
     return z;
   } else {
     return static_cast<S>(0);
@@ -463,40 +593,53 @@ constexpr bool fixed_shapes_agree() {
       agree(cols, int(V::ColsAtCompileTime));
     }
   };
-  (one(std::type_identity<binding_value_t<Bs>>{}, reads_var<A, Bs::name>::value), ...);
+  (one(std::type_identity<binding_value_t<Bs>>{}, reads_direct<A, Bs::name>::value), ...);
   return ok;
 }
 
-/// The number of elements of the Eigen bindings that A reads (their shapes
-/// must agree: a sentence at compile time for fixed sizes, else mg::Error).
-template <class A, class... Bs>
-std::int64_t common_size(const Bs&... bs) {
+/// Where binding b's gradient accumulates (nothing for mg::data).
+template <class S, bool Fresh, class B>
+auto grad_slot(const B& b) {
+  if constexpr (is_data_binding<B>) return '\0';
+  else return zero_like<S, binding_value_t<B>, Fresh>(bval(b));
+}
+
+/// The number of elements of the Eigen bindings that A reads and of the
+/// frontier values fs (their shapes must agree: a sentence at compile time
+/// for fixed sizes, else mg::Error).
+template <class A, class... Bs, class... Fs>
+std::int64_t common_size(const std::tuple<const Fs&...>& fs, const Bs&... bs) {
   static_assert(fixed_shapes_agree<A, Bs...>(), "mg: elementwise operands have different fixed sizes");
   Eigen::Index rows = -1, cols = -1;
+  auto shape = [&](Eigen::Index r, Eigen::Index c) {
+    if (rows >= 0 && (r != rows || c != cols))
+      fail("mg::grad: elementwise operands of different shapes (", rows, "x", cols, " and ", r, "x", c, ")");
+    rows = r;
+    cols = c;
+  };
   auto one = [&]<class B>(const B& b) {
-    if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_var<A, B::name>::value) {
-      if (rows >= 0 && (b.value.rows() != rows || b.value.cols() != cols))
-        fail("mg::grad: elementwise operands of different shapes (", rows, "x", cols, " and ", b.value.rows(), "x",
-             b.value.cols(), ")");
-      rows = b.value.rows();
-      cols = b.value.cols();
-    }
+    if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value)
+      shape(bval(b).rows(), bval(b).cols());
   };
   (one(bs), ...);
+  std::apply([&](const auto&... f) { (shape(f.rows(), f.cols()), ...); }, fs);
   return static_cast<std::int64_t>(rows * cols);
 }
+template <class A, class... Bs>
+std::int64_t common_size(const Bs&... bs) { return common_size<A>(std::tuple<>{}, bs...); }
 
 /// What a fused reduction node stores: its value and, for each binding it
 /// reads, d(value)/d(binding) (the upstream gradient only scales these).
-template <class S, class Jac>
+template <class S, class Jac, class FJac>
 struct ReductionValue {
   static constexpr bool is_reduction = true;
   S value;
   Jac jac;
+  FJac fjac;  // d(value)/d(frontier), per frontier
 };
 template <class S, class A, bool Exclusive, class B>
 auto jac_slot(const B& b) {
-  if constexpr (reads_var<A, B::name>::value && !Exclusive) return zero_like<S, binding_value_t<B>, true>(b.value);
+  if constexpr (reads_direct<A, B::name>::value && !Exclusive && !is_data_binding<B>) return zero_like<S, binding_value_t<B>, true>(bval(b));
   else return '\0';  // not read, or written straight into the gradient
 }
 
@@ -520,24 +663,38 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   /// nowhere else) writes its derivative straight into N's gradient, which
   /// the reverse sweep then scales: no extra buffer, no extra pass.
   template <class T, detail::fixed_string N>
+  static constexpr bool reduction_reads() {
+    if constexpr (is_fused_reduction<T, Bs...>::value) return reads_direct<std::remove_cvref_t<decltype(std::declval<T>().a)>, N>::value;
+    else return false;
+  }
+  template <class T, detail::fixed_string N>
   static constexpr bool exclusive = [] {
     if constexpr (is_fused_reduction<T, Bs...>::value) {
       constexpr std::size_t readers =
-          (std::size_t{0} + ... + (is_fused_reduction<Ts, Bs...>::value && reads_var<Ts, N>::value ? 1 : 0));
-      return reads_var<T, N>::value && readers == 1 && !(std::is_same_v<Ts, Var<N>> || ...);
+          (std::size_t{0} + ... + (is_fused_reduction<Ts, Bs...>::value && reduction_reads<Ts, N>() ? 1 : 0));
+      constexpr bool operand = ((is_operand<Var<N>, Ts, 0>::value || is_operand<Var<N>, Ts, 1>::value) || ...);
+      constexpr bool data = ((Bs::name == N && is_data_binding<Bs>) || ...);
+      return reduction_reads<T, N>() && readers == 1 && !operand && !data;
     } else {
       return false;
     }
   }();
-  /// Variable N's gradient is written whole by one fused reduction.
+  /// Variable N's gradient is written whole by one node (its own tape node,
+  /// which sees every contribution first, or one exclusive fused reduction),
+  /// so it needs no zeroing.
   template <detail::fixed_string N>
-  static constexpr bool fresh = (exclusive<Ts, N> || ...);
+  static constexpr bool fresh = (exclusive<Ts, N> || ...) || (std::is_same_v<Ts, Var<N>> || ...);
   template <class T> struct slot { using type = node_type_t<S, T, Bs...>; };
   template <class T> requires is_fused_reduction<T, Bs...>::value
   struct slot<T> {
     using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
-    using type = ReductionValue<S, decltype(std::make_tuple(
-                                       jac_slot<S, A, exclusive<T, Bs::name>>(std::declval<const Bs&>())...))>;
+    using Fronts = frontiers_t<A>;
+    template <class L> struct fjac;
+    template <class... Fs> struct fjac<TypeList<Fs...>> {
+      using type = std::tuple<typename adjoint_type<node_type_t<S, Fs, Bs...>>::type...>;
+    };
+    using type = ReductionValue<S, decltype(std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(std::declval<const Bs&>())...)),
+                                typename fjac<Fronts>::type>;
   };
   template <class T> using value_t = typename slot<T>::type;
   /// Recording (create_graph) sweeps over Tensors keep every adjoint a Tensor.
@@ -553,6 +710,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
 
   explicit TapeImpl(const E& e) : consts(consts_of(e)) {}
 
+  template <class U> const auto& val() const { return *std::get<at<U>>(vals); }
   auto getter() const {
     return [this]<class U>(std::type_identity<U>) -> const auto& { return *std::get<at<U>>(vals); };
   }
@@ -571,14 +729,25 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     else if constexpr (is_fused_reduction<T, Bs...>::value) {
       using A = typename slot<T>::A;
       constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<T>())), rules::Mean>;
-      value_t<T> r{S(0), std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(bs)...)};
-      const std::int64_t n = common_size<A>(bs...);
+      using Fronts = typename slot<T>::Fronts;
+      constexpr std::size_t NF = tl_size<Fronts>::value;
+      value_t<T> r{S(0), std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(bs)...), {}};
+      FrontierIO<S, NF> fio;
+      const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
+        // Each frontier's value (computed earlier on this tape) and a buffer
+        // of its shape for its adjoint.
+        ((std::get<F>(r.fjac).resize(val<typename tl_at<F, Fronts>::type>().rows(),
+                                     val<typename tl_at<F, Fronts>::type>().cols()),
+          fio.in[F] = val<typename tl_at<F, Fronts>::type>().data(), fio.out[F] = std::get<F>(r.fjac).data()),
+         ...);
+        return common_size<A>(std::forward_as_tuple(val<typename tl_at<F, Fronts>::type>()...), bs...);
+      }(std::make_index_sequence<NF>{});
       auto out = [&]<std::size_t... J>(std::index_sequence<J...>) {
         return std::forward_as_tuple([&]() -> auto& {
           if constexpr (exclusive<T, Bs::name>) return std::get<J>(grads); else return std::get<J>(r.jac);
         }()...);
       }(std::index_sequence_for<Bs...>{});
-      r.value = packet_sweep<S, A>(consts, out, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+      r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
       if constexpr (mean) r.value /= static_cast<S>(n);
       s.emplace(std::move(r));
     } else {
@@ -592,16 +761,18 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     std::get<K - 1>(adj).emplace(g);
     const auto get = getter();
     auto send = [&]<class U, class Side, class C>(std::type_identity<U>, Side, C&& c) {
-      auto& s = std::get<at<U>>(adj);
-      auto r = reduce_like<S>(std::forward<C>(c), plain_value(get(std::type_identity<U>{})));
-      if (!s) s.emplace(std::move(r)); else add_into(*s, r);
+      if constexpr (needs_grad<U, Bs...>::value) {
+        auto& s = std::get<at<U>>(adj);
+        auto r = reduce_like<S>(std::forward<C>(c), plain_value(get(std::type_identity<U>{})));
+        if (!s) s.emplace(std::move(r)); else add_into(*s, r);
+      }
     };
     auto back = [&]<class T>(std::type_identity<T>) {
-      if constexpr (has_var<T>::value) {
+      if constexpr (needs_grad<T, Bs...>::value) {
         auto& a = std::get<at<T>>(adj);
         if (!a) return;
         if constexpr (is_var<T>::value) {
-          if constexpr (is_bound<T::name, Bs...>) add_into(std::get<binding_index<T::name, Bs...>()>(grads), *a);
+          if constexpr (is_bound<T::name, Bs...>) assign_into(std::get<binding_index<T::name, Bs...>()>(grads), *a);
         } else if constexpr (is_fused_reduction<T, Bs...>::value) {
           const auto& r = *std::get<at<T>>(vals);
           [&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -610,14 +781,20 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
                auto& o = std::get<J>(grads);
                if constexpr (exclusive<T, B::name>) {
                  if constexpr (requires { o.array(); }) o.array() *= *a; else o *= *a;
-               } else if constexpr (reads_var<typename slot<T>::A, B::name>::value) {
-                 if constexpr (requires { o.array(); }) o.array() += *a * std::get<J>(r.jac).array();
-                 else o += *a * std::get<J>(r.jac);
+               } else if constexpr (reads_direct<typename slot<T>::A, B::name>::value && !is_data_binding<B>) {
+                 const auto& jac = std::get<J>(r.jac);
+                 if constexpr (requires { jac.array(); }) send(std::type_identity<Var<B::name>>{}, side_a, *a * jac.array());
+                 else send(std::type_identity<Var<B::name>>{}, side_a, *a * jac);
                }
              }(), ...);
           }(std::index_sequence_for<Bs...>{});
+          [&]<std::size_t... F>(std::index_sequence<F...>) {
+            (send(std::type_identity<typename tl_at<F, typename slot<T>::Fronts>::type>{}, side_a,
+                  *a * std::get<F>(r.fjac)),
+             ...);
+          }(std::make_index_sequence<tl_size<typename slot<T>::Fronts>::value>{});
         } else {
-          op_vjp<S, T>(get, *a, send);
+          op_vjp<S, T, Bs...>(get, *a, send);
         }
       }
     };
