@@ -289,6 +289,8 @@ struct node_type<S, T, Bs...> {
   using type = std::remove_cvref_t<decltype(op_value<S, T>(std::declval<const Get&>()))>;
 };
 
+template <class V> struct plain_of { using type = typename V::PlainObject; };
+
 /// Adjoints are plain values of their node's shape.
 template <class V> struct adjoint_type { using type = std::remove_cvref_t<decltype(eager(std::declval<const V&>()))>; };
 
@@ -652,6 +654,12 @@ auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
 }
 
 // ------------------------------------------------- 5. the expression tape
+// g++ 12 reports std::optional<Eigen::Matrix> slots as "maybe uninitialized"
+// when it inlines the reverse sweep (a known false positive of optional).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 template <class S, class E, class L, class... Bs> struct TapeImpl;
 template <class S, class E, class... Ts, class... Bs>
 struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
@@ -700,10 +708,20 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   /// Recording (create_graph) sweeps over Tensors keep every adjoint a Tensor.
   using tensor_t = typename std::conditional_t<(is_tensor_like<binding_value_t<Bs>> || ...),
                                                first_tensor<binding_value_t<Bs>...>, std::type_identity<void>>::type;
-  template <class T> using adjoint_t = std::conditional_t<
+  template <class T> struct generic_adjoint { using type = std::conditional_t<
       is_fused_reduction<T, Bs...>::value, S,
       std::conditional_t<!std::is_void_v<tensor_t> && std::is_arithmetic_v<value_t<T>>, tensor_t,
-                         typename adjoint_type<value_t<T>>::type>>;
+                         typename adjoint_type<value_t<T>>::type>>; };
+  template <class T> struct adjoint : generic_adjoint<T> {};
+  /// A variable bound to an Eigen value gathers its adjoint in the type of
+  /// its gradient, which then moves into the result.
+  template <detail::fixed_string N> requires(is_bound<N, Bs...>)
+  struct adjoint<Var<N>> {
+    using B = std::tuple_element_t<binding_index<N, Bs...>(), std::tuple<Bs...>>;
+    using type = typename std::conditional_t<is_eigen_value<binding_value_t<B>>::value && !is_data_binding<B>,
+                                             plain_of<binding_value_t<B>>, generic_adjoint<Var<N>>>::type;
+  };
+  template <class T> using adjoint_t = typename adjoint<T>::type;
 
   std::array<double, const_count<E>::value> consts;
   std::tuple<std::optional<value_t<Ts>>...> vals;
@@ -763,8 +781,20 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     auto send = [&]<class U, class Side, class C>(std::type_identity<U>, Side, C&& c) {
       if constexpr (needs_grad<U, Bs...>::value) {
         auto& s = std::get<at<U>>(adj);
-        auto r = reduce_like<S>(std::forward<C>(c), plain_value(get(std::type_identity<U>{})));
-        if (!s) s.emplace(std::move(r)); else add_into(*s, r);
+        using V = std::remove_cvref_t<decltype(plain_value(std::declval<const value_t<U>&>()))>;
+        using CV = std::remove_cvref_t<C>;
+        using AT = adjoint_t<U>;
+        if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<CV> && !is_tensor_like<CV>) {
+          const S r = S(c.sum());  // a scalar broadcast against an array
+          if (!s) s.emplace(r); else *s += r;
+        } else if constexpr (requires { c.matrix(); } && requires { typename AT::Base; } && requires(AT m) { m.array(); m.matrix(); } &&
+                             std::is_base_of_v<Eigen::MatrixBase<AT>, AT>) {
+          if (!s) s.emplace(c.matrix()); else s->array() += c;  // evaluated straight into the slot
+        } else if constexpr (requires { c.matrix(); }) {
+          if (!s) s.emplace(c); else add_into(*s, c);
+        } else {
+          if (!s) s.emplace(std::forward<C>(c)); else add_into(*s, c);
+        }
       }
     };
     auto back = [&]<class T>(std::type_identity<T>) {
@@ -772,7 +802,11 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
         auto& a = std::get<at<T>>(adj);
         if (!a) return;
         if constexpr (is_var<T>::value) {
-          if constexpr (is_bound<T::name, Bs...>) assign_into(std::get<binding_index<T::name, Bs...>()>(grads), *a);
+          if constexpr (is_bound<T::name, Bs...>) {
+            auto& o = std::get<binding_index<T::name, Bs...>()>(grads);
+            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, adjoint_t<T>>) o = std::move(*a);
+            else assign_into(o, *a);
+          }
         } else if constexpr (is_fused_reduction<T, Bs...>::value) {
           const auto& r = *std::get<at<T>>(vals);
           [&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -803,6 +837,10 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     }(std::make_index_sequence<K>{});
   }
 };
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /// The tape of expression E (runtime constants numbered) under bindings Bs.
 template <class S, class E, class... Bs>
