@@ -97,6 +97,19 @@ BOOST_AUTO_TEST_CASE(scalar_operands_and_their_node_names) {
   check::close(2 - mg::tensor({4.0}), {-2.0});
 }
 
+// x^c for the exponents with a fast path (square, cube, inverse, sqrt, ...)
+// and a generic one: values against std::pow, gradients to second order.
+BOOST_AUTO_TEST_CASE(pow_with_scalar_exponents) {
+  auto x = mg::tensor({0.5, 1.5, 2.0, 3.25}, mg::requires_grad());
+  for (double c : {2.0, 1.0, 3.0, 0.0, -1.0, -2.0, 0.5, 2.5, -0.75}) {
+    auto y = mg::pow(x, c);
+    std::vector<double> want;
+    for (double v : {0.5, 1.5, 2.0, 3.25}) want.push_back(std::pow(v, c));
+    check::close(y, want, 1e-14);
+    check::gradients([c](const std::vector<mg::Tensor>& in) { return mg::pow(in[0], c); }, {x});
+  }
+}
+
 BOOST_AUTO_TEST_CASE(reductions) {
   auto x = values({2, 3});
   BOOST_CHECK_EQUAL(x.sum().grad_fn()->name(), "SumBackward0");
