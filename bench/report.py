@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""bench/report.py RESULTS_DIR CHART.png — merges the Google Benchmark JSON
+files bench/run.sh wrote into results.csv (one row per workload, size and
+engine, with the time ratio against the hand-written gradient and against the
+plain value), writes table.md (the README table and the target checks), and
+renders the chart of ratios against hand-written code."""
+import csv
+import glob
+import json
+import os
+import platform
+import sys
+
+UNIT = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+ENGINES = ["value", "static", "dynamic", "bridge", "torch", "adolc_tape", "adolc_replay",
+           "sacado_rad", "sacado_fad", "eigen_ad", "ceres_jet"]
+REVERSE_PEERS = ["torch", "adolc_tape", "adolc_replay", "sacado_rad"]
+# (workload, size) rows of the README table and the chart.
+ROWS = [("sum", 16), ("sum", 4096), ("prod", 16), ("prod", 4096), ("lse", 16), ("lse", 4096),
+        ("lse", 16384), ("normal", 16), ("normal", 4096), ("normal", 16384), ("matprod", 8),
+        ("matprod", 32), ("matprod", 256), ("matprod", 1024), ("linreg", 256), ("linreg", 16384),
+        ("chain", 1000), ("mlp", 64), ("chain6", 1 << 20)]
+
+
+def load(results):
+    times, context = {}, {}
+    for path in sorted(glob.glob(os.path.join(results, "*.json"))):
+        with open(path) as f:
+            data = json.load(f)
+        context = context or data.get("context", {})
+        for b in data.get("benchmarks", []):
+            if b.get("error_occurred") or b.get("run_type") == "aggregate":
+                continue
+            workload, engine, n = b["name"].split("/")[:3]
+            times[(workload, int(n), engine)] = b["real_time"] * UNIT[b["time_unit"]]
+    return times, context
+
+
+def fmt_time(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+def main():
+    results, chart = sys.argv[1], sys.argv[2]
+    times, context = load(results)
+    keys = sorted({(w, n) for (w, n, _) in times})
+    with open(os.path.join(results, "results.csv"), "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["workload", "n", "engine", "ns", "ratio_vs_hand", "ratio_vs_value"])
+        for w, n in keys:
+            hand, value = times.get((w, n, "hand")), times.get((w, n, "value"))
+            for e in ["hand"] + ENGINES:
+                t = times.get((w, n, e))
+                if t is not None:
+                    out.writerow([w, n, e, f"{t:.1f}", f"{t / hand:.3f}" if hand else "",
+                                  f"{t / value:.3f}" if value else ""])
+
+    engines = [e for e in ENGINES if any(k[2] == e for k in times)]
+    lines = []
+    cpu = context.get("num_cpus", "?")
+    mhz = context.get("mhz_per_cpu", "?")
+    lines.append(f"Machine: {platform.machine()}, {cpu} CPUs at {mhz} MHz, {platform.platform()}; "
+                 f"one thread everywhere. Each cell: time relative to the hand-written gradient "
+                 f"(lower is better); `—`: not run.\n")
+    lines.append("| workload | n | hand-written | " + " | ".join(engines) + " |")
+    lines.append("|---|---|---|" + "---|" * len(engines))
+    for w, n in ROWS:
+        hand = times.get((w, n, "hand"))
+        if hand is None:
+            continue
+        cells = []
+        for e in engines:
+            t = times.get((w, n, e))
+            cells.append("—" if t is None else f"{t / hand:.2f}x")
+        lines.append(f"| {w} | {n} | {fmt_time(hand)} | " + " | ".join(cells) + " |")
+
+    # Targets of issues #5 and #8.
+    lines.append("\nTargets:\n")
+
+    def ratio(w, n, a, b):
+        ta, tb = times.get((w, n, a)), times.get((w, n, b))
+        return None if ta is None or tb is None else ta / tb
+
+    def verdict(ok):
+        return "met" if ok else "**MISSED**"
+
+    worst_static, worst_value, behind = 0.0, 0.0, []
+    for (w, n, e) in sorted(times):
+        if e != "static":
+            continue
+        r = ratio(w, n, "static", "hand")
+        if r is not None:
+            worst_static = max(worst_static, r)
+        rv = ratio(w, n, "static", "value")
+        if rv is not None and w in ("sum", "prod", "lse", "normal", "matprod", "linreg") and n <= 16384:
+            worst_value = max(worst_value, rv)
+        for p in REVERSE_PEERS:
+            rp = ratio(w, n, "static", p)
+            if rp is not None and rp > 1.0:
+                behind.append(f"{w} n={n} vs {p} ({rp:.2f}x)")
+    lines.append(f"* static <= 1.1x hand-written on every workload: worst {worst_static:.2f}x — "
+                 f"{verdict(worst_static <= 1.1)}")
+    lines.append(f"* static <= 1.5x the plain value (FastAD suite, n <= 16384): worst {worst_value:.2f}x — "
+                 f"{verdict(worst_value <= 1.5)}")
+    lines.append(f"* static ahead of every reverse-mode peer: {verdict(not behind)}"
+                 + (" — behind on " + ", ".join(behind) if behind else ""))
+    for w, n, goal in (("chain", 1000, 20.0), ("mlp", 64, 20.0)):
+        r = ratio(w, n, "torch", "dynamic")
+        if r is not None:
+            lines.append(f"* dynamic >= 20x faster than libtorch on {w}: {r:.1f}x — {verdict(r >= goal)}")
+    for w, n in (("chain6", 1 << 20), ("matprod", 1024)):
+        r = ratio(w, n, "dynamic", "torch")
+        if r is not None:
+            lines.append(f"* dynamic <= 1.05x libtorch on {w} n={n}: {r:.2f}x — {verdict(r <= 1.05)}")
+    r = ratio("chain6", 1 << 20, "dynamic", "bridge")
+    if r is not None:
+        lines.append(f"* bridge >= 3x faster than op by op on the 6-op chain at 1M: {r:.1f}x — {verdict(r >= 3)}")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(results, "table.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = [(w, n) for (w, n) in ROWS if (w, n, "hand") in times]
+    shown = [e for e in engines if e != "value"]
+    fig, ax = plt.subplots(figsize=(16, 6))
+    width = 0.8 / max(1, len(shown))
+    for i, e in enumerate(shown):
+        xs, ys = [], []
+        for j, (w, n) in enumerate(rows):
+            t = times.get((w, n, e))
+            if t is not None:
+                xs.append(j + (i - len(shown) / 2) * width + width / 2)
+                ys.append(t / times[(w, n, "hand")])
+        ax.bar(xs, ys, width, label=e)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([f"{w}\nn={n}" for w, n in rows], fontsize=8)
+    ax.set_ylabel("time / hand-written gradient (log scale, lower is better)")
+    ax.set_title("metagrad and peers: gradient time relative to hand-written code (one thread)")
+    ax.legend(ncol=5, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(chart, dpi=110)
+    print(f"wrote {os.path.join(results, 'results.csv')}, {os.path.join(results, 'table.md')}, {chart}")
+
+
+if __name__ == "__main__":
+    main()

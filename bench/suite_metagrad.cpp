@@ -1,0 +1,476 @@
+// bench/suite_metagrad.cpp — every workload of workloads.hpp in metagrad's
+// three modes (static `mg::grad`, dynamic `mg::Tensor`, the bridge), next to
+// the plain value and the hand-written gradient. Names: workload/engine/n.
+#include <metagrad/metagrad.hpp>
+
+#include "workloads.hpp"
+
+namespace mg = metagrad;
+using namespace mg::literals;
+using wl::Mat;
+using wl::Result;
+using wl::Vec;
+
+namespace {
+constexpr auto x = mg::var<"x">;
+constexpr auto mu = mg::var<"mu">;
+constexpr auto s = mg::var<"s">;
+constexpr auto A = mg::var<"A">;
+constexpr auto B = mg::var<"B">;
+constexpr auto W = mg::var<"W">;
+constexpr auto X = mg::var<"X">;
+constexpr auto Y = mg::var<"Y">;
+constexpr auto w = mg::var<"w">;
+constexpr auto b = mg::var<"b">;
+constexpr auto W1 = mg::var<"W1">;
+constexpr auto W2 = mg::var<"W2">;
+constexpr auto T = mg::var<"T">;
+constexpr auto u = mg::var<"u">;
+constexpr auto v = mg::var<"v">;
+
+constexpr auto normal_inner = -0.5 * mg::pow((x - mu) / s, 2_c) - mg::log(s);
+constexpr auto lse = mg::log(mg::sum(mg::exp(x)));
+constexpr auto matprod = mg::sum(W * mg::matmul(A, B));
+constexpr auto linreg = mg::sum(-0.5 * mg::pow((Y - mg::matmul(X, w) - b) / s, 2_c) - mg::log(s));
+constexpr auto mlp = mg::mean(mg::pow(mg::matmul(W2, mg::tanh(mg::matmul(W1, X))) - T, 2_c));
+constexpr auto chain6 = mg::sqrt(u * v + 1.0) * u - v / (u + 2.0) + u * u;
+
+void append(Result& r, const mg::Tensor& t) { wl::append(r, t.to_eigen()); }
+
+template <class F>
+void reg(const std::string& name, long n, F f) {
+  benchmark::RegisterBenchmark((name + "/" + std::to_string(n)).c_str(), [=](benchmark::State& st) { f(st, n); });
+}
+
+Vec input(const std::string& wk, long n) { return wk == "prod" ? wl::near_one(n) : wl::data(n); }
+
+// ------------------------------------------------------- sum, prod, lse
+template <class Static>
+void vector_workload(const std::string& wk, Static&& static_grad) {
+  for (long n : wl::kVectorSizes) {
+    reg(wk + "/value", n, [wk](benchmark::State& st, long n) {
+      const Vec xv = input(wk, n);
+      for (auto _ : st) {
+        double r = wk == "sum" ? xv.sum() : wk == "prod" ? xv.prod() : std::log(xv.array().exp().sum());
+        benchmark::DoNotOptimize(r);
+      }
+    });
+    reg(wk + "/hand", n, [wk](benchmark::State& st, long n) {
+      const Vec xv = input(wk, n);
+      Vec g(n);
+      for (auto _ : st) {
+        auto r = wk == "sum" ? wl::sum_hand(xv, g) : wk == "prod" ? wl::prod_hand(xv, g) : wl::lse_hand(xv, g);
+        benchmark::DoNotOptimize(r.value);
+        benchmark::DoNotOptimize(g.data());
+      }
+    });
+    reg(wk + "/static", n, [wk, static_grad](benchmark::State& st, long n) {
+      const Vec xv = input(wk, n);
+      {
+        auto g = static_grad(xv);
+        Result r{g.value, {}};
+        wl::append(r, g[x].data(), n);
+        if (!wl::verify(st, wk, n, r)) return;
+      }
+      for (auto _ : st) {
+        auto g = static_grad(xv);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::DoNotOptimize(g[x].data());
+      }
+    });
+    reg(wk + "/dynamic", n, [wk](benchmark::State& st, long n) {
+      auto xt = mg::from_eigen(input(wk, n), mg::requires_grad());
+      auto f = [&] {
+        return wk == "sum" ? xt.sum() : wk == "prod" ? mg::prod(xt) : mg::log(mg::sum(mg::exp(xt)));
+      };
+      {
+        auto y = f();
+        y.backward();
+        Result r{y.item(), {}};
+        append(r, xt.grad());
+        xt.mutable_grad() = mg::Tensor();
+        if (!wl::verify(st, wk, n, r)) return;
+      }
+      for (auto _ : st) {
+        auto y = f();
+        y.backward();
+        benchmark::DoNotOptimize(xt.grad().data_ptr());
+        xt.mutable_grad() = mg::Tensor();
+      }
+    });
+  }
+}
+
+// --------------------------------------------------------------- normal
+void normal_workload() {
+  for (long n : wl::kVectorSizes) {
+    reg("normal/value", n, [](benchmark::State& st, long n) {
+      const Vec xv = wl::data(n);
+      for (auto _ : st) {
+        double r = (-0.5 * ((xv.array() - wl::kMu) / wl::kSigma).square() - std::log(wl::kSigma)).sum();
+        benchmark::DoNotOptimize(r);
+      }
+    });
+    reg("normal/hand", n, [](benchmark::State& st, long n) {
+      const Vec xv = wl::data(n);
+      Vec g(n);
+      for (auto _ : st) {
+        auto r = wl::normal_hand(xv, wl::kMu, wl::kSigma, g);
+        benchmark::DoNotOptimize(r);
+        benchmark::DoNotOptimize(g.data());
+      }
+    });
+    reg("normal/static", n, [](benchmark::State& st, long n) {
+      const Vec xv = wl::data(n);
+      auto run = [&] { return mg::grad(mg::sum(normal_inner), x = xv, mu = wl::kMu, s = wl::kSigma); };
+      {
+        auto g = run();
+        Result r{g.value, {}};
+        wl::append(r, g[x].data(), n);
+        wl::append(r, g[mu]);
+        wl::append(r, g[s]);
+        if (!wl::verify(st, "normal", n, r)) return;
+      }
+      for (auto _ : st) {
+        auto g = run();
+        benchmark::DoNotOptimize(g.value);
+        benchmark::DoNotOptimize(g[x].data());
+      }
+    });
+    for (const bool bridge : {false, true}) {
+      reg(bridge ? "normal/bridge" : "normal/dynamic", n, [bridge](benchmark::State& st, long n) {
+        auto xt = mg::from_eigen(wl::data(n), mg::requires_grad());
+        auto mt = mg::tensor(wl::kMu, mg::requires_grad()), stt = mg::tensor(wl::kSigma, mg::requires_grad());
+        auto f = [&] {
+          if (bridge) return mg::Tensor(normal_inner(x = xt, mu = mt, s = stt)).sum();
+          return (-0.5 * mg::pow((xt - mt) / stt, 2) - mg::log(stt)).sum();
+        };
+        auto reset = [&] { xt.mutable_grad() = mt.mutable_grad() = stt.mutable_grad() = mg::Tensor(); };
+        {
+          auto y = f();
+          y.backward();
+          Result r{y.item(), {}};
+          append(r, xt.grad());
+          wl::append(r, mt.grad().item());
+          wl::append(r, stt.grad().item());
+          reset();
+          if (!wl::verify(st, "normal", n, r)) return;
+        }
+        for (auto _ : st) {
+          auto y = f();
+          y.backward();
+          benchmark::DoNotOptimize(xt.grad().data_ptr());
+          reset();
+        }
+      });
+    }
+  }
+}
+
+// -------------------------------------------------------------- matprod
+void matprod_workload() {
+  for (long k : wl::kMatSizes) {
+    reg("matprod/value", k, [](benchmark::State& st, long k) {
+      const Mat a = wl::matrix(k, k, 0.1), bm = wl::matrix(k, k, 0.5), wm = wl::matrix(k, k, 0.9);
+      Mat c(k, k);
+      for (auto _ : st) {
+        c.noalias() = a * bm;
+        double r = (wm.array() * c.array()).sum();
+        benchmark::DoNotOptimize(r);
+      }
+    });
+    reg("matprod/hand", k, [](benchmark::State& st, long k) {
+      const Mat a = wl::matrix(k, k, 0.1), bm = wl::matrix(k, k, 0.5), wm = wl::matrix(k, k, 0.9);
+      Mat c(k, k), ga(k, k), gb(k, k);
+      for (auto _ : st) {
+        double r = wl::matprod_hand(a, bm, wm, c, ga, gb);
+        benchmark::DoNotOptimize(r);
+        benchmark::DoNotOptimize(ga.data());
+      }
+    });
+    reg("matprod/static", k, [](benchmark::State& st, long k) {
+      const Mat a = wl::matrix(k, k, 0.1), bm = wl::matrix(k, k, 0.5), wm = wl::matrix(k, k, 0.9);
+      auto run = [&] { return mg::grad(matprod, A = a, B = bm, W = mg::data(wm)); };
+      {
+        auto g = run();
+        Result r{g.value, {}};
+        wl::append(r, g[A]);
+        wl::append(r, g[B]);
+        if (!wl::verify(st, "matprod", k, r)) return;
+      }
+      for (auto _ : st) {
+        auto g = run();
+        benchmark::DoNotOptimize(g[A].data());
+      }
+    });
+    reg("matprod/dynamic", k, [](benchmark::State& st, long k) {
+      auto a = mg::from_eigen(wl::matrix(k, k, 0.1), mg::requires_grad());
+      auto bm = mg::from_eigen(wl::matrix(k, k, 0.5), mg::requires_grad());
+      auto wm = mg::from_eigen(wl::matrix(k, k, 0.9));
+      auto reset = [&] { a.mutable_grad() = bm.mutable_grad() = mg::Tensor(); };
+      {
+        auto y = (wm * mg::matmul(a, bm)).sum();
+        y.backward();
+        Result r{y.item(), {}};
+        append(r, a.grad());
+        append(r, bm.grad());
+        reset();
+        if (!wl::verify(st, "matprod", k, r, 1e-8)) return;
+      }
+      for (auto _ : st) {
+        auto y = (wm * mg::matmul(a, bm)).sum();
+        y.backward();
+        benchmark::DoNotOptimize(a.grad().data_ptr());
+        reset();
+      }
+    });
+  }
+}
+
+// --------------------------------------------------------------- linreg
+void linreg_workload() {
+  for (long n : wl::kLinRegSizes) {
+    reg("linreg/value", n, [](benchmark::State& st, long n) {
+      const Mat Xm = wl::matrix(n, wl::kFeatures, 0.2);
+      const Vec y = wl::data(n, 0.4), wv = wl::data(wl::kFeatures, 0.6) * 0.5;
+      for (auto _ : st) {
+        const double r = 1.0 / wl::kSigma;
+        double val = -0.5 * (((y - Xm * wv).array() - wl::kMu) * r).square().sum() - n * std::log(wl::kSigma);
+        benchmark::DoNotOptimize(val);
+      }
+    });
+    reg("linreg/hand", n, [](benchmark::State& st, long n) {
+      const Mat Xm = wl::matrix(n, wl::kFeatures, 0.2);
+      const Vec y = wl::data(n, 0.4), wv = wl::data(wl::kFeatures, 0.6) * 0.5;
+      Vec gw(wl::kFeatures);
+      for (auto _ : st) {
+        auto r = wl::linreg_hand(Xm, y, wv, wl::kMu, wl::kSigma, gw);
+        benchmark::DoNotOptimize(r);
+        benchmark::DoNotOptimize(gw.data());
+      }
+    });
+    reg("linreg/static", n, [](benchmark::State& st, long n) {
+      const Mat Xm = wl::matrix(n, wl::kFeatures, 0.2);
+      const Vec y = wl::data(n, 0.4), wv = wl::data(wl::kFeatures, 0.6) * 0.5;
+      auto run = [&] { return mg::grad(linreg, X = mg::data(Xm), Y = mg::data(y), w = wv, b = wl::kMu, s = wl::kSigma); };
+      {
+        auto g = run();
+        Result r{g.value, {}};
+        wl::append(r, g[w].data(), wl::kFeatures);
+        wl::append(r, g[b]);
+        wl::append(r, g[s]);
+        if (!wl::verify(st, "linreg", n, r)) return;
+      }
+      for (auto _ : st) {
+        auto g = run();
+        benchmark::DoNotOptimize(g[w].data());
+      }
+    });
+    reg("linreg/dynamic", n, [](benchmark::State& st, long n) {
+      auto Xm = mg::from_eigen(wl::matrix(n, wl::kFeatures, 0.2));
+      auto y = mg::from_eigen(wl::data(n, 0.4));
+      auto wv = mg::from_eigen(Vec(wl::data(wl::kFeatures, 0.6) * 0.5), mg::requires_grad());
+      auto bt = mg::tensor(wl::kMu, mg::requires_grad()), stt = mg::tensor(wl::kSigma, mg::requires_grad());
+      auto f = [&] { return (-0.5 * mg::pow((y - mg::matmul(Xm, wv) - bt) / stt, 2) - mg::log(stt)).sum(); };
+      auto reset = [&] { wv.mutable_grad() = bt.mutable_grad() = stt.mutable_grad() = mg::Tensor(); };
+      {
+        auto l = f();
+        l.backward();
+        Result r{l.item(), {}};
+        append(r, wv.grad());
+        wl::append(r, bt.grad().item());
+        wl::append(r, stt.grad().item());
+        reset();
+        if (!wl::verify(st, "linreg", n, r)) return;
+      }
+      for (auto _ : st) {
+        auto l = f();
+        l.backward();
+        benchmark::DoNotOptimize(wv.grad().data_ptr());
+        reset();
+      }
+    });
+  }
+}
+
+// ---------------------------------------------------- chain (1000 ops)
+void chain_workload() {
+  const long n = wl::kChainOps;
+  reg("chain/value", n, [](benchmark::State& st, long) {
+    double x0 = 1.0;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(x0);
+      double r = wl::chain_value(x0);
+      benchmark::DoNotOptimize(r);
+    }
+  });
+  reg("chain/hand", n, [](benchmark::State& st, long) {
+    double x0 = 1.0, g;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(x0);
+      double r = wl::chain_hand(x0, g);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(g);
+    }
+  });
+  reg("chain/dynamic", n, [](benchmark::State& st, long n) {
+    auto xt = mg::tensor(1.0, mg::requires_grad());
+    auto f = [&] {
+      auto y = xt;
+      for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * 1.0001 : y + 0.5;
+      return y;
+    };
+    {
+      auto y = f();
+      y.backward();
+      Result r{y.item(), {xt.grad().item()}};
+      xt.mutable_grad() = mg::Tensor();
+      if (!wl::verify(st, "chain", n, r)) return;
+    }
+    for (auto _ : st) {
+      auto y = f();
+      y.backward();
+      benchmark::DoNotOptimize(xt.grad().data_ptr());
+      xt.mutable_grad() = mg::Tensor();
+    }
+  });
+  reg("chain/dynamic_nograd", n, [](benchmark::State& st, long) {
+    auto xt = mg::tensor(1.0);
+    mg::NoGradGuard ng;
+    for (auto _ : st) {
+      auto y = xt;
+      for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * 1.0001 : y + 0.5;
+      benchmark::DoNotOptimize(y.data_ptr());
+    }
+  });
+}
+
+// ------------------------------------------------------------------ mlp
+void mlp_workload() {
+  const long n = wl::kMlp;
+  reg("mlp/hand", n, [](benchmark::State& st, long) {
+    wl::Mlp m;
+    Mat g1(wl::kMlp, wl::kMlp), g2(wl::kMlp, wl::kMlp);
+    for (auto _ : st) {
+      double r = wl::mlp_hand(m, g1, g2);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(g1.data());
+    }
+  });
+  reg("mlp/static", n, [](benchmark::State& st, long n) {
+    wl::Mlp m;
+    auto run = [&] { return mg::grad(mlp, W1 = m.W1, W2 = m.W2, X = mg::data(m.x), T = mg::data(m.t)); };
+    {
+      auto g = run();
+      Result r{g.value, {}};
+      wl::append(r, g[W1]);
+      wl::append(r, g[W2]);
+      if (!wl::verify(st, "mlp", n, r)) return;
+    }
+    for (auto _ : st) {
+      auto g = run();
+      benchmark::DoNotOptimize(g[W1].data());
+    }
+  });
+  reg("mlp/dynamic", n, [](benchmark::State& st, long n) {
+    wl::Mlp m;
+    auto w1 = mg::from_eigen(m.W1, mg::requires_grad()), w2 = mg::from_eigen(m.W2, mg::requires_grad());
+    auto xt = mg::from_eigen(m.x), tt = mg::from_eigen(m.t);
+    auto f = [&] {
+      return mg::nn::functional::mse_loss(mg::matmul(w2, mg::tanh(mg::matmul(w1, xt))), tt);
+    };
+    auto reset = [&] { w1.mutable_grad() = w2.mutable_grad() = mg::Tensor(); };
+    {
+      auto l = f();
+      l.backward();
+      Result r{l.item(), {}};
+      append(r, w1.grad());
+      append(r, w2.grad());
+      reset();
+      if (!wl::verify(st, "mlp", n, r)) return;
+    }
+    for (auto _ : st) {
+      auto l = f();
+      l.backward();
+      benchmark::DoNotOptimize(w1.grad().data_ptr());
+      reset();
+    }
+  });
+}
+
+// ------------------------------------------------- chain6 at 1M elements
+void chain6_workload() {
+  const long n = wl::kChain6;
+  reg("chain6/value", n, [](benchmark::State& st, long n) {
+    const Vec a = wl::positive(n, 0.2), bv = wl::positive(n, 0.8);
+    for (auto _ : st) {
+      double r = ((a.array() * bv.array() + 1.0).sqrt() * a.array() - bv.array() / (a.array() + 2.0) + a.array().square()).sum();
+      benchmark::DoNotOptimize(r);
+    }
+  });
+  reg("chain6/hand", n, [](benchmark::State& st, long n) {
+    const Vec a = wl::positive(n, 0.2), bv = wl::positive(n, 0.8);
+    Vec ga(n), gb(n);
+    for (auto _ : st) {
+      double r = wl::chain6_hand(a, bv, ga, gb);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(ga.data());
+    }
+  });
+  reg("chain6/static", n, [](benchmark::State& st, long n) {
+    const Vec a = wl::positive(n, 0.2), bv = wl::positive(n, 0.8);
+    auto run = [&] { return mg::grad(mg::sum(chain6), u = a, v = bv); };
+    {
+      auto g = run();
+      Result r{g.value, {}};
+      wl::append(r, g[u].data(), n);
+      wl::append(r, g[v].data(), n);
+      if (!wl::verify(st, "chain6", n, r)) return;
+    }
+    for (auto _ : st) {
+      auto g = run();
+      benchmark::DoNotOptimize(g[u].data());
+    }
+  });
+  for (const bool bridge : {false, true}) {
+    reg(bridge ? "chain6/bridge" : "chain6/dynamic", n, [bridge](benchmark::State& st, long n) {
+      auto a = mg::from_eigen(wl::positive(n, 0.2), mg::requires_grad());
+      auto bv = mg::from_eigen(wl::positive(n, 0.8), mg::requires_grad());
+      auto f = [&] {
+        if (bridge) return mg::Tensor(chain6(u = a, v = bv)).sum();
+        return (mg::sqrt(a * bv + 1.0) * a - bv / (a + 2.0) + a * a).sum();
+      };
+      auto reset = [&] { a.mutable_grad() = bv.mutable_grad() = mg::Tensor(); };
+      {
+        auto y = f();
+        y.backward();
+        Result r{y.item(), {}};
+        append(r, a.grad());
+        append(r, bv.grad());
+        reset();
+        if (!wl::verify(st, "chain6", n, r)) return;
+      }
+      for (auto _ : st) {
+        auto y = f();
+        y.backward();
+        benchmark::DoNotOptimize(a.grad().data_ptr());
+        reset();
+      }
+    });
+  }
+}
+
+void register_all() {
+  vector_workload("sum", [](const Vec& xv) { return mg::grad(mg::sum(x), x = xv); });
+  vector_workload("prod", [](const Vec& xv) { return mg::grad(mg::prod(x), x = xv); });
+  vector_workload("lse", [](const Vec& xv) { return mg::grad(lse, x = xv); });
+  normal_workload();
+  matprod_workload();
+  linreg_workload();
+  chain_workload();
+  mlp_workload();
+  chain6_workload();
+}
+}  // namespace
+
+WL_BENCH_MAIN()

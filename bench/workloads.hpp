@@ -1,0 +1,230 @@
+// bench/workloads.hpp — the benchmark workloads shared by every engine: their
+// data, their plain value, a hand-written gradient (the physical reference),
+// and the cross-check every benchmark runs before timing (a wrong gradient
+// makes the whole run fail). Engines live in suite_*.cpp / peer_*.cpp.
+//
+//   sum       f(x) = sum x_i                               x: n
+//   prod      f(x) = prod x_i                              x: n (values near 1)
+//   lse       f(x) = log sum exp x_i                       x: n
+//   normal    f(x, mu, s) = sum -((x_i - mu)/s)^2/2 - log s
+//   matprod   f(A, B) = sum_ij W_ij (A B)_ij               A, B, W: k x k
+//   linreg    f(w, b, s) = sum_i -((y_i - X_i w - b)/s)^2/2 - log s   X: n x 8
+//   chain     1000 scalar ops y = y * 1.0001 / y = y + 0.5 alternately
+//   mlp       mean((W2 tanh(W1 x) - t)^2)                  W1, W2: 64 x 64
+//   chain6    sum sqrt(u v + 1) u - v / (u + 2) + u^2       u, v: 1M
+#pragma once
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace wl {
+
+using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
+inline constexpr int kFeatures = 8;
+inline constexpr int kChainOps = 1000;
+inline constexpr int kMlp = 64;
+inline constexpr long kChain6 = 1 << 20;
+
+/// Deterministic data: smooth, no zeros, no overflow in prod/exp.
+inline Vec data(long n, double phase = 0.0) {
+  Vec v(n);
+  for (long i = 0; i < n; ++i) v[i] = std::sin(0.37 * static_cast<double>(i) + phase);
+  return v;
+}
+inline Vec near_one(long n) { return (1.0 + 0.01 * data(n).array()).matrix(); }
+inline Vec positive(long n, double phase) { return (1.5 + data(n, phase).array()).matrix(); }
+inline Mat matrix(long r, long c, double phase) {
+  Mat m(r, c);
+  for (long i = 0; i < r * c; ++i) m.data()[i] = std::sin(0.13 * static_cast<double>(i) + phase);
+  return m;
+}
+inline constexpr double kMu = 0.3, kSigma = 1.7;
+
+/// A gradient as one flat list of numbers (inputs in the order of the table
+/// above, matrices column-major) and the value.
+struct Result {
+  double value = 0;
+  std::vector<double> grad;
+};
+inline void append(Result& r, const double* p, long n) { r.grad.insert(r.grad.end(), p, p + n); }
+inline void append(Result& r, double v) { r.grad.push_back(v); }
+inline void append(Result& r, const Eigen::Ref<const Mat>& m) {
+  for (long c = 0; c < m.cols(); ++c)
+    for (long i = 0; i < m.rows(); ++i) r.grad.push_back(m(i, c));
+}
+
+// ---------------------------------------------------------- hand-written
+// Each is what a careful programmer writes with Eigen: vectorised array
+// expressions, divisions by loop invariants hoisted, outputs preallocated.
+inline Result sum_hand(const Vec& x, Vec& gx) {
+  gx.setOnes();
+  return {x.sum(), {}};
+}
+inline Result prod_hand(const Vec& x, Vec& gx) {
+  const double p = x.prod();
+  gx = p * x.array().inverse();
+  return {p, {}};
+}
+inline Result lse_hand(const Vec& x, Vec& gx) {
+  gx = x.array().exp();
+  const double s = gx.sum();
+  gx *= 1.0 / s;
+  return {std::log(s), {}};
+}
+struct Normal { double value, gmu, gs; };
+inline Normal normal_hand(const Vec& x, double mu, double s, Vec& gx) {
+  const double r = 1.0 / s, n = static_cast<double>(x.size());
+  const Eigen::ArrayXd z = (x.array() - mu) * r;
+  const double sz = z.sum(), szz = z.square().sum();
+  gx = -r * z;
+  return {-0.5 * szz - n * std::log(s), sz * r, szz * r - n * r};
+}
+inline double matprod_hand(const Mat& A, const Mat& B, const Mat& W, Mat& C, Mat& gA, Mat& gB) {
+  C.noalias() = A * B;
+  gA.noalias() = W * B.transpose();
+  gB.noalias() = A.transpose() * W;
+  return (W.array() * C.array()).sum();
+}
+struct LinReg { double value, gb, gs; };
+inline LinReg linreg_hand(const Mat& X, const Vec& y, const Vec& w, double b, double s, Vec& gw) {
+  const double r = 1.0 / s, ls = std::log(s);
+  const Vec z = ((y - X * w).array() - b) * r;
+  gw.noalias() = X.transpose() * z * r;
+  const double n = static_cast<double>(y.size());
+  return {-0.5 * z.squaredNorm() - n * ls, z.sum() * r, z.squaredNorm() * r - n * r};
+}
+inline double chain_value(double x) {
+  for (int i = 0; i < kChainOps; ++i) x = (i % 2) ? x * 1.0001 : x + 0.5;
+  return x;
+}
+inline double chain_hand(double x, double& gx) {
+  double d = 1;
+  for (int i = 0; i < kChainOps; ++i) {
+    if (i % 2) x *= 1.0001, d *= 1.0001;
+    else x += 0.5;
+  }
+  gx = d;
+  return x;
+}
+struct Mlp {
+  Mat W1 = matrix(kMlp, kMlp, 0.1) * 0.2, W2 = matrix(kMlp, kMlp, 0.7) * 0.2;
+  Vec x = data(kMlp, 0.3), t = data(kMlp, 1.1);
+};
+inline double mlp_hand(const Mlp& m, Mat& g1, Mat& g2) {
+  const Vec h = (m.W1 * m.x).array().tanh().matrix();
+  const Vec e = m.W2 * h - m.t;
+  const double n = static_cast<double>(e.size());
+  const Vec gy = (2.0 / n) * e;
+  g2.noalias() = gy * h.transpose();
+  const Vec gh = ((m.W2.transpose() * gy).array() * (1.0 - h.array().square())).matrix();
+  g1.noalias() = gh * m.x.transpose();
+  return e.squaredNorm() / n;
+}
+inline double chain6_hand(const Vec& u, const Vec& v, Vec& gu, Vec& gv) {
+  const auto a = u.array(), b = v.array();
+  const Eigen::ArrayXd q = (a * b + 1.0).sqrt(), r = (a + 2.0).inverse(), h = 0.5 / q;
+  gu = (q + a * b * h + b * r.square() + 2.0 * a).matrix();
+  gv = (a * a * h - r).matrix();
+  return (q * a - b * r + a.square()).sum();
+}
+
+// ------------------------------------------------------------ references
+/// The hand-written gradient of each workload at size n, flattened.
+inline Result reference(const std::string& w, long n) {
+  Result r;
+  if (w == "sum" || w == "prod" || w == "lse") {
+    const Vec x = w == "prod" ? near_one(n) : data(n);
+    Vec g(n);
+    r.value = (w == "sum" ? sum_hand(x, g) : w == "prod" ? prod_hand(x, g) : lse_hand(x, g)).value;
+    append(r, g.data(), n);
+  } else if (w == "normal") {
+    const Vec x = data(n);
+    Vec g(n);
+    const auto o = normal_hand(x, kMu, kSigma, g);
+    r.value = o.value;
+    append(r, g.data(), n);
+    append(r, o.gmu);
+    append(r, o.gs);
+  } else if (w == "matprod") {
+    const Mat A = matrix(n, n, 0.1), B = matrix(n, n, 0.5), W = matrix(n, n, 0.9);
+    Mat C(n, n), gA(n, n), gB(n, n);
+    r.value = matprod_hand(A, B, W, C, gA, gB);
+    append(r, gA);
+    append(r, gB);
+  } else if (w == "linreg") {
+    const Mat X = matrix(n, kFeatures, 0.2);
+    const Vec y = data(n, 0.4), wv = data(kFeatures, 0.6) * 0.5;
+    Vec gw(kFeatures);
+    const auto o = linreg_hand(X, y, wv, kMu, kSigma, gw);
+    r.value = o.value;
+    append(r, gw.data(), kFeatures);
+    append(r, o.gb);
+    append(r, o.gs);
+  } else if (w == "chain") {
+    double g;
+    r.value = chain_hand(1.0, g);
+    append(r, g);
+  } else if (w == "mlp") {
+    Mlp m;
+    Mat g1(kMlp, kMlp), g2(kMlp, kMlp);
+    r.value = mlp_hand(m, g1, g2);
+    append(r, g1);
+    append(r, g2);
+  } else if (w == "chain6") {
+    const Vec u = positive(n, 0.2), v = positive(n, 0.8);
+    Vec gu(n), gv(n);
+    r.value = chain6_hand(u, v, gu, gv);
+    append(r, gu.data(), n);
+    append(r, gv.data(), n);
+  }
+  return r;
+}
+
+inline bool& failed() {
+  static bool f = false;
+  return f;
+}
+
+/// Compares an engine's result with the reference before timing; on a
+/// mismatch the benchmark is marked failed and the run's exit code is 1.
+inline bool verify(benchmark::State& st, const std::string& w, long n, const Result& got, double tol = 1e-9) {
+  const Result want = reference(w, n);
+  auto bad = [&](const std::string& what, double a, double b) {
+    char msg[256];
+    std::snprintf(msg, sizeof msg, "WRONG GRADIENT: %s n=%ld %s: got %.17g, expected %.17g", w.c_str(), n, what.c_str(), a, b);
+    std::fprintf(stderr, "%s\n", msg);
+    st.SkipWithError(msg);
+    failed() = true;
+    return false;
+  };
+  auto close = [&](double a, double b) { return std::abs(a - b) <= tol * (1 + std::abs(b)); };
+  if (!close(got.value, want.value)) return bad("value", got.value, want.value);
+  if (got.grad.size() != want.grad.size())
+    return bad("gradient size", static_cast<double>(got.grad.size()), static_cast<double>(want.grad.size()));
+  for (std::size_t i = 0; i < want.grad.size(); ++i)
+    if (!close(got.grad[i], want.grad[i])) return bad("d/d input " + std::to_string(i), got.grad[i], want.grad[i]);
+  return true;
+}
+
+/// Sizes per workload.
+inline const std::vector<long> kVectorSizes = {1, 16, 256, 4096, 16384};
+inline const std::vector<long> kMatSizes = {2, 8, 32, 128, 256, 1024};
+inline const std::vector<long> kLinRegSizes = {16, 256, 4096, 16384};
+
+}  // namespace wl
+
+/// main(): runs the benchmarks; exits 1 if any cross-check failed.
+#define WL_BENCH_MAIN()                                           \
+  int main(int argc, char** argv) {                               \
+    benchmark::Initialize(&argc, argv);                           \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1; \
+    register_all();                                               \
+    benchmark::RunSpecifiedBenchmarks();                          \
+    benchmark::Shutdown();                                        \
+    return wl::failed() ? 1 : 0;                                  \
+  }
