@@ -36,8 +36,9 @@ for exe in build-bench/bench/suite_metagrad build-bench/bench/peer_*; do
   [ -x "$exe" ] || continue
   name=$(basename "$exe")
   echo "== $name"
-  "$exe" --benchmark_min_time="${MIN_TIME:-0.2}" --benchmark_filter="${FILTER:-.}" \
-    --benchmark_out="bench/results/$name.json" --benchmark_out_format=json || status=1
+  # (run inside build-bench: ADOL-C leaves its tape files in the working directory)
+  (cd build-bench && "../$exe" --benchmark_min_time="${MIN_TIME:-0.2}" --benchmark_filter="${FILTER:-.}" \
+    --benchmark_out="../bench/results/$name.json" --benchmark_out_format=json) || status=1
 done
 /usr/bin/python3 bench/report.py bench/results docs/bench.png
 [ $status -eq 0 ] || { echo "bench/run.sh: a benchmark failed its gradient cross-check (see WRONG GRADIENT above)"; exit 1; }
