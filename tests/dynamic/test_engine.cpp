@@ -181,6 +181,15 @@ BOOST_AUTO_TEST_CASE(gradcheck_reports_the_failing_element) {
   }
 }
 
+// Found by the fuzzer (tests/fuzz/regressions/gradcheck_identity_output_
+// aliases_input): a function returning its input, or a view of it, must pass;
+// the finite differences once read the output after the input was restored.
+BOOST_AUTO_TEST_CASE(gradcheck_of_functions_returning_their_input) {
+  BOOST_CHECK(mg::autograd::gradcheck([](const std::vector<mg::Tensor>& in) { return in[0]; }, {values({})}));
+  BOOST_CHECK(mg::autograd::gradcheck([](const std::vector<mg::Tensor>& in) { return in[0][1]; }, {values({3})}));
+  BOOST_CHECK(mg::autograd::gradgradcheck([](const std::vector<mg::Tensor>& in) { return in[0].t(); }, {values({2, 3})}));
+}
+
 BOOST_AUTO_TEST_CASE(million_node_chain_backprops_and_is_destroyed) {
   auto x = mg::tensor(1.0, mg::requires_grad());
   {

@@ -9,11 +9,20 @@
 //   dot:       da = g b,    db = g a
 #pragma once
 #include <Eigen/Core>
+#include <type_traits>
 
 #include "../detail/config.hpp"
 
 namespace metagrad {
 namespace math {
+// A scalar is its own sum, mean, product and transpose (as PyTorch's 0-d
+// tensors), so reductions of expressions that read no array are defined.
+template <class T> requires std::is_arithmetic_v<T> constexpr T sum_all(T x) { return x; }
+template <class T> requires std::is_arithmetic_v<T> constexpr T mean_all(T x) { return x; }
+template <class T> requires std::is_arithmetic_v<T> constexpr T prod_all(T x) { return x; }
+template <class T> requires std::is_arithmetic_v<T> constexpr T transpose(T x) { return x; }
+template <class S, class T> requires std::is_arithmetic_v<T> constexpr auto expand_as(const S& g, T) { return g; }
+template <class T, class Y, class G> requires std::is_arithmetic_v<T> constexpr auto prod_vjp(T, const Y&, const G& g) { return g; }
 template <class D>
 auto sum_all(const Eigen::ArrayBase<D>& x) { return x.derived().sum(); }
 template <class D>
@@ -77,7 +86,8 @@ struct Mean {
   static constexpr const char* symbol = "mean";
   template <class X> static auto f(const X& x) { return mean_all(x); }
   template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) {
-    return expand_as(g / static_cast<double>(x.size()), x);
+    if constexpr (std::is_arithmetic_v<X>) return g;
+    else return expand_as(g / static_cast<double>(x.size()), x);
   }
 };
 struct Prod {

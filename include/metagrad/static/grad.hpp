@@ -32,8 +32,7 @@ auto grad(const E& e, const Bs&... bs) {
   using Tape = detail::Tape<S, E, Bs...>;
   using Root = typename detail::numbered<E>::type;
   Tape tape(e);
-  if constexpr (detail::is_fused_reduction<Root, Bs...>::value &&
-                detail::tl_size<detail::frontiers_t<std::remove_cvref_t<decltype(std::declval<Root>().a)>>>::value == 0) {
+  if constexpr (detail::is_fused_reduction<Root, Bs...>::value && detail::frontier_free<Root>) {
     // The whole function is one fused reduction: its pass writes the
     // gradients directly.
     using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;

@@ -136,6 +136,9 @@ struct frontiers_of<Binary<R, A, B>, L> {
   using type = typename frontiers_of<B, typename frontiers_of<A, L>::type>::type;
 };
 template <class A> using frontiers_t = typename frontiers_of<A, TypeList<>>::type;
+/// A reduction node whose inside has no frontier.
+template <class T> inline constexpr bool frontier_free = false;
+template <class R, class A> inline constexpr bool frontier_free<Unary<R, A>> = tl_size<frontiers_t<A>>::value == 0;
 
 /// Does the elementwise part of T (frontiers excluded) read variable N?
 template <class T, detail::fixed_string N> struct reads_direct : std::false_type {};
