@@ -48,7 +48,11 @@ struct Gen {
       case 7: return mg::sin(a) + mg::cos(b);
       case 8: return mg::tanh(a) * mg::sigmoid(b);
       case 9: return 2.0 - a.pow(2.0) / 3.0;
-      case 10: return a.dim() > 0 ? a.sum(-1, pick(2) == 1) : a * 1.5;
+      case 10: {  // reductions: sum over a dim (keepdim or not), or the product of all
+        if (a.dim() == 0) return a * 1.5;
+        const int k = pick(3);
+        return k < 2 ? a.sum(-1, k == 1) : mg::prod(a * 0.5 + 1.0);
+      }
       case 11: return a.dim() == 2 ? a.t().mean(0) : a.mean();
       case 12: return a.dim() > 0 ? a[a.size(0) - 1] : a;
       case 13: {  // slice assignment into a fresh base

@@ -307,12 +307,6 @@ void add_into(Slot& slot, const C& c) {
   else slot += c;
 }
 
-/// Does T read the variable named N?
-template <class T, detail::fixed_string N> struct reads_var : std::false_type {};
-template <detail::fixed_string M, detail::fixed_string N> struct reads_var<Var<M>, N> : std::bool_constant<M == N> {};
-template <class R, class A, detail::fixed_string N> struct reads_var<Unary<R, A>, N> : reads_var<A, N> {};
-template <class R, class A, class B, detail::fixed_string N> struct reads_var<Binary<R, A, B>, N>
-    : std::bool_constant<reads_var<A, N>::value || reads_var<B, N>::value> {};
 
 /// Stores a variable's complete adjoint in its gradient slot.
 template <class Slot, class C>
@@ -391,10 +385,6 @@ struct hoisted<Binary<R, A, B>, Bs...> {
                                   Binary<rules::Mul, HA, Unary<rules::Reciprocal, HB>>, Binary<R, HA, HB>>;
 };
 
-/// The fused pass: inner elementwise expression A (numbered), runtime
-/// constants C, bindings bs. Writes seed * d(sum_i A_i)/d(binding) into
-/// out (a tuple shaped like the bindings: arrays for Eigen bindings, scalars
-/// otherwise; only variables of A are touched) and returns sum_i A_i.
 /// The packet-level type of a node inside the fused pass (frontiers are
 /// packets read from memory).
 template <class S, class Pk, class T, class... EBs> struct packet_node_type { using type = node_type_t<S, T, EBs...>; };
@@ -416,6 +406,10 @@ struct FrontierIO {
   std::array<S*, NF> out{};
 };
 
+/// The fused pass: inner elementwise expression A (numbered), runtime
+/// constants C, frontier values and adjoint buffers fio, bindings bs. Writes seed * d(sum_i A_i)/d(binding) into
+/// out (a tuple shaped like the bindings: arrays for Eigen bindings, scalars
+/// otherwise; only variables of A are touched) and returns sum_i A_i.
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class... Bs>
 S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, S seed, std::int64_t n,
                const Bs&... bs) {
