@@ -21,9 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto f = [&](const std::vector<mg::Tensor>& in) { return fuzzgraph::random_graph(graph, in, steps); };
   // Overflow is IEEE behaviour, not a bug: only finite points (value and
   // gradient) are compared with finite differences.
+  double scale = 0;
   {
     auto y = f(inputs);
     if (!std::isfinite(mg::abs(y).sum().item())) return 0;
+    scale = mg::abs(y).to_eigen().maxCoeff();
     if (y.requires_grad()) {
       y.backward(mg::ones(y.sizes()));
       bool finite = true;
@@ -34,11 +36,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!finite) return 0;
     }
   }
+  // Central differences with step h lose ~2e-16 |f| / h to rounding: the
+  // absolute tolerance grows with the output's magnitude (found by the fuzzer
+  // on an output of 5.5e7). A kink of abs/relu within h of the point also
+  // spoils them (found too): a mismatch counts only if it persists at h / 10.
   try {
-    mg::autograd::gradcheck(f, inputs, 1e-6, 1e-5, 1e-4);
-  } catch (const mg::Error& e) {
-    std::fprintf(stderr, "gradcheck failed: %s\n", e.what());
-    std::abort();
+    mg::autograd::gradcheck(f, inputs, 1e-6, 1e-5 + 1e-9 * scale, 1e-4);
+  } catch (const mg::Error&) {
+    try {
+      mg::autograd::gradcheck(f, inputs, 1e-7, 1e-5 + 1e-8 * scale, 1e-4);
+    } catch (const mg::Error& e) {
+      std::fprintf(stderr, "gradcheck failed at steps 1e-6 and 1e-7: %s (max |output| %g)\n", e.what(), scale);
+      std::abort();
+    }
   }
   // retain_graph: backward twice accumulates exactly twice.
   auto y = f(inputs);
