@@ -35,7 +35,35 @@ constexpr auto linreg = mg::sum(-0.5 * mg::pow((Y - mg::matmul(X, w) - b) / s, 2
 constexpr auto mlp = mg::mean(mg::pow(mg::matmul(W2, mg::tanh(mg::matmul(W1, X))) - T, 2_c));
 constexpr auto chain6 = mg::sqrt(u * v + 1.0) * u - v / (u + 2.0) + u * u;
 
-void append(Result& r, const mg::Tensor& t) { wl::append(r, t.to_eigen()); }
+void append(Result& r, const mg::Tensor& t) {
+  if (t.dim() == 0) wl::append(r, t.item());
+  else wl::append(r, t.to_eigen());
+}
+
+/// Dynamic mode: runs f() (a 0-d tensor) and backward once, checks value and
+/// the leaves' gradients, then times f + backward, resetting the gradients to
+/// undefined each time (as the libtorch peer does).
+template <class F>
+void time_backward(benchmark::State& st, const std::string& wk, long n, const std::vector<mg::Tensor>& leaves, F f,
+                   double tol = 1e-9) {
+  auto reset = [&] {
+    for (const auto& l : leaves) l.mutable_grad() = mg::Tensor();
+  };
+  {
+    auto y = f();
+    y.backward();
+    Result r{y.item(), {}};
+    for (const auto& l : leaves) append(r, l.grad());
+    reset();
+    if (!wl::verify(st, wk, n, r, tol)) return;
+  }
+  for (auto _ : st) {
+    auto y = f();
+    y.backward();
+    benchmark::DoNotOptimize(leaves[0].grad().data_ptr());
+    reset();
+  }
+}
 
 template <class F>
 void reg(const std::string& name, long n, F f) {
@@ -80,23 +108,9 @@ void vector_workload(const std::string& wk, Static&& static_grad) {
     });
     reg(wk + "/dynamic", n, [wk](benchmark::State& st, long n) {
       auto xt = mg::from_eigen(input(wk, n), mg::requires_grad());
-      auto f = [&] {
+      time_backward(st, wk, n, {xt}, [&] {
         return wk == "sum" ? xt.sum() : wk == "prod" ? mg::prod(xt) : mg::log(mg::sum(mg::exp(xt)));
-      };
-      {
-        auto y = f();
-        y.backward();
-        Result r{y.item(), {}};
-        append(r, xt.grad());
-        xt.mutable_grad() = mg::Tensor();
-        if (!wl::verify(st, wk, n, r)) return;
-      }
-      for (auto _ : st) {
-        auto y = f();
-        y.backward();
-        benchmark::DoNotOptimize(xt.grad().data_ptr());
-        xt.mutable_grad() = mg::Tensor();
-      }
+      });
     });
   }
 }
@@ -141,27 +155,10 @@ void normal_workload() {
       reg(bridge ? "normal/bridge" : "normal/dynamic", n, [bridge](benchmark::State& st, long n) {
         auto xt = mg::from_eigen(wl::data(n), mg::requires_grad());
         auto mt = mg::tensor(wl::kMu, mg::requires_grad()), stt = mg::tensor(wl::kSigma, mg::requires_grad());
-        auto f = [&] {
+        time_backward(st, "normal", n, {xt, mt, stt}, [&] {
           if (bridge) return mg::Tensor(normal_inner(x = xt, mu = mt, s = stt)).sum();
           return (-0.5 * mg::pow((xt - mt) / stt, 2) - mg::log(stt)).sum();
-        };
-        auto reset = [&] { xt.mutable_grad() = mt.mutable_grad() = stt.mutable_grad() = mg::Tensor(); };
-        {
-          auto y = f();
-          y.backward();
-          Result r{y.item(), {}};
-          append(r, xt.grad());
-          wl::append(r, mt.grad().item());
-          wl::append(r, stt.grad().item());
-          reset();
-          if (!wl::verify(st, "normal", n, r)) return;
-        }
-        for (auto _ : st) {
-          auto y = f();
-          y.backward();
-          benchmark::DoNotOptimize(xt.grad().data_ptr());
-          reset();
-        }
+        });
       });
     }
   }
@@ -207,22 +204,7 @@ void matprod_workload() {
       auto a = mg::from_eigen(wl::matrix(k, k, 0.1), mg::requires_grad());
       auto bm = mg::from_eigen(wl::matrix(k, k, 0.5), mg::requires_grad());
       auto wm = mg::from_eigen(wl::matrix(k, k, 0.9));
-      auto reset = [&] { a.mutable_grad() = bm.mutable_grad() = mg::Tensor(); };
-      {
-        auto y = (wm * mg::matmul(a, bm)).sum();
-        y.backward();
-        Result r{y.item(), {}};
-        append(r, a.grad());
-        append(r, bm.grad());
-        reset();
-        if (!wl::verify(st, "matprod", k, r, 1e-8)) return;
-      }
-      for (auto _ : st) {
-        auto y = (wm * mg::matmul(a, bm)).sum();
-        y.backward();
-        benchmark::DoNotOptimize(a.grad().data_ptr());
-        reset();
-      }
+      time_backward(st, "matprod", k, {a, bm}, [&] { return (wm * mg::matmul(a, bm)).sum(); }, 1e-8);
     });
   }
 }
@@ -271,24 +253,8 @@ void linreg_workload() {
       auto y = mg::from_eigen(wl::data(n, 0.4));
       auto wv = mg::from_eigen(Vec(wl::data(wl::kFeatures, 0.6) * 0.5), mg::requires_grad());
       auto bt = mg::tensor(wl::kMu, mg::requires_grad()), stt = mg::tensor(wl::kSigma, mg::requires_grad());
-      auto f = [&] { return (-0.5 * mg::pow((y - mg::matmul(Xm, wv) - bt) / stt, 2) - mg::log(stt)).sum(); };
-      auto reset = [&] { wv.mutable_grad() = bt.mutable_grad() = stt.mutable_grad() = mg::Tensor(); };
-      {
-        auto l = f();
-        l.backward();
-        Result r{l.item(), {}};
-        append(r, wv.grad());
-        wl::append(r, bt.grad().item());
-        wl::append(r, stt.grad().item());
-        reset();
-        if (!wl::verify(st, "linreg", n, r)) return;
-      }
-      for (auto _ : st) {
-        auto l = f();
-        l.backward();
-        benchmark::DoNotOptimize(wv.grad().data_ptr());
-        reset();
-      }
+      time_backward(st, "linreg", n, {wv, bt, stt},
+                    [&] { return (-0.5 * mg::pow((y - mg::matmul(Xm, wv) - bt) / stt, 2) - mg::log(stt)).sum(); });
     });
   }
 }
@@ -315,24 +281,11 @@ void chain_workload() {
   });
   reg("chain/dynamic", n, [](benchmark::State& st, long n) {
     auto xt = mg::tensor(1.0, mg::requires_grad());
-    auto f = [&] {
+    time_backward(st, "chain", n, {xt}, [&] {
       auto y = xt;
       for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * 1.0001 : y + 0.5;
       return y;
-    };
-    {
-      auto y = f();
-      y.backward();
-      Result r{y.item(), {xt.grad().item()}};
-      xt.mutable_grad() = mg::Tensor();
-      if (!wl::verify(st, "chain", n, r)) return;
-    }
-    for (auto _ : st) {
-      auto y = f();
-      y.backward();
-      benchmark::DoNotOptimize(xt.grad().data_ptr());
-      xt.mutable_grad() = mg::Tensor();
-    }
+    });
   });
   reg("chain/dynamic_nograd", n, [](benchmark::State& st, long) {
     auto xt = mg::tensor(1.0);
@@ -376,25 +329,8 @@ void mlp_workload() {
     wl::Mlp m;
     auto w1 = mg::from_eigen(m.W1, mg::requires_grad()), w2 = mg::from_eigen(m.W2, mg::requires_grad());
     auto xt = mg::from_eigen(m.x), tt = mg::from_eigen(m.t);
-    auto f = [&] {
-      return mg::nn::functional::mse_loss(mg::matmul(w2, mg::tanh(mg::matmul(w1, xt))), tt);
-    };
-    auto reset = [&] { w1.mutable_grad() = w2.mutable_grad() = mg::Tensor(); };
-    {
-      auto l = f();
-      l.backward();
-      Result r{l.item(), {}};
-      append(r, w1.grad());
-      append(r, w2.grad());
-      reset();
-      if (!wl::verify(st, "mlp", n, r)) return;
-    }
-    for (auto _ : st) {
-      auto l = f();
-      l.backward();
-      benchmark::DoNotOptimize(w1.grad().data_ptr());
-      reset();
-    }
+    time_backward(st, "mlp", n, {w1, w2},
+                  [&] { return mg::nn::functional::mse_loss(mg::matmul(w2, mg::tanh(mg::matmul(w1, xt))), tt); });
   });
 }
 
@@ -436,26 +372,10 @@ void chain6_workload() {
     reg(bridge ? "chain6/bridge" : "chain6/dynamic", n, [bridge](benchmark::State& st, long n) {
       auto a = mg::from_eigen(wl::positive(n, 0.2), mg::requires_grad());
       auto bv = mg::from_eigen(wl::positive(n, 0.8), mg::requires_grad());
-      auto f = [&] {
+      time_backward(st, "chain6", n, {a, bv}, [&] {
         if (bridge) return mg::Tensor(chain6(u = a, v = bv)).sum();
         return (mg::sqrt(a * bv + 1.0) * a - bv / (a + 2.0) + a * a).sum();
-      };
-      auto reset = [&] { a.mutable_grad() = bv.mutable_grad() = mg::Tensor(); };
-      {
-        auto y = f();
-        y.backward();
-        Result r{y.item(), {}};
-        append(r, a.grad());
-        append(r, bv.grad());
-        reset();
-        if (!wl::verify(st, "chain6", n, r)) return;
-      }
-      for (auto _ : st) {
-        auto y = f();
-        y.backward();
-        benchmark::DoNotOptimize(a.grad().data_ptr());
-        reset();
-      }
+      });
     });
   }
 }
