@@ -1,9 +1,10 @@
 // metagrad/bridge.hpp — a static expression evaluated on mg::Tensor bindings
-// becomes ONE node of the dynamic graph. Forward: one broadcasting pass over
-// memory evaluating the whole expression per element. Backward: one pass
-// running the compile-time generated scalar sweep per element (the same
-// rule table as everywhere else), or — under create_graph — the same sweep
-// over Tensors, so the backward is itself differentiable.
+// becomes ONE node of the dynamic graph. Forward: one vectorised pass over
+// memory evaluating the whole expression per element. Backward: one pass of
+// tape.hpp's packet sweep (forward and reverse of the whole expression per
+// SIMD packet, the same rule table as everywhere else), or — under
+// create_graph — the same tape over Tensors, so the backward is itself
+// differentiable. Broadcast operands are expanded to the output's shape.
 #pragma once
 #include "dynamic.hpp"
 #include "static.hpp"
@@ -34,21 +35,6 @@ struct BridgeTraits {
   static constexpr std::size_t K = (std::size_t{is_tensor_v<decltype(Bs::value)>} + ...);
   using Seq = std::index_sequence_for<Bs...>;
 
-  /// The bindings with every tensor replaced by its element at `off`.
-  template <std::size_t... I, class Ptrs, class Offs>
-  static auto at_element(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs, const Ptrs& ptrs,
-                         const Offs& off) {
-    return std::make_tuple(element_binding<I>(std::get<I>(bs), ptrs, off)...);
-  }
-  template <std::size_t I, class B, class Ptrs, class Offs>
-  static auto element_binding(const B& b, const Ptrs& ptrs, const Offs& off) {
-    if constexpr (is_tensor_v<decltype(B::value)>) {
-      constexpr std::size_t k = tensor_slot<I, Bs...>();
-      return Binding<B::name, T>{ptrs[k][off[k]]};
-    } else {
-      return Binding<B::name, T>{static_cast<T>(b.value)};
-    }
-  }
   /// The bindings with every tensor as an Eigen array map (for the dense path).
   template <std::size_t... I>
   static auto as_maps(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs,
@@ -62,11 +48,19 @@ struct BridgeTraits {
     else
       return Binding<B::name, T>{static_cast<T>(b.value)};
   }
-  /// All tensors contiguous with the output's shape: one vectorised pass.
-  static bool dense(const std::array<BasicTensor<T>, K>& ts, const Sizes& shape) {
-    for (const auto& t : ts)
-      if (!(t.sizes() == shape) || !t.is_contiguous()) return false;
-    return true;
+  /// t as a contiguous tensor of the output's shape (broadcast operands are
+  /// expanded and copied; nothing is recorded).
+  static BasicTensor<T> full(const BasicTensor<T>& t, const Sizes& shape) {
+    if (t.sizes() == shape && t.is_contiguous()) return t;
+    bool one_value = true;  // 0-d, or expanded from one value: a fill
+    for (auto st : t.strides()) one_value = one_value && st == 0;
+    if (one_value || t.numel() == 1) {
+      BasicTensor<T> r(new_impl<T>(shape));
+      kernels::fill(r.impl(), *t.data_ptr());
+      return r;
+    }
+    NoGradGuard no_grad;
+    return t.expand(shape).contiguous();
   }
   template <std::size_t... I>
   static std::array<BasicTensor<T>, K> tensors(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs) {
@@ -108,8 +102,7 @@ class FusedNode final : public BasicNode<T> {
     std::array<BasicTensor<T>, K> ts;
     for (std::size_t k = 0; k < K; ++k) ts[k] = saved_[k].unpack(*this);
     if (is_grad_enabled()) tensor_sweep(g, ts, out, typename Tr::Seq{});
-    else if (Tr::dense(ts, out_) && g.is_contiguous() && g.sizes() == out_) dense_sweep(g, ts, out, typename Tr::Seq{});
-    else fused_sweep(g, ts, out, typename Tr::Seq{});
+    else packet_backward(g, ts, out, typename Tr::Seq{});
   }
 
  private:
@@ -124,57 +117,29 @@ class FusedNode final : public BasicNode<T> {
     else return static_cast<T>(b.value);
   }
 
-  /// Per element: scalar forward + reverse sweep, scaled by g, added into
-  /// each input's gradient at its (broadcast) position.
+  /// The backward as ONE vectorised pass over memory: tape.hpp's fused
+  /// packet sweep (the forward and reverse of the whole expression per SIMD
+  /// packet), seeded per element with g. Operands that broadcast are
+  /// expanded to the output's shape first and their gradients summed back.
   template <std::size_t... I>
-  void fused_sweep(const BasicTensor<T>& g0, const std::array<BasicTensor<T>, K>& ts, BasicTensor<T>* out,
-                   std::index_sequence<I...>) {
-    const BasicTensor<T> g = g0.is_contiguous() ? g0 : g0.contiguous();
+  void packet_backward(const BasicTensor<T>& g0, std::array<BasicTensor<T>, K> ts, BasicTensor<T>* out,
+                       std::index_sequence<I...>) {
+    const BasicTensor<T> g = Tr::full(g0, out_);
+    const std::int64_t n = g.numel();
     std::array<BasicTensor<T>, K> gs;
-    std::array<Sizes, 2 * K + 1> strides;
-    std::array<const T*, K> ptrs;
-    std::array<T*, K> gptr;
     for (std::size_t k = 0; k < K; ++k) {
-      gs[k] = BasicTensor<T>(new_impl<T>(sizes_[k]));
-      kernels::fill(gs[k].impl(), T(0));
-      ptrs[k] = ts[k].data_ptr();
-      gptr[k] = gs[k].data_ptr();
-      strides[k] = kernels::broadcast_strides(ts[k].impl(), out_);
-      strides[K + k] = kernels::broadcast_strides(gs[k].impl(), out_);
+      ts[k] = Tr::full(ts[k], out_);
+      gs[k] = BasicTensor<T>(new_impl<T>(out_));
     }
-    strides[2 * K] = g.strides();
-    const T* gd = g.data_ptr();
-    kernels::nd_loop<2 * K + 1>(out_, strides, [&](const auto& off) {
-      auto sb = std::make_tuple(element<I>(ptrs, off)...);
-      std::apply([&](const auto&... b) {
-        using Sw = Sweep<T>;
-        auto tape = Sw::fwd(expr_, b...);
-        std::tuple<std::conditional_t<true, T, decltype(b)>...> adj{};
-        Sw::bwd(expr_, tape, gd[off[2 * K]], adj, b...);
-        ((is_tensor_v<decltype(Bs::value)> ? void(gptr[tensor_slot<I, Bs...>()][off[K + tensor_slot<I, Bs...>()]] += std::get<I>(adj)) : void()), ...);
-      }, sb);
-    });
-    for (std::size_t k = 0; k < K; ++k)
-      if (this->edge(static_cast<int>(k)).valid()) out[k] = gs[k];
-  }
-  template <std::size_t I, class Offs>
-  auto element(const std::array<const T*, K>& ptrs, const Offs& off) const {
-    using B = std::tuple_element_t<I, std::tuple<Bs...>>;
-    if constexpr (is_tensor_v<decltype(B::value)>) {
-      constexpr std::size_t k = tensor_slot<I, Bs...>();
-      return Binding<B::name, T>{ptrs[k][off[k]]};
-    } else {
-      return Binding<B::name, T>{scalars_[I]};
-    }
-  }
-
-  /// Dense operands: each input's gradient is g * d(expr)/d(input), the
-  /// compile-time symbolic derivative, evaluated as one vectorised Eigen pass.
-  template <std::size_t... I>
-  void dense_sweep(const BasicTensor<T>& g, const std::array<BasicTensor<T>, K>& ts, BasicTensor<T>* out,
-                   std::index_sequence<I...>) {
+    using A = typename numbered<E>::type;
+    (zero_if_unread<I, A>(gs), ...);
     auto maps = std::make_tuple(map_binding<I>(ts)...);
-    std::apply([&](const auto&... b) { (dense_grad<I>(g, out, b...), ...); }, maps);
+    auto grads = std::make_tuple(grad_out<I>(gs)...);
+    std::apply([&](const auto&... b) {
+      packet_sweep<T, A>(consts_of(expr_), grads, FrontierIO<T, 0>{}, ElementSeed<T>{g.data_ptr()}, n, b...);
+    }, maps);
+    for (std::size_t k = 0; k < K; ++k)
+      if (this->edge(static_cast<int>(k)).valid()) out[k] = sizes_[k] == out_ ? gs[k] : gs[k].sum_to_size(sizes_[k]);
   }
   template <std::size_t I>
   auto map_binding(const std::array<BasicTensor<T>, K>& ts) const {
@@ -184,17 +149,24 @@ class FusedNode final : public BasicNode<T> {
     else
       return Binding<B::name, T>{scalars_[I]};
   }
-  template <std::size_t I, class... Ms>
-  void dense_grad(const BasicTensor<T>& g, BasicTensor<T>* out, const Ms&... ms) {
+  /// Where the pass writes binding I's gradient: the tensor's buffer, or a
+  /// scalar that is dropped (plain numbers get no gradient).
+  template <std::size_t I>
+  static auto grad_out(std::array<BasicTensor<T>, K>& gs) {
     using B = std::tuple_element_t<I, std::tuple<Bs...>>;
     if constexpr (is_tensor_v<decltype(B::value)>) {
-      constexpr std::size_t k = tensor_slot<I, Bs...>();
-      if (!this->edge(static_cast<int>(k)).valid()) return;
-      BasicTensor<T> gk(new_impl<T>(sizes_[k]));
-      const auto de = d(expr_, Var<B::name>{});
-      kernels::map(gk.impl()) = kernels::cmap(g.impl()) * Evaluator<T, true>::run(de, ms...);
-      out[k] = std::move(gk);
+      auto& t = gs[tensor_slot<I, Bs...>()];
+      return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(t.data_ptr(), t.numel());
+    } else {
+      return T(0);
     }
+  }
+  /// A tensor bound but not read by the expression gets a zero gradient.
+  template <std::size_t I, class A>
+  static void zero_if_unread(std::array<BasicTensor<T>, K>& gs) {
+    using B = std::tuple_element_t<I, std::tuple<Bs...>>;
+    if constexpr (is_tensor_v<decltype(B::value)> && !reads_direct<A, B::name>::value)
+      kernels::fill(gs[tensor_slot<I, Bs...>()].impl(), T(0));
   }
 
   /// create_graph: the same sweep over Tensors, recorded op by op.
@@ -252,23 +224,10 @@ auto bridge_eval(const E& e, const Bs&... bs) {
   Sizes shape = ts[0].sizes();
   for (std::size_t k = 1; k < K; ++k) shape = kernels::broadcast_shapes(shape, ts[k].sizes());
   BasicTensor<T> out(new_impl<T>(shape));
-  std::array<Sizes, K + 1> strides;
-  std::array<const T*, K> ptrs;
-  for (std::size_t k = 0; k < K; ++k) {
-    strides[k] = kernels::broadcast_strides(ts[k].impl(), shape);
-    ptrs[k] = ts[k].data_ptr();
-  }
-  strides[K] = out.strides();
-  T* o = out.data_ptr();
-  if (Tr::dense(ts, shape)) {
-    auto maps = Tr::as_maps(typename Tr::Seq{}, bt, ts);
-    std::apply([&](const auto&... b) { kernels::map(out.impl()) = detail::Evaluator<T, true>::run(e, b...); }, maps);
-  } else {
-    kernels::nd_loop<K + 1>(shape, strides, [&](const auto& off) {
-      auto sb = Tr::at_element(typename Tr::Seq{}, bt, ptrs, off);
-      o[off[K]] = std::apply([&](const auto&... b) { return detail::Evaluator<T>::run(e, b...); }, sb);
-    });
-  }
+  std::array<BasicTensor<T>, K> full;
+  for (std::size_t k = 0; k < K; ++k) full[k] = Tr::full(ts[k], shape);
+  auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
+  std::apply([&](const auto&... b) { kernels::map(out.impl()) = detail::Evaluator<T, true>::run(e, b...); }, maps);
   bool needs = false;
   for (const auto& t : ts) needs = needs || t.requires_grad();
   if (is_grad_enabled() && needs) {

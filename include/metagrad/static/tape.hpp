@@ -406,13 +406,22 @@ struct FrontierIO {
   std::array<S*, NF> out{};
 };
 
+/// A seed given per element (the bridge's upstream gradient): contiguous, n
+/// elements. A plain S seeds every element alike.
+template <class S>
+struct ElementSeed {
+  const S* g;
+};
+
 /// The fused pass: inner elementwise expression A (numbered), runtime
-/// constants C, frontier values and adjoint buffers fio, bindings bs. Writes seed * d(sum_i A_i)/d(binding) into
-/// out (a tuple shaped like the bindings: arrays for Eigen bindings, scalars
-/// otherwise; only variables of A are touched) and returns sum_i A_i.
-template <class S, class A, std::size_t NC, class Out, std::size_t NF, class... Bs>
-S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, S seed, std::int64_t n,
+/// constants C, frontier values and adjoint buffers fio, bindings bs. Writes
+/// d(sum_i seed_i A_i)/d(binding) into out (a tuple shaped like the bindings:
+/// arrays (anything with .data()) for Eigen bindings, scalars otherwise; only
+/// variables of A are touched) and returns sum_i A_i.
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
+S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                const Bs&... bs) {
+  constexpr bool per_element = std::is_same_v<Seed, ElementSeed<S>>;
   constexpr int P = lanes<S>;
   using PB = PacketBindings<S, Bs...>;
   using Pk = typename PB::Pk;
@@ -459,7 +468,9 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     std::tuple<std::conditional_t<true, Pk, std::tuple_element_t<I, Types>>...> uacc;
     ((std::get<I>(uacc) = Pk::Zero()), ...);
     Pk vacc = Pk::Zero();
-    const Pk full_seed = Pk::Constant(seed);
+    const Pk full_seed = [&] {
+      if constexpr (per_element) return Pk::Zero().eval(); else return Pk::Constant(seed).eval();
+    }();
 
     auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m) {
       // Load the packet of every Eigen binding A reads (the tail is padded
@@ -489,8 +500,11 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
       // Reverse: adjoints of the varying nodes of this packet.
       std::tuple<std::conditional_t<true, Pk, std::tuple_element_t<I, Types>>...> adj;
       if constexpr (uses_eigen<Root, Bs...>::value) {
-        if constexpr (!Tail) std::get<K - 1>(adj) = full_seed;
-        else std::get<K - 1>(adj) = lane_ok.select(full_seed, Pk::Zero());
+        auto& r = std::get<K - 1>(adj);
+        if constexpr (per_element && !Tail) r = Eigen::Map<const Pk>(seed.g + i);
+        else if constexpr (per_element) for (int l = 0; l < P; ++l) r[l] = l < m ? seed.g[i + l] : S(0);
+        else if constexpr (!Tail) r = full_seed;
+        else r = lane_ok.select(full_seed, Pk::Zero());
       }
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
         using T = typename tl_at<Ii, Nodes>::type;
@@ -536,6 +550,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     if constexpr (uses_eigen<Root, Bs...>::value) {
       value = vacc.sum();
     } else {
+      static_assert(!per_element, "packet_sweep: a per-element seed needs an expression that reads an array");
       value = static_cast<S>(n) * static_cast<S>(std::get<K - 1>(vals));
       std::get<K - 1>(uadj) += seed * static_cast<S>(n);
     }
