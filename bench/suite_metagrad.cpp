@@ -1,5 +1,5 @@
 // bench/suite_metagrad.cpp — every workload of workloads.hpp in metagrad's
-// three modes (static `mg::grad`, dynamic `mg::Tensor`, the bridge), next to
+// three modes (static `mg::grad_into`, dynamic `mg::Tensor`, the bridge), next to
 // the plain value and the hand-written gradient. Names: workload/engine/n.
 #include <metagrad/metagrad.hpp>
 
@@ -65,6 +65,25 @@ void time_backward(benchmark::State& st, const std::string& wk, long n, const st
   }
 }
 
+/// Static mode: mg::grad once (its value and gradients checked), then
+/// mg::grad_into the same result timed — its arrays reused, as the
+/// hand-written gradient reuses its own. bind() makes the bindings.
+template <class E, class Bind, class Collect>
+void time_static(benchmark::State& st, const std::string& wk, long n, const E& e, Bind bind, Collect collect) {
+  const auto bs = bind();
+  auto g = std::apply([&](const auto&... b) { return mg::grad(e, b...); }, bs);
+  {
+    Result r{g.value, {}};
+    collect(r, g);
+    if (!wl::verify(st, wk, n, r)) return;
+  }
+  for (auto _ : st) {
+    std::apply([&](const auto&... b) { mg::grad_into(g, e, b...); }, bs);
+    benchmark::DoNotOptimize(g.value);
+    benchmark::ClobberMemory();
+  }
+}
+
 template <class F>
 void reg(const std::string& name, long n, F f) {
   benchmark::RegisterBenchmark((name + "/" + std::to_string(n)).c_str(), [=](benchmark::State& st) { f(st, n); });
@@ -73,8 +92,8 @@ void reg(const std::string& name, long n, F f) {
 Vec input(const std::string& wk, long n) { return wk == "prod" ? wl::near_one(n) : wl::data(n); }
 
 // ------------------------------------------------------- sum, prod, lse
-template <class Static>
-void vector_workload(const std::string& wk, Static&& static_grad) {
+template <class E>
+void vector_workload(const std::string& wk, const E& e) {
   for (long n : wl::kVectorSizes) {
     reg(wk + "/value", n, [wk](benchmark::State& st, long n) {
       const Vec xv = input(wk, n);
@@ -92,19 +111,10 @@ void vector_workload(const std::string& wk, Static&& static_grad) {
         benchmark::DoNotOptimize(g.data());
       }
     });
-    reg(wk + "/static", n, [wk, static_grad](benchmark::State& st, long n) {
+    reg(wk + "/static", n, [wk, e](benchmark::State& st, long n) {
       const Vec xv = input(wk, n);
-      {
-        auto g = static_grad(xv);
-        Result r{g.value, {}};
-        wl::append(r, g[x].data(), n);
-        if (!wl::verify(st, wk, n, r)) return;
-      }
-      for (auto _ : st) {
-        auto g = static_grad(xv);
-        benchmark::DoNotOptimize(g.value);
-        benchmark::DoNotOptimize(g[x].data());
-      }
+      time_static(st, wk, n, e, [&] { return std::make_tuple(x = xv); },
+                  [&](Result& r, const auto& g) { wl::append(r, g[x].data(), n); });
     });
     reg(wk + "/dynamic", n, [wk](benchmark::State& st, long n) {
       auto xt = mg::from_eigen(input(wk, n), mg::requires_grad());
@@ -136,20 +146,12 @@ void normal_workload() {
     });
     reg("normal/static", n, [](benchmark::State& st, long n) {
       const Vec xv = wl::data(n);
-      auto run = [&] { return mg::grad(mg::sum(normal_inner), x = xv, mu = wl::kMu, s = wl::kSigma); };
-      {
-        auto g = run();
-        Result r{g.value, {}};
-        wl::append(r, g[x].data(), n);
-        wl::append(r, g[mu]);
-        wl::append(r, g[s]);
-        if (!wl::verify(st, "normal", n, r)) return;
-      }
-      for (auto _ : st) {
-        auto g = run();
-        benchmark::DoNotOptimize(g.value);
-        benchmark::DoNotOptimize(g[x].data());
-      }
+      time_static(st, "normal", n, mg::sum(normal_inner), [&] { return std::make_tuple(x = xv, mu = wl::kMu, s = wl::kSigma); },
+                  [&](Result& r, const auto& g) {
+                    wl::append(r, g[x].data(), n);
+                    wl::append(r, g[mu]);
+                    wl::append(r, g[s]);
+                  });
     });
     for (const bool bridge : {false, true}) {
       reg(bridge ? "normal/bridge" : "normal/dynamic", n, [bridge](benchmark::State& st, long n) {
@@ -187,18 +189,11 @@ void matprod_workload() {
     });
     reg("matprod/static", k, [](benchmark::State& st, long k) {
       const Mat a = wl::matrix(k, k, 0.1), bm = wl::matrix(k, k, 0.5), wm = wl::matrix(k, k, 0.9);
-      auto run = [&] { return mg::grad(matprod, A = a, B = bm, W = mg::data(wm)); };
-      {
-        auto g = run();
-        Result r{g.value, {}};
-        wl::append(r, g[A]);
-        wl::append(r, g[B]);
-        if (!wl::verify(st, "matprod", k, r)) return;
-      }
-      for (auto _ : st) {
-        auto g = run();
-        benchmark::DoNotOptimize(g[A].data());
-      }
+      time_static(st, "matprod", k, matprod, [&] { return std::make_tuple(A = a, B = bm, W = mg::data(wm)); },
+                  [&](Result& r, const auto& g) {
+                    wl::append(r, g[A]);
+                    wl::append(r, g[B]);
+                  });
     });
     reg("matprod/dynamic", k, [](benchmark::State& st, long k) {
       auto a = mg::from_eigen(wl::matrix(k, k, 0.1), mg::requires_grad());
@@ -234,19 +229,13 @@ void linreg_workload() {
     reg("linreg/static", n, [](benchmark::State& st, long n) {
       const Mat Xm = wl::matrix(n, wl::kFeatures, 0.2);
       const Vec y = wl::data(n, 0.4), wv = wl::data(wl::kFeatures, 0.6) * 0.5;
-      auto run = [&] { return mg::grad(linreg, X = mg::data(Xm), Y = mg::data(y), w = wv, b = wl::kMu, s = wl::kSigma); };
-      {
-        auto g = run();
-        Result r{g.value, {}};
-        wl::append(r, g[w].data(), wl::kFeatures);
-        wl::append(r, g[b]);
-        wl::append(r, g[s]);
-        if (!wl::verify(st, "linreg", n, r)) return;
-      }
-      for (auto _ : st) {
-        auto g = run();
-        benchmark::DoNotOptimize(g[w].data());
-      }
+      time_static(st, "linreg", n, linreg,
+                  [&] { return std::make_tuple(X = mg::data(Xm), Y = mg::data(y), w = wv, b = wl::kMu, s = wl::kSigma); },
+                  [&](Result& r, const auto& g) {
+                    wl::append(r, g[w].data(), wl::kFeatures);
+                    wl::append(r, g[b]);
+                    wl::append(r, g[s]);
+                  });
     });
     reg("linreg/dynamic", n, [](benchmark::State& st, long n) {
       auto Xm = mg::from_eigen(wl::matrix(n, wl::kFeatures, 0.2));
@@ -312,18 +301,11 @@ void mlp_workload() {
   });
   reg("mlp/static", n, [](benchmark::State& st, long n) {
     wl::Mlp m;
-    auto run = [&] { return mg::grad(mlp, W1 = m.W1, W2 = m.W2, X = mg::data(m.x), T = mg::data(m.t)); };
-    {
-      auto g = run();
-      Result r{g.value, {}};
-      wl::append(r, g[W1]);
-      wl::append(r, g[W2]);
-      if (!wl::verify(st, "mlp", n, r)) return;
-    }
-    for (auto _ : st) {
-      auto g = run();
-      benchmark::DoNotOptimize(g[W1].data());
-    }
+    time_static(st, "mlp", n, mlp, [&] { return std::make_tuple(W1 = m.W1, W2 = m.W2, X = mg::data(m.x), T = mg::data(m.t)); },
+                [&](Result& r, const auto& g) {
+                  wl::append(r, g[W1]);
+                  wl::append(r, g[W2]);
+                });
   });
   reg("mlp/dynamic", n, [](benchmark::State& st, long n) {
     wl::Mlp m;
@@ -355,18 +337,11 @@ void chain6_workload() {
   });
   reg("chain6/static", n, [](benchmark::State& st, long n) {
     const Vec a = wl::positive(n, 0.2), bv = wl::positive(n, 0.8);
-    auto run = [&] { return mg::grad(mg::sum(chain6), u = a, v = bv); };
-    {
-      auto g = run();
-      Result r{g.value, {}};
-      wl::append(r, g[u].data(), n);
-      wl::append(r, g[v].data(), n);
-      if (!wl::verify(st, "chain6", n, r)) return;
-    }
-    for (auto _ : st) {
-      auto g = run();
-      benchmark::DoNotOptimize(g[u].data());
-    }
+    time_static(st, "chain6", n, mg::sum(chain6), [&] { return std::make_tuple(u = a, v = bv); },
+                [&](Result& r, const auto& g) {
+                  wl::append(r, g[u].data(), n);
+                  wl::append(r, g[v].data(), n);
+                });
   });
   for (const bool bridge : {false, true}) {
     reg(bridge ? "chain6/bridge" : "chain6/dynamic", n, [bridge](benchmark::State& st, long n) {
@@ -381,9 +356,9 @@ void chain6_workload() {
 }
 
 void register_all() {
-  vector_workload("sum", [](const Vec& xv) { return mg::grad(mg::sum(x), x = xv); });
-  vector_workload("prod", [](const Vec& xv) { return mg::grad(mg::prod(x), x = xv); });
-  vector_workload("lse", [](const Vec& xv) { return mg::grad(lse, x = xv); });
+  vector_workload("sum", mg::sum(x));
+  vector_workload("prod", mg::prod(x));
+  vector_workload("lse", lse);
   normal_workload();
   matprod_workload();
   linreg_workload();

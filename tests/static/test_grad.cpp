@@ -287,4 +287,53 @@ BOOST_AUTO_TEST_CASE(data_bindings_get_no_gradient) {
   BOOST_CHECK_EQUAL(mg::eval(x * y, x = 2.0, y = mg::data(4.0)), 8.0);
 }
 
+// grad_into recomputes into a previous result: the same numbers as a fresh
+// mg::grad, gradient arrays reused while the shapes hold, resized when they
+// change; for every way the sweep writes a gradient (the direct fused pass,
+// an exclusive reduction, several contributions gathered on the tape, scalars
+// summed from broadcasts, fixed sizes, data bindings).
+template <class E, class... Bs>
+void check_into(const E& e, const Bs&... bs) {
+  auto r = mg::grad(e, bs...);
+  const auto fresh = mg::grad(e, bs...);
+  auto same = [](const auto& a, const auto& b) {
+    if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(a)>>) BOOST_CHECK_EQUAL(a, b);
+    else BOOST_CHECK((a.array() == b.array()).all());
+  };
+  for (int round = 0; round < 2; ++round) {  // twice: stale values must not leak in
+    mg::grad_into(r, e, bs...);
+    BOOST_CHECK_EQUAL(r.value, fresh.value);
+    same(std::get<0>(r.grads), std::get<0>(fresh.grads));
+    same(std::get<sizeof...(Bs) - 1>(r.grads), std::get<sizeof...(Bs) - 1>(fresh.grads));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(grad_into_reuses_the_result) {
+  Eigen::VectorXd xv(13), yv(13);
+  for (int i = 0; i < 13; ++i) xv[i] = std::sin(0.7 * i + 0.1), yv[i] = std::cos(0.3 * i);
+  const double sv = 1.3;
+  check_into(mg::sum(-0.5 * mg::pow((x - y) / s, 2_c) - mg::log(s)), x = xv, y = yv, s = sv);  // direct pass
+  check_into(mg::log(mg::sum(mg::exp(x))) * s, x = xv, s = sv);                               // exclusive reduction
+  check_into(mg::sum(x * y) + mg::prod(x) + mg::dot(x, x) * s, x = xv, y = yv, s = sv);      // gathered on the tape
+  check_into(mg::sum(mg::exp(x * s)) + s * s, s = sv, x = mg::data(xv));                      // scalar of a broadcast
+  Eigen::Vector3d f3(0.1, 0.2, 0.3);
+  check_into(mg::sum(mg::sin(x) * x), x = f3);                                                // fixed size
+  Eigen::MatrixXd Am = Eigen::MatrixXd::Random(4, 3), Bm = Eigen::MatrixXd::Random(3, 5);
+  check_into(mg::sum(mg::tanh(mg::matmul(A, B))), A = Am, B = Bm);                           // frontiers
+
+  // Storage is kept while the shapes hold, and follows them when they change.
+  auto r = mg::grad(mg::sum(x * y), x = xv, y = yv);
+  const double* kept = r[x].data();
+  Eigen::VectorXd x2 = 2 * xv;
+  mg::grad_into(r, mg::sum(x * y), x = x2, y = yv);
+  BOOST_CHECK_EQUAL(r[x].data(), kept);
+  BOOST_CHECK_CLOSE(r.value, 2 * xv.dot(yv), 1e-12);
+  BOOST_CHECK((r[y].array() == x2.array()).all());
+  Eigen::VectorXd x5 = xv.head(5), y5 = yv.head(5);
+  mg::grad_into(r, mg::sum(x * y), x = x5, y = y5);
+  BOOST_CHECK_EQUAL(r[x].size(), 5);
+  BOOST_CHECK((r[x].array() == y5.array()).all());
+  BOOST_CHECK_CLOSE(r.value, x5.dot(y5), 1e-12);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,26 +29,30 @@ template <class D>
 auto mean_all(const Eigen::ArrayBase<D>& x) { return x.derived().mean(); }
 template <class D>
 auto prod_all(const Eigen::ArrayBase<D>& x) { return x.derived().prod(); }
-/// g * d(prod x)/dx: g y / x_i, or, when some x_j is 0 (y = 0), the product
-/// of the others from prefix and suffix products.
-template <class D, class Y, class G>
-auto prod_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
+/// Writes g * d(prod x)/dx into out (x's shape): g y / x_i, or, when some
+/// x_j is 0 (y = 0), the product of the others from prefix and suffix
+/// products. (Into a destination, so that a gradient can be written in place.)
+template <class Out, class D, class Y, class G>
+void prod_vjp_into(Out& out, const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
   using S = typename D::Scalar;
-  using A = Eigen::Array<S, D::RowsAtCompileTime, D::ColsAtCompileTime>;
-  A out(x.rows(), x.cols());
   const auto& xd = x.derived();
   if (static_cast<S>(y) != S(0)) {
     out = (static_cast<S>(g) * static_cast<S>(y)) * xd.inverse();
-  } else {  // column-major linear order, like out
-    const Eigen::Index n = xd.size();
+  } else {  // column-major linear order
+    const Eigen::Index n = xd.size(), r = xd.rows();
     S run = S(1);
-    for (Eigen::Index i = 0; i < n; ++i) out(i % xd.rows(), i / xd.rows()) = run, run *= xd(i % xd.rows(), i / xd.rows());
+    for (Eigen::Index i = 0; i < n; ++i) out(i % r, i / r) = run, run *= xd(i % r, i / r);
     run = static_cast<S>(g);
     for (Eigen::Index i = n - 1; i >= 0; --i) {
-      out(i % xd.rows(), i / xd.rows()) *= run;
-      run *= xd(i % xd.rows(), i / xd.rows());
+      out(i % r, i / r) *= run;
+      run *= xd(i % r, i / r);
     }
   }
+}
+template <class D, class Y, class G>
+auto prod_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
+  Eigen::Array<typename D::Scalar, D::RowsAtCompileTime, D::ColsAtCompileTime> out(x.rows(), x.cols());
+  prod_vjp_into(out, x, y, g);
   return out;
 }
 template <class D>
@@ -95,6 +99,10 @@ struct Prod {
   static constexpr const char* symbol = "prod";
   template <class X> static auto f(const X& x) { return prod_all(x); }
   template <class X, class Y, class G> static auto vjp(const X& x, const Y& y, const G& g) { return prod_vjp(x, y, g); }
+  /// The same product written straight into a destination (static sweep).
+  template <class Out, class X, class Y, class G> static void vjp_into(Out& out, const X& x, const Y& y, const G& g) {
+    prod_vjp_into(out, x, y, g);
+  }
 };
 struct Transpose {
   static constexpr const char* node_name = "TBackward0";

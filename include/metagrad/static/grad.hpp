@@ -3,7 +3,8 @@
 // reverse sweep, both generated at compile time from the expression type by
 // tape.hpp (common subexpressions once; no runtime tape, no virtual calls,
 // no allocation for scalar and fixed-size Eigen bindings). Each reverse step
-// is the rule table's vector-Jacobian product.
+// is the rule table's vector-Jacobian product. `mg::grad_into` recomputes
+// into a previous result's storage.
 #pragma once
 #include "../detail/config.hpp"
 #include "tape.hpp"
@@ -24,32 +25,90 @@ struct GradResult {
   }
 };
 
+namespace detail {
+/// The root is one fused reduction reading no frontier: its packet pass
+/// writes the gradients directly.
+template <class E, class... Bs>
+inline constexpr bool direct_grad = [] {
+  using Root = typename numbered<E>::type;
+  if constexpr (is_fused_reduction<Root, Bs...>::value) return frontier_free<Root>;
+  else return false;
+}();
+
+/// Is binding B's gradient written whole by the sweep (so it needs no zeroing
+/// before)?
+template <class E, class B, class... Bs>
+constexpr bool grad_is_fresh() {
+  using S = common_scalar_t<Bs...>;
+  using Root = typename numbered<E>::type;
+  if constexpr (direct_grad<E, Bs...>) return reads_direct<std::remove_cvref_t<decltype(std::declval<Root>().a)>, B::name>::value;
+  else return Tape<S, E, Bs...>::template fresh<B::name>;
+}
+
+/// Makes a gradient slot of a previous result ready for binding b: the same
+/// shape (resized only if b's changed), zeroed unless the sweep writes it whole.
+template <bool Fresh, class Slot, class B>
+void prepare_slot(Slot& slot, const B& b) {
+  if constexpr (requires { slot.resize(1, 1); }) {
+    const auto& v = bval(b);
+    if (slot.rows() != v.rows() || slot.cols() != v.cols()) slot.resize(v.rows(), v.cols());
+    if constexpr (!Fresh) slot.setZero();
+  } else if constexpr (std::is_arithmetic_v<Slot>) {
+    slot = Slot(0);
+  }
+}
+
+/// The value of e; the gradients are written into grads (shaped like the
+/// bindings, zeroed where grad_is_fresh is false).
+template <class E, class Grads, class... Bs>
+auto grad_sweep(const E& e, Grads& grads, const Bs&... bs) {
+  using S = common_scalar_t<Bs...>;
+  using TapeT = Tape<S, E, Bs...>;
+  using Root = typename numbered<E>::type;
+  TapeT tape(e);
+  if constexpr (direct_grad<E, Bs...>) {
+    using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
+    constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<Root>())), rules::Mean>;
+    const std::int64_t n = common_size<A>(bs...);
+    S value = packet_sweep<S, A>(tape.consts, grads, FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+    if constexpr (mean) value /= static_cast<S>(n);
+    return value;
+  } else {
+    tape.forward(grads, bs...);
+    static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(tape.vals)))>>,
+                  "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");
+    tape.backward(S(1), grads, bs...);
+    return tape.value();
+  }
+}
+}  // namespace detail
+
+/// The value of e and its gradient with respect to every bound variable:
+/// d(e)/d(x) has x's shape (a scalar broadcast against arrays gets the sum).
 template <class E, class... Bs>
 auto grad(const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::grad: the first argument must be a metagrad static expression");
   static_assert(detail::all_bindings<Bs...>, "mg::grad: arguments after the expression must be bindings `var = value`");
   using S = detail::common_scalar_t<Bs...>;
-  using Tape = detail::Tape<S, E, Bs...>;
-  using Root = typename detail::numbered<E>::type;
-  Tape tape(e);
-  if constexpr (detail::is_fused_reduction<Root, Bs...>::value && detail::frontier_free<Root>) {
-    // The whole function is one fused reduction: its pass writes the
-    // gradients directly.
-    using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
-    auto grads = std::make_tuple(
-        detail::grad_slot<S, detail::reads_direct<A, Bs::name>::value>(bs)...);
-    constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<Root>())), rules::Mean>;
-    const std::int64_t n = detail::common_size<A>(bs...);
-    S value = detail::packet_sweep<S, A>(tape.consts, grads, detail::FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
-    if constexpr (mean) value /= static_cast<S>(n);
-    return GradResult<S, decltype(grads), Bs...>{value, std::move(grads)};
-  } else {
-    auto grads = std::make_tuple(detail::grad_slot<S, Tape::template fresh<Bs::name>>(bs)...);
-    tape.forward(grads, bs...);
-    static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(detail::plain_value(*std::get<Tape::K - 1>(tape.vals)))>>,
-                  "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");
-    tape.backward(S(1), grads, bs...);
-    return GradResult<S, decltype(grads), Bs...>{tape.value(), std::move(grads)};
+  auto grads = std::make_tuple(detail::grad_slot<S, detail::grad_is_fresh<E, Bs, Bs...>()>(bs)...);
+  const S value = detail::grad_sweep(e, grads, bs...);
+  return GradResult<S, decltype(grads), Bs...>{value, std::move(grads)};
+}
+
+/// mg::grad again into r, a result of mg::grad with the same binding types
+/// (usually of the same expression): r's arrays are reused (no allocation
+/// for the gradients when the shapes are unchanged) — for optimisation loops.
+template <class R, class E, class... Bs>
+void grad_into(R& r, const E& e, const Bs&... bs) {
+  static_assert(StaticExpr<E>, "mg::grad_into: the second argument must be a metagrad static expression");
+  static_assert(detail::all_bindings<Bs...>, "mg::grad_into: arguments after the expression must be bindings `var = value`");
+  constexpr bool same = std::is_same_v<R, decltype(grad(e, bs...))>;
+  static_assert(same, "mg::grad_into: the result must come from mg::grad with the same binding types");
+  if constexpr (same) {  // (one message, not a cascade)
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      (detail::prepare_slot<detail::grad_is_fresh<E, Bs, Bs...>()>(std::get<J>(r.grads), bs), ...);
+    }(std::index_sequence_for<Bs...>{});
+    r.value = detail::grad_sweep(e, r.grads, bs...);
   }
 }
 

@@ -292,8 +292,6 @@ struct node_type<S, T, Bs...> {
   using type = std::remove_cvref_t<decltype(op_value<S, T>(std::declval<const Get&>()))>;
 };
 
-template <class V> struct plain_of { using type = typename V::PlainObject; };
-
 /// Adjoints are plain values of their node's shape.
 template <class V> struct adjoint_type { using type = std::remove_cvref_t<decltype(eager(std::declval<const V&>()))>; };
 
@@ -446,6 +444,15 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
       else return 0;
     }()...);
     Elem elem{};
+    // Where the per-element gradients go, read once: out may live anywhere
+    // (mg::grad_into's result), and the stores below would otherwise make the
+    // compiler reload each pointer per packet.
+    const std::array<S*, sizeof...(Bs) + 1> optr{[&]() -> S* {
+      using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+      if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value && !is_data_binding<B>)
+        return std::get<J>(out).data();
+      else return nullptr;
+    }()..., nullptr};
     auto get = [&]<class U>(std::type_identity<U>) -> const auto& { return std::get<tl_index<U, Nodes>::value>(vals); };
     auto compute = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
       using T = typename tl_at<Ii, Nodes>::type;
@@ -465,8 +472,12 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     ((varying[I] ? void() : compute(std::integral_constant<std::size_t, I>{})), ...);
 
     // Adjoint accumulators of the uniform nodes (packets, summed at the end).
-    std::tuple<std::conditional_t<true, Pk, std::tuple_element_t<I, Types>>...> uacc;
-    ((std::get<I>(uacc) = Pk::Zero()), ...);
+    // (Varying nodes keep no accumulator; uniform nodes no per-packet adjoint.)
+    struct None {};
+    std::tuple<std::conditional_t<varying[I], None, Pk>...> uacc;
+    ((void)[&] {
+       if constexpr (!varying[I]) std::get<I>(uacc) = Pk::Zero();
+     }(), ...);
     Pk vacc = Pk::Zero();
     const Pk full_seed = [&] {
       if constexpr (per_element) return Pk::Zero().eval(); else return Pk::Constant(seed).eval();
@@ -492,19 +503,26 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
         }
       }
       ((varying[I] ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
-      const auto lane_ok = (Eigen::Array<int, P, 1>::LinSpaced(P, 0, P - 1) < m).eval();
+      // In the tail only lanes < m are real (the others repeat the last
+      // element: finite, but their contributions must not count).
+      auto add_real_lanes = [m](Pk& acc, const Pk& c) {
+        for (int l = 0; l < m; ++l) acc[l] += c[l];
+      };
       if constexpr (uses_eigen<Root, Bs...>::value) {
         const Pk& y = std::get<K - 1>(vals);
-        if constexpr (!Tail) vacc += y; else vacc += lane_ok.select(y, Pk::Zero());
+        if constexpr (!Tail) vacc += y; else add_real_lanes(vacc, y);
       }
       // Reverse: adjoints of the varying nodes of this packet.
-      std::tuple<std::conditional_t<true, Pk, std::tuple_element_t<I, Types>>...> adj;
+      std::tuple<std::conditional_t<varying[I], Pk, None>...> adj;
       if constexpr (uses_eigen<Root, Bs...>::value) {
         auto& r = std::get<K - 1>(adj);
         if constexpr (per_element && !Tail) r = Eigen::Map<const Pk>(seed.g + i);
         else if constexpr (per_element) for (int l = 0; l < P; ++l) r[l] = l < m ? seed.g[i + l] : S(0);
         else if constexpr (!Tail) r = full_seed;
-        else r = lane_ok.select(full_seed, Pk::Zero());
+        else {
+          r = Pk::Zero();
+          for (int l = 0; l < m; ++l) r[l] = full_seed[l];
+        }
       }
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
         using T = typename tl_at<Ii, Nodes>::type;
@@ -514,7 +532,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
             // One tape node per variable: each element is written once, into
             // a buffer nobody else writes (so it needs no zeroing first).
             S* q;
-            if constexpr (is_var<T>::value) q = std::get<binding_index<T::name, Bs...>()>(out).data() + i;
+            if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
             else q = fio.out[tl_index<T, Fronts>::value] + i;
             if constexpr (!Tail) Eigen::Map<Pk>{q} = a;
             else for (int l = 0; l < m; ++l) q[l] = a[l];
@@ -528,7 +546,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
               } else if constexpr (!Tail) {
                 std::get<u>(uacc) += c;
               } else {
-                std::get<u>(uacc) += lane_ok.select(Pk(c), Pk::Zero());
+                add_real_lanes(std::get<u>(uacc), Pk(c));
               }
             };
             op_vjp<S, T, Bs...>(get, a, send);
@@ -546,7 +564,9 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     // The uniform part: its value repeats n times; its adjoints are the sums
     // of the packets gathered above (plus n * seed at a uniform root).
     S value;
-    std::tuple<std::conditional_t<true, S, std::tuple_element_t<I, Types>>...> uadj{(std::get<I>(uacc).sum())...};
+    std::tuple<std::conditional_t<varying[I], None, S>...> uadj{[&] {
+      if constexpr (varying[I]) return None{}; else return S(std::get<I>(uacc).sum());
+    }()...};
     if constexpr (uses_eigen<Root, Bs...>::value) {
       value = vacc.sum();
     } else {
@@ -725,15 +745,37 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       std::conditional_t<!std::is_void_v<tensor_t> && std::is_arithmetic_v<value_t<T>>, tensor_t,
                          typename adjoint_type<value_t<T>>::type>>; };
   template <class T> struct adjoint : generic_adjoint<T> {};
-  /// A variable bound to an Eigen value gathers its adjoint in the type of
-  /// its gradient, which then moves into the result.
-  template <detail::fixed_string N> requires(is_bound<N, Bs...>)
-  struct adjoint<Var<N>> {
-    using B = std::tuple_element_t<binding_index<N, Bs...>(), std::tuple<Bs...>>;
-    using type = typename std::conditional_t<is_eigen_value<binding_value_t<B>>::value && !is_data_binding<B>,
-                                             plain_of<binding_value_t<B>>, generic_adjoint<Var<N>>>::type;
-  };
+  /// A variable bound to an Eigen value gathers its adjoint straight in its
+  /// gradient (the result's storage, reused by mg::grad_into): its slot here
+  /// only records that the first contribution has been stored.
+  struct InGrad {};
+  template <detail::fixed_string N>
+  static constexpr bool gathers_in_grad = [] {
+    if constexpr (is_bound<N, Bs...>) {
+      using B = std::tuple_element_t<binding_index<N, Bs...>(), std::tuple<Bs...>>;
+      return is_eigen_value<binding_value_t<B>>::value && !is_data_binding<B>;
+    } else {
+      return false;
+    }
+  }();
+  template <detail::fixed_string N> requires(gathers_in_grad<N>)
+  struct adjoint<Var<N>> { using type = InGrad; };
   template <class T> using adjoint_t = typename adjoint<T>::type;
+
+  /// T is a unary node over a variable that gathers in its gradient, and
+  /// T's rule can write its vector-Jacobian product into a destination.
+  template <class T>
+  static constexpr bool vjp_into_grad() {
+    if constexpr (requires { std::declval<T>().a; } && !requires { std::declval<T>().b; }) {
+      using C = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+      using R = decltype(rule_of(std::declval<T>()));
+      if constexpr (is_var<C>::value && requires { &R::template vjp_into<int, int, int, int>; })
+        return std::is_same_v<adjoint_t<C>, InGrad>;
+      else return false;
+    } else {
+      return false;
+    }
+  }
 
   std::array<double, const_count<E>::value> consts;
   std::tuple<std::optional<value_t<Ts>>...> vals;
@@ -791,7 +833,16 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     std::get<K - 1>(adj).emplace(g);
     const auto get = getter();
     auto send = [&]<class U, class Side, class C>(std::type_identity<U>, Side, C&& c) {
-      if constexpr (needs_grad<U, Bs...>::value) {
+      if constexpr (std::is_same_v<adjoint_t<U>, InGrad>) {
+        auto& s = std::get<at<U>>(adj);
+        auto& o = std::get<binding_index<U::name, Bs...>()>(grads);
+        if (!s) {
+          assign_into(o, c);
+          s.emplace();
+        } else {
+          add_into(o, c);
+        }
+      } else if constexpr (needs_grad<U, Bs...>::value) {
         auto& s = std::get<at<U>>(adj);
         using V = std::remove_cvref_t<decltype(plain_value(std::declval<const value_t<U>&>()))>;
         using CV = std::remove_cvref_t<C>;
@@ -814,11 +865,8 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
         auto& a = std::get<at<T>>(adj);
         if (!a) return;
         if constexpr (is_var<T>::value) {
-          if constexpr (is_bound<T::name, Bs...>) {
-            auto& o = std::get<binding_index<T::name, Bs...>()>(grads);
-            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(o)>, adjoint_t<T>>) o = std::move(*a);
-            else assign_into(o, *a);
-          }
+          if constexpr (is_bound<T::name, Bs...> && !std::is_same_v<adjoint_t<T>, InGrad>)
+            assign_into(std::get<binding_index<T::name, Bs...>()>(grads), *a);
         } else if constexpr (is_fused_reduction<T, Bs...>::value) {
           const auto& r = *std::get<at<T>>(vals);
           [&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -839,6 +887,19 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
                   *a * std::get<F>(r.fjac)),
              ...);
           }(std::make_index_sequence<tl_size<typename slot<T>::Fronts>::value>{});
+        } else if constexpr (vjp_into_grad<T>()) {
+          // The rule writes its product straight into the variable's
+          // gradient when it is the first contribution (prod: no temporary).
+          using C = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+          auto& cs = std::get<at<C>>(adj);
+          if (!cs) {
+            auto dst = std::get<binding_index<C::name, Bs...>()>(grads).array();
+            decltype(rule_of(std::declval<T>()))::vjp_into(dst, plain_value(get(std::type_identity<C>{})),
+                                                            plain_value(get(std::type_identity<T>{})), *a);
+            cs.emplace();
+          } else {
+            op_vjp<S, T, Bs...>(get, *a, send);
+          }
         } else {
           op_vjp<S, T, Bs...>(get, *a, send);
         }
