@@ -411,6 +411,30 @@ struct ElementSeed {
   const S* g;
 };
 
+/// The seed of one packet (lanes >= m are zero).
+template <class Pk, bool Tail, class S>
+Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
+  if constexpr (!Tail) return Eigen::Map<const Pk>(seed.g + i);
+  Pk r = Pk::Zero();
+  for (int l = 0; l < m; ++l) r[l] = seed.g[i + l];
+  return r;
+}
+template <class Pk, bool Tail, class S>
+Pk seed_packet(S seed, std::int64_t, int m) {
+  if constexpr (!Tail) return Pk::Constant(seed);
+  Pk r = Pk::Zero();
+  for (int l = 0; l < m; ++l) r[l] = seed;
+  return r;
+}
+/// The seeds' sum over n elements (a root that reads no array: a uniform seed only).
+template <class S>
+S seed_total(S seed, std::int64_t n) { return seed * static_cast<S>(n); }
+template <class S>
+S seed_total(const ElementSeed<S>&, std::int64_t) {
+  static_assert(sizeof(S) == 0, "packet_sweep: a per-element seed needs an expression that reads an array");
+  return S(0);
+}
+
 /// The fused pass: inner elementwise expression A (numbered), runtime
 /// constants C, frontier values and adjoint buffers fio, bindings bs. Writes
 /// d(sum_i seed_i A_i)/d(binding) into out (a tuple shaped like the bindings:
@@ -419,7 +443,6 @@ struct ElementSeed {
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
 S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                const Bs&... bs) {
-  constexpr bool per_element = std::is_same_v<Seed, ElementSeed<S>>;
   constexpr int P = lanes<S>;
   using PB = PacketBindings<S, Bs...>;
   using Pk = typename PB::Pk;
@@ -479,9 +502,6 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
        if constexpr (!varying[I]) std::get<I>(uacc) = Pk::Zero();
      }(), ...);
     Pk vacc = Pk::Zero();
-    const Pk full_seed = [&] {
-      if constexpr (per_element) return Pk::Zero().eval(); else return Pk::Constant(seed).eval();
-    }();
 
     auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m) {
       // Load the packet of every Eigen binding A reads (the tail is padded
@@ -515,14 +535,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
       // Reverse: adjoints of the varying nodes of this packet.
       std::tuple<std::conditional_t<varying[I], Pk, None>...> adj;
       if constexpr (uses_eigen<Root, Bs...>::value) {
-        auto& r = std::get<K - 1>(adj);
-        if constexpr (per_element && !Tail) r = Eigen::Map<const Pk>(seed.g + i);
-        else if constexpr (per_element) for (int l = 0; l < P; ++l) r[l] = l < m ? seed.g[i + l] : S(0);
-        else if constexpr (!Tail) r = full_seed;
-        else {
-          r = Pk::Zero();
-          for (int l = 0; l < m; ++l) r[l] = full_seed[l];
-        }
+        std::get<K - 1>(adj) = seed_packet<Pk, Tail>(seed, i, m);
       }
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
         using T = typename tl_at<Ii, Nodes>::type;
@@ -570,9 +583,8 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     if constexpr (uses_eigen<Root, Bs...>::value) {
       value = vacc.sum();
     } else {
-      static_assert(!per_element, "packet_sweep: a per-element seed needs an expression that reads an array");
       value = static_cast<S>(n) * static_cast<S>(std::get<K - 1>(vals));
-      std::get<K - 1>(uadj) += seed * static_cast<S>(n);
+      std::get<K - 1>(uadj) += seed_total(seed, n);
     }
     auto usend = [&]<class U, class Side, class C>(std::type_identity<U>, Side, const C& c) {
       std::get<tl_index<U, Nodes>::value>(uadj) += c;
