@@ -41,6 +41,21 @@ struct BridgeTraits {
                       const std::array<BasicTensor<T>, K>& ts) {
     return std::make_tuple(map_binding<I>(std::get<I>(bs), ts)...);
   }
+  /// The binding type map_binding makes of B.
+  template <class B>
+  static auto map_binding_type(const B&) {
+    if constexpr (is_tensor_v<decltype(B::value)>) return Binding<B::name, kernels::ConstArrayMap<T>>{kernels::ConstArrayMap<T>(nullptr, 0)};
+    else return Binding<B::name, T>{T(0)};
+  }
+  /// Gradient outputs for a forward-only pass (never written).
+  template <std::size_t... I>
+  static auto no_grads(std::index_sequence<I...>) {
+    return std::make_tuple([] {
+      if constexpr (is_tensor_v<decltype(std::tuple_element_t<I, std::tuple<Bs...>>::value)>)
+        return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(nullptr, 0);
+      else return T(0);
+    }()...);
+  }
   template <std::size_t I, class B>
   static auto map_binding(const B& b, const std::array<BasicTensor<T>, K>& ts) {
     if constexpr (is_tensor_v<decltype(B::value)>)
@@ -61,6 +76,22 @@ struct BridgeTraits {
     }
     NoGradGuard no_grad;
     return t.expand(shape).contiguous();
+  }
+  /// Readies the tensor operands of a packet pass over the output's shape: a
+  /// tensor holding one value (0-d) stays as it is and is flagged in
+  /// pass.one (read once, its subexpressions computed once); any other is
+  /// made a contiguous tensor of the output's shape.
+  template <class Pass, std::size_t... I>
+  static void operands(std::index_sequence<I...>, std::array<BasicTensor<T>, K>& ts, const Sizes& shape,
+                       std::int64_t n, Pass& pass) {
+    auto one = [&]<std::size_t J>(std::integral_constant<std::size_t, J>) {
+      if constexpr (is_tensor_v<decltype(std::tuple_element_t<J, std::tuple<Bs...>>::value)>) {
+        auto& t = ts[tensor_slot<J, Bs...>()];
+        if (t.numel() == 1 && n > 1) pass.one[J] = true;
+        else t = full(t, shape);
+      }
+    };
+    (one(std::integral_constant<std::size_t, I>{}), ...);
   }
   template <std::size_t... I>
   static std::array<BasicTensor<T>, K> tensors(std::index_sequence<I...>, const std::tuple<const Bs&...>& bs) {
@@ -126,20 +157,19 @@ class FusedNode final : public BasicNode<T> {
                        std::index_sequence<I...>) {
     const BasicTensor<T> g = Tr::full(g0, out_);
     const std::int64_t n = g.numel();
+    BroadcastPass<T, sizeof...(Bs), true> pass;
+    Tr::operands(typename Tr::Seq{}, ts, out_, n, pass);
     std::array<BasicTensor<T>, K> gs;
-    for (std::size_t k = 0; k < K; ++k) {
-      ts[k] = Tr::full(ts[k], out_);
-      gs[k] = BasicTensor<T>(new_impl<T>(out_));
-    }
+    for (std::size_t k = 0; k < K; ++k) gs[k] = BasicTensor<T>(new_impl<T>(ts[k].numel() == 1 && n > 1 ? sizes_[k] : out_));
     using A = typename numbered<E>::type;
     (zero_if_unread<I, A>(gs), ...);
     auto maps = std::make_tuple(map_binding<I>(ts)...);
     auto grads = std::make_tuple(grad_out<I>(gs)...);
     std::apply([&](const auto&... b) {
-      packet_sweep<T, A>(consts_of(expr_), grads, FrontierIO<T, 0>{}, ElementSeed<T>{g.data_ptr()}, n, b...);
+      packet_pass<T, A>(consts_of(expr_), grads, FrontierIO<T, 0>{}, ElementSeed<T>{g.data_ptr()}, pass, n, b...);
     }, maps);
     for (std::size_t k = 0; k < K; ++k)
-      if (this->edge(static_cast<int>(k)).valid()) out[k] = sizes_[k] == out_ ? gs[k] : gs[k].sum_to_size(sizes_[k]);
+      if (this->edge(static_cast<int>(k)).valid()) out[k] = gs[k].sizes() == sizes_[k] ? gs[k] : gs[k].sum_to_size(sizes_[k]);
   }
   template <std::size_t I>
   auto map_binding(const std::array<BasicTensor<T>, K>& ts) const {
@@ -224,10 +254,25 @@ auto bridge_eval(const E& e, const Bs&... bs) {
   Sizes shape = ts[0].sizes();
   for (std::size_t k = 1; k < K; ++k) shape = kernels::broadcast_shapes(shape, ts[k].sizes());
   BasicTensor<T> out(new_impl<T>(shape));
-  std::array<BasicTensor<T>, K> full;
-  for (std::size_t k = 0; k < K; ++k) full[k] = Tr::full(ts[k], shape);
-  auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
-  std::apply([&](const auto&... b) { kernels::map(out.impl()) = detail::Evaluator<T, true>::run(e, b...); }, maps);
+  using A = typename detail::numbered<E>::type;
+  std::array<BasicTensor<T>, K> full = ts;
+  if constexpr (detail::uses_eigen<A, decltype(Tr::map_binding_type(std::declval<const Bs&>()))...>::value) {
+    // One forward-only packet pass writing every element's value (0-d
+    // operands read once, their subexpressions computed once).
+    const std::int64_t n = out.numel();
+    detail::BroadcastPass<T, sizeof...(Bs), false> pass;
+    pass.values = out.data_ptr();
+    Tr::operands(typename Tr::Seq{}, full, shape, n, pass);
+    auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
+    auto none = Tr::no_grads(typename Tr::Seq{});
+    std::apply([&](const auto&... b) {
+      detail::packet_pass<T, A>(detail::consts_of(e), none, detail::FrontierIO<T, 0>{}, T(1), pass, n, b...);
+    }, maps);
+  } else {  // (no tensor is read: one value everywhere)
+    for (std::size_t k = 0; k < K; ++k) full[k] = Tr::full(ts[k], shape);
+    auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
+    std::apply([&](const auto&... b) { kernels::map(out.impl()) = detail::Evaluator<T, true>::run(e, b...); }, maps);
+  }
   bool needs = false;
   for (const auto& t : ts) needs = needs || t.requires_grad();
   if (is_grad_enabled() && needs) {

@@ -96,6 +96,20 @@ BOOST_AUTO_TEST_CASE(packet_backward_every_layout) {
     for (int k = 0; k < 3; ++k) check::close(g1[k], g2[k], 1e-12 * static_cast<double>(n));
     check::close(g1[3], mg::zeros({n}), 0.0);
   }
+  // Only 0-d operands are read (the shape comes from an unread one): the whole
+  // expression is computed once and its gradients summed over the output.
+  {
+    auto tm = values({}, 0.2, 0.2), ts = values({}, 1.3, 1.3), tz = values({5, 3});
+    mg::Tensor out = normal(x = tm, mu = tm * 0.5, s = ts, unused = tz);
+    auto ref = by_ops(tm, tm * 0.5, ts).expand({5, 3});
+    check::close(out, ref, 1e-14);
+    auto w = values({5, 3}, -1, 1, false);
+    auto g1 = mg::autograd::grad({out}, {tm, ts, tz}, {w});
+    auto g2 = mg::autograd::grad({ref}, {tm, ts}, {w});
+    check::close(g1[0], g2[0], 1e-13);
+    check::close(g1[1], g2[1], 1e-13);
+    check::close(g1[2], mg::zeros({5, 3}), 0.0);
+  }
   // Transposed (non-contiguous) input and a non-contiguous upstream gradient.
   auto a = values({5, 3}), b = values({3, 5}, 0.3, 1.2);
   auto at = a.t();

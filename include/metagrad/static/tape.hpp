@@ -316,6 +316,14 @@ void assign_into(Slot& slot, const C& c) {
 }
 
 // ------------------------------------ 4. fused reductions: the packet sweep
+// g++ 12 reports packet slots (and, in the tape below, std::optional<Eigen::
+// Matrix> slots) as "maybe uninitialized" when it inlines the sweeps: every
+// slot is written before it is read, in an order fixed at compile time, which
+// its flow analysis through the unrolled lambdas does not follow.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 /// Packet width: one SIMD register.
 template <class S>
 inline constexpr int lanes = std::max(2, static_cast<int>(Eigen::internal::packet_traits<S>::size));
@@ -435,14 +443,34 @@ S seed_total(const ElementSeed<S>&, std::int64_t) {
   return S(0);
 }
 
+/// What a pass does besides the sum: mg::grad's passes (PlainPass) run the
+/// reverse sweep and know every binding's shape at compile time.
+struct PlainPass {
+  static constexpr bool runtime_broadcast = false;
+  static constexpr bool backward = true;
+};
+/// The bridge's passes: `one[j]` says that Eigen binding j holds ONE value for
+/// all n elements (a 0-d tensor), known only at run time. Nodes that read
+/// only such bindings are computed once, before the loop, and their adjoints
+/// summed across it (as for compile-time uniform nodes). `values`, if set,
+/// receives every element's value; backward = false skips the reverse sweep.
+template <class S, std::size_t NB, bool Backward>
+struct BroadcastPass {
+  static constexpr bool runtime_broadcast = true;
+  static constexpr bool backward = Backward;
+  std::array<bool, NB> one{};
+  S* values = nullptr;
+};
+
 /// The fused pass: inner elementwise expression A (numbered), runtime
 /// constants C, frontier values and adjoint buffers fio, bindings bs. Writes
 /// d(sum_i seed_i A_i)/d(binding) into out (a tuple shaped like the bindings:
 /// arrays (anything with .data()) for Eigen bindings, scalars otherwise; only
 /// variables of A are touched) and returns sum_i A_i.
-template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
-S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
-               const Bs&... bs) {
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass, class... Bs>
+S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
+              const Pass& pass, std::int64_t n, const Bs&... bs) {
+  constexpr bool RB = Pass::runtime_broadcast;
   constexpr int P = lanes<S>;
   using PB = PacketBindings<S, Bs...>;
   using Pk = typename PB::Pk;
@@ -494,12 +522,42 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
      }(), ...);
     ((varying[I] ? void() : compute(std::integral_constant<std::size_t, I>{})), ...);
 
+    // Run-time uniform nodes (BroadcastPass): varying by type, but reading
+    // only bindings that hold one value. Loaded and computed once, here.
+    std::array<bool, K + 1> rtu{};
+    if constexpr (RB) {
+      auto uniform_child = [&]<class C>(std::type_identity<C>) {
+        constexpr std::size_t c = tl_index<C, Nodes>::value;
+        return !varying[c] || rtu[c];
+      };
+      ((void)[&] {
+         using T = typename tl_at<I, Nodes>::type;
+         if constexpr (!varying[I] || is_frontier<T>::value) rtu[I] = false;
+         else if constexpr (is_var<T>::value) rtu[I] = pass.one[binding_index<T::name, Bs...>()];
+         else if constexpr (requires { std::declval<T>().b; })
+           rtu[I] = uniform_child(std::type_identity<std::remove_cvref_t<decltype(std::declval<T>().a)>>{}) &&
+                    uniform_child(std::type_identity<std::remove_cvref_t<decltype(std::declval<T>().b)>>{});
+         else rtu[I] = uniform_child(std::type_identity<std::remove_cvref_t<decltype(std::declval<T>().a)>>{});
+       }(), ...);
+      ((void)[&] {
+         using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+         if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value)
+           if (pass.one[J]) std::get<J>(elem).value = Pk::Constant(std::get<J>(sources).ptr[0]);
+       }(), ...);
+      ((varying[I] && rtu[I] ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
+    }
+
     // Adjoint accumulators of the uniform nodes (packets, summed at the end).
     // (Varying nodes keep no accumulator; uniform nodes no per-packet adjoint.)
     struct None {};
     std::tuple<std::conditional_t<varying[I], None, Pk>...> uacc;
     ((void)[&] {
        if constexpr (!varying[I]) std::get<I>(uacc) = Pk::Zero();
+     }(), ...);
+    // ... and of the run-time uniform ones.
+    std::tuple<std::conditional_t<varying[I] && RB, Pk, None>...> racc;
+    ((void)[&] {
+       if constexpr (varying[I] && RB) std::get<I>(racc) = Pk::Zero();
      }(), ...);
     Pk vacc = Pk::Zero();
 
@@ -509,6 +567,9 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
       ((void)[&] {
          using B = std::tuple_element_t<J, std::tuple<Bs...>>;
          if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value) {
+           if constexpr (RB) {
+             if (pass.one[J]) return;
+           }
            const S* p = std::get<J>(sources).ptr + i;
            auto& v = std::get<J>(elem).value;
            if constexpr (!Tail) v = Eigen::Map<const Pk>(p);
@@ -522,7 +583,7 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
           else for (int l = 0; l < P; ++l) fpk[f][l] = p[l < m ? l : m - 1];
         }
       }
-      ((varying[I] ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
+      ((varying[I] && !(RB && rtu[I]) ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
       // In the tail only lanes < m are real (the others repeat the last
       // element: finite, but their contributions must not count).
       auto add_real_lanes = [m](Pk& acc, const Pk& c) {
@@ -531,9 +592,24 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
       if constexpr (uses_eigen<Root, Bs...>::value) {
         const Pk& y = std::get<K - 1>(vals);
         if constexpr (!Tail) vacc += y; else add_real_lanes(vacc, y);
+        if constexpr (RB) {
+          if (pass.values) {
+            if constexpr (!Tail) Eigen::Map<Pk>{pass.values + i} = y;
+            else for (int l = 0; l < m; ++l) pass.values[i + l] = y[l];
+          }
+        }
       }
+      if constexpr (!Pass::backward) return;
       // Reverse: adjoints of the varying nodes of this packet.
       std::tuple<std::conditional_t<varying[I], Pk, None>...> adj;
+      if constexpr (RB) {  // (a run-time uniform node may get no contribution here)
+        auto zero = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+          if constexpr (varying[Ii]) {
+            if (rtu[Ii]) std::get<Ii>(adj) = Pk::Zero();
+          }
+        };
+        (zero(std::integral_constant<std::size_t, I>{}), ...);
+      }
       if constexpr (uses_eigen<Root, Bs...>::value) {
         std::get<K - 1>(adj) = seed_packet<Pk, Tail>(seed, i, m);
       }
@@ -541,6 +617,12 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
         using T = typename tl_at<Ii, Nodes>::type;
         if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
           const Pk& a = std::get<Ii>(adj);
+          if constexpr (RB) {
+            if (rtu[Ii]) {  // gathered; propagated once after the loop
+              if constexpr (!Tail) std::get<Ii>(racc) += a; else add_real_lanes(std::get<Ii>(racc), a);
+              return;
+            }
+          }
           if constexpr (is_var<T>::value || is_frontier<T>::value) {
             // One tape node per variable: each element is written once, into
             // a buffer nobody else writes (so it needs no zeroing first).
@@ -573,6 +655,30 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     std::int64_t i = 0;
     for (; i + P <= n; i += P) chunk(std::false_type{}, i, P);
     if (i < n) chunk(std::true_type{}, i, static_cast<int>(n - i));
+    if constexpr (!Pass::backward) return vacc.sum();
+
+    // The run-time uniform nodes' reverse sweep, once: their adjoints summed
+    // over the loop go to their operands (run-time or compile-time uniform);
+    // a binding holding one value gets the sum in its single element.
+    if constexpr (RB) {
+      auto rsend = [&]<class U, class Side, class C>(std::type_identity<U>, Side, const C& c) {
+        constexpr std::size_t u = tl_index<U, Nodes>::value;
+        if constexpr (varying[u]) std::get<u>(racc) += c;
+        else std::get<u>(uacc) += c;
+      };
+      auto rback = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+        using T = typename tl_at<Ii, Nodes>::type;
+        if constexpr (varying[Ii] && needs_grad<T, Bs...>::value && !is_frontier<T>::value) {
+          if (!rtu[Ii]) return;
+          const Pk a = std::get<Ii>(racc);
+          if constexpr (is_var<T>::value) optr[binding_index<T::name, Bs...>()][0] = a.sum();
+          else op_vjp<S, T, Bs...>(get, a, rsend);
+        }
+      };
+      [&]<std::size_t... R>(std::index_sequence<R...>) {
+        (rback(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
+      }(std::make_index_sequence<K>{});
+    }
 
     // The uniform part: its value repeats n times; its adjoints are the sums
     // of the packets gathered above (plus n * seed at a uniform root).
@@ -602,6 +708,13 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     }(std::make_index_sequence<K>{});
     return value;
   }(std::make_index_sequence<K>{}, std::index_sequence_for<Bs...>{});
+}
+
+/// mg::grad's pass (see packet_pass).
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
+S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
+               const Bs&... bs) {
+  return packet_pass<S, A>(consts, out, fio, seed, PlainPass{}, n, bs...);
 }
 
 /// A zero of the binding's shape, to accumulate its gradient into (left
@@ -698,12 +811,6 @@ auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
 }
 
 // ------------------------------------------------- 5. the expression tape
-// g++ 12 reports std::optional<Eigen::Matrix> slots as "maybe uninitialized"
-// when it inlines the reverse sweep (a known false positive of optional).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 template <class S, class E, class L, class... Bs> struct TapeImpl;
 template <class S, class E, class... Ts, class... Bs>
 struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
