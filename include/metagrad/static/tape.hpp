@@ -349,9 +349,9 @@ struct Source {
 
 /// Everything read off the bindings for one pass; element bindings are
 /// packets for Eigen values and scalars for the rest.
-template <class S, class... Bs>
+template <class S, int L, class... Bs>
 struct PacketBindings {
-  using Pk = Eigen::Array<S, lanes<S>, 1>;
+  using Pk = Eigen::Array<S, L, 1>;
   template <class B> using elem_t = std::conditional_t<is_eigen_value<binding_value_t<B>>::value, Pk, S>;
   template <class B> using elem_binding = Binding<B::name, elem_t<B>>;
 };
@@ -467,12 +467,12 @@ struct BroadcastPass {
 /// d(sum_i seed_i A_i)/d(binding) into out (a tuple shaped like the bindings:
 /// arrays (anything with .data()) for Eigen bindings, scalars otherwise; only
 /// variables of A are touched) and returns sum_i A_i.
-template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass, class... Bs>
+template <class S, class A, int P = lanes<S>, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass,
+          class... Bs>
 S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
               const Pass& pass, std::int64_t n, const Bs&... bs) {
   constexpr bool RB = Pass::runtime_broadcast;
-  constexpr int P = lanes<S>;
-  using PB = PacketBindings<S, Bs...>;
+  using PB = PacketBindings<S, P, Bs...>;
   using Pk = typename PB::Pk;
   using Fronts = frontiers_t<A>;
   using Nodes = typename inner_order<typename hoisted<A, Bs...>::type, TypeList<>>::type;
@@ -710,10 +710,13 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
   }(std::make_index_sequence<K>{}, std::index_sequence_for<Bs...>{});
 }
 
-/// mg::grad's pass (see packet_pass).
+/// mg::grad's pass (see packet_pass). Fewer elements than one packet holds
+/// run one element at a time: assembling a partial packet lane by lane costs
+/// more than the arithmetic there.
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
 S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                const Bs&... bs) {
+  if (n < lanes<S>) return packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{}, n, bs...);
   return packet_pass<S, A>(consts, out, fio, seed, PlainPass{}, n, bs...);
 }
 
