@@ -108,6 +108,14 @@ BOOST_AUTO_TEST_CASE(pow_with_scalar_exponents) {
     check::close(y, want, 1e-14);
     check::gradients([c](const std::vector<mg::Tensor>& in) { return mg::pow(in[0], c); }, {x});
   }
+  // Exponents far outside int (the fuzzer found 3.8e14 cast to int: UB) and NaN.
+  const std::vector<double> base = {1.0000001, 0.9999999, 2.0, 1.5}, expo = {3.8e14, -3.8e14, 1e300, std::nan("")};
+  auto big = mg::pow(mg::tensor({1.0000001, 0.9999999, 2.0, 1.5}), mg::tensor({3.8e14, -3.8e14, 1e300, std::nan("")}));
+  for (int i = 0; i < 4; ++i) {
+    const double want = std::pow(base[static_cast<std::size_t>(i)], expo[static_cast<std::size_t>(i)]);
+    if (std::isnan(want)) BOOST_CHECK(std::isnan(big.data_ptr()[i]));
+    else BOOST_CHECK_EQUAL(big.data_ptr()[i], want);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(reductions) {

@@ -199,8 +199,9 @@ constexpr T ipow(T x, long long n) {
 }
 template <Real T>
 constexpr T pow(T x, T y) {
-  // small integral exponents by multiplication (folds when y is a constant)
-  if (y == static_cast<T>(static_cast<int>(y)) && y >= T(-16) && y <= T(16)) return ipow(x, static_cast<int>(y));
+  // small integral exponents by multiplication (folds when y is a constant;
+  // the range is checked before the cast: converting 3.8e14 to int is UB)
+  if (y >= T(-16) && y <= T(16) && y == static_cast<T>(static_cast<int>(y))) return ipow(x, static_cast<int>(y));
   if (std::is_constant_evaluated()) {
     const double yd = static_cast<double>(y);
     if (yd == static_cast<double>(static_cast<long long>(yd)) && ce::fabs(yd) < 1e15)
