@@ -4,7 +4,9 @@
 // tape.hpp's packet sweep (forward and reverse of the whole expression per
 // SIMD packet, the same rule table as everywhere else), or — under
 // create_graph — the same tape over Tensors, so the backward is itself
-// differentiable. Broadcast operands are expanded to the output's shape.
+// differentiable. 0-d operands are read once (what depends only on them is
+// computed once per pass); other broadcast operands are expanded to the
+// output's shape.
 #pragma once
 #include "dynamic.hpp"
 #include "static.hpp"
@@ -150,8 +152,9 @@ class FusedNode final : public BasicNode<T> {
 
   /// The backward as ONE vectorised pass over memory: tape.hpp's fused
   /// packet sweep (the forward and reverse of the whole expression per SIMD
-  /// packet), seeded per element with g. Operands that broadcast are
-  /// expanded to the output's shape first and their gradients summed back.
+  /// packet), seeded per element with g. A 0-d operand's gradient is summed
+  /// by the pass; other broadcast operands are expanded to the output's shape
+  /// first and their gradients summed back.
   template <std::size_t... I>
   void packet_backward(const BasicTensor<T>& g0, std::array<BasicTensor<T>, K> ts, BasicTensor<T>* out,
                        std::index_sequence<I...>) {
