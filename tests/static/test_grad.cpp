@@ -336,4 +336,68 @@ BOOST_AUTO_TEST_CASE(grad_into_reuses_the_result) {
   BOOST_CHECK_CLOSE(r.value, x5.dot(y5), 1e-12);
 }
 
+// A result keeps the tape of its last sweep (intermediate products, reduction
+// buffers, adjoints) for grad_into: what it holds must never leak into the
+// next call, whatever changes between calls — shapes, values, the expression,
+// the runtime constants of an expression of the same type — and a copied
+// result starts afresh. Products write into kept buffers, adding when a
+// variable is reached twice; checked against central finite differences.
+BOOST_AUTO_TEST_CASE(grad_into_keeps_the_tape_and_nothing_leaks) {
+  constexpr auto W = mg::var<"W">;
+  constexpr auto f = mg::sum(mg::tanh(mg::matmul(A, B))) + mg::sum(mg::matmul(A, W) * mg::matmul(A, B)) + mg::sum(A * A);
+  constexpr auto other = mg::sum(mg::exp(mg::matmul(A, B) * 0.1)) + mg::sum(W * W);  // same binding types
+  auto value = [](const Eigen::MatrixXd& a, const Eigen::MatrixXd& b, const Eigen::MatrixXd& w) {
+    const Eigen::MatrixXd ab = a * b;
+    return ab.array().tanh().sum() + ((a * w).array() * ab.array()).sum() + a.array().square().sum();
+  };
+  auto data = [](long r, long c, double phase) {
+    Eigen::MatrixXd m(r, c);
+    for (long i = 0; i < r * c; ++i) m.data()[i] = 0.8 * std::sin(0.61 * static_cast<double>(i) + phase);
+    return m;
+  };
+  auto same = [&](const auto& r, const auto& fresh) {
+    BOOST_CHECK_CLOSE(r.value, fresh.value, 1e-12);
+    BOOST_CHECK_SMALL((r[A] - fresh[A]).norm(), 1e-12);
+    BOOST_CHECK_SMALL((r[B] - fresh[B]).norm(), 1e-12);
+    BOOST_CHECK_SMALL((r[W] - fresh[W]).norm(), 1e-12);
+  };
+  const Eigen::MatrixXd a1 = data(5, 4, 0.1), b1 = data(4, 3, 0.2), w1 = data(4, 3, 0.3);
+  const Eigen::MatrixXd a2 = data(2, 6, 0.4), b2 = data(6, 7, 0.5), w2 = data(6, 7, 0.6);
+  auto r = mg::grad(f, A = a1, B = b1, W = w1);
+  mg::grad_into(r, f, A = a2, B = b2, W = w2);  // other shapes
+  same(r, mg::grad(f, A = a2, B = b2, W = w2));
+  const double h = 1e-6;
+  for (long i = 0; i < a2.size(); ++i) {
+    Eigen::MatrixXd p = a2, q = a2;
+    p.data()[i] += h, q.data()[i] -= h;
+    BOOST_CHECK_SMALL(r[A].data()[i] - (value(p, b2, w2) - value(q, b2, w2)) / (2 * h), 1e-7);
+  }
+  for (long i = 0; i < b2.size(); ++i) {
+    Eigen::MatrixXd p = b2, q = b2;
+    p.data()[i] += h, q.data()[i] -= h;
+    BOOST_CHECK_SMALL(r[B].data()[i] - (value(a2, p, w2) - value(a2, q, w2)) / (2 * h), 1e-7);
+  }
+  mg::grad_into(r, other, A = a1, B = b1, W = w1);  // another expression, then back
+  same(r, mg::grad(other, A = a1, B = b1, W = w1));
+  mg::grad_into(r, f, A = a1, B = b1, W = w1);
+  same(r, mg::grad(f, A = a1, B = b1, W = w1));
+
+  // Same expression type, other runtime constants: the kept tape reads this call's.
+  auto scaled = [](double c) { return mg::sum(c * mg::matmul(A, B)); };
+  auto rc = mg::grad(scaled(2.0), A = a1, B = b1);
+  mg::grad_into(rc, scaled(3.0), A = a1, B = b1);
+  const auto fc = mg::grad(scaled(3.0), A = a1, B = b1);
+  BOOST_CHECK_CLOSE(rc.value, fc.value, 1e-12);
+  BOOST_CHECK_SMALL((rc[A] - fc[A]).norm(), 1e-12);
+  const Eigen::MatrixXd ones = Eigen::MatrixXd::Ones(5, 3);
+  const Eigen::MatrixXd want = 3.0 * (ones * b1.transpose());  // d/dA sum(c A B) = c 1 B^T
+  BOOST_CHECK_SMALL((rc[A] - want).norm(), 1e-12);
+
+  // A copy starts with no tape; each result's storage stays its own.
+  auto copy = r;
+  mg::grad_into(copy, f, A = a2, B = b2, W = w2);
+  same(copy, mg::grad(f, A = a2, B = b2, W = w2));
+  same(r, mg::grad(f, A = a1, B = b1, W = w1));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,15 +57,59 @@ auto prod_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
 }
 template <class D>
 auto transpose(const Eigen::ArrayBase<D>& x) { return x.derived().transpose(); }
+/// The inner dimensions of a product agree (a sentence at compile time for
+/// fixed sizes, mg::Error with both shapes at run time).
 template <class A, class B>
-auto matmul(const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
+void check_matmul(const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
   static_assert(A::ColsAtCompileTime == Eigen::Dynamic || B::RowsAtCompileTime == Eigen::Dynamic ||
                     int(A::ColsAtCompileTime) == int(B::RowsAtCompileTime),
                 "mg::matmul: the columns of the left matrix must equal the rows of the right matrix");
   if (a.cols() != b.rows())
     ::metagrad::detail::fail("mg::matmul: mat1 and mat2 shapes cannot be multiplied (", a.rows(), "x", a.cols(),
                              " and ", b.rows(), "x", b.cols(), ")");
+}
+template <class A, class B>
+auto matmul(const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
+  check_matmul(a, b);
   return (a.derived().matrix() * b.derived().matrix()).array();
+}
+template <class T> struct is_array_wrapper : std::false_type {};
+template <class M> struct is_array_wrapper<Eigen::ArrayWrapper<M>> : std::true_type {};
+template <class T> struct is_transposed : std::false_type {};
+template <class M> struct is_transposed<Eigen::Transpose<M>> : std::true_type {};
+/// x as a plain matrix operand of a product: the bound matrix an array view
+/// wraps, a Map of a plain array, or the transpose of either — the types a
+/// hand-written Eigen product has, which Eigen multiplies without wrappers
+/// in the way (small products inline, large ones straight into BLAS-like
+/// kernels).
+template <class X>
+decltype(auto) matrix_view(const X& x) {
+  if constexpr (is_array_wrapper<X>::value) return (x.nestedExpression());
+  else if constexpr (is_transposed<X>::value) return matrix_view(x.nestedExpression()).transpose();
+  else if constexpr (std::is_same_v<typename X::PlainObject, X> && std::is_base_of_v<Eigen::ArrayBase<X>, X>)
+    return Eigen::Map<const Eigen::Matrix<typename X::Scalar, X::RowsAtCompileTime, X::ColsAtCompileTime>>(x.data(), x.rows(), x.cols());
+  else return x.matrix();
+}
+
+/// out = a b (Add: out += a b) as one matrix product straight into out's
+/// storage: no temporary (out is never an operand). out is resized to the
+/// product's shape unless Add.
+template <bool Add, class Out, class A, class B>
+void matmul_into(Out& out, const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
+  check_matmul(a, b);
+  if constexpr (!Add) {
+    if (out.rows() != a.rows() || out.cols() != b.cols()) out.resize(a.rows(), b.cols());
+  }
+  auto product_into = [&](auto&& o) {
+    if constexpr (Add) o.noalias() += matrix_view(a.derived()) * matrix_view(b.derived());
+    else o.noalias() = matrix_view(a.derived()) * matrix_view(b.derived());
+  };
+  if constexpr (std::is_base_of_v<Eigen::MatrixBase<Out>, Out>) {
+    product_into(out);
+  } else {
+    using M = Eigen::Matrix<typename Out::Scalar, Out::RowsAtCompileTime, Out::ColsAtCompileTime>;
+    product_into(Eigen::Map<M>(out.data(), out.rows(), out.cols()));
+  }
 }
 template <class D>
 auto dot(const Eigen::ArrayBase<D>& a, const Eigen::ArrayBase<D>& b) { return (a.derived() * b.derived()).sum(); }
@@ -118,6 +162,20 @@ struct MatMul {
   static auto vjp_a(const A&, const B& b, const Y&, const G& g) { return matmul(g, transpose(b)); }
   template <class A, class B, class Y, class G>
   static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return matmul(transpose(a), g); }
+  /// The same three products written into a destination (Add: added to it),
+  /// so that the static sweep reuses its buffers and makes no temporary.
+  static constexpr bool writes_into = true;
+  template <class Out, class A, class B> static void f_into(Out& out, const A& a, const B& b) {
+    matmul_into<false>(out, a, b);
+  }
+  template <bool Add, class Out, class A, class B, class Y, class G>
+  static void vjp_a_into(Out& out, const A&, const B& b, const Y&, const G& g) {
+    matmul_into<Add>(out, g, transpose(b));
+  }
+  template <bool Add, class Out, class A, class B, class Y, class G>
+  static void vjp_b_into(Out& out, const A& a, const B&, const Y&, const G& g) {
+    matmul_into<Add>(out, transpose(a), g);
+  }
 };
 struct Dot {
   static constexpr const char* node_name = "DotBackward0";

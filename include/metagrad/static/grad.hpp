@@ -4,9 +4,12 @@
 // tape.hpp (common subexpressions once; no runtime tape, no virtual calls,
 // no allocation for scalar and fixed-size Eigen bindings). Each reverse step
 // is the rule table's vector-Jacobian product. `mg::grad_into` recomputes
-// into a previous result's storage.
+// into a previous result's storage: its gradient arrays and, for dynamic-size
+// Eigen bindings, the tape of the last sweep with every intermediate and
+// adjoint buffer (kept in the result's workspace), so a loop allocates nothing.
 #pragma once
 #include "../detail/config.hpp"
+#include "../detail/workspace.hpp"
 #include "tape.hpp"
 
 namespace metagrad {
@@ -16,6 +19,9 @@ template <class V, class Grads, class... Bs>
 struct GradResult {
   V value;
   Grads grads;
+  /// The tape of the last sweep, for mg::grad_into (empty for scalar and
+  /// fixed-size bindings, whose tape lives on the stack; a copy starts empty).
+  detail::Workspace workspace;
   template <detail::fixed_string N>
   const auto& operator[](const Var<N>&) const {
     static_assert(detail::is_bound<N, Bs...>, "mg::grad: no gradient for a variable that was not bound");
@@ -59,26 +65,36 @@ void prepare_slot(Slot& slot, const B& b) {
 }
 
 /// The value of e; the gradients are written into grads (shaped like the
-/// bindings, zeroed where grad_is_fresh is false).
+/// bindings, zeroed where grad_is_fresh is false). A tape that holds heap
+/// buffers is the one kept in ws (made on the first call).
 template <class E, class Grads, class... Bs>
-auto grad_sweep(const E& e, Grads& grads, const Bs&... bs) {
+auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
   using S = common_scalar_t<Bs...>;
   using TapeT = Tape<S, E, Bs...>;
   using Root = typename numbered<E>::type;
-  TapeT tape(e);
   if constexpr (direct_grad<E, Bs...>) {
     using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
     constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<Root>())), rules::Mean>;
     const std::int64_t n = common_size<A>(bs...);
-    S value = packet_sweep<S, A>(tape.consts, grads, FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+    S value = packet_sweep<S, A>(consts_of(e), grads, FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
     if constexpr (mean) value /= static_cast<S>(n);
     return value;
   } else {
-    tape.forward(grads, bs...);
-    static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(tape.vals)))>>,
+    static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(std::declval<TapeT&>().vals)))>>,
                   "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");
-    tape.backward(S(1), grads, bs...);
-    return tape.value();
+    auto sweep = [&](TapeT& tape) {
+      tape.forward(grads, bs...);
+      tape.backward(S(1), grads, bs...);
+      return tape.value();
+    };
+    if constexpr (TapeT::keeps_buffers) {
+      TapeT& tape = ws.get<TapeT>(e);
+      tape.rebind(e);
+      return sweep(tape);
+    } else {
+      TapeT tape(e);
+      return sweep(tape);
+    }
   }
 }
 }  // namespace detail
@@ -91,13 +107,15 @@ auto grad(const E& e, const Bs&... bs) {
   static_assert(detail::all_bindings<Bs...>, "mg::grad: arguments after the expression must be bindings `var = value`");
   using S = detail::common_scalar_t<Bs...>;
   auto grads = std::make_tuple(detail::grad_slot<S, detail::grad_is_fresh<E, Bs, Bs...>()>(bs)...);
-  const S value = detail::grad_sweep(e, grads, bs...);
-  return GradResult<S, decltype(grads), Bs...>{value, std::move(grads)};
+  GradResult<S, decltype(grads), Bs...> r{S(0), std::move(grads), {}};
+  r.value = detail::grad_sweep(e, r.grads, r.workspace, bs...);
+  return r;
 }
 
 /// mg::grad again into r, a result of mg::grad with the same binding types
-/// (usually of the same expression): r's arrays are reused (no allocation
-/// for the gradients when the shapes are unchanged) — for optimisation loops.
+/// (usually of the same expression): r's arrays are reused, and so is the
+/// tape of r's last sweep when the expression type is the same (nothing is
+/// allocated when the shapes are unchanged) — for optimisation loops.
 template <class R, class E, class... Bs>
 void grad_into(R& r, const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::grad_into: the second argument must be a metagrad static expression");
@@ -108,7 +126,7 @@ void grad_into(R& r, const E& e, const Bs&... bs) {
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       (detail::prepare_slot<detail::grad_is_fresh<E, Bs, Bs...>()>(std::get<J>(r.grads), bs), ...);
     }(std::index_sequence_for<Bs...>{});
-    r.value = detail::grad_sweep(e, r.grads, bs...);
+    r.value = detail::grad_sweep(e, r.grads, r.workspace, bs...);
   }
 }
 

@@ -227,8 +227,9 @@ template <class V> constexpr const auto& plain_value(const V& v) {
   if constexpr (requires { v.is_reduction; }) return v.value; else return v;
 }
 
-/// Forward step of an op node: its value from its children's values.
-template <class S, class T, class Get>
+/// Forward step of an op node: its value from its children's values (Lazy:
+/// the unevaluated Eigen expression, to be assigned into a kept buffer).
+template <class S, class T, bool Lazy = false, class Get>
 auto op_value(const Get& get) {
   using R = decltype(rule_of(std::declval<T>()));
   if constexpr (requires { std::declval<T>().b; }) {
@@ -236,25 +237,38 @@ auto op_value(const Get& get) {
     using B = std::remove_cvref_t<decltype(std::declval<T>().b)>;
     const auto& a = plain_value(get(std::type_identity<A>{}));
     if constexpr (small_int_pow<T>::value && !is_tensor_like<std::remove_cvref_t<decltype(a)>>) {
-      return eager(int_power<S, small_int_pow<T>::n>(a));
+      return finish<Lazy>(int_power<S, small_int_pow<T>::n>(a));
     } else {
       const auto& b = plain_value(get(std::type_identity<B>{}));
       check_elementwise<R>(a, b);
-      return eager(R::f(a, b));
+      return finish<Lazy>(R::f(a, b));
     }
   } else {
     using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
-    return eager(R::f(plain_value(get(std::type_identity<A>{}))));
+    return finish<Lazy>(R::f(plain_value(get(std::type_identity<A>{}))));
   }
 }
 
 inline constexpr std::integral_constant<int, 0> side_a{};
 inline constexpr std::integral_constant<int, 1> side_b{};
 
+/// No destination to write a contribution into: every one is sent.
+struct NoInto {
+  template <class... A> constexpr bool operator()(const A&...) const { return false; }
+};
+
+/// A rule that writes its products into a destination (writes_into), with
+/// an Eigen adjoint: op_vjp asks into(child tag, side, writer) to run
+/// writer(destination, add) on the child's buffer; into answers false if the
+/// child has none (then the contribution is sent).
+template <class R, class G>
+inline constexpr bool can_write_into = requires { R::writes_into; } && !std::is_arithmetic_v<G> && !is_tensor_like<G>;
+
 /// Reverse step of an op node: send(child tag, side, contribution) for each
-/// child that leads to a variable, g being the node's adjoint.
-template <class S, class T, class... Bs, class Get, class G, class Send>
-void op_vjp(const Get& get, const G& g, Send&& send) {
+/// child that leads to a variable, g being the node's adjoint (or, for rules
+/// that can, the contribution written in place through into).
+template <class S, class T, class... Bs, class Get, class G, class Send, class Into = NoInto>
+void op_vjp(const Get& get, const G& g, Send&& send, Into&& into = {}) {
   using R = decltype(rule_of(std::declval<T>()));
   const auto& y = plain_value(get(std::type_identity<T>{}));
   if constexpr (requires { std::declval<T>().b; }) {
@@ -266,8 +280,22 @@ void op_vjp(const Get& get, const G& g, Send&& send) {
       if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, g * (S(n) * int_power<S, n - 1>(a)));
     } else {
       const auto& b = plain_value(get(std::type_identity<B>{}));
-      if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, R::vjp_a(a, b, y, g));
-      if constexpr (needs_grad<B, Bs...>::value) send(std::type_identity<B>{}, side_b, R::vjp_b(a, b, y, g));
+      if constexpr (needs_grad<A, Bs...>::value) {
+        bool written = false;
+        if constexpr (can_write_into<R, G>) {
+          auto writer = [&](auto& dst, auto add) { R::template vjp_a_into<decltype(add)::value>(dst, a, b, y, g); };
+          written = into(std::type_identity<A>{}, side_a, writer);
+        }
+        if (!written) send(std::type_identity<A>{}, side_a, R::vjp_a(a, b, y, g));
+      }
+      if constexpr (needs_grad<B, Bs...>::value) {
+        bool written = false;
+        if constexpr (can_write_into<R, G>) {
+          auto writer = [&](auto& dst, auto add) { R::template vjp_b_into<decltype(add)::value>(dst, a, b, y, g); };
+          written = into(std::type_identity<B>{}, side_b, writer);
+        }
+        if (!written) send(std::type_identity<B>{}, side_b, R::vjp_b(a, b, y, g));
+      }
     }
   } else {
     using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
@@ -313,6 +341,33 @@ void assign_into(Slot& slot, const C& c) {
   else if constexpr (requires { slot.array(); } && requires { c.array(); }) slot.array() = c.array();
   else if constexpr (std::is_assignable_v<Slot&, const C&> && (is_tensor_like<Slot> || std::is_arithmetic_v<C>)) slot = c;
   else add_into(slot, c);
+}
+
+/// A dynamic-size Eigen plain object: a buffer worth keeping across sweeps.
+template <class V>
+inline constexpr bool is_dynamic_plain = [] {
+  if constexpr (requires { typename V::PlainObject; V::SizeAtCompileTime; })
+    return std::is_same_v<typename V::PlainObject, V> && int(V::SizeAtCompileTime) == Eigen::Dynamic;
+  else return false;
+}();
+
+/// Puts value c into slot s: assigned into the buffer s already holds (a
+/// repeated sweep of a kept tape allocates nothing), else constructed. Never
+/// aliased: c reads other nodes' slots and the bindings, not s.
+template <class X, class C>
+void store(std::optional<X>& s, C&& c) {
+  if constexpr (is_dynamic_plain<X>) {
+    if (s) {
+      if (s->rows() != c.rows() || s->cols() != c.cols()) s->resize(c.rows(), c.cols());
+      s->array() = c.array();
+      return;
+    }
+    if constexpr (std::is_base_of_v<Eigen::MatrixBase<X>, X>) {
+      s.emplace(c.matrix());
+      return;
+    }
+  }
+  s.emplace(std::forward<C>(c));
 }
 
 // ------------------------------------ 4. fused reductions: the packet sweep
@@ -902,7 +957,35 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   std::array<double, const_count<E>::value> consts;
   std::tuple<std::optional<value_t<Ts>>...> vals;
 
+  /// Does the tape hold heap buffers (dynamic-size values, adjoints or a
+  /// reduction's derivatives), worth keeping for the next sweep?
+  template <class V>
+  static constexpr bool holds_buffers = [] {
+    if constexpr (requires { V::is_reduction; }) {
+      return []<class... J, class... F>(std::type_identity<std::tuple<J...>>, std::type_identity<std::tuple<F...>>) {
+        return (is_dynamic_plain<J> || ...) || (is_dynamic_plain<F> || ...);
+      }(std::type_identity<decltype(V::jac)>{}, std::type_identity<decltype(V::fjac)>{});
+    } else {
+      return is_dynamic_plain<V>;
+    }
+  }();
+  static constexpr bool keeps_buffers =
+      ((holds_buffers<value_t<Ts>> || is_dynamic_plain<adjoint_t<Ts>>) || ...);
+
+  /// Adjoint slots and got[k] (node k has received a contribution in this
+  /// sweep). A tape that keeps buffers keeps these too, so that a repeated
+  /// sweep (mg::grad_into) writes into the last one's; others use locals,
+  /// which the compiler keeps in registers.
+  struct Adjoints {
+    std::tuple<std::optional<adjoint_t<Ts>>...> adj;
+    std::array<bool, K> got{};
+  };
+  struct NoAdjoints {};
+  [[no_unique_address]] std::conditional_t<keeps_buffers, Adjoints, NoAdjoints> kept;
+
   explicit TapeImpl(const E& e) : consts(consts_of(e)) {}
+  /// For a kept tape: the runtime constants of this call's expression.
+  void rebind(const E& e) { consts = consts_of(e); }
 
   template <class U> const auto& val() const { return *std::get<at<U>>(vals); }
   auto getter() const {
@@ -917,7 +1000,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   template <class T, class Grads>
   void compute(Grads& grads, const Bs&... bs) {
     auto& s = std::get<at<T>>(vals);
-    if constexpr (is_var<T>::value) s.emplace(as_value(lookup<T::name>(bs...)));
+    if constexpr (is_var<T>::value) store(s, as_value(lookup<T::name>(bs...)));
     else if constexpr (is_intc<T>::value) s.emplace(static_cast<S>(T::value));
     else if constexpr (is_const_at<T>::value) s.emplace(static_cast<S>(consts[T::index]));
     else if constexpr (is_fused_reduction<T, Bs...>::value) {
@@ -925,7 +1008,9 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<T>())), rules::Mean>;
       using Fronts = typename slot<T>::Fronts;
       constexpr std::size_t NF = tl_size<Fronts>::value;
-      value_t<T> r{S(0), std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(bs)...), {}};
+      if (!s) s.emplace(value_t<T>{S(0), std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(bs)...), {}});
+      else reset_jac(s->jac, std::index_sequence_for<Bs...>{}, bs...);
+      value_t<T>& r = *s;
       FrontierIO<S, NF> fio;
       const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
         // Each frontier's value (computed earlier on this tape) and a buffer
@@ -943,52 +1028,101 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       }(std::index_sequence_for<Bs...>{});
       r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
       if constexpr (mean) r.value /= static_cast<S>(n);
-      s.emplace(std::move(r));
+    } else if constexpr (!is_dynamic_plain<value_t<T>>) {
+      s.emplace(op_value<S, T>(getter()));
+    } else if constexpr (requires { decltype(rule_of(std::declval<T>()))::writes_into; }) {
+      // (a product: one GEMM straight into the node's buffer)
+      if (!s) s.emplace();
+      decltype(rule_of(std::declval<T>()))::f_into(*s, val<std::remove_cvref_t<decltype(std::declval<T>().a)>>(),
+                                                    val<std::remove_cvref_t<decltype(std::declval<T>().b)>>());
+    } else if (s) {
+      store(s, op_value<S, T, true>(getter()));
     } else {
       s.emplace(op_value<S, T>(getter()));
     }
   }
+  /// A kept reduction's derivative slots made ready for this call's bindings:
+  /// scalars (which the pass adds into) zeroed, arrays (written whole) resized.
+  template <class Jac, std::size_t... J>
+  static void reset_jac(Jac& jac, std::index_sequence<J...>, const Bs&... bs) {
+    const auto bound = std::forward_as_tuple(bs...);
+    ((void)[&] {
+       auto& j = std::get<J>(jac);
+       using Slot = std::remove_cvref_t<decltype(j)>;
+       if constexpr (std::is_arithmetic_v<Slot>) {
+         j = Slot(0);
+       } else if constexpr (is_dynamic_plain<Slot>) {
+         const auto& v = bval(std::get<J>(bound));
+         if (j.rows() != v.rows() || j.cols() != v.cols()) j.resize(v.rows(), v.cols());
+       }
+     }(), ...);
+  }
 
   template <class G, class Grads>
   void backward(const G& g, Grads& grads, const Bs&...) {
-    std::tuple<std::optional<adjoint_t<Ts>>...> adj;
-    std::get<K - 1>(adj).emplace(g);
+    if constexpr (keeps_buffers) {
+      kept.got.fill(false);
+      backward_with(kept, g, grads);
+    } else {
+      Adjoints local;
+      backward_with(local, g, grads);
+    }
+  }
+  template <class G, class Grads>
+  void backward_with(Adjoints& store_to, const G& g, Grads& grads) {
+    auto& adj = store_to.adj;
+    auto& got = store_to.got;
+    store(std::get<K - 1>(adj), g);
+    got[K - 1] = true;
     const auto get = getter();
     auto send = [&]<class U, class Side, class C>(std::type_identity<U>, Side, C&& c) {
+      constexpr std::size_t u = at<U>;
       if constexpr (std::is_same_v<adjoint_t<U>, InGrad>) {
-        auto& s = std::get<at<U>>(adj);
         auto& o = std::get<binding_index<U::name, Bs...>()>(grads);
-        if (!s) {
-          assign_into(o, c);
-          s.emplace();
-        } else {
-          add_into(o, c);
-        }
+        if (!got[u]) assign_into(o, c); else add_into(o, c);
+        got[u] = true;
       } else if constexpr (needs_grad<U, Bs...>::value) {
-        auto& s = std::get<at<U>>(adj);
+        auto& s = std::get<u>(adj);
         using V = std::remove_cvref_t<decltype(plain_value(std::declval<const value_t<U>&>()))>;
         using CV = std::remove_cvref_t<C>;
         using AT = adjoint_t<U>;
         if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<CV> && !is_tensor_like<CV>) {
           const S r = S(c.sum());  // a scalar broadcast against an array
-          if (!s) s.emplace(r); else *s += r;
-        } else if constexpr (requires { c.matrix(); } && requires { typename AT::Base; } && requires(AT m) { m.array(); m.matrix(); } &&
-                             std::is_base_of_v<Eigen::MatrixBase<AT>, AT>) {
-          if (!s) s.emplace(c.matrix()); else s->array() += c;  // evaluated straight into the slot
-        } else if constexpr (requires { c.matrix(); }) {
-          if (!s) s.emplace(c); else add_into(*s, c);
+          if (!got[u]) s.emplace(r); else *s += r;
+        } else if constexpr (requires { c.matrix(); } && std::is_base_of_v<Eigen::MatrixBase<AT>, AT>) {
+          if (!got[u]) store(s, c); else s->array() += c;  // evaluated straight into the slot
         } else {
-          if (!s) s.emplace(std::forward<C>(c)); else add_into(*s, c);
+          if (!got[u]) store(s, std::forward<C>(c)); else add_into(*s, c);
         }
+        got[u] = true;
+      }
+    };
+    // A rule that writes into a destination (a product) writes into the
+    // child's kept buffer or the variable's gradient: no temporary.
+    auto into = [&]<class U, class Side, class W>(std::type_identity<U>, Side, W& write) -> bool {
+      constexpr std::size_t u = at<U>;
+      auto run = [&](auto& dst) {
+        if (got[u]) write(dst, std::true_type{}); else write(dst, std::false_type{});
+        got[u] = true;
+        return true;
+      };
+      if constexpr (std::is_same_v<adjoint_t<U>, InGrad>) {
+        return run(std::get<binding_index<U::name, Bs...>()>(grads));
+      } else if constexpr (needs_grad<U, Bs...>::value && is_dynamic_plain<adjoint_t<U>>) {
+        auto& s = std::get<u>(adj);
+        if (!s) s.emplace();
+        return run(*s);
+      } else {
+        return false;
       }
     };
     auto back = [&]<class T>(std::type_identity<T>) {
-      if constexpr (needs_grad<T, Bs...>::value) {
-        auto& a = std::get<at<T>>(adj);
-        if (!a) return;
+      if constexpr (needs_grad<T, Bs...>::value && !std::is_same_v<adjoint_t<T>, InGrad>) {
+        if (!got[at<T>]) return;
+        const auto& a = *std::get<at<T>>(adj);
         if constexpr (is_var<T>::value) {
-          if constexpr (is_bound<T::name, Bs...> && !std::is_same_v<adjoint_t<T>, InGrad>)
-            assign_into(std::get<binding_index<T::name, Bs...>()>(grads), *a);
+          if constexpr (is_bound<T::name, Bs...>)
+            assign_into(std::get<binding_index<T::name, Bs...>()>(grads), a);
         } else if constexpr (is_fused_reduction<T, Bs...>::value) {
           const auto& r = *std::get<at<T>>(vals);
           [&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -996,34 +1130,37 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
                using B = std::tuple_element_t<J, std::tuple<Bs...>>;
                auto& o = std::get<J>(grads);
                if constexpr (exclusive<T, B::name>) {
-                 if constexpr (requires { o.array(); }) o.array() *= *a; else o *= *a;
+                 if constexpr (requires { o.array(); }) o.array() *= a; else o *= a;
                } else if constexpr (reads_direct<typename slot<T>::A, B::name>::value && !is_data_binding<B>) {
                  const auto& jac = std::get<J>(r.jac);
-                 if constexpr (requires { jac.array(); }) send(std::type_identity<Var<B::name>>{}, side_a, *a * jac.array());
-                 else send(std::type_identity<Var<B::name>>{}, side_a, *a * jac);
+                 if constexpr (requires { jac.array(); }) send(std::type_identity<Var<B::name>>{}, side_a, a * jac.array());
+                 else send(std::type_identity<Var<B::name>>{}, side_a, a * jac);
                }
              }(), ...);
           }(std::index_sequence_for<Bs...>{});
           [&]<std::size_t... F>(std::index_sequence<F...>) {
             (send(std::type_identity<typename tl_at<F, typename slot<T>::Fronts>::type>{}, side_a,
-                  *a * std::get<F>(r.fjac)),
+                  a * std::get<F>(r.fjac)),
              ...);
           }(std::make_index_sequence<tl_size<typename slot<T>::Fronts>::value>{});
         } else if constexpr (vjp_into_grad<T>()) {
           // The rule writes its product straight into the variable's
           // gradient when it is the first contribution (prod: no temporary).
           using C = std::remove_cvref_t<decltype(std::declval<T>().a)>;
-          auto& cs = std::get<at<C>>(adj);
-          if (!cs) {
+          // (T the only reader of C: always the first, and no other branch
+          // compiled, which keeps the sweep small enough to inline.)
+          constexpr bool only_reader =
+              (std::size_t{0} + ... + ((is_operand<C, Ts, 0>::value || is_operand<C, Ts, 1>::value) ? 1 : 0)) == 1;
+          if (only_reader || !got[at<C>]) {
             auto dst = std::get<binding_index<C::name, Bs...>()>(grads).array();
             decltype(rule_of(std::declval<T>()))::vjp_into(dst, plain_value(get(std::type_identity<C>{})),
-                                                            plain_value(get(std::type_identity<T>{})), *a);
-            cs.emplace();
-          } else {
-            op_vjp<S, T, Bs...>(get, *a, send);
+                                                            plain_value(get(std::type_identity<T>{})), a);
+            got[at<C>] = true;
+          } else if constexpr (!only_reader) {
+            op_vjp<S, T, Bs...>(get, a, send, into);
           }
         } else {
-          op_vjp<S, T, Bs...>(get, *a, send);
+          op_vjp<S, T, Bs...>(get, a, send, into);
         }
       }
     };
