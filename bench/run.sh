@@ -7,7 +7,8 @@
 # wrong gradient makes this script fail.
 # Writes bench/results/<engine>.json, bench/results/results.csv,
 # bench/results/table.md (ratios and targets) and docs/bench.png.
-#   MIN_TIME=0.2 (seconds per benchmark), FILTER=regex (benchmark names)
+#   MIN_TIME=0.2 (seconds per benchmark), REPETITIONS=5 (the tables report
+#   each benchmark's median), FILTER=regex (benchmark names)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(cmake g++ make libboost-dev libeigen3-dev libbenchmark-dev python3-matplotlib
@@ -27,8 +28,9 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # first touch (about 15 us each on our VMs), which would otherwise dominate
 # every engine that allocates large results per call. Same for every engine.
 export GLIBC_TUNABLES=glibc.malloc.mmap_threshold=1073741824:glibc.malloc.trim_threshold=4294967296
+# (every option explicit: ./dev test configures build-bench without the peers)
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ \
-  -DMETAGRAD_BUILD_BENCH=ON -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
+  -DMETAGRAD_BUILD_BENCH=ON -DMETAGRAD_BENCH_PEERS=ON -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
 cmake --build build-bench -j "$(nproc)"
 mkdir -p bench/results docs
 status=0
@@ -38,6 +40,7 @@ for exe in build-bench/bench/suite_metagrad build-bench/bench/peer_*; do
   echo "== $name"
   # (run inside build-bench: ADOL-C leaves its tape files in the working directory)
   (cd build-bench && "../$exe" --benchmark_min_time="${MIN_TIME:-0.2}" --benchmark_filter="${FILTER:-.}" \
+    --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_report_aggregates_only=true \
     --benchmark_out="../bench/results/$name.json" --benchmark_out_format=json) || status=1
 done
 /usr/bin/python3 bench/report.py bench/results docs/bench.png

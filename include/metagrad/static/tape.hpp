@@ -7,7 +7,11 @@
 // that equal types always mean equal values). The forward sweep fills one
 // slot per node; the reverse sweep walks the list backwards applying each
 // rule's vector-Jacobian product (rules/). Both are unrolled by the compiler:
-// no tape at run time, no virtual calls, no allocation for scalars.
+// no tape at run time, no virtual calls, no allocation for scalars. A tape
+// whose slots hold dynamic-size Eigen buffers is kept by mg::grad's result, and
+// a repeated sweep (mg::grad_into) assigns into those buffers: values, adjoints
+// and matrix products (written in place by the rules' `_into` forms) — nothing
+// is allocated while the shapes stay the same.
 //
 // sum/mean of an elementwise expression over Eigen values (a "fused
 // reduction") is one node of that list, computed by `packet_sweep`: one pass
