@@ -4,9 +4,10 @@
 // tape.hpp (common subexpressions once; no runtime tape, no virtual calls,
 // no allocation for scalar and fixed-size Eigen bindings). Each reverse step
 // is the rule table's vector-Jacobian product. `mg::grad_into` recomputes
-// into a previous result's storage: its gradient arrays and, for dynamic-size
-// Eigen bindings, the tape of the last sweep with every intermediate and
-// adjoint buffer (kept in the result's workspace), so a loop allocates nothing.
+// into a previous result's storage: its gradient arrays and, when the tape
+// holds dynamic-size Eigen buffers, the tape of the last sweep with every
+// intermediate and adjoint buffer (kept in the result's workspace), so a loop
+// allocates nothing.
 #pragma once
 #include "../detail/config.hpp"
 #include "../detail/workspace.hpp"

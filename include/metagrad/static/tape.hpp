@@ -1039,10 +1039,8 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       if (!s) s.emplace();
       decltype(rule_of(std::declval<T>()))::f_into(*s, val<std::remove_cvref_t<decltype(std::declval<T>().a)>>(),
                                                     val<std::remove_cvref_t<decltype(std::declval<T>().b)>>());
-    } else if (s) {
-      store(s, op_value<S, T, true>(getter()));
     } else {
-      s.emplace(op_value<S, T>(getter()));
+      store(s, op_value<S, T, true>(getter()));  // into the kept buffer, if any
     }
   }
   /// A kept reduction's derivative slots made ready for this call's bindings:
@@ -1089,13 +1087,10 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
         auto& s = std::get<u>(adj);
         using V = std::remove_cvref_t<decltype(plain_value(std::declval<const value_t<U>&>()))>;
         using CV = std::remove_cvref_t<C>;
-        using AT = adjoint_t<U>;
         if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<CV> && !is_tensor_like<CV>) {
           const S r = S(c.sum());  // a scalar broadcast against an array
           if (!got[u]) s.emplace(r); else *s += r;
-        } else if constexpr (requires { c.matrix(); } && std::is_base_of_v<Eigen::MatrixBase<AT>, AT>) {
-          if (!got[u]) store(s, c); else s->array() += c;  // evaluated straight into the slot
-        } else {
+        } else {  // evaluated straight into the slot
           if (!got[u]) store(s, std::forward<C>(c)); else add_into(*s, c);
         }
         got[u] = true;
