@@ -153,6 +153,152 @@ constexpr double tanh(double x) {
   return e / (e + 2.0);
 }
 
+
+inline constexpr double kPi = 3.14159265358979311600e+00;
+inline constexpr double kPio2 = 1.57079632679489655800e+00;
+inline constexpr double kPio4 = 7.85398163397448278999e-01;
+inline constexpr double kLn2 = 6.93147180559945286227e-01;
+inline constexpr double kLn10 = 2.30258509299404590109e+00;
+inline constexpr double kTwoOverSqrtPi = 1.12837916709551255856e+00;
+
+/// log(1 + x): 2 atanh(x / (2 + x)) by its series near 0, log otherwise.
+constexpr double log1p(double x) {
+  if (isnan(x) || x < -1) return kNaN;
+  if (x == -1) return -kInf;
+  if (fabs(x) >= 0.5) return log(1.0 + x);
+  const double s = x / (2.0 + x), s2 = s * s;
+  double term = s, sum = s;
+  for (int i = 3; i < 60; i += 2) {
+    term *= s2;
+    sum += term / i;
+  }
+  return 2.0 * sum;
+}
+/// atan by reduction to |x| <= tan(pi/8) (1/x, then (x-1)/(x+1)) and its series.
+constexpr double atan(double x) {
+  if (isnan(x)) return x;
+  const bool neg = x < 0;
+  if (neg) x = -x;
+  const bool inv = x > 1;
+  if (inv) x = 1.0 / x;
+  double offset = 0;
+  if (x > 0.41421356237309503) {
+    offset = kPio4;
+    x = (x - 1.0) / (x + 1.0);
+  }
+  const double x2 = x * x;
+  double term = x, sum = x;
+  for (int i = 3; i < 64; i += 2) {
+    term *= -x2;
+    sum += term / i;
+  }
+  double r = offset + sum;
+  if (inv) r = kPio2 - r;
+  return neg ? -r : r;
+}
+constexpr double asin(double x) {
+  if (isnan(x) || fabs(x) > 1) return kNaN;
+  if (fabs(x) == 1) return x * kPio2;
+  return atan(x / sqrt((1.0 - x) * (1.0 + x)));
+}
+constexpr double acos(double x) {
+  if (isnan(x) || fabs(x) > 1) return kNaN;
+  if (x == -1) return kPi;
+  return 2.0 * atan(sqrt((1.0 - x) / (1.0 + x)));
+}
+constexpr double sinh(double x) {
+  if (isnan(x)) return x;
+  if (fabs(x) < 1) {
+    const double x2 = x * x;
+    double term = x, sum = x;
+    for (int i = 1; i < 20; ++i) {
+      term *= x2 / ((2 * i) * (2 * i + 1));
+      sum += term;
+    }
+    return sum;
+  }
+  if (fabs(x) > 710) return x > 0 ? kInf : -kInf;
+  const double e = exp(fabs(x) - kLn2);  // e^|x| / 2, finite up to |x| = 710
+  const double r = e - 0.25 / e;
+  return x < 0 ? -r : r;
+}
+constexpr double cosh(double x) {
+  if (isnan(x)) return x;
+  if (fabs(x) > 710) return kInf;
+  const double e = exp(fabs(x) - kLn2);
+  return e + 0.25 / e;
+}
+constexpr double asinh(double x) {
+  if (isnan(x) || fabs(x) == kInf) return x;
+  const double a = fabs(x);
+  const double r = a > 1e8 ? log(a) + kLn2 : log1p(a + a * a / (1.0 + sqrt(1.0 + a * a)));
+  return x < 0 ? -r : r;
+}
+constexpr double acosh(double x) {
+  if (isnan(x) || x < 1) return kNaN;
+  if (x == kInf) return x;
+  if (x > 1e8) return log(x) + kLn2;
+  const double t = x - 1.0;
+  return log1p(t + sqrt(2.0 * t + t * t));
+}
+constexpr double atanh(double x) {
+  if (isnan(x) || fabs(x) > 1) return kNaN;
+  if (fabs(x) == 1) return x * kInf;
+  return 0.5 * log1p(2.0 * x / (1.0 - x));
+}
+/// erfc for x >= 0.5: its continued fraction, evaluated from the back.
+constexpr double erfc_cf(double x) {
+  double f = x;
+  for (int k = 400; k >= 1; --k) f = x + (k * 0.5) / f;
+  return exp(-x * x) / (f * 1.77245385090551602730);
+}
+/// erf for |x| < 3: 2/sqrt(pi) e^(-x^2) sum 2^n x^(2n+1) / (1 3 ... (2n+1)),
+/// a series of positive terms (no cancellation).
+constexpr double erf_series(double x) {
+  const double x2 = x * x;
+  double term = x, sum = x;
+  for (int n = 1; n < 200; ++n) {
+    term *= 2.0 * x2 / (2 * n + 1);
+    sum += term;
+    if (term < sum * 1e-18) break;
+  }
+  return kTwoOverSqrtPi * exp(-x2) * sum;
+}
+constexpr double erf(double x) {
+  if (isnan(x)) return x;
+  if (fabs(x) < 3) return erf_series(x);
+  const double r = 1.0 - erfc_cf(fabs(x));
+  return x < 0 ? -r : r;
+}
+constexpr double erfc(double x) {
+  if (isnan(x)) return x;
+  if (x < 0.5) return 1.0 - erf(x);
+  if (x > 27.3) return 0.0;
+  return erfc_cf(x);
+}
+constexpr double exp2(double x) {
+  if (isnan(x)) return x;
+  if (x > 1024) return kInf;
+  if (x < -1075) return 0.0;
+  const double k = round_half_away(x);
+  return exp((x - k) * kLn2) * ldexp1(static_cast<int>(k));
+}
+constexpr double log2(double x) { return log(x) / kLn2; }
+constexpr double log10(double x) { return log(x) / kLn10; }
+/// floor, ceil and round half to even (PyTorch's round) for finite |x| < 2^52.
+constexpr double floor(double x) {
+  if (isnan(x) || fabs(x) >= 4503599627370496.0) return x;
+  const double t = static_cast<double>(static_cast<std::int64_t>(x));
+  return t > x ? t - 1.0 : t;
+}
+constexpr double ceil(double x) { return -floor(-x); }
+constexpr double nearbyint(double x) {
+  if (isnan(x) || fabs(x) >= 4503599627370496.0) return x;
+  const double f = floor(x), d = x - f;
+  if (d > 0.5) return f + 1.0;
+  if (d < 0.5) return f;
+  return static_cast<std::int64_t>(f) % 2 == 0 ? f : f + 1.0;
+}
 }  // namespace ce
 
 template <class T>
@@ -172,7 +318,50 @@ METAGRAD_CE_UNARY(sin)
 METAGRAD_CE_UNARY(cos)
 METAGRAD_CE_UNARY(tan)
 METAGRAD_CE_UNARY(tanh)
+METAGRAD_CE_UNARY(log1p)
+METAGRAD_CE_UNARY(expm1)
+METAGRAD_CE_UNARY(atan)
+METAGRAD_CE_UNARY(asin)
+METAGRAD_CE_UNARY(acos)
+METAGRAD_CE_UNARY(sinh)
+METAGRAD_CE_UNARY(cosh)
+METAGRAD_CE_UNARY(asinh)
+METAGRAD_CE_UNARY(acosh)
+METAGRAD_CE_UNARY(atanh)
+METAGRAD_CE_UNARY(erf)
+METAGRAD_CE_UNARY(erfc)
+METAGRAD_CE_UNARY(exp2)
+METAGRAD_CE_UNARY(log2)
+METAGRAD_CE_UNARY(log10)
+METAGRAD_CE_UNARY(floor)
+METAGRAD_CE_UNARY(ceil)
+METAGRAD_CE_UNARY(nearbyint)
 #undef METAGRAD_CE_UNARY
+
+template <Real T>
+constexpr T square(T x) { return x * x; }
+template <Real T>
+constexpr T rsqrt(T x) { return T(1) / sqrt(x); }
+/// Round half to even, as torch.round.
+template <Real T>
+constexpr T round(T x) { return nearbyint(x); }
+template <Real T>
+constexpr T atan2(T y, T x) {
+  if (std::is_constant_evaluated()) {
+    const double a = static_cast<double>(y), b = static_cast<double>(x);
+    if (ce::isnan(a) || ce::isnan(b)) return static_cast<T>(ce::kNaN);
+    if (b > 0) return static_cast<T>(ce::atan(a / b));
+    if (b < 0) return static_cast<T>(a < 0 || (a == 0 && std::bit_cast<std::uint64_t>(a) >> 63) ? ce::atan(a / b) - ce::kPi
+                                                                                                 : ce::atan(a / b) + ce::kPi);
+    return static_cast<T>(a > 0 ? ce::kPio2 : a < 0 ? -ce::kPio2 : 0.0);
+  }
+  return std::atan2(y, x);
+}
+template <Real T>
+constexpr T hypot(T a, T b) {
+  if (std::is_constant_evaluated()) return sqrt(a * a + b * b);
+  return std::hypot(a, b);
+}
 
 template <Real T>
 constexpr T abs(T x) { return x < 0 ? -x : (x == 0 ? T(0) : x); }

@@ -17,6 +17,8 @@
 #include <Eigen/Core>
 #include <type_traits>
 
+#include <unsupported/Eigen/SpecialFunctions>
+
 #include "../detail/cmath.hpp"
 
 namespace metagrad {
@@ -24,16 +26,20 @@ namespace metagrad {
 /// Value families specialise this to say what "the constant N" is for them.
 template <class V, class = void>
 struct constant_family {
+  /// The real constant v (an irrational such as ln 2 in a derivative).
+  static constexpr auto real(double v) { return make_scalar(v); }
   template <int N>
-  static constexpr auto make() {
+  static constexpr auto make() { return make_scalar(N); }
+  template <class N>
+  static constexpr auto make_scalar(N v) {
     if constexpr (requires { typename V::Scalar; })
-      return static_cast<typename V::Scalar>(N);
+      return static_cast<typename V::Scalar>(v);
     else if constexpr (std::is_arithmetic_v<V>)
-      return static_cast<V>(N);
+      return static_cast<V>(v);
     else if constexpr (requires { typename V::value_type; })
-      return static_cast<typename V::value_type>(N);
+      return static_cast<typename V::value_type>(v);
     else
-      return static_cast<double>(N);
+      return static_cast<double>(v);
   }
 };
 
@@ -48,6 +54,31 @@ template <class D>
 auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
   return x.derived().max(S(0));
+}
+/// 2^x and round-half-to-even (torch.round) on Eigen arrays.
+template <class D>
+auto exp2(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  return (x.derived() * S(ce::kLn2)).exp();
+}
+/// f(a, b) elementwise where a and/or b is an Eigen array (the other may be
+/// a scalar), for binary functions Eigen has no array form of.
+template <class F, class A, class B>
+auto array_binary(F f, const A& a, const B& b) {
+  if constexpr (std::is_arithmetic_v<A>) return b.derived().unaryExpr([f, a](auto v) { return f(decltype(v)(a), v); });
+  else if constexpr (std::is_arithmetic_v<B>) return a.derived().unaryExpr([f, b](auto v) { return f(v, decltype(v)(b)); });
+  else return a.derived().binaryExpr(b.derived(), f);
+}
+template <class A, class B>
+concept ArrayOperands = (std::is_base_of_v<Eigen::ArrayBase<A>, A> && (std::is_base_of_v<Eigen::ArrayBase<B>, B> || std::is_arithmetic_v<B>)) ||
+                        (std::is_arithmetic_v<A> && std::is_base_of_v<Eigen::ArrayBase<B>, B>);
+template <class A, class B> requires ArrayOperands<A, B>
+auto atan2(const A& a, const B& b) {
+  return array_binary([](auto p, auto q) { return std::atan2(p, q); }, a, b);
+}
+template <class A, class B> requires ArrayOperands<A, B>
+auto hypot(const A& a, const B& b) {
+  return array_binary([](auto p, auto q) { return std::hypot(p, q); }, a, b);
 }
 /// x^y for an Eigen array and a scalar y: small integer and half powers by
 /// multiplication/sqrt (Eigen's vectorised generic pow is ~40x slower).
@@ -83,6 +114,11 @@ template <int N, class V>
 constexpr auto K(const V&) {
   return constant_family<std::remove_cvref_t<V>>::template make<N>();
 }
+/// The real constant c in v's value family.
+template <class V>
+constexpr auto Kr(double c, const V&) {
+  return constant_family<std::remove_cvref_t<V>>::real(c);
+}
 
 /// Declares rule struct NAME: PyTorch's node name, the forward function, which
 /// of input/output the backward needs, and the vector-Jacobian product.
@@ -102,6 +138,11 @@ constexpr auto K(const V&) {
 
 template <class X> constexpr auto neg_fn(const X& x) { return -x; }
 template <class X> constexpr auto reciprocal_fn(const X& x) { return K<1>(x) / x; }
+/// torch.round rounds half to even: Eigen's rint, not its round.
+template <class X> constexpr auto round_fn(const X& x) {
+  if constexpr (std::is_base_of_v<Eigen::ArrayBase<X>, X>) return x.rint();
+  else return round(x);
+}
 
 //                  rule        PyTorch node             forward     x      y      d/dx as a VJP
 METAGRAD_UNARY_RULE(Neg,        "NegBackward0",        neg_fn,     false, false, -g)
@@ -117,12 +158,35 @@ METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,        true,  false,
 METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,       false, true,  g * sign(y))
 METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,       false, false, g * K<0>(g))
 METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, false, true, -(g * (y * y)))
+METAGRAD_UNARY_RULE(Log1p,      "Log1PBackward0",      log1p,      true,  false, g / (K<1>(x) + x))
+METAGRAD_UNARY_RULE(Expm1,      "Expm1Backward0",      expm1,      false, true,  g * (y + K<1>(y)))
+METAGRAD_UNARY_RULE(Atan,       "AtanBackward0",       atan,       true,  false, g / (K<1>(x) + x * x))
+METAGRAD_UNARY_RULE(Asin,       "AsinBackward0",       asin,       true,  false, g * rsqrt(K<1>(x) - x * x))
+METAGRAD_UNARY_RULE(Acos,       "AcosBackward0",       acos,       true,  false, -(g * rsqrt(K<1>(x) - x * x)))
+METAGRAD_UNARY_RULE(Sinh,       "SinhBackward0",       sinh,       true,  false, g * cosh(x))
+METAGRAD_UNARY_RULE(Cosh,       "CoshBackward0",       cosh,       true,  false, g * sinh(x))
+METAGRAD_UNARY_RULE(Asinh,      "AsinhBackward0",      asinh,      true,  false, g * rsqrt(x * x + K<1>(x)))
+METAGRAD_UNARY_RULE(Acosh,      "AcoshBackward0",      acosh,      true,  false, g * rsqrt(x * x - K<1>(x)))
+METAGRAD_UNARY_RULE(Atanh,      "AtanhBackward0",      atanh,      true,  false, g / (K<1>(x) - x * x))
+METAGRAD_UNARY_RULE(Erf,        "ErfBackward0",        erf,        true,  false, g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x))))
+METAGRAD_UNARY_RULE(Erfc,       "ErfcBackward0",       erfc,       true,  false, -(g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x)))))
+METAGRAD_UNARY_RULE(Square,     "PowBackward0",        square,     true,  false, g * (K<2>(x) * x))
+METAGRAD_UNARY_RULE(Rsqrt,      "RsqrtBackward0",      rsqrt,      false, true,  -(g * (y * y * y)) / K<2>(y))
+METAGRAD_UNARY_RULE(Exp2,       "Exp2Backward0",       exp2,       false, true,  g * (y * Kr(ce::kLn2, y)))
+METAGRAD_UNARY_RULE(Log2,       "Log2Backward0",       log2,       true,  false, g / (x * Kr(ce::kLn2, x)))
+METAGRAD_UNARY_RULE(Log10,      "Log10Backward0",      log10,      true,  false, g / (x * Kr(ce::kLn10, x)))
+METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,      false, false, g * K<0>(g))
+METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,       false, false, g * K<0>(g))
+METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,    false, false, g * K<0>(g))
 
 /// The ops whose every derivative is again built from ops of this table (so
 /// gradgradcheck and the symbolic `d` can go to any order through them).
 #define METAGRAD_FOR_EACH_UNARY(M) \
   M(Neg, neg) M(Exp, exp) M(Log, log) M(Sin, sin) M(Cos, cos) M(Tan, tan) M(Tanh, tanh) \
-  M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal) M(Sign, sign)
+  M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal) M(Sign, sign) \
+  M(Log1p, log1p) M(Expm1, expm1) M(Atan, atan) M(Asin, asin) M(Acos, acos) M(Sinh, sinh) M(Cosh, cosh) \
+  M(Asinh, asinh) M(Acosh, acosh) M(Atanh, atanh) M(Erf, erf) M(Erfc, erfc) M(Square, square) M(Rsqrt, rsqrt) \
+  M(Exp2, exp2) M(Log2, log2) M(Log10, log10) M(Floor, floor) M(Ceil, ceil) M(Round, round)
 
 // Binary elementwise rules: vjp_a / vjp_b are the products with the
 // gradient of the output; `grad_a_needs` / `grad_b_needs` say which of
@@ -176,6 +240,28 @@ struct Div {
   static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) {
     return -(g * a) / (b * b);
   }
+};
+/// atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+struct Atan2 {
+  static constexpr const char* node_name = "Atan2Backward0";
+  static constexpr const char* symbol = "atan2";
+  static constexpr unsigned grad_a_needs = kA | kB, grad_b_needs = kA | kB;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return atan2(a, b); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return g * b / (a * a + b * b); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return -(g * a) / (a * a + b * b); }
+};
+/// hypot(a, b) = sqrt(a^2 + b^2): d/da = a / y, d/db = b / y.
+struct Hypot {
+  static constexpr const char* node_name = "HypotBackward0";
+  static constexpr const char* symbol = "hypot";
+  static constexpr unsigned grad_a_needs = kA | kY, grad_b_needs = kB | kY;
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return hypot(a, b); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A& a, const B&, const Y& y, const G& g) { return g * a / y; }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A&, const B& b, const Y& y, const G& g) { return g * b / y; }
 };
 /// a^b: d/da = b a^(b-1), d/db = a^b log a. PowBackward0 when b is a scalar.
 struct Pow {
