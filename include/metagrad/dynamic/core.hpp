@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -148,6 +149,23 @@ struct Edge {
   bool valid() const { return fn != nullptr; }
 };
 
+// --------------------------------------------------------------------- hooks
+/// A tensor hook (`t.register_hook(fn)`): fn sees the gradient of the tensor
+/// before it is accumulated or passed on, and may replace it (returning an
+/// undefined tensor keeps it). `output_nr` says which output of a node it is.
+template <class T>
+struct TensorHook {
+  unsigned id = 0;
+  std::uint32_t output_nr = 0;
+  std::function<BasicTensor<T>(const BasicTensor<T>&)> fn;
+};
+namespace detail {
+inline unsigned next_hook_id() {
+  static std::atomic<unsigned> id{1};
+  return id.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace detail
+
 // --------------------------------------------------------------- tensor impl
 template <class T>
 struct TensorImpl {
@@ -163,6 +181,7 @@ struct TensorImpl {
   std::shared_ptr<BasicNode<T>> grad_fn;
   std::weak_ptr<BasicNode<T>> grad_accumulator;
   BasicTensor<T> grad;
+  std::vector<TensorHook<T>> hooks;  // a leaf's hooks (a non-leaf's live on its grad_fn)
 
   // differentiable view metadata: the root base, and how to get here from it
   std::shared_ptr<TensorImpl> view_base;
@@ -246,9 +265,19 @@ class EdgeList {
 };
 }  // namespace detail
 
-/// A backward function of the graph (PyTorch's torch::autograd::Node). Every
-/// op of metagrad has one output, so a node takes one incoming gradient and
-/// returns one gradient per edge (undefined where no gradient flows).
+/// libtorch's view of an edge (`node->next_edges()`): `.function`, `.input_nr`.
+template <class T>
+struct EdgeRef {
+  std::shared_ptr<BasicNode<T>> function;
+  std::uint32_t input_nr = 0;
+  bool is_valid() const { return function != nullptr; }
+};
+
+/// A backward function of the graph (PyTorch's torch::autograd::Node). Most
+/// ops have one output, so their node takes one incoming gradient (`apply`);
+/// a node of an op with several outputs (custom functions) takes one per
+/// output (`apply_multi`). Either returns one gradient per edge (undefined
+/// where no gradient flows).
 template <class T>
 class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
  public:
@@ -266,6 +295,12 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
   /// Computes the gradients for the edges from the gradient of the output.
   /// `out` has one slot per edge.
   virtual void apply(TensorT grad, TensorT* out) = 0;
+
+  /// The number of outputs of the forward op, i.e. of incoming gradients.
+  virtual int num_outputs() const { return 1; }
+  /// Several incoming gradients (`grads[k]` for output k, undefined where
+  /// none arrived); nodes with one output only implement `apply`.
+  virtual void apply_multi(TensorT* grads, TensorT* out) { apply(std::move(grads[0]), out); }
 
   /// Frees the saved tensors (called after backward unless retain_graph).
   virtual void release_variables() {}
@@ -289,6 +324,16 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
     for (int i = 0; i < edges_.size(); ++i) r.emplace_back(edges_[i].fn, edges_[i].input_nr);
     return r;
   }
+  /// The same edges as libtorch's `next_edges()`: `.function`, `.input_nr`.
+  std::vector<EdgeRef<T>> next_edges() const {
+    std::vector<EdgeRef<T>> r;
+    r.reserve(static_cast<std::size_t>(edges_.size()));
+    for (int i = 0; i < edges_.size(); ++i) r.push_back({edges_[i].fn, static_cast<std::uint32_t>(edges_[i].input_nr)});
+    return r;
+  }
+
+  /// Hooks of the non-leaf tensors this node produced (by output number).
+  std::vector<TensorHook<T>> tensor_hooks;
 
   /// Non-leaf tensors whose `.grad` keeps the gradient arriving here.
   std::vector<std::weak_ptr<TensorImpl<T>>> retain_grad_hooks;

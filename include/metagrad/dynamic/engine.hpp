@@ -22,9 +22,17 @@ struct GraphTask {
   using NodeT = BasicNode<T>;
   std::uint64_t id = next_task_id();
   std::vector<NodeT*> order;                  // post-order: children before parents
-  std::vector<BasicTensor<T>> buffers;        // one input buffer per node
+  std::vector<BasicTensor<T>> buffers;        // one input buffer per node output
   std::vector<BasicTensor<T>> captured;       // autograd::grad results
   bool capture_mode = false;
+  /// Re-entrant backward (a custom function's backward that runs backward):
+  /// the nodes an inner task visits may belong to the outer one too, so the
+  /// inner task keeps their state and puts it back when it ends.
+  bool reentrant = false;
+  std::vector<std::pair<NodeT*, typename NodeT::EngineState>> saved_states;
+  ~GraphTask() {
+    for (auto it = saved_states.rbegin(); it != saved_states.rend(); ++it) it->first->engine_state = it->second;
+  }
 
   static bool is_accumulator(const NodeT* n) { return n->is_accumulator(); }
 
@@ -35,11 +43,12 @@ struct GraphTask {
     auto visit = [&](NodeT* n) {
       auto& st = n->engine_state;
       if (st.task == id) return false;
+      if (reentrant) saved_states.emplace_back(n, st);
       st.task = id;
       st.deps = 0;
       st.expanded = false;
-      st.buffer = static_cast<std::int64_t>(buffers.size());
-      buffers.emplace_back();
+      st.buffer = static_cast<std::int64_t>(buffers.size());  // one slot per output of n
+      buffers.resize(buffers.size() + static_cast<std::size_t>(n->num_outputs()));
       st.needed = !capture_mode;
       st.target = -1;
       return true;
@@ -83,6 +92,23 @@ struct GraphTask {
   }
 };
 
+/// Runs the hooks registered for output k on its gradient g, in order; a hook
+/// returning a tensor replaces g, which must keep its shape.
+template <class T>
+void run_hooks(const std::vector<TensorHook<T>>& hooks, std::uint32_t k, BasicTensor<T>& g) {
+  if (hooks.empty()) return;
+  const auto copy = hooks;  // a hook may register or remove hooks
+  for (const auto& h : copy) {
+    if (h.output_nr != k) continue;
+    BasicTensor<T> r = h.fn(g);
+    if (!r.defined()) continue;
+    if (!(r.sizes() == g.sizes()))
+      fail("hook 'hook' has changed the size of value: the gradient has shape ", g.sizes(), ", the hook returned ",
+           r.sizes());
+    g = std::move(r);
+  }
+}
+
 /// Runs backward from `roots` seeded with `seeds`. In capture mode the
 /// gradients reaching `inputs` are returned instead of accumulated.
 template <class T>
@@ -118,8 +144,15 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
     seeds.push_back(std::move(g));
   }
 
+  thread_local int depth = 0;
+  struct Depth {
+    int& d;
+    explicit Depth(int& x) : d(x) { ++d; }
+    ~Depth() { --d; }
+  } depth_guard(depth);
   GraphTask<T> task;
   task.capture_mode = inputs != nullptr;
+  task.reentrant = depth > 1;
   std::vector<Edge<T>> targets;
   if (inputs) {
     for (const auto& x : *inputs) {
@@ -135,14 +168,15 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
     auto* n = targets[k].fn.get();
     if (n->engine_state.task != task.id) continue;  // unreachable: stays undefined
     n->engine_state.target = static_cast<int>(k);
-    target_of[static_cast<std::size_t>(n->engine_state.buffer)].push_back(static_cast<int>(k));
+    target_of[static_cast<std::size_t>(n->engine_state.buffer + targets[k].input_nr)].push_back(static_cast<int>(k));
   }
   if (task.capture_mode) task.mark_needed();
 
   AutoGradMode mode(create_graph);
   for (std::size_t i = 0; i < roots.size(); ++i) {
     auto* n = roots[i].fn.get();
-    GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(n->engine_state.buffer)], std::move(seeds[i]));
+    GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(n->engine_state.buffer + roots[i].input_nr)],
+                           std::move(seeds[i]));
   }
   std::vector<BasicNode<T>*> ready;
   for (auto& r : roots)
@@ -154,20 +188,38 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
   // commits are applied at the end: (target impl, gradient)
   std::vector<std::pair<std::weak_ptr<TensorImpl<T>>, TensorT>> commits;
   std::vector<TensorT> out;
+  std::vector<TensorT> grads;
   while (!ready.empty()) {
     BasicNode<T>* n = ready.back();
     ready.pop_back();
     auto& st = n->engine_state;
-    TensorT g = std::move(task.buffers[static_cast<std::size_t>(st.buffer)]);
-    for (auto& h : n->retain_grad_hooks) commits.emplace_back(h, g);
-    for (int k : target_of[static_cast<std::size_t>(st.buffer)]) task.captured[static_cast<std::size_t>(k)] = g;
+    const int no = n->num_outputs();
+    grads.resize(static_cast<std::size_t>(no));
+    bool any = false;
+    for (int k = 0; k < no; ++k) {
+      const auto slot = static_cast<std::size_t>(st.buffer + k);
+      TensorT& g = grads[static_cast<std::size_t>(k)];
+      g = std::move(task.buffers[slot]);
+      if (g.defined()) {  // tensor hooks first (a leaf's live on the leaf), then retain_grad and capture
+        if (GraphTask<T>::is_accumulator(n)) {
+          if (auto leaf = static_cast<AccumulateGrad<T>*>(n)->variable.lock()) run_hooks(leaf->hooks, 0, g);
+        } else {
+          run_hooks(n->tensor_hooks, static_cast<std::uint32_t>(k), g);
+        }
+      }
+      for (int t : target_of[slot]) task.captured[static_cast<std::size_t>(t)] = g;
+      any = any || g.defined();
+    }
+    for (auto& h : n->retain_grad_hooks)
+      if (auto impl = h.lock()) commits.emplace_back(h, grads[static_cast<std::size_t>(impl->output_nr) % grads.size()]);
     const int ne = n->num_edges();
     out.assign(static_cast<std::size_t>(ne), TensorT{});
     if (GraphTask<T>::is_accumulator(n)) {
-      if (!task.capture_mode && g.defined())
-        commits.emplace_back(static_cast<AccumulateGrad<T>*>(n)->variable, std::move(g));
-    } else if (st.needed && g.defined()) {
-      n->apply(std::move(g), out.data());
+      if (!task.capture_mode && grads[0].defined())
+        commits.emplace_back(static_cast<AccumulateGrad<T>*>(n)->variable, std::move(grads[0]));
+    } else if (st.needed && any) {
+      if (no == 1) n->apply(std::move(grads[0]), out.data());
+      else n->apply_multi(grads.data(), out.data());
       if (!keep_graph) n->release_variables();
     }
     for (int i = 0; i < ne; ++i) {

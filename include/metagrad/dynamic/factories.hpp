@@ -31,6 +31,13 @@ template <class T = double>
 BasicTensor<T> zeros(const Sizes& s, TensorOptions o = {}) { return full<T>(s, T(0), o); }
 template <class T = double>
 BasicTensor<T> ones(const Sizes& s, TensorOptions o = {}) { return full<T>(s, T(1), o); }
+/// Sizes as a single integer (libtorch's `ones(5)`, `full(1, 2.0)`).
+template <class T = double>
+BasicTensor<T> full(std::int64_t n, std::type_identity_t<T> v, TensorOptions o = {}) { return full<T>(Sizes{n}, v, o); }
+template <class T = double>
+BasicTensor<T> zeros(std::int64_t n, TensorOptions o = {}) { return full<T>(Sizes{n}, T(0), o); }
+template <class T = double>
+BasicTensor<T> ones(std::int64_t n, TensorOptions o = {}) { return full<T>(Sizes{n}, T(1), o); }
 template <class T>
 BasicTensor<T> zeros_like(const BasicTensor<T>& t, TensorOptions o = {}) { return zeros<T>(t.sizes(), o); }
 template <class T>
@@ -40,14 +47,42 @@ BasicTensor<T> ones_like(const BasicTensor<T>& t, TensorOptions o = {}) { return
 template <class T = double, class V>
   requires std::is_arithmetic_v<V>
 BasicTensor<T> tensor(V v, TensorOptions o = {}) { return full<T>(Sizes{}, static_cast<T>(v), o); }
-/// A 1-d tensor from a braced list.
-template <class T = double>
-BasicTensor<T> tensor(std::initializer_list<std::type_identity_t<T>> v, TensorOptions o = {}) {
-  auto impl = new_impl<T>({static_cast<std::int64_t>(v.size())});
-  std::copy(v.begin(), v.end(), impl->data());
+
+namespace detail {
+/// The element type of `tensor({...})`: the one asked for, else (as in
+/// libtorch) int64 for integers, bool for bools, double for the rest.
+template <class T, class V>
+using list_element_t = std::conditional_t<
+    !std::is_void_v<T>, T,
+    std::conditional_t<std::is_same_v<V, bool>, bool, std::conditional_t<std::is_integral_v<V>, std::int64_t, double>>>;
+/// One number of a mixed braced list (`{1, 2.5}`).
+struct Number {
+  double v;
+  template <class V> requires std::is_arithmetic_v<V>
+  Number(V x) : v(static_cast<double>(x)) {}
+};
+}  // namespace detail
+
+/// A 1-d tensor from a braced list: `tensor({1., 2.})` (double),
+/// `tensor({2, 0, 2})` (int64, an index tensor), `tensor<float>({1.f})`.
+template <class T = void, class V>
+  requires std::is_arithmetic_v<V>
+BasicTensor<detail::list_element_t<T, V>> tensor(std::initializer_list<V> v, TensorOptions o = {}) {
+  using E = detail::list_element_t<T, V>;
+  detail::check(!o.requires_grad_ || std::is_floating_point_v<E>,
+                "Only Tensors of floating point dtype can require gradients");
+  auto impl = new_impl<E>({static_cast<std::int64_t>(v.size())});
+  std::transform(v.begin(), v.end(), impl->data(), [](V x) { return static_cast<E>(x); });
   return detail::finish(std::move(impl), o);
 }
-/// A 2-d tensor from a nested braced list (rows must have equal length).
+/// A 1-d double tensor from a braced list of mixed numbers (`{1, 2.5}`).
+inline BasicTensor<double> tensor(std::initializer_list<detail::Number> v, TensorOptions o = {}) {
+  auto impl = new_impl<double>({static_cast<std::int64_t>(v.size())});
+  std::transform(v.begin(), v.end(), impl->data(), [](detail::Number x) { return x.v; });
+  return detail::finish(std::move(impl), o);
+}
+/// A 2-d tensor from a nested braced list (rows must have equal length;
+/// `tensor({{0.5}, {2.}})` is a 2x1 column).
 template <class T = double>
 BasicTensor<T> tensor(std::initializer_list<std::initializer_list<std::type_identity_t<T>>> rows,
                       TensorOptions o = {}) {
@@ -93,6 +128,10 @@ template <class T = double>
 BasicTensor<T> rand(const Sizes& s, TensorOptions o = {}) {
   return detail::sample<T>(s, o, std::uniform_real_distribution<T>(T(0), T(1)));
 }
+template <class T = double>
+BasicTensor<T> randn(std::int64_t n, TensorOptions o = {}) { return randn<T>(Sizes{n}, o); }
+template <class T = double>
+BasicTensor<T> rand(std::int64_t n, TensorOptions o = {}) { return rand<T>(Sizes{n}, o); }
 
 /// A tensor copied from an Eigen matrix or vector (a vector gives a 1-d tensor).
 template <class Derived>

@@ -210,6 +210,12 @@ METAGRAD_BINARY_FREE(*, Mul)
 METAGRAD_BINARY_FREE(/, Div)
 #undef METAGRAD_BINARY_FREE
 
+/// atan2(a, b) (Atan2Backward0) and hypot(a, b) (HypotBackward0), broadcasting.
+template <class T>
+BasicTensor<T> atan2(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Atan2>(a, b); }
+template <class T>
+BasicTensor<T> hypot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Hypot>(a, b); }
+
 template <class T>
 BasicTensor<T> operator+(std::type_identity_t<T> a, const BasicTensor<T>& b) { return b + a; }
 template <class T>

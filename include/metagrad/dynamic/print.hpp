@@ -64,6 +64,25 @@ struct Formatter {
   }
 };
 
+/// Booleans (`True`/`False`) and integers print as text of one width, right
+/// aligned (torch's _Formatter for non-floating dtypes).
+struct ExactFormatter {
+  bool boolean = false;
+  std::size_t max_width = 1;
+  ExactFormatter(const std::vector<double>& values, bool b) : boolean(b) {
+    for (double v : values) max_width = std::max(max_width, text(v).size());
+  }
+  std::string text(double v) const {
+    if (boolean) return v != 0 ? "True" : "False";
+    return std::to_string(static_cast<long long>(v));
+  }
+  std::string format(double v) const {
+    std::string r = text(v);
+    if (r.size() < max_width) r.insert(0, max_width - r.size(), ' ');
+    return r;
+  }
+};
+
 /// Strided read access to a tensor's elements without any autograd.
 template <class T>
 struct RawView {
@@ -88,8 +107,8 @@ void summarized_values(const RawView<T>& v, bool summarize, std::vector<double>&
   }
 }
 
-template <class T>
-std::string tensor_str(const RawView<T>& v, int indent, bool summarize, const Formatter& f) {
+template <class T, class F>
+std::string tensor_str(const RawView<T>& v, int indent, bool summarize, const F& f) {
   const int dim = v.sizes.size();
   if (dim == 0) return f.format(v.scalar());
   const std::int64_t n = v.sizes[0];
@@ -154,7 +173,10 @@ std::string repr(const BasicTensor<T>& t) {
     const bool summarize = t.numel() > detail::kThreshold;
     std::vector<double> vals;
     detail::summarized_values(v, summarize, vals);
-    body = detail::tensor_str(v, indent, summarize, detail::Formatter(vals));
+    if constexpr (std::is_floating_point_v<T>)
+      body = detail::tensor_str(v, indent, summarize, detail::Formatter(vals));
+    else
+      body = detail::tensor_str(v, indent, summarize, detail::ExactFormatter(vals, std::is_same_v<T, bool>));
   }
   if (auto fn = t.grad_fn()) suffixes.push_back("grad_fn=<" + fn->name() + ">");
   else if (t.requires_grad()) suffixes.push_back("requires_grad=True");

@@ -70,7 +70,9 @@ class BasicTensor {
   T* data_ptr() const { return impl().data(); }
   /// The element at a full multi-index (no autograd).
   T at(std::initializer_list<std::int64_t> idx) const;
-  T item() const;
+  /// The value of a one-element tensor, as T or converted (`t.item<float>()`).
+  template <class U = T>
+  U item() const;
 
   // ---- autograd
   bool requires_grad() const;
@@ -114,31 +116,52 @@ class BasicTensor {
   BasicTensor sum(int dim, bool keepdim = false) const;
   BasicTensor mean() const;
   BasicTensor mean(int dim, bool keepdim = false) const;
+  BasicTensor logsumexp(int dim, bool keepdim = false) const;
+  BasicTensor softmax(int dim) const;
+  BasicTensor log_softmax(int dim) const;
+  BasicTensor amax(int dim, bool keepdim = false) const;
+  BasicTensor max() const;
+  BasicTensor masked_fill(const BasicTensor<bool>& mask, T value) const;
+  BasicTensor unsqueeze(int dim) const;
+  BasicTensor squeeze(int dim) const;
+  BasicTensor squeeze() const;
+  BasicTensor flatten() const;
+  BasicTensor narrow(int dim, std::int64_t start, std::int64_t length) const;
   BasicTensor matmul(const BasicTensor& o) const;
   BasicTensor mm(const BasicTensor& o) const;
   BasicTensor mv(const BasicTensor& o) const;
   BasicTensor dot(const BasicTensor& o) const;
 
-  // ---- in place
-  BasicTensor& zero_();
-  BasicTensor& fill_(T value);
-  BasicTensor& copy_(const BasicTensor& src);
-  BasicTensor& add_(const BasicTensor& o);
-  BasicTensor& sub_(const BasicTensor& o);
-  BasicTensor& mul_(const BasicTensor& o);
-  BasicTensor& div_(const BasicTensor& o);
-  BasicTensor& add_(T o);
-  BasicTensor& sub_(T o);
-  BasicTensor& mul_(T o);
-  BasicTensor& div_(T o);
-  BasicTensor& operator+=(const BasicTensor& o) { return add_(o); }
-  BasicTensor& operator-=(const BasicTensor& o) { return sub_(o); }
-  BasicTensor& operator*=(const BasicTensor& o) { return mul_(o); }
-  BasicTensor& operator/=(const BasicTensor& o) { return div_(o); }
-  BasicTensor& operator+=(T o) { return add_(o); }
-  BasicTensor& operator-=(T o) { return sub_(o); }
-  BasicTensor& operator*=(T o) { return mul_(o); }
-  BasicTensor& operator/=(T o) { return div_(o); }
+  // ---- in place (callable on a const handle, as in libtorch: a Tensor is a
+  // handle, and constness is the handle's, not the elements')
+  const BasicTensor& zero_() const;
+  const BasicTensor& fill_(T value) const;
+  const BasicTensor& copy_(const BasicTensor& src) const;
+  const BasicTensor& add_(const BasicTensor& o) const;
+  const BasicTensor& sub_(const BasicTensor& o) const;
+  const BasicTensor& mul_(const BasicTensor& o) const;
+  const BasicTensor& div_(const BasicTensor& o) const;
+  const BasicTensor& add_(T o) const;
+  const BasicTensor& sub_(T o) const;
+  const BasicTensor& mul_(T o) const;
+  const BasicTensor& div_(T o) const;
+  const BasicTensor& operator+=(const BasicTensor& o) const { return add_(o); }
+  const BasicTensor& operator-=(const BasicTensor& o) const { return sub_(o); }
+  const BasicTensor& operator*=(const BasicTensor& o) const { return mul_(o); }
+  const BasicTensor& operator/=(const BasicTensor& o) const { return div_(o); }
+  const BasicTensor& operator+=(T o) const { return add_(o); }
+  const BasicTensor& operator-=(T o) const { return sub_(o); }
+  const BasicTensor& operator*=(T o) const { return mul_(o); }
+  const BasicTensor& operator/=(T o) const { return div_(o); }
+
+  // ---- hooks
+  /// fn(grad) runs when the gradient of this tensor is computed, before it is
+  /// accumulated or passed on; returning a Tensor replaces the gradient,
+  /// returning void observes it. Returns a handle for remove_hook.
+  template <class F>
+  unsigned register_hook(F&& fn) const;
+  /// Removes a hook (removing one twice, or an unknown handle, does nothing).
+  void remove_hook(unsigned handle) const;
 
   // ---- Eigen interop
   /// A copy as an Eigen matrix: 0-d -> 1x1, 1-d of n -> n x 1, 2-d as is.

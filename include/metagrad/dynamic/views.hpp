@@ -246,7 +246,7 @@ void check_inplace(const BasicTensor<T>& self) {
 /// passed), `node` (may be null) is the out-of-place node whose edge 0 stands
 /// for self's old value and whose other edges are already set.
 template <class T, class Write>
-void commit_inplace(BasicTensor<T>& self, std::shared_ptr<BasicNode<T>> node, Write&& write) {
+void commit_inplace(const BasicTensor<T>& self, std::shared_ptr<BasicNode<T>> node, Write&& write) {
   auto& m = self.impl();
   const Edge<T> old = node ? gradient_edge(self) : Edge<T>{};
   write();
@@ -277,7 +277,7 @@ void check_inplace_shape(const BasicTensor<T>& self, const BasicTensor<T>& other
 }  // namespace detail
 
 template <class T>
-BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) {
+const BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) const {
   detail::check_inplace(*this);
   detail::check_inplace_shape(*this, src);
   std::shared_ptr<BasicNode<T>> node;
@@ -293,7 +293,7 @@ BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) {
 }
 
 template <class T>
-BasicTensor<T>& BasicTensor<T>::fill_(T value) {
+const BasicTensor<T>& BasicTensor<T>::fill_(T value) const {
   detail::check_inplace(*this);
   std::shared_ptr<BasicNode<T>> node;
   if (is_grad_enabled() && requires_grad()) {
@@ -305,7 +305,7 @@ BasicTensor<T>& BasicTensor<T>::fill_(T value) {
 }
 
 template <class T>
-BasicTensor<T>& BasicTensor<T>::zero_() {
+const BasicTensor<T>& BasicTensor<T>::zero_() const {
   detail::check_inplace(*this);
   std::shared_ptr<BasicNode<T>> node;
   if (is_grad_enabled() && requires_grad()) {
@@ -319,7 +319,7 @@ BasicTensor<T>& BasicTensor<T>::zero_() {
 namespace detail {
 /// self = self (op) other, in place, with the out-of-place op's node.
 template <class Rule, class T>
-BasicTensor<T>& binary_inplace(BasicTensor<T>& self, const BasicTensor<T>& other) {
+const BasicTensor<T>& binary_inplace(const BasicTensor<T>& self, const BasicTensor<T>& other) {
   check_inplace(self);
   check_inplace_shape(self, other);
   std::shared_ptr<BinaryNode<Rule, T>> node;
@@ -340,14 +340,14 @@ BasicTensor<T>& binary_inplace(BasicTensor<T>& self, const BasicTensor<T>& other
 }
 }  // namespace detail
 
-template <class T> BasicTensor<T>& BasicTensor<T>::add_(const BasicTensor& o) { return detail::binary_inplace<rules::Add>(*this, o); }
-template <class T> BasicTensor<T>& BasicTensor<T>::sub_(const BasicTensor& o) { return detail::binary_inplace<rules::Sub>(*this, o); }
-template <class T> BasicTensor<T>& BasicTensor<T>::mul_(const BasicTensor& o) { return detail::binary_inplace<rules::Mul>(*this, o); }
-template <class T> BasicTensor<T>& BasicTensor<T>::div_(const BasicTensor& o) { return detail::binary_inplace<rules::Div>(*this, o); }
-template <class T> BasicTensor<T>& BasicTensor<T>::add_(T o) { return add_(detail::scalar_tensor<T>(o)); }
-template <class T> BasicTensor<T>& BasicTensor<T>::sub_(T o) { return sub_(detail::scalar_tensor<T>(o)); }
-template <class T> BasicTensor<T>& BasicTensor<T>::mul_(T o) { return mul_(detail::scalar_tensor<T>(o)); }
-template <class T> BasicTensor<T>& BasicTensor<T>::div_(T o) { return div_(detail::scalar_tensor<T>(o)); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::add_(const BasicTensor& o) const { return detail::binary_inplace<rules::Add>(*this, o); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::sub_(const BasicTensor& o) const { return detail::binary_inplace<rules::Sub>(*this, o); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::mul_(const BasicTensor& o) const { return detail::binary_inplace<rules::Mul>(*this, o); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::div_(const BasicTensor& o) const { return detail::binary_inplace<rules::Div>(*this, o); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::add_(T o) const { return add_(detail::scalar_tensor<T>(o)); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::sub_(T o) const { return sub_(detail::scalar_tensor<T>(o)); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::mul_(T o) const { return mul_(detail::scalar_tensor<T>(o)); }
+template <class T> const BasicTensor<T>& BasicTensor<T>::div_(T o) const { return div_(detail::scalar_tensor<T>(o)); }
 
 // =========================================================== tensor basics
 template <class T>
@@ -395,11 +395,39 @@ void BasicTensor<T>::retain_grad() const {
 }
 
 template <class T>
-T BasicTensor<T>::item() const {
+template <class U>
+U BasicTensor<T>::item() const {
   if (numel() != 1)
     detail::fail("a Tensor with ", numel(), " elements cannot be converted to Scalar "
                  "(only one element tensors can be converted to C++ scalars)");
-  return *data_ptr();
+  return static_cast<U>(*data_ptr());
+}
+
+template <class T>
+template <class F>
+unsigned BasicTensor<T>::register_hook(F&& fn) const {
+  detail::check(requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
+  TensorHook<T> h;
+  h.id = detail::next_hook_id();
+  h.output_nr = impl().output_nr;
+  if constexpr (std::is_void_v<std::invoke_result_t<F&, const BasicTensor&>>) {
+    h.fn = [f = std::forward<F>(fn)](const BasicTensor& g) mutable { f(g); return BasicTensor(); };
+  } else {
+    h.fn = [f = std::forward<F>(fn)](const BasicTensor& g) mutable { return BasicTensor(f(g)); };
+  }
+  const unsigned id = h.id;
+  if (auto fn_ = grad_fn()) fn_->tensor_hooks.push_back(std::move(h));
+  else impl().hooks.push_back(std::move(h));
+  return id;
+}
+
+template <class T>
+void BasicTensor<T>::remove_hook(unsigned handle) const {
+  auto drop = [handle](std::vector<TensorHook<T>>& v) {
+    std::erase_if(v, [handle](const TensorHook<T>& h) { return h.id == handle; });
+  };
+  drop(impl().hooks);
+  if (auto fn_ = grad_fn()) drop(fn_->tensor_hooks);
 }
 
 template <class T>

@@ -1,0 +1,142 @@
+// metagrad/dynamic/compare.hpp — comparisons (`a > 0.` is a BasicTensor<bool>
+// that prints like PyTorch's), `where(cond, a, b)` and `masked_fill`.
+//   where:       d/da = where(cond, g, 0),  d/db = where(cond, 0, g)
+//   masked_fill: d/dself = where(mask, 0, g)
+// Both backward formulas are `where` again, so create_graph goes through them.
+#pragma once
+#include <functional>
+
+#include "factories.hpp"
+
+namespace metagrad {
+namespace kernels {
+/// out[i] = f(a[i], b[i]) with broadcasting, into a tensor of element type R.
+template <class R, class A, class B, class F>
+std::shared_ptr<TensorImpl<R>> broadcast_map(const TensorImpl<A>& a, const TensorImpl<B>& b, F&& f) {
+  const Sizes shape = broadcast_shapes(a.sizes, b.sizes);
+  auto out = new_impl<R>(shape);
+  R* o = out->data();
+  const A* ad = a.data();
+  const B* bd = b.data();
+  std::int64_t i = 0;
+  nd_loop<2>(shape, {broadcast_strides(a, shape), broadcast_strides(b, shape)},
+             [&](const auto& off) { o[i++] = f(ad[off[0]], bd[off[1]]); });
+  return out;
+}
+}  // namespace kernels
+
+namespace detail {
+template <class Cmp, class T>
+BasicTensor<bool> compare(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  return BasicTensor<bool>(kernels::broadcast_map<bool>(a.impl(), b.impl(), Cmp{}));
+}
+}  // namespace detail
+
+// Comparisons give a condition (no gradient flows through them).
+#define METAGRAD_COMPARISON(OP, Cmp)                                                          \
+  template <class T>                                                                          \
+  BasicTensor<bool> operator OP(const BasicTensor<T>& a, const BasicTensor<T>& b) {           \
+    return detail::compare<Cmp>(a, b);                                                        \
+  }                                                                                           \
+  template <class T>                                                                          \
+  BasicTensor<bool> operator OP(const BasicTensor<T>& a, std::type_identity_t<T> b) {         \
+    return detail::compare<Cmp>(a, detail::scalar_tensor<T>(b));                              \
+  }                                                                                           \
+  template <class T>                                                                          \
+  BasicTensor<bool> operator OP(std::type_identity_t<T> a, const BasicTensor<T>& b) {         \
+    return detail::compare<Cmp>(detail::scalar_tensor<T>(a), b);                              \
+  }
+METAGRAD_COMPARISON(<, std::less<>)
+METAGRAD_COMPARISON(<=, std::less_equal<>)
+METAGRAD_COMPARISON(>, std::greater<>)
+METAGRAD_COMPARISON(>=, std::greater_equal<>)
+METAGRAD_COMPARISON(==, std::equal_to<>)
+METAGRAD_COMPARISON(!=, std::not_equal_to<>)
+#undef METAGRAD_COMPARISON
+
+/// Logical not of a condition.
+inline BasicTensor<bool> operator!(const BasicTensor<bool>& c) {
+  return BasicTensor<bool>(kernels::broadcast_map<bool>(c.impl(), c.impl(), [](bool x, bool) { return !x; }));
+}
+
+template <class T> BasicTensor<T> where(const BasicTensor<bool>& cond, const BasicTensor<T>& a, const BasicTensor<T>& b);
+
+/// WhereBackward0 (and MaskedFillBackward0, which has only the edge to self).
+template <class T>
+class WhereNode final : public BasicNode<T> {
+ public:
+  WhereNode(const char* n, BasicTensor<bool> c, Sizes a, Sizes b) : name_(n), cond_(std::move(c)), a_(a), b_(b) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto zero = detail::scalar_tensor<T>(T(0));
+    const bool masked_fill = this->num_edges() == 1;
+    if (!masked_fill && this->edge(0).valid()) out[0] = where(cond_, g, zero).sum_to_size(a_);
+    const int ib = masked_fill ? 0 : 1;
+    if (this->edge(ib).valid()) out[ib] = where(cond_, zero, g).sum_to_size(b_);
+  }
+  void release_variables() override { cond_ = {}; }
+
+ private:
+  const char* name_;
+  BasicTensor<bool> cond_;
+  Sizes a_, b_;
+};
+
+namespace detail {
+template <class T>
+std::shared_ptr<TensorImpl<T>> where_kernel(const BasicTensor<bool>& c, const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const Sizes shape = kernels::broadcast_shapes(kernels::broadcast_shapes(c.sizes(), a.sizes()), b.sizes());
+  auto out = new_impl<T>(shape);
+  T* o = out->data();
+  const bool* cd = c.data_ptr();
+  const T *ad = a.data_ptr(), *bd = b.data_ptr();
+  std::int64_t i = 0;
+  kernels::nd_loop<3>(shape,
+                      {kernels::broadcast_strides(c.impl(), shape), kernels::broadcast_strides(a.impl(), shape),
+                       kernels::broadcast_strides(b.impl(), shape)},
+                      [&](const auto& off) { o[i++] = cd[off[0]] ? ad[off[1]] : bd[off[2]]; });
+  return out;
+}
+}  // namespace detail
+
+/// a where cond holds, else b (broadcasting all three).
+template <class T>
+BasicTensor<T> where(const BasicTensor<bool>& cond, const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  BasicTensor<T> out(detail::where_kernel(cond, a, b));
+  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    auto n = make_node<T, WhereNode<T>>("WhereBackward0", cond, a.sizes(), b.sizes());
+    n->add_edge(gradient_edge(a));
+    n->add_edge(gradient_edge(b));
+    set_history(out, n);
+  }
+  return out;
+}
+template <class T>
+BasicTensor<T> where(const BasicTensor<bool>& cond, const BasicTensor<T>& a, std::type_identity_t<T> b) {
+  return where(cond, a, detail::scalar_tensor<T>(b));
+}
+template <class T>
+BasicTensor<T> where(const BasicTensor<bool>& cond, std::type_identity_t<T> a, const BasicTensor<T>& b) {
+  return where(cond, detail::scalar_tensor<T>(a), b);
+}
+
+/// self with v written where mask holds (MaskedFillBackward0).
+template <class T>
+BasicTensor<T> masked_fill(const BasicTensor<T>& self, const BasicTensor<bool>& mask, std::type_identity_t<T> v) {
+  detail::check(kernels::broadcast_shapes(mask.sizes(), self.sizes()) == self.sizes(), "masked_fill: the mask of shape ",
+                mask.sizes(), " does not broadcast to the tensor's shape ", self.sizes());
+  BasicTensor<T> out(detail::where_kernel(mask, detail::scalar_tensor<T>(v), self));
+  if (is_grad_enabled() && self.requires_grad()) {
+    auto n = make_node<T, WhereNode<T>>("MaskedFillBackward0", mask, Sizes{}, self.sizes());
+    n->add_edge(gradient_edge(self));
+    set_history(out, n);
+  }
+  return out;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::masked_fill(const BasicTensor<bool>& mask, T value) const {
+  return metagrad::masked_fill(*this, mask, value);
+}
+
+}  // namespace metagrad

@@ -1,0 +1,150 @@
+// metagrad/dynamic/linalg.hpp — linear algebra on 2-d tensors: mg::inverse,
+// mg::det, mg::logdet, mg::linalg::solve (a vector or matrix right-hand
+// side), mg::outer. The backward formulas are the rules of rules/linalg.hpp
+// (Solve, Inverse, Det, LogDet), evaluated with Tensor ops, so create_graph
+// differentiates them again.
+#pragma once
+#include <Eigen/LU>
+
+#include "factories.hpp"
+
+namespace metagrad {
+namespace detail {
+template <class T>
+using DynMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class T>
+void check_square(const char* op, const BasicTensor<T>& a) {
+  if (a.dim() != 2 || a.size(0) != a.size(1))
+    fail(op, ": A must be batches of square matrices, but they are ", (a.dim() == 2 ? a.size(0) : a.numel()), " by ",
+         (a.dim() == 2 ? a.size(1) : 1), " matrices (got shape ", a.sizes(), ")");
+}
+/// The LU factorisation of A; a zero pivot fails with PyTorch's phrase.
+template <class T>
+Eigen::PartialPivLU<DynMatrix<T>> lu_of(const char* op, const BasicTensor<T>& a) {
+  check_square(op, a);
+  Eigen::PartialPivLU<DynMatrix<T>> lu(DynMatrix<T>(kernels::mat(a.impl())));
+  const auto d = lu.matrixLU().diagonal();
+  for (Eigen::Index i = 0; i < d.size(); ++i)
+    if (d[i] == T(0)) {
+      if (std::string(op) == "linalg.inv")
+        fail("linalg.inv: The diagonal element ", i + 1, " is zero, the inversion could not be completed because the "
+             "input matrix is singular.");
+      fail(op, ": The solver failed because the input matrix is singular.");
+    }
+  return lu;
+}
+template <class T, class M>
+BasicTensor<T> from_matrix(const M& m, const Sizes& s) {
+  BasicTensor<T> out(new_impl<T>(s));
+  kernels::OutMat<T>(out.data_ptr(), m.rows(), m.cols()) = m;
+  return out;
+}
+/// A 1-d tensor as a column (its gradient reshaped back by the caller).
+template <class T>
+BasicTensor<T> as_column(const BasicTensor<T>& v) { return v.dim() == 1 ? v.reshape({v.numel(), 1}) : v; }
+
+/// Backward of a unary linear-algebra op from its rule (x, y saved).
+template <class Rule, class T>
+class LinalgUnaryNode final : public BasicNode<T> {
+ public:
+  std::string name() const override { return Rule::node_name; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    out[0] = Rule::vjp(x.unpack(*this), y.unpack(*this), g);
+  }
+  void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
+  SavedVariable<T> x, y;
+};
+template <class Rule, class T>
+BasicTensor<T> record_linalg_unary(BasicTensor<T> out, const BasicTensor<T>& a) {
+  if (is_grad_enabled() && a.requires_grad()) {
+    auto n = make_node<T, LinalgUnaryNode<Rule, T>>();
+    n->add_edge(gradient_edge(a));
+    n->x.save(a, false);
+    set_history(out, n);
+    n->y.save(out, true);
+  }
+  return out;
+}
+
+/// LinalgSolveExBackward0 (rules::Solve, vectors as columns).
+template <class T>
+class SolveNode final : public BasicNode<T> {
+ public:
+  std::string name() const override { return rules::Solve::node_name; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto A = a.unpack(*this);
+    const auto X = as_column(x.unpack(*this));
+    const auto G = as_column(g);
+    if (this->edge(1).valid()) out[1] = rules::Solve::vjp_b(A, X, X, G).reshape(b_sizes);
+    if (this->edge(0).valid()) out[0] = rules::Solve::vjp_a(A, X, X, G);
+  }
+  void release_variables() override { a.reset(); x.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, x); }
+  SavedVariable<T> a, x;
+  Sizes b_sizes;
+};
+}  // namespace detail
+
+/// A^-1 (LinalgInvExBackward0).
+template <class T>
+BasicTensor<T> linalg_inv(const BasicTensor<T>& a) {
+  const auto lu = detail::lu_of("linalg.inv", a);
+  return detail::record_linalg_unary<rules::Inverse>(detail::from_matrix<T>(lu.inverse(), a.sizes()), a);
+}
+/// X with A X = B, for B a vector or a matrix (LinalgSolveExBackward0).
+template <class T>
+BasicTensor<T> linalg_solve(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const auto lu = detail::lu_of("linalg.solve", a);
+  const std::int64_t rows = b.dim() == 1 ? b.numel() : (b.dim() == 2 ? b.size(0) : -1);
+  if (rows != a.size(0))
+    detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.sizes(), " and ", b.sizes(),
+                 ")");
+  const detail::DynMatrix<T> B = kernels::mat(b.impl());
+  BasicTensor<T> out = detail::from_matrix<T>(detail::DynMatrix<T>(lu.solve(B)), b.sizes());
+  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    auto n = make_node<T, detail::SolveNode<T>>();
+    n->b_sizes = b.sizes();
+    n->add_edge(gradient_edge(a));
+    n->add_edge(gradient_edge(b));
+    n->a.save(a, false);
+    set_history(out, n);
+    n->x.save(out, true);
+  }
+  return out;
+}
+template <class T> BasicTensor<T> inverse(const BasicTensor<T>& a) { return linalg_inv(a); }
+template <class T> BasicTensor<T> linalg_det(const BasicTensor<T>& a);
+template <class T> BasicTensor<T> linalg_logdet(const BasicTensor<T>& a);
+/// det(A) (LinalgDetBackward0: g det(A) A^-T; A must be invertible for it).
+template <class T>
+BasicTensor<T> linalg_det(const BasicTensor<T>& a) {
+  detail::check_square("linalg.det", a);
+  const T v = Eigen::PartialPivLU<detail::DynMatrix<T>>(detail::DynMatrix<T>(kernels::mat(a.impl()))).determinant();
+  return detail::record_linalg_unary<rules::Det>(detail::scalar_tensor<T>(v), a);
+}
+/// log(det(A)): NaN for a negative determinant, -inf for a singular A (LogdetBackward0).
+template <class T>
+BasicTensor<T> linalg_logdet(const BasicTensor<T>& a) {
+  detail::check_square("logdet", a);
+  const T v = Eigen::PartialPivLU<detail::DynMatrix<T>>(detail::DynMatrix<T>(kernels::mat(a.impl()))).determinant();
+  return detail::record_linalg_unary<rules::LogDet>(detail::scalar_tensor<T>(std::log(v)), a);
+}
+template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
+template <class T> BasicTensor<T> logdet(const BasicTensor<T>& a) { return linalg_logdet(a); }
+
+/// The outer product a b^T of two vectors (recorded as broadcasting Mul).
+template <class T>
+BasicTensor<T> outer(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  detail::check(a.dim() == 1 && b.dim() == 1, "outer: expected 1-d tensors, got ", a.sizes(), " and ", b.sizes());
+  return a.reshape({a.numel(), 1}) * b;
+}
+
+namespace linalg {
+template <class T> BasicTensor<T> solve(const BasicTensor<T>& a, const BasicTensor<T>& b) { return linalg_solve(a, b); }
+template <class T> BasicTensor<T> inv(const BasicTensor<T>& a) { return linalg_inv(a); }
+template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
+}  // namespace linalg
+
+}  // namespace metagrad

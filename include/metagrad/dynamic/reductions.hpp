@@ -1,0 +1,180 @@
+// metagrad/dynamic/reductions.hpp — reductions along a dimension and the
+// normalisations built on them. With y the output and g its gradient (g and
+// y broadcast back along the reduced dimension):
+//   logsumexp(x, d):   d/dx = g exp(x - y)                    LogsumexpBackward0
+//   softmax(x, d):     d/dx = y (g - sum_d(g y))              SoftmaxBackward0
+//   log_softmax(x, d): d/dx = g - exp(y) sum_d(g)             LogSoftmaxBackward0
+//   amax(x, d):        d/dx = g [x == y] / #(x == y)           AmaxBackward0
+//   max(x):            the same over all elements             MaxBackward1
+// Each backward is written with Tensor ops, so create_graph differentiates it.
+#pragma once
+#include <limits>
+
+#include "compare.hpp"
+
+namespace metagrad {
+namespace detail {
+/// Calls f(in, out, n, stride) for every line of contiguous x along dim:
+/// n elements `stride` apart starting at `in`; `out` is the line's slot in a
+/// result with that dim reduced (for reductions) or the line itself.
+template <class T, class F>
+void for_each_line(const BasicTensor<T>& x, int dim, F&& f) {
+  std::int64_t outer = 1, inner = 1;
+  for (int i = 0; i < dim; ++i) outer *= x.sizes()[i];
+  for (int i = dim + 1; i < x.dim(); ++i) inner *= x.sizes()[i];
+  const std::int64_t n = x.dim() ? x.sizes()[dim] : 1;
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) f(o * n * inner + i, o * inner + i, n, inner);
+}
+inline Sizes reduced_sizes(const Sizes& s, int dim, bool keepdim) {
+  Sizes r = s;
+  if (r.size() == 0) return r;
+  if (keepdim) r[dim] = 1;
+  else r.erase(dim);
+  return r;
+}
+/// g (reduced along dim, keepdim or not) with dim back as size 1.
+template <class T>
+BasicTensor<T> keep_dim(const BasicTensor<T>& g, const Sizes& in, int dim, bool keepdim) {
+  if (keepdim || in.size() == 0) return g;
+  return g.reshape(reduced_sizes(in, dim, true));
+}
+/// A node whose backward is a formula of g, the saved input x and output y.
+template <class T, class F>
+class ReduceDimNode final : public BasicNode<T> {
+ public:
+  ReduceDimNode(const char* n, F f) : name_(n), f_(std::move(f)) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    out[0] = f_(g, x.defined() ? x.unpack(*this) : BasicTensor<T>{}, y.defined() ? y.unpack(*this) : BasicTensor<T>{});
+  }
+  void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
+  SavedVariable<T> x, y;
+
+ private:
+  const char* name_;
+  F f_;
+};
+/// Records node `name` with backward f(g, x, y) for out = op(x).
+template <class T, class F>
+void record_dim_node(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, bool save_x, bool save_y, F f) {
+  if (!(is_grad_enabled() && x.requires_grad())) return;
+  auto n = make_node<T, ReduceDimNode<T, F>>(name, std::move(f));
+  n->add_edge(gradient_edge(x));
+  if (save_x) n->x.save(x, false);
+  set_history(out, n);
+  if (save_y) n->y.save(out, true);
+}
+}  // namespace detail
+
+/// log(sum(exp(x))) along dim, computed stably (max subtracted first).
+template <class T>
+BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  const Sizes in = x.sizes();
+  BasicTensor<T> out(new_impl<T>(detail::reduced_sizes(in, dim, keepdim)));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, xd[b + k * s]);
+    if (!std::isfinite(m)) { o[r] = m; return; }
+    T sum = 0;
+    for (std::int64_t k = 0; k < n; ++k) sum += std::exp(xd[b + k * s] - m);
+    o[r] = std::log(sum) + m;
+  });
+  detail::record_dim_node(out, x, "LogsumexpBackward0", true, true,
+                          [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
+                            return detail::keep_dim(g, in, dim, keepdim) * exp(xs - detail::keep_dim(y, in, dim, keepdim));
+                          });
+  return out;
+}
+
+/// exp(x) / sum(exp(x)) along dim.
+template <class T>
+BasicTensor<T> softmax(const BasicTensor<T>& x, int dim) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  BasicTensor<T> out(new_impl<T>(x.sizes()));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, xd[b + k * s]);
+    T sum = 0;
+    for (std::int64_t k = 0; k < n; ++k) sum += (o[b + k * s] = std::exp(xd[b + k * s] - m));
+    for (std::int64_t k = 0; k < n; ++k) o[b + k * s] /= sum;
+  });
+  detail::record_dim_node(out, x, "SoftmaxBackward0", false, true,
+                          [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>& y) {
+                            return y * (g - (g * y).sum(dim, true));
+                          });
+  return out;
+}
+
+/// x - logsumexp(x) along dim.
+template <class T>
+BasicTensor<T> log_softmax(const BasicTensor<T>& x, int dim) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  BasicTensor<T> out;
+  {
+    NoGradGuard ng;
+    out = (x - logsumexp(x, dim, true)).contiguous();
+    if (out.impl_ptr() == x.impl_ptr()) out = x.clone();
+  }
+  detail::record_dim_node(out, x, "LogSoftmaxBackward0", false, true,
+                          [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>& y) {
+                            return g - exp(y) * g.sum(dim, true);
+                          });
+  return out;
+}
+
+/// The largest element along dim; the gradient is shared equally by ties.
+template <class T>
+BasicTensor<T> amax(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  const Sizes in = x.sizes();
+  detail::check(x.numel() > 0, "amax(): Expected reduction dim ", dim, " to have non-zero size.");
+  BasicTensor<T> out(new_impl<T>(detail::reduced_sizes(in, dim, keepdim)));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+    T m = xd[b];  // NaN wins, as in PyTorch
+    for (std::int64_t k = 1; k < n && !std::isnan(m); ++k)
+      if (const T v = xd[b + k * s]; std::isnan(v) || v > m) m = v;
+    o[r] = m;
+  });
+  detail::record_dim_node(out, x, "AmaxBackward0", true, true,
+                          [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
+                            const auto hit = where(xs == detail::keep_dim(y, in, dim, keepdim), T(1), zeros_like(xs));
+                            return hit * (detail::keep_dim(g, in, dim, keepdim) / hit.sum(dim, true));
+                          });
+  return out;
+}
+
+/// The largest element of x (MaxBackward1: ties share the gradient).
+template <class T>
+BasicTensor<T> max(const BasicTensor<T>& x) {
+  BasicTensor<T> out;
+  {
+    NoGradGuard ng;
+    out = amax(x.reshape({x.numel()}), 0, false);
+  }
+  detail::record_dim_node(out, x, "MaxBackward1", true, true,
+                          [](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
+                            const auto hit = where(xs == y, T(1), zeros_like(xs));
+                            return hit * (g / hit.sum());
+                          });
+  return out;
+}
+
+template <class T> BasicTensor<T> BasicTensor<T>::logsumexp(int d, bool keepdim) const { return metagrad::logsumexp(*this, d, keepdim); }
+template <class T> BasicTensor<T> BasicTensor<T>::softmax(int d) const { return metagrad::softmax(*this, d); }
+template <class T> BasicTensor<T> BasicTensor<T>::log_softmax(int d) const { return metagrad::log_softmax(*this, d); }
+template <class T> BasicTensor<T> BasicTensor<T>::amax(int d, bool keepdim) const { return metagrad::amax(*this, d, keepdim); }
+template <class T> BasicTensor<T> BasicTensor<T>::max() const { return metagrad::max(*this); }
+
+}  // namespace metagrad
