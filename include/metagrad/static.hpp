@@ -5,5 +5,7 @@
 #include "static/eval.hpp"
 #include "static/expr.hpp"
 #include "static/grad.hpp"
+#include "static/hessian.hpp"
+#include "static/jacobian.hpp"
 #include "static/ops.hpp"
 #include "static/to_string.hpp"

@@ -9,20 +9,23 @@
 //   dot:       da = g b,    db = g a
 #pragma once
 #include <Eigen/Core>
+#include <Eigen/LU>
+#include <string>
 #include <type_traits>
 
 #include "../detail/config.hpp"
+#include "../detail/number.hpp"
 
 namespace metagrad {
 namespace math {
 // A scalar is its own sum, mean, product and transpose (as PyTorch's 0-d
 // tensors), so reductions of expressions that read no array are defined.
-template <class T> requires std::is_arithmetic_v<T> constexpr T sum_all(T x) { return x; }
-template <class T> requires std::is_arithmetic_v<T> constexpr T mean_all(T x) { return x; }
-template <class T> requires std::is_arithmetic_v<T> constexpr T prod_all(T x) { return x; }
-template <class T> requires std::is_arithmetic_v<T> constexpr T transpose(T x) { return x; }
-template <class S, class T> requires std::is_arithmetic_v<T> constexpr auto expand_as(const S& g, T) { return g; }
-template <class T, class Y, class G> requires std::is_arithmetic_v<T> constexpr auto prod_vjp(T, const Y&, const G& g) { return g; }
+template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T sum_all(T x) { return x; }
+template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T mean_all(T x) { return x; }
+template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T prod_all(T x) { return x; }
+template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T transpose(T x) { return x; }
+template <class S, class T> requires ::metagrad::detail::is_number_v<T> constexpr auto expand_as(const S& g, T) { return g; }
+template <class T, class Y, class G> requires ::metagrad::detail::is_number_v<T> constexpr auto prod_vjp(T, const Y&, const G& g) { return g; }
 template <class D>
 auto sum_all(const Eigen::ArrayBase<D>& x) { return x.derived().sum(); }
 template <class D>
@@ -111,8 +114,70 @@ void matmul_into(Out& out, const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<
     product_into(Eigen::Map<M>(out.data(), out.rows(), out.cols()));
   }
 }
+template <class D, class E>
+auto dot(const Eigen::ArrayBase<D>& a, const Eigen::ArrayBase<E>& b) {
+  if (a.size() != b.size())
+    ::metagrad::detail::fail("mg::dot: 1D tensors expected with the same number of elements, but got ", a.size(), " and ",
+                             b.size(), " elements");
+  return (a.derived().matrix().reshaped().cwiseProduct(b.derived().matrix().reshaped())).sum();
+}
+/// Square-matrix checks and the LU factorisation behind solve, inverse and
+/// det (a zero pivot is PyTorch's "singular" error).
 template <class D>
-auto dot(const Eigen::ArrayBase<D>& a, const Eigen::ArrayBase<D>& b) { return (a.derived() * b.derived()).sum(); }
+void check_square(const char* op, const Eigen::ArrayBase<D>& a) {
+  if (a.rows() != a.cols())
+    ::metagrad::detail::fail(op, ": A must be batches of square matrices, but they are ", a.rows(), " by ", a.cols(),
+                             " matrices");
+}
+template <class D>
+auto lu_of(const char* op, const Eigen::ArrayBase<D>& a) {
+  check_square(op, a);
+  using M = Eigen::Matrix<typename D::Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  Eigen::PartialPivLU<M> lu{M(a.derived().matrix())};
+  const auto d = lu.matrixLU().diagonal();
+  for (Eigen::Index i = 0; i < d.size(); ++i)
+    if (d[i] == typename D::Scalar(0)) {
+      if (std::string(op) == "linalg.inv")
+        ::metagrad::detail::fail("linalg.inv: The diagonal element ", i + 1,
+                                 " is zero, the inversion could not be completed because the input matrix is singular.");
+      ::metagrad::detail::fail(op, ": The solver failed because the input matrix is singular.");
+    }
+  return lu;
+}
+/// X with A X = B (B of B's shape: a vector gives a vector).
+template <class DA, class DB>
+auto linalg_solve(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
+  const auto lu = lu_of("linalg.solve", a);
+  if (b.rows() != a.rows())
+    ::metagrad::detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.rows(), "x",
+                             a.cols(), " and ", b.rows(), "x", b.cols(), ")");
+  using R = Eigen::Array<typename DA::Scalar, DA::RowsAtCompileTime, DB::ColsAtCompileTime>;
+  return R(lu.solve(b.derived().matrix()).array());
+}
+template <class D>
+auto linalg_inv(const Eigen::ArrayBase<D>& a) {
+  using R = Eigen::Array<typename D::Scalar, D::RowsAtCompileTime, D::ColsAtCompileTime>;
+  return R(lu_of("linalg.inv", a).inverse().array());
+}
+template <class D>
+auto linalg_det(const Eigen::ArrayBase<D>& a) {
+  check_square("linalg.det", a);
+  using M = Eigen::Matrix<typename D::Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  return Eigen::PartialPivLU<M>(M(a.derived().matrix())).determinant();
+}
+template <class D>
+auto linalg_logdet(const Eigen::ArrayBase<D>& a) {
+  using std::log;
+  return log(linalg_det(a));
+}
+/// x evaluated when it is an Eigen expression (a rule's result must not
+/// refer to its temporaries); other values as they are.
+template <class X>
+auto ev(X&& x) {
+  using P = std::remove_cvref_t<X>;
+  if constexpr (requires { typename P::PlainObject; }) return typename P::PlainObject(std::forward<X>(x));
+  else return P(std::forward<X>(x));
+}
 /// The scalar g spread over x's shape.
 template <class S, class D>
 auto expand_as(const S& g, const Eigen::ArrayBase<D>& x) {
@@ -124,21 +189,24 @@ auto expand_as(const S& g, const Eigen::ArrayBase<D>& x) {
 namespace rules {
 using namespace ::metagrad::math;
 struct Sum {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "SumBackward0";
   static constexpr const char* symbol = "sum";
   template <class X> static auto f(const X& x) { return sum_all(x); }
   template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) { return expand_as(g, x); }
 };
 struct Mean {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "MeanBackward0";
   static constexpr const char* symbol = "mean";
   template <class X> static auto f(const X& x) { return mean_all(x); }
   template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) {
-    if constexpr (std::is_arithmetic_v<X>) return g;
+    if constexpr (::metagrad::detail::is_number_v<X>) return g;
     else return expand_as(g / static_cast<double>(x.size()), x);
   }
 };
 struct Prod {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "ProdBackward0";
   static constexpr const char* symbol = "prod";
   template <class X> static auto f(const X& x) { return prod_all(x); }
@@ -149,12 +217,14 @@ struct Prod {
   }
 };
 struct Transpose {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "TBackward0";
   static constexpr const char* symbol = "transpose";
   template <class X> static auto f(const X& x) { return transpose(x); }
   template <class X, class Y, class G> static auto vjp(const X&, const Y&, const G& g) { return transpose(g); }
 };
 struct MatMul {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "MmBackward0";
   static constexpr const char* symbol = "matmul";
   template <class A, class B> static auto f(const A& a, const B& b) { return matmul(a, b); }
@@ -177,7 +247,57 @@ struct MatMul {
     matmul_into<Add>(out, transpose(a), g);
   }
 };
+// Linear algebra (dynamic mode; the value family supplies linalg_solve,
+// linalg_inv, transpose and matmul; matrices only, vectors as columns):
+//   X = solve(A, B):  dB = solve(A^T, G),  dA = -dB X^T
+//   Y = inverse(A):   dA = -Y^T G Y^T
+//   y = det(A):       dA = g y A^-T
+//   y = logdet(A):    dA = g A^-T
+struct Solve {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "LinalgSolveExBackward0";
+  static constexpr const char* symbol = "solve";
+  static constexpr bool symbolic_d = false;
+  template <class A, class B> static auto f(const A& a, const B& b) { return linalg_solve(a, b); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return ev(linalg_solve(ev(transpose(a)), g)); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_a(const A& a, const B&, const Y& y, const G& g) {
+    return ev(-ev(matmul(linalg_solve(ev(transpose(a)), g), ev(transpose(y)))));
+  }
+};
+struct Inverse {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "LinalgInvExBackward0";
+  static constexpr const char* symbol = "inverse";
+  static constexpr bool symbolic_d = false;
+  template <class A> static auto f(const A& a) { return linalg_inv(a); }
+  template <class A, class Y, class G>
+  static auto vjp(const A&, const Y& y, const G& g) {
+    const auto yt = ev(transpose(y));
+    return ev(-ev(matmul(yt, ev(matmul(g, yt)))));
+  }
+};
+struct Det {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "LinalgDetBackward0";
+  static constexpr const char* symbol = "det";
+  static constexpr bool symbolic_d = false;
+  template <class A> static auto f(const A& a) { return linalg_det(a); }
+  template <class A, class Y, class G>
+  static auto vjp(const A& a, const Y& y, const G& g) { return ev((g * y) * ev(transpose(linalg_inv(a)))); }
+};
+struct LogDet {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "LogdetBackward0";
+  static constexpr const char* symbol = "logdet";
+  static constexpr bool symbolic_d = false;
+  template <class A> static auto f(const A& a) { return linalg_logdet(a); }
+  template <class A, class Y, class G>
+  static auto vjp(const A& a, const Y&, const G& g) { return ev(g * ev(transpose(linalg_inv(a)))); }
+};
 struct Dot {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "DotBackward0";
   static constexpr const char* symbol = "dot";
   template <class A, class B> static auto f(const A& a, const B& b) { return dot(a, b); }

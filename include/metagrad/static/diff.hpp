@@ -20,13 +20,24 @@ constexpr auto diff(const E& e, const V& v) {
   using simplify::add;
   if constexpr (!depends_on<E, V>) {
     return IntC<0>{};
+  } else if constexpr (requires { decltype(rule_of(e))::symbolic_d; }) {
+    static_assert(decltype(rule_of(e))::symbolic_d,
+                  "mg::d: solve, inverse, det and logdet have no symbolic derivative here; use mg::grad or mg::jacobian");
+    return IntC<0>{};
+  } else if constexpr (is_scan<E>::value) {
+    static_assert(!is_scan<E>::value, "mg::d: a scan has no symbolic derivative; use mg::grad, mg::jacobian or mg::hvp");
+    return IntC<0>{};
   } else if constexpr (is_var<E>::value) {
     return IntC<1>{};
   } else if constexpr (requires { e.b; }) {
     using R = std::remove_cvref_t<decltype(rule_of(e))>;
     const auto da = diff(e.a, v);
     const auto db = diff(e.b, v);
-    if constexpr (std::is_same_v<R, rules::MatMul>) return add(matmul(da, e.b), matmul(e.a, db));
+    if constexpr (requires { R::linear_in_a; }) {  // a part of a vector: the same part of the derivative
+      using DA = std::remove_cvref_t<decltype(da)>;
+      if constexpr (is_intc<DA>::value && (DA::value == 0 || std::is_same_v<R, rules::Index>)) return da;
+      else return Binary<R, std::remove_cvref_t<decltype(da)>, std::remove_cvref_t<decltype(e.b)>>(da, e.b);
+    } else if constexpr (std::is_same_v<R, rules::MatMul>) return add(matmul(da, e.b), matmul(e.a, db));
     else if constexpr (std::is_same_v<R, rules::Dot>) return add(dot(da, e.b), dot(e.a, db));
     else {
       auto ta = [&] {

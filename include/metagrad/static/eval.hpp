@@ -22,7 +22,7 @@ struct scalar_of<V> { using type = typename V::value_type; };
 template <class... Ss>
 struct floating_common {
   using C = std::common_type_t<Ss...>;
-  using type = std::conditional_t<std::is_floating_point_v<C>, C, double>;
+  using type = std::conditional_t<std::is_floating_point_v<C> || is_dual<C>::value, C, double>;
 };
 template <>
 struct floating_common<> { using type = double; };
@@ -84,7 +84,7 @@ constexpr auto finish(V&& v) {
 template <class R, class A, class B>
 constexpr void check_elementwise(const A& a, const B& b) {
   if constexpr (requires { a.rows(); b.rows(); A::RowsAtCompileTime; B::RowsAtCompileTime; } &&
-                !std::is_same_v<R, rules::MatMul> && !std::is_same_v<R, rules::Dot>) {
+                is_elementwise_rule<R>::value) {
     static_assert((A::RowsAtCompileTime == Eigen::Dynamic || B::RowsAtCompileTime == Eigen::Dynamic ||
                    int(A::RowsAtCompileTime) == int(B::RowsAtCompileTime)) &&
                       (A::ColsAtCompileTime == Eigen::Dynamic || B::ColsAtCompileTime == Eigen::Dynamic ||
@@ -121,6 +121,22 @@ struct Evaluator {
     else if constexpr (N == 0) return S(1) + S(0) * v;
     else if constexpr (N == 1) return (v);
     else return int_pow<N - 1>(v) * v;
+  }
+  /// A scan: the body evaluated n times, the carry and element bound first.
+  template <class Body, detail::fixed_string C, detail::fixed_string El, class I, class X, class... Bs>
+  static auto run(const Scan<Body, C, El, I, X>& e, const Bs&... bs) {
+    const auto xs = eager(run(e.xs, bs...));
+    using V = std::remove_cvref_t<decltype(xs)>;
+    static_assert(!is_number_v<V>, "mg::scan: xs must be a vector (an Eigen vector binding)");
+    using Sc = typename V::Scalar;
+    Eigen::Array<Sc, Eigen::Dynamic, 1> out(xs.size());
+    Sc c = static_cast<Sc>(run(e.init, bs...));
+    for (Eigen::Index t = 0; t < xs.size(); ++t) {
+      const Binding<C, Sc> carry{c};
+      const Binding<El, Sc> elem{xs(t)};
+      c = out(t) = static_cast<Sc>(Evaluator<Sc>::run(e.body, carry, elem, bs...));
+    }
+    return out;
   }
   template <class R, class A, class B, class... Bs>
   static constexpr auto run(const Binary<R, A, B>& e, const Bs&... bs) {

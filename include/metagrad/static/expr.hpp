@@ -9,6 +9,7 @@
 
 #include "../detail/fixed_string.hpp"
 #include "../rules/elementwise.hpp"
+#include "../rules/indexing.hpp"
 #include "../rules/linalg.hpp"
 
 namespace metagrad {
@@ -18,6 +19,9 @@ template <class D>
 struct ExprBase {
   template <class... Bs>
   constexpr auto operator()(const Bs&... bs) const { return eval(static_cast<const D&>(*this), bs...); }
+  /// `x[i]`: element i (a run-time index) of a vector expression.
+  template <class I> requires std::is_integral_v<I>
+  constexpr auto operator[](I i) const { return index_expr(static_cast<const D&>(*this), i); }
 };
 
 /// A value bound to the variable named S: what `x = 3.0` makes.
@@ -44,17 +48,20 @@ template <detail::fixed_string S, class V> struct is_binding<Binding<S, V>> : st
 
 /// What a binding stores: numbers and temporaries by value, other lvalues
 /// (Eigen matrices, tensors) by reference — a binding is consumed within the
-/// full-expression that makes it, like std::forward_as_tuple.
+/// full-expression that makes it, like std::forward_as_tuple. Integral values
+/// are stored as double: `(x / y)(x = 3, y = 2)` is 1.5, never integer arithmetic.
 template <class V>
-using binding_storage_t = std::conditional_t<std::is_lvalue_reference_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<V>>,
-                                             const std::remove_reference_t<V>&, std::remove_cvref_t<V>>;
+using binding_storage_t = std::conditional_t<
+    std::is_integral_v<std::remove_cvref_t<V>>, double,
+    std::conditional_t<std::is_lvalue_reference_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<V>>,
+                       const std::remove_reference_t<V>&, std::remove_cvref_t<V>>>;
 
 template <detail::fixed_string S>
 struct Var : ExprBase<Var<S>> {
   static constexpr auto name = S;
   template <class V>
   constexpr Binding<S, binding_storage_t<V>> operator=(V&& v) const {
-    return {std::forward<V>(v)};
+    return {static_cast<binding_storage_t<V>>(std::forward<V>(v))};
   }
 };
 
@@ -87,6 +94,22 @@ struct Binary : ExprBase<Binary<R, A, B>> {
   constexpr Binary(A a_, B b_) : a(a_), b(b_) {}
 };
 
+/// A recurrence like jax.lax.scan: the vector [c_1 ... c_n] with c_0 = init
+/// and c_t = body(carry = c_(t-1), elem = xs[t-1]); `body` is a scalar
+/// expression over the variables named C and El and any outer variables.
+template <class Body, detail::fixed_string C, detail::fixed_string El, class Init, class Xs>
+struct Scan : ExprBase<Scan<Body, C, El, Init, Xs>> {
+  static constexpr auto carry_name = C;
+  static constexpr auto elem_name = El;
+  Body body;
+  Init init;
+  Xs xs;
+  constexpr Scan(Body b, Init i, Xs x) : body(b), init(i), xs(x) {}
+};
+template <class T> struct is_scan : std::false_type {};
+template <class B, detail::fixed_string C, detail::fixed_string El, class I, class X>
+struct is_scan<Scan<B, C, El, I, X>> : std::true_type {};
+
 // ------------------------------------------------------------------ traits
 /// The rule of a node (in unevaluated contexts: decltype(rule_of(e))).
 template <class R, class A> R rule_of(const Unary<R, A>&);
@@ -98,6 +121,8 @@ template <long long N> struct is_expr_impl<IntC<N>> : std::true_type {};
 template <> struct is_expr_impl<Const> : std::true_type {};
 template <class R, class A> struct is_expr_impl<Unary<R, A>> : std::true_type {};
 template <class R, class A, class B> struct is_expr_impl<Binary<R, A, B>> : std::true_type {};
+template <class B, detail::fixed_string C, detail::fixed_string El, class I, class X>
+struct is_expr_impl<Scan<B, C, El, I, X>> : std::true_type {};
 
 /// A static-mode expression type.
 template <class T>
@@ -117,6 +142,16 @@ template <class R, class A> struct free_vars_impl<Unary<R, A>> { static constexp
 template <class R, class A, class B> struct free_vars_impl<Binary<R, A, B>> {
   static constexpr auto value = boost::hana::union_(free_vars_impl<A>::value, free_vars_impl<B>::value);
 };
+/// A scan's variables: those of init and xs, and the body's outer ones.
+template <class B, detail::fixed_string C, detail::fixed_string El, class I, class X>
+struct free_vars_impl<Scan<B, C, El, I, X>> {
+  static constexpr auto value = boost::hana::union_(
+      boost::hana::union_(free_vars_impl<I>::value, free_vars_impl<X>::value),
+      boost::hana::filter(boost::hana::to_tuple(free_vars_impl<B>::value), [](auto t) {
+        using V = typename decltype(t)::type;
+        return boost::hana::bool_c<!(V::name == C) && !(V::name == El)>;
+      }) | [](auto tuple) { return boost::hana::to_set(tuple); });
+};
 template <class E>
 constexpr auto free_vars(const E&) { return free_vars_impl<std::remove_cvref_t<E>>::value; }
 template <class E>
@@ -129,26 +164,26 @@ template <> struct is_pure<Const> : std::false_type {};
 template <class R, class A> struct is_pure<Unary<R, A>> : is_pure<A> {};
 template <class R, class A, class B> struct is_pure<Binary<R, A, B>>
     : std::bool_constant<is_pure<A>::value && is_pure<B>::value> {};
+template <class B, detail::fixed_string C, detail::fixed_string El, class I, class X>
+struct is_pure<Scan<B, C, El, I, X>> : std::bool_constant<is_pure<B>::value && is_pure<I>::value && is_pure<X>::value> {};
 
-/// Elementwise-only expressions (the ones the bridge can fuse).
-template <class R> struct is_elementwise_rule : std::true_type {};
-template <class E> struct is_elementwise : std::true_type {};
+/// Elementwise-only expressions (the ones the bridge can fuse). A rule that
+/// is not elementwise says so (`static constexpr bool elementwise = false`).
+template <class R> struct is_elementwise_rule : std::bool_constant<[] {
+  if constexpr (requires { R::elementwise; }) return R::elementwise; else return true;
+}()> {};
+template <class E> struct is_elementwise : std::bool_constant<!is_scan<E>::value> {};
 template <class R, class A> struct is_elementwise<Unary<R, A>>
     : std::bool_constant<is_elementwise_rule<R>::value && is_elementwise<A>::value> {};
 template <class R, class A, class B> struct is_elementwise<Binary<R, A, B>>
     : std::bool_constant<is_elementwise_rule<R>::value && is_elementwise<A>::value && is_elementwise<B>::value> {};
-template <> struct is_elementwise_rule<rules::Sum> : std::false_type {};
-template <> struct is_elementwise_rule<rules::Mean> : std::false_type {};
-template <> struct is_elementwise_rule<rules::Prod> : std::false_type {};
-template <> struct is_elementwise_rule<rules::Transpose> : std::false_type {};
-template <> struct is_elementwise_rule<rules::MatMul> : std::false_type {};
-template <> struct is_elementwise_rule<rules::Dot> : std::false_type {};
 
 /// In the static family the constant N is the type IntC<N>.
 template <class V>
 struct constant_family<V, std::enable_if_t<StaticExpr<V>>> {
   template <int N>
   static constexpr auto make() { return IntC<N>{}; }
+  static constexpr auto real(double v) { return Const(v); }
 };
 
 namespace literals {

@@ -60,7 +60,7 @@ void prepare_slot(Slot& slot, const B& b) {
     const auto& v = bval(b);
     if (slot.rows() != v.rows() || slot.cols() != v.cols()) slot.resize(v.rows(), v.cols());
     if constexpr (!Fresh) slot.setZero();
-  } else if constexpr (std::is_arithmetic_v<Slot>) {
+  } else if constexpr (is_number_v<Slot>) {
     slot = Slot(0);
   }
 }
@@ -81,7 +81,7 @@ auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
     if constexpr (mean) value /= static_cast<S>(n);
     return value;
   } else {
-    static_assert(std::is_arithmetic_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(std::declval<TapeT&>().vals)))>>,
+    static_assert(is_number_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(std::declval<TapeT&>().vals)))>>,
                   "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");
     auto sweep = [&](TapeT& tape) {
       tape.forward(grads, bs...);

@@ -124,6 +124,52 @@ constexpr auto operator-(const A& a) { return simplify::neg(a); }
 template <class A, class B> requires StaticOperands<A, B>
 constexpr auto pow(const A& a, const B& b) { return simplify::pow(simplify::lift(a), simplify::lift(b)); }
 
+/// atan2(a, b) and hypot(a, b), with doubles on either side.
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto atan2(const A& a, const B& b) {
+  return Binary<rules::Atan2, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
+}
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto hypot(const A& a, const B& b) {
+  return Binary<rules::Hypot, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
+}
+
+/// Linear algebra on Eigen matrices (rules/linalg.hpp): A^-1, det(A),
+/// log det(A), and X with A X = B (`mg::linalg::solve`).
+template <StaticExpr A> constexpr auto inverse(const A& a) { return Unary<rules::Inverse, A>(a); }
+template <StaticExpr A> constexpr auto det(const A& a) { return Unary<rules::Det, A>(a); }
+template <StaticExpr A> constexpr auto logdet(const A& a) { return Unary<rules::LogDet, A>(a); }
+namespace linalg {
+template <StaticExpr A, StaticExpr B> constexpr auto solve(const A& a, const B& b) { return Binary<rules::Solve, A, B>(a, b); }
+template <StaticExpr A> constexpr auto inv(const A& a) { return Unary<rules::Inverse, A>(a); }
+template <StaticExpr A> constexpr auto det(const A& a) { return Unary<rules::Det, A>(a); }
+}  // namespace linalg
+
+/// Parts of a vector expression (n, i, start: run-time integers); their
+/// gradients scatter-add into the vector. `x[i]` is element i.
+template <StaticExpr A>
+constexpr auto index_expr(const A& a, std::int64_t i) { return Binary<rules::Index, A, Const>(a, Const(static_cast<double>(i))); }
+template <StaticExpr A>
+constexpr auto head(const A& a, std::int64_t n) { return Binary<rules::Head, A, Const>(a, Const(static_cast<double>(n))); }
+template <StaticExpr A>
+constexpr auto tail(const A& a, std::int64_t n) { return Binary<rules::Tail, A, Const>(a, Const(static_cast<double>(n))); }
+/// Elements [start, start + n).
+template <StaticExpr A>
+constexpr auto segment(const A& a, std::int64_t start, std::int64_t n) {
+  return head(Binary<rules::Skip, A, Const>(a, Const(static_cast<double>(start))), n);
+}
+
+/// `mg::scan(body, carry, init, elem, xs)`, like jax.lax.scan: the vector
+/// [c_1 ... c_n], c_0 = init (a number or a scalar expression), c_t =
+/// body(carry = c_(t-1), elem = xs[t-1]). Forward and reverse are loops.
+template <StaticExpr Body, detail::fixed_string C, class I, detail::fixed_string El, StaticExpr X>
+  requires(StaticExpr<I> || std::is_arithmetic_v<I>)
+constexpr auto scan(const Body& body, const Var<C>&, const I& init, const Var<El>&, const X& xs) {
+  static_assert(!(C == El), "mg::scan: the carry and the element must be different variables");
+  using Init = decltype(simplify::lift(init));
+  return Scan<Body, C, El, Init, X>(body, simplify::lift(init), xs);
+}
+
 // One function per row of the derivative table.
 #define METAGRAD_STATIC_UNARY(Rule, fn) \
   template <StaticExpr A> constexpr auto fn(const A& a) { return Unary<rules::Rule, A>(a); }

@@ -46,7 +46,17 @@ template <class R, class A> struct const_count<Unary<R, A>> : const_count<A> {};
 template <class R, class A, class B>
 struct const_count<Binary<R, A, B>> : std::integral_constant<std::size_t, const_count<A>::value + const_count<B>::value> {};
 
+template <class B, detail::fixed_string C, detail::fixed_string El, class In, class X>
+struct const_count<Scan<B, C, El, In, X>>
+    : std::integral_constant<std::size_t, const_count<In>::value + const_count<X>::value + const_count<B>::value> {};
+
 template <class E, std::size_t I = 0> struct numbered { using type = E; };
+/// A scan's constants in the order init, xs, body.
+template <class B, detail::fixed_string C, detail::fixed_string El, class In, class X, std::size_t I>
+struct numbered<Scan<B, C, El, In, X>, I> {
+  using type = Scan<typename numbered<B, I + const_count<In>::value + const_count<X>::value>::type, C, El,
+                    typename numbered<In, I>::type, typename numbered<X, I + const_count<In>::value>::type>;
+};
 template <std::size_t I> struct numbered<Const, I> { using type = ConstAt<I>; };
 template <class R, class A, std::size_t I> struct numbered<Unary<R, A>, I> {
   using type = Unary<R, typename numbered<A, I>::type>;
@@ -58,6 +68,7 @@ template <class R, class A, class B, std::size_t I> struct numbered<Binary<R, A,
 template <class E, std::size_t N>
 constexpr void collect_consts(const E& e, std::array<double, N>& out, std::size_t& i) {
   if constexpr (std::is_same_v<E, Const>) out[i++] = e.value;
+  else if constexpr (is_scan<E>::value) { collect_consts(e.init, out, i); collect_consts(e.xs, out, i); collect_consts(e.body, out, i); }
   else if constexpr (requires { e.b; }) { collect_consts(e.a, out, i); collect_consts(e.b, out, i); }
   else if constexpr (requires { e.a; }) collect_consts(e.a, out, i);
 }
@@ -115,6 +126,23 @@ template <class R, class A, class... Bs> struct needs_grad<Unary<R, A>, Bs...> :
 template <class R, class A, class B, class... Bs> struct needs_grad<Binary<R, A, B>, Bs...>
     : std::bool_constant<needs_grad<A, Bs...>::value || needs_grad<B, Bs...>::value> {};
 
+/// The outer variables of a scan's body (all but the carry and the element).
+template <class T, detail::fixed_string C, detail::fixed_string El, class L> struct body_vars { using type = L; };
+template <detail::fixed_string N, detail::fixed_string C, detail::fixed_string El, class L>
+struct body_vars<Var<N>, C, El, L> {
+  using type = std::conditional_t<N == C || N == El, L, typename tl_push<L, Var<N>>::type>;
+};
+template <class R, class A, detail::fixed_string C, detail::fixed_string El, class L>
+struct body_vars<Unary<R, A>, C, El, L> : body_vars<A, C, El, L> {};
+template <class R, class A, class B, detail::fixed_string C, detail::fixed_string El, class L>
+struct body_vars<Binary<R, A, B>, C, El, L> : body_vars<B, C, El, typename body_vars<A, C, El, L>::type> {};
+template <class B, detail::fixed_string C, detail::fixed_string El, class In, class X, class... Bs>
+struct needs_grad<Scan<B, C, El, In, X>, Bs...>
+    : std::bool_constant<needs_grad<In, Bs...>::value || needs_grad<X, Bs...>::value ||
+                         []<class... Vs>(std::type_identity<TypeList<Vs...>>) {
+                           return (needs_grad<Vs, Bs...>::value || ...);
+                         }(std::type_identity<typename body_vars<B, C, El, TypeList<>>::type>{})> {};
+
 /// Does the node read a variable bound to an Eigen value?
 template <class T, class... Bs> struct uses_eigen : std::false_type {};
 template <detail::fixed_string N, class... Bs> struct uses_eigen<Var<N>, Bs...>
@@ -122,6 +150,8 @@ template <detail::fixed_string N, class... Bs> struct uses_eigen<Var<N>, Bs...>
 template <class R, class A, class... Bs> struct uses_eigen<Unary<R, A>, Bs...> : uses_eigen<A, Bs...> {};
 template <class R, class A, class B, class... Bs> struct uses_eigen<Binary<R, A, B>, Bs...>
     : std::bool_constant<uses_eigen<A, Bs...>::value || uses_eigen<B, Bs...>::value> {};
+template <class B, detail::fixed_string C, detail::fixed_string El, class In, class X, class... Bs>
+struct uses_eigen<Scan<B, C, El, In, X>, Bs...> : std::true_type {};  // its value is a vector
 
 /// A frontier of a fused reduction: a maximal non-elementwise subexpression
 /// inside it (matmul(X, w) in sum(f(y - matmul(X, w)))). The tape computes it
@@ -130,6 +160,8 @@ template <class R, class A, class B, class... Bs> struct uses_eigen<Binary<R, A,
 template <class T> struct is_frontier : std::false_type {};
 template <class R, class A> struct is_frontier<Unary<R, A>> : std::bool_constant<!is_elementwise_rule<R>::value> {};
 template <class R, class A, class B> struct is_frontier<Binary<R, A, B>> : std::bool_constant<!is_elementwise_rule<R>::value> {};
+template <class B, detail::fixed_string C, detail::fixed_string El, class In, class X>
+struct is_frontier<Scan<B, C, El, In, X>> : std::true_type {};
 
 template <class T, class L> struct frontiers_of { using type = L; };
 template <class T, class L> requires(is_frontier<T>::value) struct frontiers_of<T, L> { using type = typename tl_push<L, T>::type; };
@@ -183,6 +215,14 @@ template <class R, class A, class B, class L, class... Bs> struct post_order<Bin
                                 Binary<R, A, B>>::type;
 };
 template <class L, class FL, class... Bs> struct visit_all;
+/// A scan's operands on the tape: init, xs, and the body's outer variables.
+template <class B, detail::fixed_string C, detail::fixed_string El, class In, class X, class L, class... Bs>
+struct post_order<Scan<B, C, El, In, X>, L, Bs...> {
+  using type = typename tl_push<
+      typename visit_all<typename post_order<X, typename post_order<In, L, Bs...>::type, Bs...>::type,
+                         typename body_vars<B, C, El, TypeList<>>::type, Bs...>::type,
+      Scan<B, C, El, In, X>>::type;
+};
 template <class L, class... Bs> struct visit_all<L, TypeList<>, Bs...> { using type = L; };
 template <class L, class F, class... Fs, class... Bs> struct visit_all<L, TypeList<F, Fs...>, Bs...> {
   using type = typename visit_all<typename post_order<F, L, Bs...>::type, TypeList<Fs...>, Bs...>::type;
@@ -266,7 +306,7 @@ struct NoInto {
 /// writer(destination, add) on the child's buffer; into answers false if the
 /// child has none (then the contribution is sent).
 template <class R, class G>
-inline constexpr bool can_write_into = requires { R::writes_into; } && !std::is_arithmetic_v<G> && !is_tensor_like<G>;
+inline constexpr bool can_write_into = requires { R::writes_into; } && !is_number_v<G> && !is_tensor_like<G>;
 
 /// Reverse step of an op node: send(child tag, side, contribution) for each
 /// child that leads to a variable, g being the node's adjoint (or, for rules
@@ -316,6 +356,8 @@ template <class S, detail::fixed_string N, class... Bs> struct node_type<S, Var<
 };
 template <class S, long long N, class... Bs> struct node_type<S, IntC<N>, Bs...> { using type = S; };
 template <class S, std::size_t I, class... Bs> struct node_type<S, ConstAt<I>, Bs...> { using type = S; };
+template <class S, class B, detail::fixed_string C, detail::fixed_string El, class In, class X, class... Bs>
+struct node_type<S, Scan<B, C, El, In, X>, Bs...> { using type = Eigen::Array<S, Eigen::Dynamic, 1>; };
 template <class S, class T, class... Bs> requires requires { std::declval<T>().a; }
 struct node_type<S, T, Bs...> {
   struct Get {
@@ -343,7 +385,7 @@ template <class Slot, class C>
 void assign_into(Slot& slot, const C& c) {
   if constexpr (requires { slot.array(); } && requires { c.matrix(); }) slot.array() = c;
   else if constexpr (requires { slot.array(); } && requires { c.array(); }) slot.array() = c.array();
-  else if constexpr (std::is_assignable_v<Slot&, const C&> && (is_tensor_like<Slot> || std::is_arithmetic_v<C>)) slot = c;
+  else if constexpr (std::is_assignable_v<Slot&, const C&> && (is_tensor_like<Slot> || is_number_v<C>)) slot = c;
   else add_into(slot, c);
 }
 
@@ -779,6 +821,82 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
   return packet_pass<S, A>(consts, out, fio, seed, PlainPass{}, n, bs...);
 }
 
+// ------------------------------------------------------- 4b. scan's loops
+/// The value of a numbered scalar expression T (a scan's body): constants
+/// from c, variables from bs.
+template <class S, class T, std::size_t NC, class... Bs>
+S eval_numbered(const std::array<double, NC>& c, const Bs&... bs) {
+  if constexpr (is_var<T>::value) {
+    using V = std::remove_cvref_t<decltype(as_value(lookup<T::name>(bs...)))>;
+    static_assert(is_number_v<V>, "mg::scan: the body's outer variables must be bound to numbers");
+    return static_cast<S>(as_value(lookup<T::name>(bs...)));
+  } else if constexpr (is_intc<T>::value) {
+    return static_cast<S>(T::value);
+  } else if constexpr (is_const_at<T>::value) {
+    return static_cast<S>(c[T::index]);
+  } else if constexpr (small_int_pow<T>::value) {
+    return math::ipow(eval_numbered<S, std::remove_cvref_t<decltype(std::declval<T>().a)>>(c, bs...), small_int_pow<T>::n);
+  } else if constexpr (requires { std::declval<T>().b; }) {
+    using R = decltype(rule_of(std::declval<T>()));
+    return static_cast<S>(R::f(eval_numbered<S, std::remove_cvref_t<decltype(std::declval<T>().a)>>(c, bs...),
+                               eval_numbered<S, std::remove_cvref_t<decltype(std::declval<T>().b)>>(c, bs...)));
+  } else {
+    static_assert(!is_scan<T>::value, "mg::scan: a scan's body cannot hold another scan");
+    using R = decltype(rule_of(std::declval<T>()));
+    return static_cast<S>(R::f(eval_numbered<S, std::remove_cvref_t<decltype(std::declval<T>().a)>>(c, bs...)));
+  }
+}
+
+/// Forward loop of scan node T: c_t = body(c_(t-1), xs[t-1]) into slot s.
+template <class S, class T, class Slot, class X, std::size_t NC, class... Bs>
+void scan_forward(Slot& s, S init, const X& xs, const std::array<double, NC>& consts, const Bs&... bs) {
+  using Body = std::remove_cvref_t<decltype(std::declval<T>().body)>;
+  static_assert(!is_number_v<X>, "mg::scan: xs must be a vector (an Eigen vector binding)");
+  const Eigen::Index n = xs.size();
+  if (!s) s.emplace(n);
+  else if (s->size() != n) s->resize(n);
+  auto& y = *s;
+  S c = init;
+  for (Eigen::Index t = 0; t < n; ++t)
+    c = y(t) = eval_numbered<S, Body>(consts, Binding<T::carry_name, S>{c}, Binding<T::elem_name, S>{static_cast<S>(xs(t))}, bs...);
+}
+
+/// Reverse loop of scan node T with adjoint g (one entry per step): the
+/// adjoint of c_t is g_t plus what step t+1 sends back through its carry;
+/// each step's body runs one forward and reverse sweep (packet_pass on
+/// scalars). Sends the gradients of init, xs and the body's outer variables.
+template <class S, class T, class... Bs, class Get, class G, class Send, std::size_t NC>
+void scan_backward(const Get& get, const G& g, Send&& send, const std::array<double, NC>& consts, const Bs&... bs) {
+  using Body = std::remove_cvref_t<decltype(std::declval<T>().body)>;
+  using In = std::remove_cvref_t<decltype(std::declval<T>().init)>;
+  using X = std::remove_cvref_t<decltype(std::declval<T>().xs)>;
+  using Outer = typename body_vars<Body, T::carry_name, T::elem_name, TypeList<>>::type;
+  const auto& y = plain_value(get(std::type_identity<T>{}));
+  const auto& xs = plain_value(get(std::type_identity<X>{}));
+  const S init = static_cast<S>(plain_value(get(std::type_identity<In>{})));
+  const Eigen::Index n = y.size();
+  Eigen::Array<S, Eigen::Dynamic, 1> gx(needs_grad<X, Bs...>::value ? n : 0);
+  std::array<S, sizeof...(Bs) + 1> outer{};
+  S a = 0;
+  for (Eigen::Index t = n - 1; t >= 0; --t) {
+    a += static_cast<S>(g(t));
+    std::array<S, sizeof...(Bs) + 2> out{};
+    packet_pass<S, Body, 1>(consts, out, FrontierIO<S, 0>{}, a, PlainPass{}, 1,
+                            Binding<T::carry_name, S>{t ? static_cast<S>(y(t - 1)) : init},
+                            Binding<T::elem_name, S>{static_cast<S>(xs(t))}, bs...);
+    a = out[0];
+    if constexpr (needs_grad<X, Bs...>::value) gx(t) = out[1];
+    for (std::size_t j = 0; j < sizeof...(Bs); ++j) outer[j] += out[j + 2];
+  }
+  if constexpr (needs_grad<In, Bs...>::value) send(std::type_identity<In>{}, side_a, a);
+  if constexpr (needs_grad<X, Bs...>::value) send(std::type_identity<X>{}, side_b, gx);
+  [&]<class... Vs>(std::type_identity<TypeList<Vs...>>) {
+    ((void)[&] {
+       if constexpr (needs_grad<Vs, Bs...>::value) send(std::type_identity<Vs>{}, side_a, outer[binding_index<Vs::name, Bs...>()]);
+     }(), ...);
+  }(std::type_identity<Outer>{});
+}
+
 /// A zero of the binding's shape, to accumulate its gradient into (left
 /// uninitialised when Fresh: a fused pass will write every element).
 template <class S, class V, bool Fresh = false>
@@ -868,7 +986,7 @@ auto jac_slot(const B& b) {
 template <class S, class G, class V>
 auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
   using GV = std::remove_cvref_t<G>;
-  if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<GV> && !is_tensor_like<GV>) return S(g.sum());
+  if constexpr (is_number_v<V> && !is_number_v<GV> && !is_tensor_like<GV>) return S(g.sum());
   else return eager(std::forward<G>(g));
 }
 
@@ -923,7 +1041,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
                                                first_tensor<binding_value_t<Bs>...>, std::type_identity<void>>::type;
   template <class T> struct generic_adjoint { using type = std::conditional_t<
       is_fused_reduction<T, Bs...>::value, S,
-      std::conditional_t<!std::is_void_v<tensor_t> && std::is_arithmetic_v<value_t<T>>, tensor_t,
+      std::conditional_t<!std::is_void_v<tensor_t> && is_number_v<value_t<T>>, tensor_t,
                          typename adjoint_type<value_t<T>>::type>>; };
   template <class T> struct adjoint : generic_adjoint<T> {};
   /// A variable bound to an Eigen value gathers its adjoint straight in its
@@ -1032,6 +1150,9 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       }(std::index_sequence_for<Bs...>{});
       r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
       if constexpr (mean) r.value /= static_cast<S>(n);
+    } else if constexpr (is_scan<T>::value) {
+      scan_forward<S, T>(s, static_cast<S>(plain_value(val<std::remove_cvref_t<decltype(std::declval<T>().init)>>())),
+                         val<std::remove_cvref_t<decltype(std::declval<T>().xs)>>(), consts, bs...);
     } else if constexpr (!is_dynamic_plain<value_t<T>>) {
       s.emplace(op_value<S, T>(getter()));
     } else if constexpr (requires { decltype(rule_of(std::declval<T>()))::writes_into; }) {
@@ -1051,7 +1172,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     ((void)[&] {
        auto& j = std::get<J>(jac);
        using Slot = std::remove_cvref_t<decltype(j)>;
-       if constexpr (std::is_arithmetic_v<Slot>) {
+       if constexpr (is_number_v<Slot>) {
          j = Slot(0);
        } else if constexpr (is_dynamic_plain<Slot>) {
          const auto& v = bval(std::get<J>(bound));
@@ -1061,17 +1182,17 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   }
 
   template <class G, class Grads>
-  void backward(const G& g, Grads& grads, const Bs&...) {
+  void backward(const G& g, Grads& grads, const Bs&... bs) {
     if constexpr (keeps_buffers) {
       kept.got.fill(false);
-      backward_with(kept, g, grads);
+      backward_with(kept, g, grads, bs...);
     } else {
       Adjoints local;
-      backward_with(local, g, grads);
+      backward_with(local, g, grads, bs...);
     }
   }
   template <class G, class Grads>
-  void backward_with(Adjoints& store_to, const G& g, Grads& grads) {
+  void backward_with(Adjoints& store_to, const G& g, Grads& grads, [[maybe_unused]] const Bs&... bs) {
     auto& adj = store_to.adj;
     auto& got = store_to.got;
     store(std::get<K - 1>(adj), g);
@@ -1087,7 +1208,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
         auto& s = std::get<u>(adj);
         using V = std::remove_cvref_t<decltype(plain_value(std::declval<const value_t<U>&>()))>;
         using CV = std::remove_cvref_t<C>;
-        if constexpr (std::is_arithmetic_v<V> && !std::is_arithmetic_v<CV> && !is_tensor_like<CV>) {
+        if constexpr (is_number_v<V> && !is_number_v<CV> && !is_tensor_like<CV>) {
           const S r = S(c.sum());  // a scalar broadcast against an array
           if (!got[u]) s.emplace(r); else *s += r;
         } else {  // evaluated straight into the slot
@@ -1142,6 +1263,8 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
                   a * std::get<F>(r.fjac)),
              ...);
           }(std::make_index_sequence<tl_size<typename slot<T>::Fronts>::value>{});
+        } else if constexpr (is_scan<T>::value) {
+          scan_backward<S, T, Bs...>(get, a, send, consts, bs...);
         } else if constexpr (vjp_into_grad<T>()) {
           // The rule writes its product straight into the variable's
           // gradient when it is the first contribution (prod: no temporary).

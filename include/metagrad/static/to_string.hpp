@@ -38,6 +38,10 @@ Printed print(const E& e) {
   if constexpr (is_var<E>::value) return {std::string(E::name.view()), 4};
   else if constexpr (is_intc<E>::value) return {std::to_string(E::value), E::value < 0 ? 3 : 4};
   else if constexpr (std::is_same_v<E, Const>) return {number(e.value), e.value < 0 ? 3 : 4};
+  else if constexpr (is_scan<E>::value)
+    return {"scan(" + print(e.body).text + ", " + std::string(E::carry_name.view()) + ", " + print(e.init).text + ", " +
+                std::string(E::elem_name.view()) + ", " + print(e.xs).text + ")",
+            4};
   else if constexpr (requires { e.b; }) {
     using R = decltype(rule_of(e));
     const Printed a = print(e.a), b = print(e.b);
@@ -46,6 +50,7 @@ Printed print(const E& e) {
     if (sym == "-") return {paren(a, 1) + " - " + paren(b, 2), 1};
     if (sym == "*") return {paren(a, 2) + " * " + paren(b, 2), 2};
     if (sym == "/") return {paren(a, 2) + " / " + paren(b, 3), 2};
+    if (sym == "index") return {paren(a, 4) + "[" + b.text + "]", 4};
     return {sym + "(" + a.text + ", " + b.text + ")", 4};
   } else {
     using R = decltype(rule_of(e));

@@ -1,0 +1,17 @@
+// metagrad/detail/number.hpp — what counts as a number (a scalar value) in
+// the static engines: the arithmetic types and metagrad's dual numbers
+// (detail/dual.hpp), which run the same sweeps for forward-over-reverse
+// Hessian-vector products.
+#pragma once
+#include <type_traits>
+
+namespace metagrad {
+template <class T> struct Dual;
+namespace detail {
+template <class T> struct is_dual : std::false_type {};
+template <class T> struct is_dual<Dual<T>> : std::true_type {};
+/// A scalar value: arithmetic, or a dual number.
+template <class T>
+inline constexpr bool is_number_v = std::is_arithmetic_v<T> || is_dual<std::remove_cvref_t<T>>::value;
+}  // namespace detail
+}  // namespace metagrad

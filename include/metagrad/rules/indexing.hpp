@@ -1,0 +1,84 @@
+// metagrad/rules/indexing.hpp — derivative rules of reading parts of a vector:
+// `x[i]` (one element), `head(x, n)`, `tail(x, n)` and `skip(x, s)` (all but
+// the first s; `segment(x, s, n)` is head(skip(x, s), n)). The position or
+// count is the second operand, a run-time number. Each is linear, so its
+// vector-Jacobian product scatters g into zeros of x's shape:
+//   x[i]:       dx = e_i g                 head(x, n): dx[0:n]     = g
+//   tail(x, n): dx[size-n:] = g            skip(x, s): dx[s:]      = g
+// A scalar operand (the derivative 1 of mg::d) passes through unchanged.
+#pragma once
+#include <Eigen/Core>
+#include <type_traits>
+
+#include "../detail/config.hpp"
+#include "../detail/number.hpp"
+
+namespace metagrad {
+namespace rules {
+namespace detail_index {
+template <class A>
+constexpr void require_vector() {
+  if constexpr (!::metagrad::detail::is_number_v<A>)
+    static_assert(A::RowsAtCompileTime == 1 || A::ColsAtCompileTime == 1,
+                  "mg::head, mg::tail, mg::segment and x[i] read vectors: the operand must be an Eigen vector");
+}
+/// The count or position b (a number holding an integer), checked against a.
+template <class A, class B>
+Eigen::Index count(const char* op, const A& a, const B& b, bool position) {
+  const auto v = static_cast<Eigen::Index>(b);
+  const bool ok = static_cast<B>(v) == b && v >= 0 && (position ? v < a.size() : v <= a.size());
+  if (!ok) {
+    if (position) ::metagrad::detail::fail("index ", b, " is out of bounds for dimension 0 with size ", a.size(), " (", op, ")");
+    ::metagrad::detail::fail(op, ": ", b, " elements asked of a vector of size ", a.size());
+  }
+  return v;
+}
+/// zeros of a's shape with the part `part(r)` set to g.
+template <class A, class G, class Part>
+auto scatter(const A& a, const G& g, Part part) {
+  if constexpr (::metagrad::detail::is_number_v<A>) {
+    if constexpr (::metagrad::detail::is_number_v<G>) return g; else return static_cast<A>(g.sum());
+  } else {
+    Eigen::Array<typename A::Scalar, Eigen::Dynamic, 1> r = Eigen::Array<typename A::Scalar, Eigen::Dynamic, 1>::Zero(a.size());
+    part(r) = g;
+    return r;
+  }
+}
+}  // namespace detail_index
+
+#define METAGRAD_VECTOR_PART_RULE(NAME, NODE, SYMBOL, POSITION, READ)                              \
+  struct NAME {                                                                                   \
+    static constexpr const char* node_name = NODE;                                                \
+    static constexpr const char* symbol = SYMBOL;                                                 \
+    static constexpr bool elementwise = false, linear_in_a = true;                                \
+    template <class A, class B>                                                                   \
+    static auto f(const A& a, const B& b) {                                                       \
+      detail_index::require_vector<A>();                                                          \
+      if constexpr (::metagrad::detail::is_number_v<A>) return a;                                            \
+      else {                                                                                      \
+        const Eigen::Index k = detail_index::count(SYMBOL, a, b, POSITION);                       \
+        auto part = [&](const auto& v) -> decltype(auto) { return READ; };                        \
+        return part(a);                                                                           \
+      }                                                                                           \
+    }                                                                                             \
+    template <class A, class B, class Y, class G>                                                 \
+    static auto vjp_a(const A& a, const B& b, const Y&, const G& g) {                             \
+      if constexpr (::metagrad::detail::is_number_v<A>) return detail_index::scatter(a, g, 0);               \
+      else {                                                                                      \
+        const Eigen::Index k = detail_index::count(SYMBOL, a, b, POSITION);                       \
+        return detail_index::scatter(a, g, [&](auto& v) -> decltype(auto) { return READ; });      \
+      }                                                                                           \
+    }                                                                                             \
+    template <class A, class B, class Y, class G>                                                 \
+    static auto vjp_b(const A&, const B& b, const Y&, const G&) { return b * B(0); }              \
+  };
+
+//                       rule   PyTorch node        symbol   position  the part of v
+METAGRAD_VECTOR_PART_RULE(Index, "SelectBackward0", "index", true,  (v(k)))
+METAGRAD_VECTOR_PART_RULE(Head,  "SliceBackward0",  "head",  false, (v.head(k)))
+METAGRAD_VECTOR_PART_RULE(Tail,  "SliceBackward0",  "tail",  false, (v.tail(k)))
+METAGRAD_VECTOR_PART_RULE(Skip,  "SliceBackward0",  "skip",  false, (v.tail(v.size() - k)))
+#undef METAGRAD_VECTOR_PART_RULE
+
+}  // namespace rules
+}  // namespace metagrad
