@@ -260,7 +260,7 @@ constexpr double erf_series(double x) {
   for (int n = 1; n < 200; ++n) {
     term *= 2.0 * x2 / (2 * n + 1);
     sum += term;
-    if (term < sum * 1e-18) break;
+    if (fabs(term) < fabs(sum) * 1e-18) break;
   }
   return kTwoOverSqrtPi * exp(-x2) * sum;
 }

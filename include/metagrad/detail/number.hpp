@@ -13,5 +13,10 @@ template <class T> struct is_dual<Dual<T>> : std::true_type {};
 /// A scalar value: arithmetic, or a dual number.
 template <class T>
 inline constexpr bool is_number_v = std::is_arithmetic_v<T> || is_dual<std::remove_cvref_t<T>>::value;
+/// The value part of a number (a dual's value; other numbers as they are).
+template <class T>
+constexpr auto real_part(const T& v) {
+  if constexpr (is_dual<T>::value) return v.v; else return v;
+}
 }  // namespace detail
 }  // namespace metagrad

@@ -153,18 +153,12 @@ struct Edge {
 /// A tensor hook (`t.register_hook(fn)`): fn sees the gradient of the tensor
 /// before it is accumulated or passed on, and may replace it (returning an
 /// undefined tensor keeps it). `output_nr` says which output of a node it is.
+/// A removed hook keeps its slot (with an empty fn): handles stay positions.
 template <class T>
 struct TensorHook {
-  unsigned id = 0;
   std::uint32_t output_nr = 0;
   std::function<BasicTensor<T>(const BasicTensor<T>&)> fn;
 };
-namespace detail {
-inline unsigned next_hook_id() {
-  static std::atomic<unsigned> id{1};
-  return id.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace detail
 
 // --------------------------------------------------------------- tensor impl
 template <class T>

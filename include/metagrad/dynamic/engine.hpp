@@ -99,7 +99,7 @@ void run_hooks(const std::vector<TensorHook<T>>& hooks, std::uint32_t k, BasicTe
   if (hooks.empty()) return;
   const auto copy = hooks;  // a hook may register or remove hooks
   for (const auto& h : copy) {
-    if (h.output_nr != k) continue;
+    if (h.output_nr != k || !h.fn) continue;
     BasicTensor<T> r = h.fn(g);
     if (!r.defined()) continue;
     if (!(r.sizes() == g.sizes()))
@@ -225,7 +225,7 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
     for (int i = 0; i < ne; ++i) {
       auto* c = n->edge(i).fn.get();
       if (!c) continue;
-      GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(c->engine_state.buffer)],
+      GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(c->engine_state.buffer + n->edge(i).input_nr)],
                              std::move(out[static_cast<std::size_t>(i)]));
       if (--c->engine_state.deps == 0) ready.push_back(c);
     }

@@ -32,12 +32,13 @@ BasicTensor<T> zeros(const Sizes& s, TensorOptions o = {}) { return full<T>(s, T
 template <class T = double>
 BasicTensor<T> ones(const Sizes& s, TensorOptions o = {}) { return full<T>(s, T(1), o); }
 /// Sizes as a single integer (libtorch's `ones(5)`, `full(1, 2.0)`).
-template <class T = double>
-BasicTensor<T> full(std::int64_t n, std::type_identity_t<T> v, TensorOptions o = {}) { return full<T>(Sizes{n}, v, o); }
-template <class T = double>
-BasicTensor<T> zeros(std::int64_t n, TensorOptions o = {}) { return full<T>(Sizes{n}, T(0), o); }
-template <class T = double>
-BasicTensor<T> ones(std::int64_t n, TensorOptions o = {}) { return full<T>(Sizes{n}, T(1), o); }
+/// (Templates, so that `ones({})` stays a 0-d tensor.)
+template <class T = double, class I> requires std::is_integral_v<I>
+BasicTensor<T> full(I n, std::type_identity_t<T> v, TensorOptions o = {}) { return full<T>(Sizes{std::int64_t(n)}, v, o); }
+template <class T = double, class I> requires std::is_integral_v<I>
+BasicTensor<T> zeros(I n, TensorOptions o = {}) { return full<T>(Sizes{std::int64_t(n)}, T(0), o); }
+template <class T = double, class I> requires std::is_integral_v<I>
+BasicTensor<T> ones(I n, TensorOptions o = {}) { return full<T>(Sizes{std::int64_t(n)}, T(1), o); }
 template <class T>
 BasicTensor<T> zeros_like(const BasicTensor<T>& t, TensorOptions o = {}) { return zeros<T>(t.sizes(), o); }
 template <class T>
@@ -128,10 +129,39 @@ template <class T = double>
 BasicTensor<T> rand(const Sizes& s, TensorOptions o = {}) {
   return detail::sample<T>(s, o, std::uniform_real_distribution<T>(T(0), T(1)));
 }
-template <class T = double>
-BasicTensor<T> randn(std::int64_t n, TensorOptions o = {}) { return randn<T>(Sizes{n}, o); }
-template <class T = double>
-BasicTensor<T> rand(std::int64_t n, TensorOptions o = {}) { return rand<T>(Sizes{n}, o); }
+template <class T = double, class I> requires std::is_integral_v<I>
+BasicTensor<T> randn(I n, TensorOptions o = {}) { return randn<T>(Sizes{std::int64_t(n)}, o); }
+template <class T = double, class I> requires std::is_integral_v<I>
+BasicTensor<T> rand(I n, TensorOptions o = {}) { return rand<T>(Sizes{std::int64_t(n)}, o); }
+
+/// `allclose(a, b)`: |a - b| <= atol + rtol |b| everywhere (broadcasting),
+/// NaNs never close; `equal(a, b)`: same shape and the same elements.
+template <class T>
+bool allclose(const BasicTensor<T>& a, const BasicTensor<T>& b, double rtol = 1e-5, double atol = 1e-8) {
+  NoGradGuard ng;
+  const Sizes s = kernels::broadcast_shapes(a.sizes(), b.sizes());
+  const auto ea = a.detach().expand(s).contiguous(), eb = b.detach().expand(s).contiguous();
+  for (std::int64_t i = 0; i < ea.numel(); ++i) {
+    const double x = static_cast<double>(ea.data_ptr()[i]), y = static_cast<double>(eb.data_ptr()[i]);
+    if (!(x == y || std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
+  }
+  return true;
+}
+template <class T>
+bool equal(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  if (!(a.sizes() == b.sizes())) return false;
+  const auto ca = a.contiguous(), cb = b.contiguous();
+  return std::equal(ca.data_ptr(), ca.data_ptr() + ca.numel(), cb.data_ptr());
+}
+namespace autograd {
+/// libtorch's make_variable: data (its elements, no history) as a leaf.
+template <class T>
+BasicTensor<T> make_variable(const BasicTensor<T>& data, bool requires_grad = false) {
+  auto t = data.detach();
+  t.requires_grad_(requires_grad);
+  return t;
+}
+}  // namespace autograd
 
 /// A tensor copied from an Eigen matrix or vector (a vector gives a 1-d tensor).
 template <class Derived>

@@ -78,6 +78,12 @@ BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_n
   return out;
 }
 
+namespace detail {
+/// The dynamic op of a user's rule (METAGRAD_DEFINE_UNARY_OP, custom_op.hpp).
+template <class Rule, class T>
+BasicTensor<T> custom_unary(const BasicTensor<T>& x) { return unary_op<Rule>(x); }
+}  // namespace detail
+
 // ====================================================== elementwise binary
 template <class Rule, class T>
 class BinaryNode final : public BasicNode<T> {

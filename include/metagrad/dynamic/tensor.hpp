@@ -86,6 +86,10 @@ class BasicTensor {
   void retain_grad() const;
   bool retains_grad() const { return impl().retains_grad; }
   BasicTensor detach() const;
+  /// The same elements with no autograd history (libtorch's tensor_data()).
+  BasicTensor tensor_data() const { return detach(); }
+  /// A one-element tensor's value is not zero (an error for more elements).
+  bool is_nonzero() const;
   BasicTensor& detach_();
   void backward(const BasicTensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
@@ -160,7 +164,8 @@ class BasicTensor {
   /// returning void observes it. Returns a handle for remove_hook.
   template <class F>
   unsigned register_hook(F&& fn) const;
-  /// Removes a hook (removing one twice, or an unknown handle, does nothing).
+  /// Removes a hook (removing one twice does nothing; a handle this tensor
+  /// never gave out is an error, as in libtorch).
   void remove_hook(unsigned handle) const;
 
   // ---- Eigen interop

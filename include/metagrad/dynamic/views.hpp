@@ -408,26 +408,30 @@ template <class F>
 unsigned BasicTensor<T>::register_hook(F&& fn) const {
   detail::check(requires_grad(), "cannot register a hook on a tensor that doesn't require gradient");
   TensorHook<T> h;
-  h.id = detail::next_hook_id();
   h.output_nr = impl().output_nr;
   if constexpr (std::is_void_v<std::invoke_result_t<F&, const BasicTensor&>>) {
     h.fn = [f = std::forward<F>(fn)](const BasicTensor& g) mutable { f(g); return BasicTensor(); };
   } else {
     h.fn = [f = std::forward<F>(fn)](const BasicTensor& g) mutable { return BasicTensor(f(g)); };
   }
-  const unsigned id = h.id;
-  if (auto fn_ = grad_fn()) fn_->tensor_hooks.push_back(std::move(h));
-  else impl().hooks.push_back(std::move(h));
-  return id;
+  auto fn_ = grad_fn();
+  auto& hooks = fn_ ? fn_->tensor_hooks : impl().hooks;
+  hooks.push_back(std::move(h));
+  return static_cast<unsigned>(hooks.size() - 1);
 }
 
 template <class T>
 void BasicTensor<T>::remove_hook(unsigned handle) const {
-  auto drop = [handle](std::vector<TensorHook<T>>& v) {
-    std::erase_if(v, [handle](const TensorHook<T>& h) { return h.id == handle; });
-  };
-  drop(impl().hooks);
-  if (auto fn_ = grad_fn()) drop(fn_->tensor_hooks);
+  auto fn_ = grad_fn();
+  auto& hooks = fn_ ? fn_->tensor_hooks : impl().hooks;
+  detail::check(handle < hooks.size(), "Invalid index, no hook at position ", handle);
+  hooks[handle].fn = nullptr;
+}
+
+template <class T>
+bool BasicTensor<T>::is_nonzero() const {
+  detail::check(numel() == 1, "Boolean value of Tensor with more than one value is ambiguous");
+  return item() != T(0);
 }
 
 template <class T>

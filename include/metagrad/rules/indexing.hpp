@@ -25,11 +25,12 @@ constexpr void require_vector() {
 /// The count or position b (a number holding an integer), checked against a.
 template <class A, class B>
 Eigen::Index count(const char* op, const A& a, const B& b, bool position) {
-  const auto v = static_cast<Eigen::Index>(b);
-  const bool ok = static_cast<B>(v) == b && v >= 0 && (position ? v < a.size() : v <= a.size());
+  const auto r = ::metagrad::detail::real_part(b);
+  const auto v = static_cast<Eigen::Index>(r);
+  const bool ok = static_cast<decltype(r)>(v) == r && v >= 0 && (position ? v < a.size() : v <= a.size());
   if (!ok) {
-    if (position) ::metagrad::detail::fail("index ", b, " is out of bounds for dimension 0 with size ", a.size(), " (", op, ")");
-    ::metagrad::detail::fail(op, ": ", b, " elements asked of a vector of size ", a.size());
+    if (position) ::metagrad::detail::fail("index ", r, " is out of bounds for dimension 0 with size ", a.size(), " (", op, ")");
+    ::metagrad::detail::fail(op, ": ", r, " elements asked of a vector of size ", a.size());
   }
   return v;
 }

@@ -150,12 +150,35 @@ struct Evaluator {
 template <class... Bs>
 inline constexpr bool all_bindings = (is_binding<Bs>::value && ...);
 
+/// Eigen bindings share one scalar type (numbers promote: float with double
+/// is double, integers are doubles).
+template <class V> struct eigen_scalar { using type = void; };
+template <class V> struct eigen_scalar<Data<V>> : eigen_scalar<V> {};
+template <class V> requires requires { typename V::Scalar; } struct eigen_scalar<V> { using type = typename V::Scalar; };
+template <class... Bs>
+inline constexpr bool eigen_scalars_agree = [] {
+  bool seen = false, ok = true;
+  std::size_t first = 0;
+  auto visit = [&]<class E>(std::type_identity<E>) {
+    if constexpr (!std::is_void_v<E>) {
+      const std::size_t id = std::is_same_v<E, float> ? 1 : std::is_same_v<E, double> ? 2 : 3;
+      if (seen && id != first) ok = false;
+      seen = true;
+      first = id;
+    }
+  };
+  (visit(std::type_identity<typename eigen_scalar<std::remove_cvref_t<decltype(Bs::value)>>::type>{}), ...);
+  return ok;
+}();
+
 }  // namespace detail
 
 template <class E, class... Bs>
 constexpr auto eval(const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::eval: the first argument must be a metagrad static expression");
   static_assert(detail::all_bindings<Bs...>, "mg::eval: arguments after the expression must be bindings `var = value`");
+  static_assert(detail::eigen_scalars_agree<Bs...>,
+                "mg: the Eigen bindings mix scalar types (float and double); bind values of one type, e.g. v.cast<double>()");
   if constexpr ((detail::is_bridge_value<std::remove_cvref_t<decltype(Bs::value)>>::value || ...))
     return bridge_eval(e, bs...);
   else

@@ -106,6 +106,8 @@ template <class E, class... Bs>
 auto grad(const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::grad: the first argument must be a metagrad static expression");
   static_assert(detail::all_bindings<Bs...>, "mg::grad: arguments after the expression must be bindings `var = value`");
+  static_assert(detail::eigen_scalars_agree<Bs...>,
+                "mg: the Eigen bindings mix scalar types (float and double); bind values of one type, e.g. v.cast<double>()");
   using S = detail::common_scalar_t<Bs...>;
   auto grads = std::make_tuple(detail::grad_slot<S, detail::grad_is_fresh<E, Bs, Bs...>()>(bs)...);
   GradResult<S, decltype(grads), Bs...> r{S(0), std::move(grads), {}};

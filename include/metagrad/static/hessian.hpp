@@ -167,6 +167,8 @@ auto hessian(const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::hessian: the first argument must be a metagrad static expression");
   static_assert(detail::all_bindings<Bs...>, "mg::hessian: arguments after the expression must be bindings `var = value`");
   using S = detail::common_scalar_t<Bs...>;
+  static_assert(detail::is_number_v<std::remove_cvref_t<decltype(eval(e, bs...))>>,
+                "mg::hessian: the expression must be scalar-valued (for a vector use mg::jacobian)");
   HessianResult<S, Bs...> h{};
   const std::array<Eigen::Index, sizeof...(Bs)> size{detail::binding_size(bs)...};
   for (std::size_t i = 0; i < sizeof...(Bs); ++i)

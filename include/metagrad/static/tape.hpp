@@ -462,6 +462,12 @@ template <class U, class T, int Side> struct is_operand : std::false_type {};
 template <class U, class R, int Side> struct is_operand<U, Unary<R, U>, Side> : std::bool_constant<Side == 0> {};
 template <class U, class R, class B> struct is_operand<U, Binary<R, U, B>, 0> : std::true_type {};
 template <class U, class R, class A> struct is_operand<U, Binary<R, A, U>, 1> : std::true_type {};
+/// A scan's operands: init (side 0) and xs (side 1); its body's outer
+/// variables are numbers, never the Eigen values this is asked about.
+template <class U, class B, detail::fixed_string C, detail::fixed_string El, class X>
+struct is_operand<U, Scan<B, C, El, U, X>, 0> : std::true_type {};
+template <class U, class B, detail::fixed_string C, detail::fixed_string El, class In>
+struct is_operand<U, Scan<B, C, El, In, U>, 1> : std::true_type {};
 
 /// In the reverse sweep over list L, is the contribution of node P (side
 /// Side) the first that U receives? Every node of the list that leads to a

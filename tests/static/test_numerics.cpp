@@ -1,0 +1,310 @@
+// tests/static/test_numerics.cpp — static mode for numerics programs: the
+// second-round rows of the derivative table in constant evaluation (both
+// compilers: these are static_asserts), integral bindings, vector parts
+// (x[i], head, tail, segment), mg::scan, mg::jacobian / mg::hessian / mg::hvp,
+// and static linear algebra; gradients against hand-written ones or central
+// finite differences.
+#include <boost/test/unit_test.hpp>
+#include <metagrad/static.hpp>
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <string_view>
+#include <vector>
+
+#include "reference/ops_r2.hpp"
+
+namespace mg = metagrad;
+using namespace mg::literals;
+
+namespace {
+constexpr auto x = mg::var<"x">;
+constexpr auto y = mg::var<"y">;
+constexpr auto h = mg::var<"h">;
+constexpr auto e = mg::var<"e">;
+constexpr auto p = mg::var<"p">;
+constexpr auto m = mg::var<"m">;
+constexpr auto S = mg::var<"S">;
+
+// ---- the table's rows in constant evaluation, against PyTorch's numbers
+constexpr double cabs(double v) { return v < 0 ? -v : v; }
+constexpr bool near(double a, double b, double tol) { return cabs(a - b) <= tol * (1 + cabs(b)); }
+constexpr const reference::UnaryReference* find_row(std::string_view name) {
+  for (const auto& r : reference::unary_reference)
+    if (name == r.name) return &r;
+  return nullptr;
+}
+/// Value, first and second derivative of row `name` (if PyTorch's reference
+/// has it) at its three points, evaluated at compile time.
+template <class F, class D, class D2>
+consteval bool row_matches(std::string_view name, F f, D df, D2 d2f) {
+  const auto* r = find_row(name);
+  if (!r) return true;
+  for (int j = 0; j < 3; ++j) {
+    if (!near(f(x = r->x[j]), r->y[j], 1e-14)) return false;
+    if (!near(df(x = r->x[j]), r->dy[j], 1e-14)) return false;
+    if (!near(d2f(x = r->x[j]), r->d2y[j], 1e-13)) return false;
+  }
+  return true;
+}
+#define METAGRAD_TEST_ROW(Rule, fn)                                                                        \
+  static_assert(row_matches(#fn, mg::fn(x), mg::d(mg::fn(x), x), mg::d(mg::fn(x), x, x)),                \
+                "constexpr value or derivative of " #fn " differs from PyTorch's");                       \
+  static_assert(std::is_same_v<decltype(mg::fn(x)(x = 0.5f)), float>, #fn " must keep float as float");  \
+  static_assert(std::is_same_v<decltype(mg::d(mg::fn(x), x)(x = 0.5f)), float>, "d " #fn " must keep float");
+METAGRAD_FOR_EACH_UNARY(METAGRAD_TEST_ROW)
+#undef METAGRAD_TEST_ROW
+
+static_assert((x / y)(x = 3, y = 2) == 1.5, "integral bindings evaluate as double");
+static_assert(mg::d(mg::log1p(x), x)(x = 1.0) == 0.5);
+static_assert(mg::d(mg::atan(x), x)(x = 1.0) == 0.5);
+static_assert(mg::atan2(x, y)(x = 1.0, y = 1.0) > 0.785398163397 && mg::atan2(x, y)(x = 1.0, y = 1.0) < 0.785398163398);
+static_assert(mg::d(mg::atan2(x, y), y)(x = 1.0, y = 1.0) == -0.5);
+static_assert(mg::d(mg::hypot(x, y), x)(x = 3.0, y = 4.0) == 0.6);
+
+Eigen::VectorXd vec(std::initializer_list<double> v) {
+  Eigen::VectorXd r(static_cast<Eigen::Index>(v.size()));
+  Eigen::Index i = 0;
+  for (double a : v) r[i++] = a;
+  return r;
+}
+void check_close(double a, double b, double tol = 1e-10) {
+  BOOST_CHECK_MESSAGE(std::abs(a - b) <= tol * (1 + std::abs(b)), "got " << a << ", expected " << b);
+}
+/// Central finite difference of scalar function f along element i of v.
+template <class F>
+double fd(F f, Eigen::VectorXd v, Eigen::Index i, double step = 1e-6) {
+  v[i] += step;
+  const double up = f(v);
+  v[i] -= 2 * step;
+  return (up - f(v)) / (2 * step);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(static_table)
+
+BOOST_AUTO_TEST_CASE(gradient_sweep_equals_pytorch_for_every_new_row) {
+#define METAGRAD_TEST_ROW(Rule, fn)                                     \
+  if (const auto* r = find_row(#fn))                                    \
+    for (int j = 0; j < 3; ++j) {                                       \
+      const auto g = mg::grad(mg::fn(x), x = r->x[j]);                  \
+      check_close(g.value, r->y[j], 1e-14);                             \
+      check_close(g[x], r->dy[j], 1e-14);                               \
+      Eigen::VectorXd v = Eigen::VectorXd::Constant(5, r->x[j]);        \
+      check_close(mg::grad(mg::sum(mg::fn(x)), x = v)[x][4], r->dy[j], 1e-14); \
+    }
+  METAGRAD_FOR_EACH_UNARY(METAGRAD_TEST_ROW)
+#undef METAGRAD_TEST_ROW
+}
+
+BOOST_AUTO_TEST_CASE(integral_bindings_are_doubles) {
+  const auto g = mg::grad(x / y, x = 3, y = 2);
+  BOOST_CHECK_EQUAL(g.value, 1.5);
+  BOOST_CHECK_EQUAL(g[x], 0.5);
+  BOOST_CHECK_EQUAL(g[y], -0.75);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(static_indexing)
+
+BOOST_AUTO_TEST_CASE(rosenbrock_through_head_and_tail) {
+  for (int n : {2, 5, 1000}) {
+    Eigen::VectorXd v(n);
+    for (int i = 0; i < n; ++i) v[i] = 1.2 * std::sin(0.7 * i + 0.3);
+    const auto f = mg::sum(100_c * mg::pow(mg::tail(x, n - 1) - mg::pow(mg::head(x, n - 1), 2_c), 2_c) +
+                           mg::pow(1_c - mg::head(x, n - 1), 2_c));
+    auto g = mg::grad(f, x = v);
+    double value = 0;
+    for (int i = 0; i + 1 < n; ++i) value += 100 * std::pow(v[i + 1] - v[i] * v[i], 2) + std::pow(1 - v[i], 2);
+    check_close(g.value, value, 1e-12);
+    for (int i = 0; i < n; ++i) {
+      double gi = 0;
+      if (i < n - 1) gi += -400 * v[i] * (v[i + 1] - v[i] * v[i]) - 2 * (1 - v[i]);
+      if (i > 0) gi += 200 * (v[i] - v[i - 1] * v[i - 1]);
+      check_close(g[x][i], gi, 1e-12);
+    }
+    mg::grad_into(g, f, x = v);  // again into the same result
+    check_close(g[x][n - 1], 200 * (v[n - 1] - v[n - 2] * v[n - 2]), 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(elements_and_segments) {
+  const Eigen::VectorXd v = vec({-1.2, 1.0, 0.5, 0.8, 1.1});
+  const auto g = mg::grad(x[2] * x[3] + mg::sin(x[0]), x = v);
+  check_close(g[x][3], v[2]);
+  check_close(g[x][2], v[3]);
+  check_close(g[x][0], std::cos(v[0]));
+  check_close(g[x][1], 0);
+  BOOST_CHECK_EQUAL(mg::to_string(x[2] * x[3]), "x[2] * x[3]");
+  const auto s = mg::grad(mg::sum(mg::segment(x, 1, 3) * mg::segment(x, 2, 3)), x = v);
+  const double want[] = {0, v[2], v[1] + v[3], v[2] + v[4], v[3]};
+  for (int i = 0; i < 5; ++i) check_close(s[x][i], want[i]);
+  // the symbolic derivative of a part is the part of the derivative
+  BOOST_CHECK_EQUAL(mg::to_string(mg::d(x[2] * y, y)), "x[2]");
+  check_close(mg::d(mg::sum(mg::head(x, 2) * y), y)(x = v, y = 3.0), v[0] + v[1]);
+}
+
+BOOST_AUTO_TEST_CASE(parts_out_of_range_throw) {
+  const Eigen::VectorXd v = vec({1, 2, 3});
+  auto expect = [](auto&& fn, const char* phrase) {
+    try {
+      fn();
+      BOOST_ERROR("no exception");
+    } catch (const mg::Error& err) {
+      BOOST_CHECK_MESSAGE(std::string(err.what()).find(phrase) != std::string::npos, err.what());
+    }
+  };
+  expect([&] { (void)mg::grad(mg::sum(mg::head(x, 4)), x = v); }, "head: 4 elements asked of a vector of size 3");
+  expect([&] { (void)mg::grad(x[3], x = v); }, "index 3 is out of bounds for dimension 0 with size 3");
+  expect([&] { (void)mg::eval(mg::sum(mg::tail(x, -1)), x = v); }, "tail");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(static_scan)
+
+BOOST_AUTO_TEST_CASE(ar1_recurrence_gradients) {
+  const Eigen::VectorXd v = vec({-1.2, 1.0, 0.5, 0.8, 1.1});
+  const int n = 5;
+  const auto f = mg::sum(mg::pow(mg::scan(0.9 * h + e, h, 0.5, e, x), 2_c));
+  const auto g = mg::grad(f, x = v);
+  std::vector<double> c(n + 1, 0.5);
+  double value = 0;
+  for (int t = 1; t <= n; ++t) c[t] = 0.9 * c[t - 1] + v[t - 1], value += c[t] * c[t];
+  check_close(g.value, value);
+  check_close(f(x = v), value);
+  for (int t = 1; t <= n; ++t) {
+    double want = 0, w = 1;
+    for (int s = t; s <= n; ++s, w *= 0.9) want += 2 * c[s] * w;
+    check_close(g[x][t - 1], want);
+  }
+  BOOST_CHECK_EQUAL(mg::to_string(mg::scan(0.9 * h + e, h, 0.5, e, x)), "scan(0.9 * h + e, h, 0.5, e, x)");
+}
+
+BOOST_AUTO_TEST_CASE(outer_variables_and_init_get_gradients) {
+  const Eigen::VectorXd v = vec({0.3, -0.7, 1.1, 0.2});
+  const auto f = mg::sum(mg::scan(p * mg::tanh(h) + e * e, h, 2_c * p, e, x) * x);
+  const auto g = mg::grad(f, x = v, p = 0.7);
+  const double step = 1e-6;
+  check_close(g[p], (f(x = v, p = 0.7 + step) - f(x = v, p = 0.7 - step)) / (2 * step), 1e-7);
+  for (int i = 0; i < 4; ++i) check_close(g[x][i], fd([&](const Eigen::VectorXd& w) { return f(x = w, p = 0.7); }, v, i), 1e-7);
+}
+
+BOOST_AUTO_TEST_CASE(empty_and_long_series) {
+  const Eigen::VectorXd none(0);
+  BOOST_CHECK_EQUAL(mg::scan(h + e, h, 1.0, e, x)(x = none).size(), 0);
+  BOOST_CHECK_EQUAL(mg::grad(mg::sum(mg::scan(h + e, h, 1.0, e, x)), x = none).value, 0.0);
+  const Eigen::VectorXd big = Eigen::VectorXd::Constant(1000000, 1e-3);
+  const auto g = mg::grad(mg::sum(mg::scan(0.5 * h + e, h, 0.0, e, x)), x = big);
+  check_close(g[x][999999], 1.0);
+  check_close(g[x][0], 2.0, 1e-9);  // sum of 0.5^k
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(static_second_order)
+
+BOOST_AUTO_TEST_CASE(jacobian_blocks) {
+  const Eigen::VectorXd v = vec({-1.2, 1.0, 0.5, 0.8, 1.1});
+  const auto J = mg::jacobian(mg::sin(x) * y, x = v, y = 2.0);
+  BOOST_CHECK_EQUAL(J[x].rows(), 5);
+  BOOST_CHECK_EQUAL(J[x].cols(), 5);
+  BOOST_CHECK_EQUAL(J[y].cols(), 1);
+  for (int i = 0; i < 5; ++i) {
+    check_close(J.value[i], 2 * std::sin(v[i]));
+    check_close(J[y](i, 0), std::sin(v[i]));
+    for (int j = 0; j < 5; ++j) check_close(J[x](i, j), i == j ? 2 * std::cos(v[i]) : 0.0);
+  }
+  // reductions inside a vector expression: x * sum(exp(x))
+  const auto K = mg::jacobian(x * mg::sum(mg::exp(x)), x = v);
+  const double s = v.array().exp().sum();
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) check_close(K[x](i, j), (i == j ? s : 0.0) + v[i] * std::exp(v[j]));
+}
+
+BOOST_AUTO_TEST_CASE(hessian_blocks_and_hvp) {
+  const Eigen::VectorXd v = vec({-1.2, 1.0, 0.5, 0.8, 1.1});
+  const auto f = mg::sum(mg::pow(x, 3_c)) * y + mg::sin(y) * x[0];
+  const auto H = mg::hessian(f, x = v, y = 2.0);
+  for (int i = 0; i < 5; ++i) {
+    check_close(H[x](i, i), 12 * v[i]);
+    check_close(H(x, y)(i, 0), 3 * v[i] * v[i] + (i == 0 ? std::cos(2.0) : 0.0));
+    check_close(H(y, x)(0, i), H(x, y)(i, 0));
+  }
+  check_close(H[y](0, 0), -std::sin(2.0) * v[0]);
+  check_close(H[x](1, 2), 0);
+  check_close(H.value, f(x = v, y = 2.0));
+  const Eigen::VectorXd dir = vec({1, -1, 0.5, 2, 0});
+  const auto hv = mg::hvp(f, dir, x = v, y = 2.0);
+  for (int i = 0; i < 5; ++i) check_close(hv[x][i], 12 * v[i] * dir[i]);
+  check_close(hv[y], (H(y, x) * dir)(0, 0));
+  check_close(hv.value, H.value);
+  check_close(std::get<0>(hv.gradient)[1], 6 * v[1] * v[1]);
+}
+
+BOOST_AUTO_TEST_CASE(hessian_of_a_50_dimensional_function_is_symmetric_and_matches_hvps) {
+  Eigen::VectorXd v(50);
+  for (int i = 0; i < 50; ++i) v[i] = 0.8 * std::cos(0.37 * i);
+  const auto f = mg::sum(100_c * mg::pow(mg::tail(x, 49) - mg::pow(mg::head(x, 49), 2_c), 2_c) +
+                         mg::pow(1_c - mg::head(x, 49), 2_c)) + mg::sum(mg::exp(0.1 * x) * mg::sin(x));
+  const auto H = mg::hessian(f, x = v);
+  BOOST_CHECK_EQUAL((H[x] - H[x].transpose()).norm(), 0.0);
+  auto grad_at = [&](const Eigen::VectorXd& w) { return Eigen::VectorXd(mg::grad(f, x = w)[x]); };
+  for (int k : {0, 17, 49}) {
+    const Eigen::VectorXd unit = Eigen::VectorXd::Unit(50, k);
+    const Eigen::VectorXd hv = mg::hvp(f, unit, x = v)[x];
+    const double step = 1e-6;
+    const Eigen::VectorXd column = (grad_at(v + step * unit) - grad_at(v - step * unit)) / (2 * step);
+    for (int i = 0; i < 50; ++i) {
+      check_close(H[x](i, k), hv[i], 1e-12);
+      check_close(H[x](i, k), column[i], 1e-6);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(static_linalg)
+
+BOOST_AUTO_TEST_CASE(multivariate_normal_log_density) {
+  for (int k : {2, 5}) {
+    Eigen::MatrixXd A(k, k);
+    for (int i = 0; i < k; ++i)
+      for (int j = 0; j < k; ++j) A(i, j) = std::sin(1.3 * i + 0.7 * j);
+    const Eigen::MatrixXd Sv = A * A.transpose() + Eigen::MatrixXd::Identity(k, k);
+    Eigen::VectorXd xv(k), mv(k);
+    for (int i = 0; i < k; ++i) xv[i] = std::cos(i + 0.5), mv[i] = 0.1 * i;
+    const auto lp = -0.5 * (mg::dot(x - m, mg::linalg::solve(S, x - m)) + mg::logdet(S));
+    const auto g = mg::grad(lp, x = mg::data(xv), m = mv, S = Sv);
+    const Eigen::VectorXd a = Sv.ldlt().solve(xv - mv);
+    check_close(g.value, -0.5 * ((xv - mv).dot(a) + std::log(Sv.determinant())));
+    const Eigen::MatrixXd gS = 0.5 * (a * a.transpose() - Sv.inverse());
+    for (int i = 0; i < k; ++i) {
+      check_close(g[m][i], a[i]);
+      for (int j = 0; j < k; ++j) check_close(g[S](i, j), gS(i, j));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(inverse_and_det) {
+  Eigen::MatrixXd Av(2, 2);
+  Av << 4, 1, 0.5, 3;
+  const auto gi = mg::grad(mg::sum(mg::inverse(S)), S = Av);
+  const Eigen::MatrixXd Y = Av.inverse();
+  const Eigen::MatrixXd want = -(Y.transpose() * Eigen::MatrixXd::Ones(2, 2) * Y.transpose());
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) check_close(gi[S](i, j), want(i, j));
+  const auto gd = mg::grad(mg::det(S), S = Av);
+  check_close(gd.value, Av.determinant());
+  check_close(gd[S](0, 1), -0.5);  // d det / d a01 = -a10
+  Eigen::MatrixXd singular(2, 2);
+  singular << 1, 2, 2, 4;
+  BOOST_CHECK_EXCEPTION((void)mg::grad(mg::sum(mg::inverse(S)), S = singular), mg::Error, [](const mg::Error& err) {
+    return std::string(err.what()).find("linalg.inv: The diagonal element 2 is zero") != std::string::npos;
+  });
+  BOOST_CHECK_EXCEPTION((void)mg::eval(mg::sum(mg::linalg::solve(S, x)), S = singular, x = vec({1, 2})), mg::Error,
+                        [](const mg::Error& err) { return std::string(err.what()).find("linalg.solve") != std::string::npos; });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
