@@ -22,7 +22,6 @@ struct MulConst : mg::autograd::Function<MulConst> {
 struct ExpIntegral {
   static constexpr const char* node_name = "EiBackward0";
   static constexpr const char* symbol = "ei";
-  static constexpr bool uses_input = true, uses_output = false;
   template <class X>
   static auto f(const X& x) { return mg::elementwise<ExpIntegral>(x, [](auto v) { return std::expint(v); }); }
   template <class X, class Y, class G>

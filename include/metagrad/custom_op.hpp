@@ -41,8 +41,9 @@ constexpr auto elementwise(const X& x, F f) {
 }  // namespace metagrad
 
 /// Declares `mg::fn` for the unary rule `Rule` (a struct with node_name,
-/// symbol, uses_input, uses_output, f(x) and vjp(x, y, g)). Use it at
-/// namespace scope, outside any namespace.
+/// symbol, f(x) and vjp(x, y, g); which of x and y the VJP reads is found by
+/// probing it, rules/probe.hpp). Use it at namespace scope, outside any
+/// namespace.
 #define METAGRAD_DEFINE_UNARY_OP(fn, Rule)                                                           \
   namespace metagrad {                                                                              \
   template <StaticExpr A>                                                                           \

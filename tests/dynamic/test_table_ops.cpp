@@ -28,6 +28,17 @@ template <std::size_t N>
 std::vector<double> all(const double (&v)[N]) { return std::vector<double>(v, v + N); }
 }  // namespace
 
+// What each backward reads is found by probing the rule's formula (rules/probe.hpp).
+namespace r = mg::rules;
+static_assert(r::uses_output<r::Exp> && !r::uses_input<r::Exp>);
+static_assert(r::uses_input<r::Log1p> && !r::uses_output<r::Log1p>);
+static_assert(!r::uses_input<r::Floor> && !r::uses_output<r::Floor> && !r::uses_input<r::Neg>);
+static_assert(r::grad_a_needs<r::Mul> == r::kB && r::grad_b_needs<r::Mul> == r::kA);
+static_assert(r::grad_a_needs<r::Div> == r::kB && r::grad_b_needs<r::Div> == (r::kA | r::kB));
+static_assert(r::grad_a_needs<r::Add> == 0 && r::grad_b_needs<r::Sub> == 0);
+static_assert(r::grad_a_needs<r::Pow> == (r::kA | r::kB) && r::grad_b_needs<r::Pow> == (r::kA | r::kY));
+static_assert(r::grad_a_needs<r::Hypot> == (r::kA | r::kY) && r::grad_b_needs<r::Atan2> == (r::kA | r::kB));
+
 BOOST_AUTO_TEST_SUITE(rules_elementwise)
 
 BOOST_AUTO_TEST_CASE(values_gradients_and_second_derivatives_equal_pytorch) {

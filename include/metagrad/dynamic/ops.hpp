@@ -52,8 +52,8 @@ class UnaryNode final : public BasicNode<T> {
   explicit UnaryNode(const char* n) : name_(n) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto x = Rule::uses_input ? this->x.unpack(*this) : g;
-    const auto y = Rule::uses_output ? this->y.unpack(*this) : g;
+    const auto x = rules::uses_input<Rule> ? this->x.unpack(*this) : g;  // (never read otherwise)
+    const auto y = rules::uses_output<Rule> ? this->y.unpack(*this) : g;
     out[0] = detail::run_formula<T>(
         [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, g, x, y);
   }
@@ -71,9 +71,9 @@ BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_n
   if (is_grad_enabled() && x.requires_grad()) {
     auto n = make_node<T, UnaryNode<Rule, T>>(name);
     n->add_edge(gradient_edge(x));
-    if constexpr (Rule::uses_input) n->x.save(x, false);
+    if constexpr (rules::uses_input<Rule>) n->x.save(x, false);
     set_history(out, n);
-    if constexpr (Rule::uses_output) n->y.save(out, true);
+    if constexpr (rules::uses_output<Rule>) n->y.save(out, true);
   }
   return out;
 }
@@ -92,7 +92,7 @@ class BinaryNode final : public BasicNode<T> {
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     const bool ga = this->edge(0).valid(), gb = this->edge(1).valid();
-    const unsigned need = (ga ? Rule::grad_a_needs : 0u) | (gb ? Rule::grad_b_needs : 0u);
+    const unsigned need = (ga ? rules::grad_a_needs<Rule> : 0u) | (gb ? rules::grad_b_needs<Rule> : 0u);
     const auto a = (need & rules::kA) ? this->a.unpack(*this) : g;
     const auto b = (need & rules::kB) ? this->b.unpack(*this) : g;
     const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
@@ -112,7 +112,7 @@ class BinaryNode final : public BasicNode<T> {
     }
   }
   /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
-  static unsigned saves(bool ga, bool gb) { return (ga ? Rule::grad_a_needs : 0u) | (gb ? Rule::grad_b_needs : 0u); }
+  static unsigned saves(bool ga, bool gb) { return (ga ? rules::grad_a_needs<Rule> : 0u) | (gb ? rules::grad_b_needs<Rule> : 0u); }
   void release_variables() override { a.reset(); b.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b, y); }
   SavedVariable<T> a, b, y;
@@ -149,7 +149,7 @@ class ScalarNode final : public BasicNode<T> {
   ScalarNode(const char* n, T c) : name_(n), c_(c) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const unsigned need = ScalarIsB ? Rule::grad_a_needs : Rule::grad_b_needs;
+    const unsigned need = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
     const auto x = (need & (ScalarIsB ? rules::kA : rules::kB)) ? this->x.unpack(*this) : g;
     const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
     const T c = c_;
@@ -164,7 +164,7 @@ class ScalarNode final : public BasicNode<T> {
   }
   void release_variables() override { x.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  static unsigned saves() { return ScalarIsB ? Rule::grad_a_needs : Rule::grad_b_needs; }
+  static unsigned saves() { return ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>; }
   SavedVariable<T> x, y;
 
  private:

@@ -20,6 +20,7 @@
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include "../detail/cmath.hpp"
+#include "probe.hpp"
 
 namespace metagrad {
 
@@ -120,13 +121,13 @@ constexpr auto Kr(double c, const V&) {
   return constant_family<std::remove_cvref_t<V>>::real(c);
 }
 
-/// Declares rule struct NAME: PyTorch's node name, the forward function, which
-/// of input/output the backward needs, and the vector-Jacobian product.
-#define METAGRAD_UNARY_RULE(NAME, NODE, FWD, USES_X, USES_Y, VJP)                 \
+/// Declares rule struct NAME: PyTorch's node name, the forward function and
+/// the vector-Jacobian product (which of x and y it reads is found by probing
+/// it: rules/probe.hpp).
+#define METAGRAD_UNARY_RULE(NAME, NODE, FWD, VJP)                                 \
   struct NAME {                                                                  \
     static constexpr const char* node_name = NODE;                               \
     static constexpr const char* symbol = #FWD;                                  \
-    static constexpr bool uses_input = USES_X, uses_output = USES_Y;             \
     template <class X>                                                           \
     static constexpr auto f(const X& x) { return FWD(x); }                       \
     template <class X, class Y, class G>                                         \
@@ -144,40 +145,40 @@ template <class X> constexpr auto round_fn(const X& x) {
   else return round(x);
 }
 
-//                  rule        PyTorch node             forward     x      y      d/dx as a VJP
-METAGRAD_UNARY_RULE(Neg,        "NegBackward0",        neg_fn,     false, false, -g)
-METAGRAD_UNARY_RULE(Exp,        "ExpBackward0",        exp,        false, true,  g * y)
-METAGRAD_UNARY_RULE(Log,        "LogBackward0",        log,        true,  false, g / x)
-METAGRAD_UNARY_RULE(Sin,        "SinBackward0",        sin,        true,  false, g * cos(x))
-METAGRAD_UNARY_RULE(Cos,        "CosBackward0",        cos,        true,  false, -(g * sin(x)))
-METAGRAD_UNARY_RULE(Tan,        "TanBackward0",        tan,        false, true,  g * (K<1>(y) + y * y))
-METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,       false, true,  g * (K<1>(y) - y * y))
-METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,    false, true,  g * (y * (K<1>(y) - y)))
-METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,       false, true,  g / (K<2>(y) * y))
-METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,        true,  false, g * sign(x))
-METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,       false, true,  g * sign(y))
-METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,       false, false, g * K<0>(g))
-METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, false, true, -(g * (y * y)))
-METAGRAD_UNARY_RULE(Log1p,      "Log1PBackward0",      log1p,      true,  false, g / (K<1>(x) + x))
-METAGRAD_UNARY_RULE(Expm1,      "Expm1Backward0",      expm1,      false, true,  g * (y + K<1>(y)))
-METAGRAD_UNARY_RULE(Atan,       "AtanBackward0",       atan,       true,  false, g / (K<1>(x) + x * x))
-METAGRAD_UNARY_RULE(Asin,       "AsinBackward0",       asin,       true,  false, g * rsqrt(K<1>(x) - x * x))
-METAGRAD_UNARY_RULE(Acos,       "AcosBackward0",       acos,       true,  false, -(g * rsqrt(K<1>(x) - x * x)))
-METAGRAD_UNARY_RULE(Sinh,       "SinhBackward0",       sinh,       true,  false, g * cosh(x))
-METAGRAD_UNARY_RULE(Cosh,       "CoshBackward0",       cosh,       true,  false, g * sinh(x))
-METAGRAD_UNARY_RULE(Asinh,      "AsinhBackward0",      asinh,      true,  false, g * rsqrt(x * x + K<1>(x)))
-METAGRAD_UNARY_RULE(Acosh,      "AcoshBackward0",      acosh,      true,  false, g * rsqrt(x * x - K<1>(x)))
-METAGRAD_UNARY_RULE(Atanh,      "AtanhBackward0",      atanh,      true,  false, g / (K<1>(x) - x * x))
-METAGRAD_UNARY_RULE(Erf,        "ErfBackward0",        erf,        true,  false, g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x))))
-METAGRAD_UNARY_RULE(Erfc,       "ErfcBackward0",       erfc,       true,  false, -(g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x)))))
-METAGRAD_UNARY_RULE(Square,     "PowBackward0",        square,     true,  false, g * (K<2>(x) * x))
-METAGRAD_UNARY_RULE(Rsqrt,      "RsqrtBackward0",      rsqrt,      false, true,  -(g * (y * y * y)) / K<2>(y))
-METAGRAD_UNARY_RULE(Exp2,       "Exp2Backward0",       exp2,       false, true,  g * (y * Kr(ce::kLn2, y)))
-METAGRAD_UNARY_RULE(Log2,       "Log2Backward0",       log2,       true,  false, g / (x * Kr(ce::kLn2, x)))
-METAGRAD_UNARY_RULE(Log10,      "Log10Backward0",      log10,      true,  false, g / (x * Kr(ce::kLn10, x)))
-METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,      false, false, g * K<0>(g))
-METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,       false, false, g * K<0>(g))
-METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,    false, false, g * K<0>(g))
+//                  rule        PyTorch node           forward      d/dx as a VJP (x input, y output, g gradient)
+METAGRAD_UNARY_RULE(Neg,        "NegBackward0",        neg_fn,        -g)
+METAGRAD_UNARY_RULE(Exp,        "ExpBackward0",        exp,           g * y)
+METAGRAD_UNARY_RULE(Log,        "LogBackward0",        log,           g / x)
+METAGRAD_UNARY_RULE(Sin,        "SinBackward0",        sin,           g * cos(x))
+METAGRAD_UNARY_RULE(Cos,        "CosBackward0",        cos,           -(g * sin(x)))
+METAGRAD_UNARY_RULE(Tan,        "TanBackward0",        tan,           g * (K<1>(y) + y * y))
+METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,          g * (K<1>(y) - y * y))
+METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,       g * (y * (K<1>(y) - y)))
+METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,          g / (K<2>(y) * y))
+METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,           g * sign(x))
+METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,          g * sign(y))
+METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,          g * K<0>(g))
+METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, -(g * (y * y)))
+METAGRAD_UNARY_RULE(Log1p,      "Log1PBackward0",      log1p,         g / (K<1>(x) + x))
+METAGRAD_UNARY_RULE(Expm1,      "Expm1Backward0",      expm1,         g * (y + K<1>(y)))
+METAGRAD_UNARY_RULE(Atan,       "AtanBackward0",       atan,          g / (K<1>(x) + x * x))
+METAGRAD_UNARY_RULE(Asin,       "AsinBackward0",       asin,          g * rsqrt(K<1>(x) - x * x))
+METAGRAD_UNARY_RULE(Acos,       "AcosBackward0",       acos,          -(g * rsqrt(K<1>(x) - x * x)))
+METAGRAD_UNARY_RULE(Sinh,       "SinhBackward0",       sinh,          g * cosh(x))
+METAGRAD_UNARY_RULE(Cosh,       "CoshBackward0",       cosh,          g * sinh(x))
+METAGRAD_UNARY_RULE(Asinh,      "AsinhBackward0",      asinh,         g * rsqrt(x * x + K<1>(x)))
+METAGRAD_UNARY_RULE(Acosh,      "AcoshBackward0",      acosh,         g * rsqrt(x * x - K<1>(x)))
+METAGRAD_UNARY_RULE(Atanh,      "AtanhBackward0",      atanh,         g / (K<1>(x) - x * x))
+METAGRAD_UNARY_RULE(Erf,        "ErfBackward0",        erf,           g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x))))
+METAGRAD_UNARY_RULE(Erfc,       "ErfcBackward0",       erfc,          -(g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x)))))
+METAGRAD_UNARY_RULE(Square,     "PowBackward0",        square,        g * (K<2>(x) * x))
+METAGRAD_UNARY_RULE(Rsqrt,      "RsqrtBackward0",      rsqrt,         -(g * (y * y * y)) / K<2>(y))
+METAGRAD_UNARY_RULE(Exp2,       "Exp2Backward0",       exp2,          g * (y * Kr(ce::kLn2, y)))
+METAGRAD_UNARY_RULE(Log2,       "Log2Backward0",       log2,          g / (x * Kr(ce::kLn2, x)))
+METAGRAD_UNARY_RULE(Log10,      "Log10Backward0",      log10,         g / (x * Kr(ce::kLn10, x)))
+METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,         g * K<0>(g))
+METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,          g * K<0>(g))
+METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,      g * K<0>(g))
 
 /// The ops whose every derivative is again built from ops of this table (so
 /// gradgradcheck and the symbolic `d` can go to any order through them).
@@ -189,18 +190,15 @@ METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,    false, false
   M(Exp2, exp2) M(Log2, log2) M(Log10, log10) M(Floor, floor) M(Ceil, ceil) M(Round, round)
 
 // Binary elementwise rules: vjp_a / vjp_b are the products with the
-// gradient of the output; `grad_a_needs` / `grad_b_needs` say which of
-// a, b, y each of them reads, so the dynamic node saves only what the
-// gradients actually required will use (as PyTorch does).
+// gradient of the output (which of a, b, y each reads is found by probing,
+// so the dynamic node saves only what the gradients required will use).
 // `passes_a` / `passes_b`: that side's VJP is g itself (nodes then hand the
 // gradient on without computing anything).
-enum : unsigned { kA = 1, kB = 2, kY = 4 };
 template <class R> constexpr bool passes_a() { if constexpr (requires { R::passes_a; }) return R::passes_a; else return false; }
 template <class R> constexpr bool passes_b() { if constexpr (requires { R::passes_b; }) return R::passes_b; else return false; }
 struct Add {
   static constexpr const char* node_name = "AddBackward0";
   static constexpr const char* symbol = "+";
-  static constexpr unsigned grad_a_needs = 0, grad_b_needs = 0;
   static constexpr bool passes_a = true, passes_b = true;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a + b; }
   template <class A, class B, class Y, class G>
@@ -211,7 +209,6 @@ struct Add {
 struct Sub {
   static constexpr const char* node_name = "SubBackward0";
   static constexpr const char* symbol = "-";
-  static constexpr unsigned grad_a_needs = 0, grad_b_needs = 0;
   static constexpr bool passes_a = true;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a - b; }
   template <class A, class B, class Y, class G>
@@ -222,7 +219,6 @@ struct Sub {
 struct Mul {
   static constexpr const char* node_name = "MulBackward0";
   static constexpr const char* symbol = "*";
-  static constexpr unsigned grad_a_needs = kB, grad_b_needs = kA;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a * b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g * b; }
@@ -232,7 +228,6 @@ struct Mul {
 struct Div {
   static constexpr const char* node_name = "DivBackward0";
   static constexpr const char* symbol = "/";
-  static constexpr unsigned grad_a_needs = kB, grad_b_needs = kA | kB;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return a / b; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A&, const B& b, const Y&, const G& g) { return g / b; }
@@ -245,7 +240,6 @@ struct Div {
 struct Atan2 {
   static constexpr const char* node_name = "Atan2Backward0";
   static constexpr const char* symbol = "atan2";
-  static constexpr unsigned grad_a_needs = kA | kB, grad_b_needs = kA | kB;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return atan2(a, b); }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return g * b / (a * a + b * b); }
@@ -256,7 +250,6 @@ struct Atan2 {
 struct Hypot {
   static constexpr const char* node_name = "HypotBackward0";
   static constexpr const char* symbol = "hypot";
-  static constexpr unsigned grad_a_needs = kA | kY, grad_b_needs = kB | kY;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return hypot(a, b); }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A& a, const B&, const Y& y, const G& g) { return g * a / y; }
@@ -267,7 +260,6 @@ struct Hypot {
 struct Pow {
   static constexpr const char* node_name = "PowBackward1";
   static constexpr const char* symbol = "pow";
-  static constexpr unsigned grad_a_needs = kA | kB, grad_b_needs = kA | kY;
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return pow_fn(a, b); }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) {

@@ -1,0 +1,60 @@
+// metagrad/rules/probe.hpp — which operands a rule's vector-Jacobian product
+// reads, found by evaluating it on probes: a probe is a type carrying a bit
+// set, every operation on probes unites their sets, so the VJP's result type
+// names exactly the operands its formula used. The dynamic nodes save only
+// those (as PyTorch generates what a node saves from the names its
+// derivatives.yaml formula uses): no hand-written mask can be wrong.
+#pragma once
+#include <type_traits>
+
+namespace metagrad::rules {
+/// Operand bits: the (first) input, the second input, the output.
+enum : unsigned { kA = 1, kB = 2, kY = 4 };
+
+namespace probe {
+template <unsigned M>
+struct P {
+  using value_type = double;  // the constants of a formula are plain numbers
+  static constexpr unsigned mask = M;
+};
+template <class T> struct is_p : std::false_type {};
+template <unsigned M> struct is_p<P<M>> : std::true_type {};
+template <class T> constexpr unsigned mask_of() {
+  if constexpr (is_p<T>::value) return T::mask; else return 0;
+}
+template <class A, class B>
+concept Operands = (is_p<A>::value && (is_p<B>::value || std::is_arithmetic_v<B>)) ||
+                   (std::is_arithmetic_v<A> && is_p<B>::value);
+#define METAGRAD_PROBE_BINARY(OP) \
+  template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> operator OP(const A&, const B&) { return {}; }
+METAGRAD_PROBE_BINARY(+)
+METAGRAD_PROBE_BINARY(-)
+METAGRAD_PROBE_BINARY(*)
+METAGRAD_PROBE_BINARY(/)
+#undef METAGRAD_PROBE_BINARY
+template <unsigned M> constexpr P<M> operator-(const P<M>&) { return {}; }
+#define METAGRAD_PROBE_FUNCTION(fn) \
+  template <unsigned M> constexpr P<M> fn(const P<M>&) { return {}; }
+METAGRAD_PROBE_FUNCTION(exp) METAGRAD_PROBE_FUNCTION(log) METAGRAD_PROBE_FUNCTION(sin) METAGRAD_PROBE_FUNCTION(cos)
+METAGRAD_PROBE_FUNCTION(tan) METAGRAD_PROBE_FUNCTION(tanh) METAGRAD_PROBE_FUNCTION(sigmoid) METAGRAD_PROBE_FUNCTION(sqrt)
+METAGRAD_PROBE_FUNCTION(abs) METAGRAD_PROBE_FUNCTION(sign) METAGRAD_PROBE_FUNCTION(relu) METAGRAD_PROBE_FUNCTION(rsqrt)
+METAGRAD_PROBE_FUNCTION(sinh) METAGRAD_PROBE_FUNCTION(cosh) METAGRAD_PROBE_FUNCTION(square) METAGRAD_PROBE_FUNCTION(log1p)
+METAGRAD_PROBE_FUNCTION(expm1) METAGRAD_PROBE_FUNCTION(atan) METAGRAD_PROBE_FUNCTION(erf) METAGRAD_PROBE_FUNCTION(erfc)
+METAGRAD_PROBE_FUNCTION(reciprocal)
+#undef METAGRAD_PROBE_FUNCTION
+template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> pow(const A&, const B&) { return {}; }
+}  // namespace probe
+
+/// What the VJP of unary rule R reads: kA (x) and/or kY (y).
+template <class R>
+inline constexpr unsigned unary_needs = decltype(R::vjp(probe::P<kA>{}, probe::P<kY>{}, probe::P<0>{}))::mask;
+/// What the VJPs of binary rule R for a and for b read (kA, kB, kY).
+template <class R>
+inline constexpr unsigned grad_a_needs =
+    decltype(R::vjp_a(probe::P<kA>{}, probe::P<kB>{}, probe::P<kY>{}, probe::P<0>{}))::mask;
+template <class R>
+inline constexpr unsigned grad_b_needs =
+    decltype(R::vjp_b(probe::P<kA>{}, probe::P<kB>{}, probe::P<kY>{}, probe::P<0>{}))::mask;
+template <class R> inline constexpr bool uses_input = (unary_needs<R> & kA) != 0;
+template <class R> inline constexpr bool uses_output = (unary_needs<R> & kY) != 0;
+}  // namespace metagrad::rules
