@@ -200,10 +200,46 @@ BOOST_AUTO_TEST_CASE(wrong_gradients_throw_and_leave_grads_unchanged) {
   check::close(z.grad(), {8., 8., 8.});
 }
 
+/// Re-enters backward `depth` levels deep (each level one more custom node).
+struct Deep : Function<Deep> {
+  static mg::Tensor forward(AutogradContext* ctx, mg::Tensor x) {
+    {
+      mg::AutoGradMode on(true);
+      ctx->saved_data["x"] = mg::autograd::make_variable(x.tensor_data(), true) - 1;
+    }
+    return ctx->saved_data["x"].toTensor().detach();
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list g) {
+    if (!ctx->saved_data["x"].toTensor().is_nonzero()) return g;
+    mg::AutoGradMode on(true);
+    apply(ctx->saved_data["x"].toTensor()).sum().backward();
+    return g;
+  }
+};
+/// Its backward runs a backward through the SAME leaf as the outer graph.
+struct SharesLeaf : Function<SharesLeaf> {
+  static mg::Tensor forward(AutogradContext* ctx, mg::Tensor x) {
+    ctx->saved_data["x"] = x;
+    return x * 3;
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list g) {
+    mg::AutoGradMode on(true);
+    (ctx->saved_data["x"].toTensor() * 2).sum().backward();
+    return {g[0] * 3};
+  }
+};
+
 BOOST_AUTO_TEST_CASE(reentrant_backward) {
   auto x = values({2, 2});
   Reenter::apply(x).sum().backward();
   BOOST_CHECK(mg::allclose(x.grad(), reenter_y));
+  // thousands of nested levels: past 32 the engine continues on a fresh thread
+  auto v = mg::tensor({2000.}, mg::requires_grad());
+  BOOST_CHECK_NO_THROW(Deep::apply(v).sum().backward());
+  // the inner backward visits the outer graph's leaf; the outer one still reaches it
+  auto w = mg::tensor({1., 2.}, mg::requires_grad());
+  (SharesLeaf::apply(w) + w).sum().backward();
+  check::close(w.grad(), {6., 6.});  // 2 (inner) + 3 + 1 (outer)
 }
 
 BOOST_AUTO_TEST_CASE(saved_data_kinds) {
@@ -296,6 +332,23 @@ BOOST_AUTO_TEST_CASE(habits_compile_and_behave) {
   static_assert(std::is_same_v<decltype(mg::tensor({2, 0, 2})), mg::BasicTensor<std::int64_t>>);
   static_assert(std::is_same_v<decltype(mg::tensor({1, 2.5})), mg::Tensor>);
   BOOST_CHECK(mg::tensor({3.}).is_nonzero());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(libtorch_conditions)
+
+BOOST_AUTO_TEST_CASE(a_condition_used_as_numbers) {
+  auto v = mg::tensor({-1., 2., 0.5}, mg::requires_grad());
+  mg::Tensor mask = v > 0.;  // a copy of the values 0 and 1, no history
+  check::close(mask, {0., 1., 1.});
+  BOOST_CHECK(!mask.requires_grad());
+  auto y = v.masked_fill(mask, 0.);  // nonzero means true
+  check::close(y, {-1., 0., 0.});
+  y.sum().backward();
+  check::close(v.grad(), {1., 0., 0.});
+  mg::Tensor idx = mg::tensor({2, 0, 2});
+  check::close(idx, {2., 0., 2.});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

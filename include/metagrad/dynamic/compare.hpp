@@ -138,5 +138,21 @@ template <class T>
 BasicTensor<T> BasicTensor<T>::masked_fill(const BasicTensor<bool>& mask, T value) const {
   return metagrad::masked_fill(*this, mask, value);
 }
+template <class T>
+template <class U> requires std::is_floating_point_v<U>
+BasicTensor<T> BasicTensor<T>::masked_fill(const BasicTensor<U>& mask, T value) const {
+  return metagrad::masked_fill(*this, mask != U(0), value);
+}
+
+template <class T>
+template <class U>
+  requires(!std::is_same_v<U, T> && std::is_integral_v<U> && std::is_floating_point_v<T>)
+BasicTensor<T>::BasicTensor(const BasicTensor<U>& other) {
+  if (!other.defined()) return;
+  const auto c = other.contiguous();
+  auto impl = new_impl<T>(other.sizes());
+  std::transform(c.data_ptr(), c.data_ptr() + c.numel(), impl->data(), [](U v) { return static_cast<T>(v); });
+  impl_ = std::move(impl);
+}
 
 }  // namespace metagrad

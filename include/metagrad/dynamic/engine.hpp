@@ -6,6 +6,8 @@
 // after every node ran, so an error mid-way leaves all `.grad`s unchanged.
 #pragma once
 #include <atomic>
+#include <exception>
+#include <thread>
 
 #include "views.hpp"
 
@@ -112,10 +114,10 @@ void run_hooks(const std::vector<TensorHook<T>>& hooks, std::uint32_t k, BasicTe
 /// Runs backward from `roots` seeded with `seeds`. In capture mode the
 /// gradients reaching `inputs` are returned instead of accumulated.
 template <class T>
-std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outputs,
-                                         const std::vector<BasicTensor<T>>& grad_outputs, bool keep_graph,
-                                         bool create_graph, const std::vector<BasicTensor<T>>* inputs,
-                                         bool allow_unused) {
+std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>& outputs,
+                                              const std::vector<BasicTensor<T>>& grad_outputs, bool keep_graph,
+                                              bool create_graph, const std::vector<BasicTensor<T>>* inputs,
+                                              bool allow_unused, bool reentrant) {
   using TensorT = BasicTensor<T>;
   check(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "got ", grad_outputs.size(),
         " gradients for ", outputs.size(), " outputs");
@@ -144,15 +146,9 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
     seeds.push_back(std::move(g));
   }
 
-  thread_local int depth = 0;
-  struct Depth {
-    int& d;
-    explicit Depth(int& x) : d(x) { ++d; }
-    ~Depth() { --d; }
-  } depth_guard(depth);
   GraphTask<T> task;
   task.capture_mode = inputs != nullptr;
-  task.reentrant = depth > 1;
+  task.reentrant = reentrant;
   std::vector<Edge<T>> targets;
   if (inputs) {
     for (const auto& x : *inputs) {
@@ -237,6 +233,42 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
         fail("One of the differentiated Tensors appears to not have been used in the graph (inputs[", k,
              "], of shape ", (*inputs)[k].sizes(), "). Set allow_unused=True if this is the desired behavior.");
   return std::move(task.captured);
+}
+
+/// Runs backward (run_backward_here). A backward inside a node's backward (a
+/// custom function's) is re-entrant: it runs at once on this thread, and past
+/// kMaxReentrantDepth nested levels on a fresh thread with its own stack (as
+/// PyTorch's engine does), so thousands of nested levels never overflow one.
+inline constexpr int kMaxReentrantDepth = 32;
+template <class T>
+std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outputs,
+                                         const std::vector<BasicTensor<T>>& grad_outputs, bool keep_graph,
+                                         bool create_graph, const std::vector<BasicTensor<T>>* inputs,
+                                         bool allow_unused) {
+  thread_local int depth = 0;
+  if (depth >= kMaxReentrantDepth) {
+    std::vector<BasicTensor<T>> result;
+    std::exception_ptr error;
+    const bool grad_mode = is_grad_enabled();
+    std::thread worker([&] {
+      AutoGradMode mode(grad_mode);
+      depth = 1;  // (this thread's counter: what runs here is still nested)
+      try {
+        result = run_backward<T>(outputs, grad_outputs, keep_graph, create_graph, inputs, allow_unused);
+      } catch (...) {
+        error = std::current_exception();
+      }
+    });
+    worker.join();
+    if (error) std::rethrow_exception(error);
+    return result;
+  }
+  struct Depth {
+    int& d;
+    explicit Depth(int& x) : d(x) { ++d; }
+    ~Depth() { --d; }
+  } depth_guard(depth);
+  return run_backward_here<T>(outputs, grad_outputs, keep_graph, create_graph, inputs, allow_unused, depth > 1);
 }
 
 }  // namespace detail

@@ -21,6 +21,7 @@ namespace metagrad::autograd {
 
 using Variable = Tensor;
 using variable_list = std::vector<Tensor>;
+using metagrad::Node;  // libtorch's torch::autograd::Node
 
 /// A value kept in `ctx->saved_data` (libtorch's IValue, for the kinds a
 /// backward needs: int, double, bool, Tensor).

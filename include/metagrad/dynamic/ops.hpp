@@ -216,6 +216,15 @@ METAGRAD_BINARY_FREE(*, Mul)
 METAGRAD_BINARY_FREE(/, Div)
 #undef METAGRAD_BINARY_FREE
 
+#define METAGRAD_ARITH_MEMBER(name, OP)                                                                          \
+  template <class T> BasicTensor<T> BasicTensor<T>::name(const BasicTensor& o) const { return *this OP o; } \
+  template <class T> BasicTensor<T> BasicTensor<T>::name(T o) const { return *this OP o; }
+METAGRAD_ARITH_MEMBER(add, +)
+METAGRAD_ARITH_MEMBER(sub, -)
+METAGRAD_ARITH_MEMBER(mul, *)
+METAGRAD_ARITH_MEMBER(div, /)
+#undef METAGRAD_ARITH_MEMBER
+
 /// atan2(a, b) (Atan2Backward0) and hypot(a, b) (HypotBackward0), broadcasting.
 template <class T>
 BasicTensor<T> atan2(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Atan2>(a, b); }

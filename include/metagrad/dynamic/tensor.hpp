@@ -49,6 +49,11 @@ class BasicTensor {
 
   BasicTensor() = default;
   explicit BasicTensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  /// A condition or an integer tensor used as numbers (libtorch's implicit
+  /// promotion, e.g. `Tensor mask = v > 0;`): a copy of the values, no history.
+  template <class U>
+    requires(!std::is_same_v<U, T> && std::is_integral_v<U> && std::is_floating_point_v<T>)
+  BasicTensor(const BasicTensor<U>& other);
   BasicTensor(const BasicTensor&) = default;
   BasicTensor(BasicTensor&&) noexcept = default;
   /// On a named tensor, `=` rebinds the handle (as in libtorch) ...
@@ -77,6 +82,8 @@ class BasicTensor {
   // ---- autograd
   bool requires_grad() const;
   BasicTensor& requires_grad_(bool r = true);
+  /// libtorch's other spelling of requires_grad_.
+  BasicTensor& set_requires_grad(bool r) { return requires_grad_(r); }
   bool is_leaf() const;
   std::shared_ptr<BasicNode<T>> grad_fn() const;
   std::uint32_t output_nr() const { return impl().output_nr; }
@@ -111,6 +118,16 @@ class BasicTensor {
   BasicTensor sum_to_size(const Sizes& sizes) const;
 
   // ---- math (members mirror the free functions of ops.hpp)
+  /// Out-of-place arithmetic as members (libtorch's `t.mul(2)`), the same
+  /// ops and nodes as `+ - * /`.
+  BasicTensor add(const BasicTensor& o) const;
+  BasicTensor sub(const BasicTensor& o) const;
+  BasicTensor mul(const BasicTensor& o) const;
+  BasicTensor div(const BasicTensor& o) const;
+  BasicTensor add(T o) const;
+  BasicTensor sub(T o) const;
+  BasicTensor mul(T o) const;
+  BasicTensor div(T o) const;
   BasicTensor pow(T exponent) const;
   BasicTensor pow(const BasicTensor& exponent) const;
 #define METAGRAD_DECLARE_MEMBER(Rule, fn) BasicTensor fn() const;
@@ -126,6 +143,9 @@ class BasicTensor {
   BasicTensor amax(int dim, bool keepdim = false) const;
   BasicTensor max() const;
   BasicTensor masked_fill(const BasicTensor<bool>& mask, T value) const;
+  /// The same with a numeric mask (nonzero means true).
+  template <class U> requires std::is_floating_point_v<U>
+  BasicTensor masked_fill(const BasicTensor<U>& mask, T value) const;
   BasicTensor unsqueeze(int dim) const;
   BasicTensor squeeze(int dim) const;
   BasicTensor squeeze() const;

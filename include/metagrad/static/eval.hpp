@@ -31,6 +31,9 @@ using common_scalar_t = typename floating_common<typename scalar_of<std::remove_
 
 /// Values that route evaluation through the bridge (specialised there).
 template <class V> struct is_bridge_value : std::false_type {};
+/// A tensor (mg::Tensor and the other BasicTensors): evaluating a static
+/// expression on one needs the bridge, so that it always means one fused node.
+template <class V> inline constexpr bool is_tensor_value = requires(const V& v) { v.defined(); v.grad_fn(); };
 
 template <detail::fixed_string Name, class... Bs>
 inline constexpr bool is_bound = ((Bs::name == Name) || ...);
@@ -179,6 +182,9 @@ constexpr auto eval(const E& e, const Bs&... bs) {
   static_assert(detail::all_bindings<Bs...>, "mg::eval: arguments after the expression must be bindings `var = value`");
   static_assert(detail::eigen_scalars_agree<Bs...>,
                 "mg: the Eigen bindings mix scalar types (float and double); bind values of one type, e.g. v.cast<double>()");
+  static_assert(!(detail::is_tensor_value<std::remove_cvref_t<decltype(Bs::value)>> || ...) ||
+                    (detail::is_bridge_value<std::remove_cvref_t<decltype(Bs::value)>>::value || ...),
+                "mg::eval: a static expression on tensors needs the bridge: include <metagrad/bridge.hpp> or <metagrad/metagrad.hpp>");
   if constexpr ((detail::is_bridge_value<std::remove_cvref_t<decltype(Bs::value)>>::value || ...))
     return bridge_eval(e, bs...);
   else
