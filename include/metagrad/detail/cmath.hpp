@@ -371,8 +371,6 @@ template <Real T>
 constexpr T sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
 template <Real T>
 constexpr T relu(T x) { return x > 0 ? x : T(0); }
-template <Real T>
-constexpr T step(T x) { return x > 0 ? T(1) : T(0); }
 
 /// x^n for an integer n, by repeated squaring (exact for small n).
 template <Real T>

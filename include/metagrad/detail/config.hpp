@@ -29,8 +29,5 @@ inline void check(bool ok, const A&... parts) {
   if (!ok) fail(parts...);
 }
 
-template <class>
-inline constexpr bool dependent_false = false;
-
 }  // namespace detail
 }  // namespace metagrad

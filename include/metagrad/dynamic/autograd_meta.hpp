@@ -58,10 +58,6 @@ Edge<T> gradient_edge(const BasicTensor<T>& t) {
   return {};
 }
 
-template <class T>
-bool any_requires_grad(const BasicTensor<T>& a) { return a.requires_grad(); }
-template <class T, class... R>
-bool any_requires_grad(const BasicTensor<T>& a, const R&... r) { return a.requires_grad() || any_requires_grad(r...); }
 
 /// Makes `fn` the history of `out`.
 template <class T, class N>

@@ -233,10 +233,6 @@ std::shared_ptr<TensorImpl<T>> new_impl(const Sizes& sizes) {
 
 // --------------------------------------------------------------------- node
 namespace detail {
-inline std::uint64_t next_sequence_nr() {
-  thread_local std::uint64_t n = 0;
-  return n++;
-}
 /// Inline storage for a node's edges: most nodes have one or two.
 template <class E, int N>
 class EdgeList {
@@ -276,7 +272,7 @@ template <class T>
 class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
  public:
   using TensorT = BasicTensor<T>;
-  BasicNode() : sequence_nr_(detail::next_sequence_nr()) {}
+  BasicNode() = default;
   BasicNode(const BasicNode&) = delete;
   BasicNode& operator=(const BasicNode&) = delete;
   virtual ~BasicNode() {
@@ -309,7 +305,6 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
   const Edge<T>& edge(int i) const { return edges_[i]; }
   void add_edge(Edge<T> e) { edges_.push_back(std::move(e)); }
   void set_edge(int i, Edge<T> e) { edges_[i] = std::move(e); }
-  std::uint64_t sequence_nr() const { return sequence_nr_; }
 
   /// The edges in input order: {next node, input_nr}, null where no gradient.
   std::vector<std::pair<std::shared_ptr<BasicNode>, int>> next_functions() const {
@@ -344,7 +339,6 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
 
  private:
   detail::EdgeList<Edge<T>, 2> edges_;
-  std::uint64_t sequence_nr_;
 };
 
 }  // namespace metagrad

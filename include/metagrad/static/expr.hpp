@@ -4,7 +4,16 @@
 // Const leaves, and every op is Unary<Rule, A> or Binary<Rule, A, B> with
 // the Rule taken from the shared derivative table (rules/).
 #pragma once
-#include <boost/hana.hpp>
+#include <boost/hana/basic_tuple.hpp>
+#include <boost/hana/bool.hpp>
+#include <boost/hana/contains.hpp>
+#include <boost/hana/filter.hpp>
+#include <boost/hana/index_if.hpp>
+#include <boost/hana/set.hpp>
+#include <boost/hana/core/to.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <boost/hana/union.hpp>
 #include <type_traits>
 
 #include "../detail/fixed_string.hpp"
@@ -147,15 +156,11 @@ template <class B, detail::fixed_string C, detail::fixed_string El, class I, cla
 struct free_vars_impl<Scan<B, C, El, I, X>> {
   static constexpr auto value = boost::hana::union_(
       boost::hana::union_(free_vars_impl<I>::value, free_vars_impl<X>::value),
-      boost::hana::filter(boost::hana::to_tuple(free_vars_impl<B>::value), [](auto t) {
+      boost::hana::to_set(boost::hana::filter(boost::hana::to_tuple(free_vars_impl<B>::value), [](auto t) {
         using V = typename decltype(t)::type;
         return boost::hana::bool_c<!(V::name == C) && !(V::name == El)>;
-      }) | [](auto tuple) { return boost::hana::to_set(tuple); });
+      })));
 };
-template <class E>
-constexpr auto free_vars(const E&) { return free_vars_impl<std::remove_cvref_t<E>>::value; }
-template <class E>
-inline constexpr bool has_vars = boost::hana::length(free_vars_impl<E>::value) != boost::hana::size_c<0>;
 
 /// Pure expressions (no runtime constants) are fully described by their type,
 /// so equal types are equal expressions (used by `e - e -> 0`, `e + e -> 2*e`).

@@ -100,12 +100,6 @@ template <std::size_t I, class... Ts> struct tl_at<I, TypeList<Ts...>> { using t
 template <class L> struct tl_size;
 template <class... Ts> struct tl_size<TypeList<Ts...>> : std::integral_constant<std::size_t, sizeof...(Ts)> {};
 
-/// Does the node contain a variable at all (cheaper than Hana sets here)?
-template <class T> struct has_var : std::false_type {};
-template <detail::fixed_string N> struct has_var<Var<N>> : std::true_type {};
-template <class R, class A> struct has_var<Unary<R, A>> : has_var<A> {};
-template <class R, class A, class B> struct has_var<Binary<R, A, B>>
-    : std::bool_constant<has_var<A>::value || has_var<B>::value> {};
 
 template <class V> struct is_eigen_value : std::bool_constant<requires(const V& v) { v.rows(); v.cols(); v.data(); }> {};
 template <class V> struct unwrap_data { using type = V; };
@@ -986,14 +980,6 @@ template <class S, class A, bool Exclusive, class B>
 auto jac_slot(const B& b) {
   if constexpr (reads_direct<A, B::name>::value && !Exclusive && !is_data_binding<B>) return zero_like<S, binding_value_t<B>, true>(bval(b));
   else return '\0';  // not read, or written straight into the gradient
-}
-
-/// An adjoint for a scalar that was broadcast against an array is summed.
-template <class S, class G, class V>
-auto reduce_like(G&& g, [[maybe_unused]] const V& like) {
-  using GV = std::remove_cvref_t<G>;
-  if constexpr (is_number_v<V> && !is_number_v<GV> && !is_tensor_like<GV>) return S(g.sum());
-  else return eager(std::forward<G>(g));
 }
 
 // ------------------------------------------------- 5. the expression tape
