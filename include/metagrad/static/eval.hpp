@@ -46,12 +46,30 @@ constexpr std::size_t binding_index() {
   return std::remove_cvref_t<decltype(idx.value())>::value;
 }
 
+/// A variable's name as characters: both compilers print `variable_named<'y'>`
+/// (clang++ prints a fixed_string as character codes).
+template <char... Cs> struct variable_named {};
+template <detail::fixed_string Name, std::size_t... I>
+auto name_chars(std::index_sequence<I...>) -> variable_named<Name.data[I]...>;
+template <detail::fixed_string Name>
+using variable_name_t = decltype(name_chars<Name>(std::make_index_sequence<Name.view().size()>{}));
+inline constexpr double unbound_value = 0;
+/// Instantiated only for a variable with no binding: the error names it.
+template <class VariableName, bool Bound>
+struct require_binding {
+  static_assert(Bound && sizeof(VariableName) > 0,
+                "metagrad: a variable of the expression has no binding; pass `var = value` for it "
+                "(its name is spelled out in variable_named<...> here)");
+};
+
 template <detail::fixed_string Name, class... Bs>
 constexpr const auto& lookup(const Bs&... bs) {
-  static_assert(is_bound<Name, Bs...>,
-                "metagrad: a variable of the expression has no binding; pass `var = value` for it "
-                "(its name is the template argument of is_bound in the note below)");
-  return std::get<binding_index<Name, Bs...>()>(std::forward_as_tuple(bs...)).value;
+  if constexpr (!is_bound<Name, Bs...>) {
+    (void)require_binding<variable_name_t<Name>, false>{};
+    return unbound_value;  // (keeps the error to one)
+  } else {
+    return std::get<binding_index<Name, Bs...>()>(std::forward_as_tuple(bs...)).value;
+  }
 }
 
 /// Leaves: Eigen matrices are read as arrays; scalars as they are.
