@@ -155,8 +155,9 @@ BOOST_AUTO_TEST_CASE(parts_out_of_range_throw) {
       BOOST_CHECK_MESSAGE(std::string(err.what()).find(phrase) != std::string::npos, err.what());
     }
   };
-  expect([&] { (void)mg::grad(mg::sum(mg::head(x, 4)), x = v); }, "head: 4 elements asked of a vector of size 3");
-  expect([&] { (void)mg::grad(x[3], x = v); }, "index 3 is out of bounds for dimension 0 with size 3");
+  expect([&] { (void)mg::grad(mg::sum(mg::head(x, 4)), x = v); }, "head: 4 elements asked of a vector of size 3 (variable x)");
+  expect([&] { (void)mg::grad(x[3], x = v); }, "index 3 is out of bounds for dimension 0 with size 3 (index) (variable x)");
+  expect([&] { (void)mg::eval(x[5] + 1.0, x = v); }, "index 5 is out of bounds for dimension 0 with size 3 (index) (variable x)");
   expect([&] { (void)mg::eval(mg::sum(mg::tail(x, -1)), x = v); }, "tail");
 }
 

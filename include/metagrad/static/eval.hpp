@@ -117,6 +117,21 @@ constexpr void check_elementwise(const A& a, const B& b) {
   }
 }
 
+/// Runs f; an mg::Error from a part of a variable (x[i], head(x, n), ...)
+/// gets the variable's name added (the rule itself knows only the sizes).
+template <class R, class A, class F>
+constexpr auto naming_variable(F&& f) {
+  if constexpr (requires { R::linear_in_a; } && is_var<A>::value) {
+    try {
+      return f();
+    } catch (const Error& err) {
+      fail(err.what(), " (variable ", A::name.view(), ")");
+    }
+  } else {
+    return f();
+  }
+}
+
 template <class S, bool Lazy = false>
 struct Evaluator {
   template <detail::fixed_string N, class... Bs>
@@ -164,7 +179,7 @@ struct Evaluator {
     decltype(auto) a = run(e.a, bs...);
     decltype(auto) b = run(e.b, bs...);
     check_elementwise<R>(a, b);
-    return finish<Lazy>(R::f(a, b));
+    return naming_variable<R, A>([&] { return finish<Lazy>(R::f(a, b)); });
   }
 };
 

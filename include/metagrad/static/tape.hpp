@@ -1146,14 +1146,18 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       scan_forward<S, T>(s, static_cast<S>(plain_value(val<std::remove_cvref_t<decltype(std::declval<T>().init)>>())),
                          val<std::remove_cvref_t<decltype(std::declval<T>().xs)>>(), consts, bs...);
     } else if constexpr (!is_dynamic_plain<value_t<T>>) {
-      s.emplace(op_value<S, T>(getter()));
+      s.emplace(naming_variable<decltype(rule_of(std::declval<T>())), std::remove_cvref_t<decltype(std::declval<T>().a)>>(
+          [&] { return op_value<S, T>(getter()); }));
     } else if constexpr (requires { decltype(rule_of(std::declval<T>()))::writes_into; }) {
       // (a product: one GEMM straight into the node's buffer)
       if (!s) s.emplace();
       decltype(rule_of(std::declval<T>()))::f_into(*s, val<std::remove_cvref_t<decltype(std::declval<T>().a)>>(),
                                                     val<std::remove_cvref_t<decltype(std::declval<T>().b)>>());
     } else {
-      store(s, op_value<S, T, true>(getter()));  // into the kept buffer, if any
+      naming_variable<decltype(rule_of(std::declval<T>())), std::remove_cvref_t<decltype(std::declval<T>().a)>>([&] {
+        store(s, op_value<S, T, true>(getter()));  // into the kept buffer, if any
+        return 0;
+      });
     }
   }
   /// A kept reduction's derivative slots made ready for this call's bindings:
