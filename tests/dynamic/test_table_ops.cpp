@@ -100,6 +100,34 @@ BOOST_AUTO_TEST_CASE(atan2_and_hypot_equal_pytorch) {
   check::gradients([](const std::vector<mg::Tensor>& in) { return mg::hypot(in[0], in[1]); }, {values({2, 3}), values({3}, 0.5, 2)});
 }
 
+BOOST_AUTO_TEST_CASE(minimum_and_maximum_split_ties_like_pytorch) {
+  const auto w = mg::tensor({1., 2., 3., 4.});
+  struct Case {
+    const char* node;
+    mg::Tensor (*f)(const mg::Tensor&, const mg::Tensor&);
+    std::vector<double> y, ga, gb;
+  };
+  const Case cases[] = {
+      {"MinimumBackward0", [](const mg::Tensor& a, const mg::Tensor& b) { return mg::minimum(a, b); },
+       all(reference::minimum_y), all(reference::minimum_ga), all(reference::minimum_gb)},
+      {"MaximumBackward0", [](const mg::Tensor& a, const mg::Tensor& b) { return mg::maximum(a, b); },
+       all(reference::maximum_y), all(reference::maximum_ga), all(reference::maximum_gb)},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.node) {
+      auto a = mg::tensor({1.0, -2.0, 0.5, 3.0}, mg::requires_grad()), b = mg::tensor({-0.5, 3.0, 0.5, 3.0}, mg::requires_grad());
+      auto y = c.f(a, b);
+      BOOST_CHECK_EQUAL(y.grad_fn()->name(), c.node);
+      check::close(y, c.y);
+      (y * w).sum().backward();
+      check::close(a.grad(), c.ga);
+      check::close(b.grad(), c.gb);
+      check::gradients([&](const std::vector<mg::Tensor>& in) { return c.f(in[0], in[1]); }, {values({2, 3}), values({3}, -1.2, 1.3)});
+    }
+  }
+  BOOST_CHECK_EQUAL(mg::nn::functional::softplus(mg::tensor({0.5}, mg::requires_grad())).grad_fn()->name(), "SoftplusBackward0");
+}
+
 BOOST_AUTO_TEST_CASE(domain_errors_are_nan_or_inf_not_exceptions) {
   auto y = mg::log1p(mg::tensor({-2.0, -1.0})) + mg::acosh(mg::tensor({0.5, 2.0}));
   BOOST_CHECK(std::isnan(y.data_ptr()[0]));

@@ -21,6 +21,7 @@ unary = [
     ("exp2", torch.exp2, [-2.5, 0.3, 3.7]), ("log2", torch.log2, [0.3, 1.0, 10.0]),
     ("log10", torch.log10, [0.3, 1.0, 1000.0]), ("floor", torch.floor, [-1.5, 0.3, 2.7]),
     ("ceil", torch.ceil, [-1.5, 0.3, 2.7]), ("round", torch.round, [-1.5, 0.5, 2.5]),
+    ("softplus", torch.nn.functional.softplus, [-3.0, 0.5, 4.0]),
 ]
 out.append("struct UnaryReference { const char* name; double x[3], y[3], dy[3], d2y[3]; };")
 out.append("inline constexpr UnaryReference unary_reference[] = {")
@@ -43,6 +44,12 @@ y = torch.atan2(a, b); ga, gb = torch.autograd.grad(y.sum(), (a, b))
 emit("atan2_y", y); emit("atan2_ga", ga); emit("atan2_gb", gb)
 y = torch.hypot(a, b); ga, gb = torch.autograd.grad(y.sum(), (a, b))
 emit("hypot_y", y); emit("hypot_ga", ga); emit("hypot_gb", gb)
+
+# minimum / maximum, with ties (the gradient is split in half)
+a = torch.tensor([1.0, -2.0, 0.5, 3.0], requires_grad=True); b = torch.tensor([-0.5, 3.0, 0.5, 3.0], requires_grad=True)
+for name, f in [("minimum", torch.minimum), ("maximum", torch.maximum)]:
+    y = f(a, b); ga, gb = torch.autograd.grad((y * torch.tensor([1.0, 2.0, 3.0, 4.0])).sum(), (a, b))
+    emit(name + "_y", y); emit(name + "_ga", ga); emit(name + "_gb", gb)
 
 # reductions along dims of a 2x3 input, weighted so each output matters
 x = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], requires_grad=True)

@@ -61,6 +61,9 @@ static_assert(mg::d(mg::atan(x), x)(x = 1.0) == 0.5);
 static_assert(mg::atan2(x, y)(x = 1.0, y = 1.0) > 0.785398163397 && mg::atan2(x, y)(x = 1.0, y = 1.0) < 0.785398163398);
 static_assert(mg::d(mg::atan2(x, y), y)(x = 1.0, y = 1.0) == -0.5);
 static_assert(mg::d(mg::hypot(x, y), x)(x = 3.0, y = 4.0) == 0.6);
+static_assert(mg::minimum(x, y)(x = 1.0, y = 2.0) == 1.0 && mg::maximum(x, y)(x = 1.0, y = 2.0) == 2.0);
+static_assert(mg::d(mg::minimum(x, y), x)(x = 1.0, y = 2.0) == 1.0 && mg::d(mg::minimum(x, y), y)(x = 1.0, y = 2.0) == 0.0);
+static_assert(mg::d(mg::maximum(x, y), x)(x = 2.0, y = 2.0) == 0.5, "a tie splits the gradient");
 
 Eigen::VectorXd vec(std::initializer_list<double> v) {
   Eigen::VectorXd r(static_cast<Eigen::Index>(v.size()));

@@ -338,6 +338,18 @@ METAGRAD_CE_UNARY(ceil)
 METAGRAD_CE_UNARY(nearbyint)
 #undef METAGRAD_CE_UNARY
 
+/// log(1 + e^x), as torch.nn.functional.softplus (beta 1, threshold 20: x
+/// itself above it).
+template <Real T>
+constexpr T softplus(T x) {
+  if (x > T(20)) return x;
+  return (x > T(0) ? x : T(0)) + log1p(exp(x > T(0) ? -x : x));
+}
+/// The smaller / larger of a and b; a NaN wins (torch.minimum, torch.maximum).
+template <Real T>
+constexpr T minimum(T a, T b) { return a != a ? a : (b != b ? b : (b < a ? b : a)); }
+template <Real T>
+constexpr T maximum(T a, T b) { return a != a ? a : (b != b ? b : (b > a ? b : a)); }
 template <Real T>
 constexpr T square(T x) { return x * x; }
 template <Real T>

@@ -8,6 +8,10 @@
 
 namespace metagrad::nn::functional {
 
+/// softplus(x) = log(1 + e^x) (SoftplusBackward0: d/dx = sigmoid(x)); the row
+/// is in the derivative table, so `mg::softplus` is also a static node.
+using metagrad::softplus;
+
 template <class T>
 class LossNode final : public BasicNode<T> {
  public:

@@ -230,6 +230,11 @@ template <class T>
 BasicTensor<T> atan2(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Atan2>(a, b); }
 template <class T>
 BasicTensor<T> hypot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Hypot>(a, b); }
+/// minimum / maximum (MinimumBackward0 / MaximumBackward0: ties split the gradient).
+template <class T>
+BasicTensor<T> minimum(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Minimum>(a, b); }
+template <class T>
+BasicTensor<T> maximum(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Maximum>(a, b); }
 
 template <class T>
 BasicTensor<T> operator+(std::type_identity_t<T> a, const BasicTensor<T>& b) { return b + a; }

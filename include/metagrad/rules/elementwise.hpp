@@ -78,6 +78,20 @@ auto atan2(const A& a, const B& b) {
   return array_binary([](auto p, auto q) { return std::atan2(p, q); }, a, b);
 }
 template <class A, class B> requires ArrayOperands<A, B>
+auto minimum(const A& a, const B& b) {
+  return array_binary([](auto p, auto q) { return math::minimum(p, q); }, a, b);
+}
+template <class A, class B> requires ArrayOperands<A, B>
+auto maximum(const A& a, const B& b) {
+  return array_binary([](auto p, auto q) { return math::maximum(p, q); }, a, b);
+}
+template <class D>
+auto softplus(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  const auto& v = x.derived();
+  return (v > S(20)).select(v, v.max(S(0)) + (-v.abs()).exp().log1p());
+}
+template <class A, class B> requires ArrayOperands<A, B>
 auto hypot(const A& a, const B& b) {
   return array_binary([](auto p, auto q) { return std::hypot(p, q); }, a, b);
 }
@@ -179,6 +193,7 @@ METAGRAD_UNARY_RULE(Log10,      "Log10Backward0",      log10,         g / (x * K
 METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,         g * K<0>(g))
 METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,          g * K<0>(g))
 METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,      g * K<0>(g))
+METAGRAD_UNARY_RULE(Softplus,   "SoftplusBackward0",   softplus,      g * sigmoid(x))
 
 /// The ops whose every derivative is again built from ops of this table (so
 /// gradgradcheck and the symbolic `d` can go to any order through them).
@@ -187,7 +202,8 @@ METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,      g * K<0>(g
   M(Sigmoid, sigmoid) M(Sqrt, sqrt) M(Abs, abs) M(Relu, relu) M(Reciprocal, reciprocal) M(Sign, sign) \
   M(Log1p, log1p) M(Expm1, expm1) M(Atan, atan) M(Asin, asin) M(Acos, acos) M(Sinh, sinh) M(Cosh, cosh) \
   M(Asinh, asinh) M(Acosh, acosh) M(Atanh, atanh) M(Erf, erf) M(Erfc, erfc) M(Square, square) M(Rsqrt, rsqrt) \
-  M(Exp2, exp2) M(Log2, log2) M(Log10, log10) M(Floor, floor) M(Ceil, ceil) M(Round, round)
+  M(Exp2, exp2) M(Log2, log2) M(Log10, log10) M(Floor, floor) M(Ceil, ceil) M(Round, round) \
+  M(Softplus, softplus)
 
 // Binary elementwise rules: vjp_a / vjp_b are the products with the
 // gradient of the output (which of a, b, y each reads is found by probing,
@@ -255,6 +271,26 @@ struct Hypot {
   static constexpr auto vjp_a(const A& a, const B&, const Y& y, const G& g) { return g * a / y; }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_b(const A&, const B& b, const Y& y, const G& g) { return g * b / y; }
+};
+/// minimum(a, b): the gradient goes to the smaller; a tie splits it in half,
+/// as in PyTorch: d/da = (sign(b - a) + 1) / 2 (maximum: sign(a - b)).
+struct Minimum {
+  static constexpr const char* node_name = "MinimumBackward0";
+  static constexpr const char* symbol = "minimum";
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return minimum(a, b); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return g * ((sign(b - a) + K<1>(g)) / K<2>(g)); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return g * ((sign(a - b) + K<1>(g)) / K<2>(g)); }
+};
+struct Maximum {
+  static constexpr const char* node_name = "MaximumBackward0";
+  static constexpr const char* symbol = "maximum";
+  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return maximum(a, b); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return g * ((sign(a - b) + K<1>(g)) / K<2>(g)); }
+  template <class A, class B, class Y, class G>
+  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return g * ((sign(b - a) + K<1>(g)) / K<2>(g)); }
 };
 /// a^b: d/da = b a^(b-1), d/db = a^b log a. PowBackward0 when b is a scalar.
 struct Pow {

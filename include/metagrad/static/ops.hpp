@@ -130,6 +130,14 @@ constexpr auto atan2(const A& a, const B& b) {
   return Binary<rules::Atan2, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
 }
 template <class A, class B> requires StaticOperands<A, B>
+constexpr auto minimum(const A& a, const B& b) {
+  return Binary<rules::Minimum, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
+}
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto maximum(const A& a, const B& b) {
+  return Binary<rules::Maximum, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
+}
+template <class A, class B> requires StaticOperands<A, B>
 constexpr auto hypot(const A& a, const B& b) {
   return Binary<rules::Hypot, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
 }
