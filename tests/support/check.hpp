@@ -32,8 +32,10 @@ inline void close(const mg::Tensor& a, const mg::Tensor& b, double tol = 1e-12) 
 
 /// f's analytic first (and, when `second`, second) derivatives agree with
 /// central finite differences for every input that requires grad.
-template <class F>
-void gradients(F&& f, const std::vector<mg::Tensor>& inputs, bool second = true) {
+/// (Type-erased: gradcheck and gradgradcheck are instantiated once per test
+/// file, not once per call site — they dominate the suites' compile time.)
+using TensorFunction = std::function<mg::Tensor(const std::vector<mg::Tensor>&)>;
+inline void gradients(const TensorFunction& f, const std::vector<mg::Tensor>& inputs, bool second = true) {
   BOOST_CHECK_NO_THROW(mg::autograd::gradcheck(f, inputs));
   if (second) BOOST_CHECK_NO_THROW(mg::autograd::gradgradcheck(f, inputs, 1e-5, 1e-4, 1e-3));
 }

@@ -1,0 +1,97 @@
+// tests/rules/test_table_static.cpp — every row of rules/elementwise.hpp in
+// static mode, iterating the table's own row list: value, first and second
+// derivative in constant evaluation against PyTorch's numbers (static_asserts,
+// so both compilers check them), float kept as float, the gradient sweep on
+// numbers and on Eigen arrays (the packet pass), integral bindings.
+#include <boost/test/unit_test.hpp>
+#include <metagrad/static.hpp>
+
+#include <Eigen/Core>
+#include <cmath>
+#include <string_view>
+
+#include "reference/ops_r2.hpp"
+
+namespace mg = metagrad;
+
+namespace {
+constexpr auto x = mg::var<"x">;
+constexpr auto y = mg::var<"y">;
+
+// ---- the table's rows in constant evaluation, against PyTorch's numbers
+constexpr double cabs(double v) { return v < 0 ? -v : v; }
+constexpr bool near(double a, double b, double tol) { return cabs(a - b) <= tol * (1 + cabs(b)); }
+/// The index of row `name` in PyTorch's reference, or -1. (An index, not a
+/// pointer: g++ 12 with -fsanitize=address does not fold pointer comparisons
+/// in constant evaluation.)
+constexpr int row_index(std::string_view name) {
+  for (int i = 0; i < static_cast<int>(std::size(reference::unary_reference)); ++i)
+    if (name == reference::unary_reference[i].name) return i;
+  return -1;
+}
+const reference::UnaryReference* find_row(std::string_view name) {
+  const int i = row_index(name);
+  return i < 0 ? nullptr : &reference::unary_reference[i];
+}
+/// Value, first and second derivative of row `name` (if PyTorch's reference
+/// has it) at its three points, evaluated at compile time.
+template <class F, class D, class D2>
+consteval bool row_matches(std::string_view name, F f, D df, D2 d2f) {
+  const int i = row_index(name);
+  if (i < 0) return true;
+  const auto& r = reference::unary_reference[i];
+  for (int j = 0; j < 3; ++j) {
+    if (!near(f(x = r.x[j]), r.y[j], 1e-14)) return false;
+    if (!near(df(x = r.x[j]), r.dy[j], 1e-14)) return false;
+    if (!near(d2f(x = r.x[j]), r.d2y[j], 1e-13)) return false;
+  }
+  return true;
+}
+#define METAGRAD_TEST_ROW(Rule, fn)                                                                        \
+  static_assert(row_matches(#fn, mg::fn(x), mg::d(mg::fn(x), x), mg::d(mg::fn(x), x, x)),                \
+                "constexpr value or derivative of " #fn " differs from PyTorch's");                       \
+  static_assert(std::is_same_v<decltype(mg::fn(x)(x = 0.5f)), float>, #fn " must keep float as float");  \
+  static_assert(std::is_same_v<decltype(mg::d(mg::fn(x), x)(x = 0.5f)), float>, "d " #fn " must keep float");
+METAGRAD_FOR_EACH_UNARY(METAGRAD_TEST_ROW)
+#undef METAGRAD_TEST_ROW
+
+static_assert((x / y)(x = 3, y = 2) == 1.5, "integral bindings evaluate as double");
+static_assert(mg::d(mg::log1p(x), x)(x = 1.0) == 0.5);
+static_assert(mg::d(mg::atan(x), x)(x = 1.0) == 0.5);
+static_assert(mg::atan2(x, y)(x = 1.0, y = 1.0) > 0.785398163397 && mg::atan2(x, y)(x = 1.0, y = 1.0) < 0.785398163398);
+static_assert(mg::d(mg::atan2(x, y), y)(x = 1.0, y = 1.0) == -0.5);
+static_assert(mg::d(mg::hypot(x, y), x)(x = 3.0, y = 4.0) == 0.6);
+static_assert(mg::minimum(x, y)(x = 1.0, y = 2.0) == 1.0 && mg::maximum(x, y)(x = 1.0, y = 2.0) == 2.0);
+static_assert(mg::d(mg::minimum(x, y), x)(x = 1.0, y = 2.0) == 1.0 && mg::d(mg::minimum(x, y), y)(x = 1.0, y = 2.0) == 0.0);
+static_assert(mg::d(mg::maximum(x, y), x)(x = 2.0, y = 2.0) == 0.5, "a tie splits the gradient");
+
+void check_close(double a, double b, double tol) {
+  BOOST_CHECK_MESSAGE(std::abs(a - b) <= tol * (1 + std::abs(b)), "got " << a << ", expected " << b);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(static_table)
+
+BOOST_AUTO_TEST_CASE(gradient_sweep_equals_pytorch_for_every_new_row) {
+#define METAGRAD_TEST_ROW(Rule, fn)                                     \
+  if (const auto* r = find_row(#fn))                                    \
+    for (int j = 0; j < 3; ++j) {                                       \
+      const auto g = mg::grad(mg::fn(x), x = r->x[j]);                  \
+      check_close(g.value, r->y[j], 1e-14);                             \
+      check_close(g[x], r->dy[j], 1e-14);                               \
+      Eigen::VectorXd v = Eigen::VectorXd::Constant(5, r->x[j]);        \
+      check_close(mg::grad(mg::sum(mg::fn(x)), x = v)[x][4], r->dy[j], 1e-14); \
+    }
+  METAGRAD_FOR_EACH_UNARY(METAGRAD_TEST_ROW)
+#undef METAGRAD_TEST_ROW
+}
+
+BOOST_AUTO_TEST_CASE(integral_bindings_are_doubles) {
+  const auto g = mg::grad(x / y, x = 3, y = 2);
+  BOOST_CHECK_EQUAL(g.value, 1.5);
+  BOOST_CHECK_EQUAL(g[x], 0.5);
+  BOOST_CHECK_EQUAL(g[y], -0.75);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
