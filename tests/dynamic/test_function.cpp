@@ -172,6 +172,15 @@ BOOST_AUTO_TEST_CASE(dirty_inputs_are_rebased_and_leaves_refuse) {
   check::close(y.grad(), {1., 1., 1.});
   auto leaf = values({3});
   check::throws([&] { AddInPlace::apply(leaf, y); }, "a leaf Variable that requires grad has been used in an in-place operation");
+  // the node does not keep the dirty input alive (that would be a cycle)
+  std::weak_ptr<mg::Node> node;
+  {
+    auto a = mg::ones({3});
+    auto r = AddInPlace::apply(a, y);
+    node = r[0].grad_fn();
+    BOOST_CHECK(!node.expired());
+  }
+  BOOST_CHECK(node.expired());
 }
 
 BOOST_AUTO_TEST_CASE(saved_tensors_and_their_checks) {

@@ -259,6 +259,10 @@ struct Function {
       o.impl().output_nr = static_cast<std::uint32_t>(i);
       o.impl().requires_grad = false;
     }
+    // (They are only needed above: kept, a dirty input would hold the node
+    // that holds it — a reference cycle.)
+    ctx.dirty_.clear();
+    ctx.non_differentiable_.clear();
     if (!executable) {
       ctx.to_save_.clear();
       return;
