@@ -19,20 +19,12 @@ void check_square(const char* op, const BasicTensor<T>& a) {
     fail(op, ": A must be batches of square matrices, but they are ", (a.dim() == 2 ? a.size(0) : a.numel()), " by ",
          (a.dim() == 2 ? a.size(1) : 1), " matrices (got shape ", a.sizes(), ")");
 }
-/// The LU factorisation of A; a zero pivot fails with PyTorch's phrase.
+/// The LU factorisation of a 2-d A: the static rules' (a zero pivot fails
+/// with PyTorch's phrase there).
 template <class T>
 Eigen::PartialPivLU<DynMatrix<T>> lu_of(const char* op, const BasicTensor<T>& a) {
   check_square(op, a);
-  Eigen::PartialPivLU<DynMatrix<T>> lu(DynMatrix<T>(kernels::mat(a.impl())));
-  const auto d = lu.matrixLU().diagonal();
-  for (Eigen::Index i = 0; i < d.size(); ++i)
-    if (d[i] == T(0)) {
-      if (std::string(op) == "linalg.inv")
-        fail("linalg.inv: The diagonal element ", i + 1, " is zero, the inversion could not be completed because the "
-             "input matrix is singular.");
-      fail(op, ": The solver failed because the input matrix is singular.");
-    }
-  return lu;
+  return math::lu_of(op, DynMatrix<T>(kernels::mat(a.impl())).array());
 }
 template <class T, class M>
 BasicTensor<T> from_matrix(const M& m, const Sizes& s) {
@@ -121,14 +113,14 @@ template <class T> BasicTensor<T> linalg_logdet(const BasicTensor<T>& a);
 template <class T>
 BasicTensor<T> linalg_det(const BasicTensor<T>& a) {
   detail::check_square("linalg.det", a);
-  const T v = Eigen::PartialPivLU<detail::DynMatrix<T>>(detail::DynMatrix<T>(kernels::mat(a.impl()))).determinant();
+  const T v = math::linalg_det(detail::DynMatrix<T>(kernels::mat(a.impl())).array());
   return detail::record_linalg_unary<rules::Det>(detail::scalar_tensor<T>(v), a);
 }
 /// log(det(A)): NaN for a negative determinant, -inf for a singular A (LogdetBackward0).
 template <class T>
 BasicTensor<T> linalg_logdet(const BasicTensor<T>& a) {
   detail::check_square("logdet", a);
-  const T v = Eigen::PartialPivLU<detail::DynMatrix<T>>(detail::DynMatrix<T>(kernels::mat(a.impl()))).determinant();
+  const T v = math::linalg_det(detail::DynMatrix<T>(kernels::mat(a.impl())).array());
   return detail::record_linalg_unary<rules::LogDet>(detail::scalar_tensor<T>(std::log(v)), a);
 }
 template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
