@@ -15,3 +15,13 @@
 #include "dynamic/structure.hpp"
 #include "dynamic/tensor.hpp"
 #include "dynamic/views.hpp"
+#include "dynamic/instantiations.hpp"
+
+// Compiled mode (linking metagrad::dynamic defines METAGRAD_DYNAMIC_LIB): the
+// engine and the ops for double and float come from the library.
+#if defined(METAGRAD_DYNAMIC_LIB) && !defined(METAGRAD_BUILDING_DYNAMIC_LIB)
+namespace metagrad {
+METAGRAD_DYNAMIC_INSTANTIATIONS(extern, double)
+METAGRAD_DYNAMIC_INSTANTIATIONS(extern, float)
+}  // namespace metagrad
+#endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds tests/consumer three ways: find_package after install into a
-# temporary prefix, add_subdirectory, and a plain -I compile.
+# temporary prefix, add_subdirectory, and a plain -I compile; each in both
+# modes, header-only and compiled (linking metagrad::dynamic).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
@@ -9,22 +10,30 @@ pass=0; fail=0
 check() { if "$@" >"$tmp/log" 2>&1; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAILED: $*"; tail -20 "$tmp/log"; fi; }
 
 install_and_find_package() {
-  cmake -S "$root" -B "$tmp/lib" -DCMAKE_INSTALL_PREFIX="$tmp/prefix" -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
+  cmake -S "$root" -B "$tmp/lib" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$tmp/prefix" \
+    -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
+  cmake --build "$tmp/lib" -j "$(nproc)"
   cmake --install "$tmp/lib"
   test -f "$tmp/prefix/share/pkgconfig/metagrad.pc"
   cmake -S "$root/tests/consumer" -B "$tmp/a" -DCMAKE_PREFIX_PATH="$tmp/prefix"
-  cmake --build "$tmp/a"
+  cmake --build "$tmp/a" -j "$(nproc)"
   "$tmp/a/consumer"
+  "$tmp/a/consumer_compiled"
 }
 add_subdirectory_() {
   cmake -S "$root/tests/consumer" -B "$tmp/b" -DMETAGRAD_SOURCE_DIR="$root"
-  cmake --build "$tmp/b"
+  cmake --build "$tmp/b" -j "$(nproc)"
   "$tmp/b/consumer"
+  "$tmp/b/consumer_compiled"
 }
 plain_include() {
   ${CXX:-g++} -std=c++20 -Wall -Wextra -Wpedantic -Werror -I"$root/include" -I/usr/include/eigen3 \
     "$root/tests/consumer/main.cpp" -o "$tmp/c"
   "$tmp/c"
+  # compiled mode by hand: the define plus the installed library
+  ${CXX:-g++} -std=c++20 -Wall -Wextra -Wpedantic -Werror -DMETAGRAD_DYNAMIC_LIB -I"$root/include" -I/usr/include/eigen3 \
+    "$root/tests/consumer/main.cpp" -L"$(dirname "$(find "$tmp/prefix" -name libmetagrad_dynamic.a)")" -lmetagrad_dynamic -o "$tmp/d"
+  "$tmp/d"
 }
 check install_and_find_package
 check add_subdirectory_

@@ -194,7 +194,7 @@ BasicTensor<T> scalar_op(const BasicTensor<T>& x, T c, const char* name = Rule::
 
 // =============================================================== operators
 #define METAGRAD_UNARY_FREE(Rule, fn) \
-  template <class T> BasicTensor<T> fn(const BasicTensor<T>& x) { return unary_op<rules::Rule>(x); } \
+  template <class T> BasicTensor<T> fn(const BasicTensor<T>& x) { return x.fn(); } \
   template <class T> BasicTensor<T> BasicTensor<T>::fn() const { return unary_op<rules::Rule>(*this); }
 METAGRAD_FOR_EACH_UNARY(METAGRAD_UNARY_FREE)
 #undef METAGRAD_UNARY_FREE
