@@ -1,5 +1,6 @@
 // metagrad/dynamic.hpp — the dynamic face: mg::Tensor and its runtime graph.
 #pragma once
+#include "dynamic/clamp.hpp"
 #include "dynamic/compare.hpp"
 #include "dynamic/core.hpp"
 #include "dynamic/dot.hpp"
@@ -7,6 +8,7 @@
 #include "dynamic/factories.hpp"
 #include "dynamic/function.hpp"
 #include "dynamic/functional.hpp"
+#include "dynamic/indexing.hpp"
 #include "dynamic/linalg.hpp"
 #include "dynamic/nn.hpp"
 #include "dynamic/ops.hpp"

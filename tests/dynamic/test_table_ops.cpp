@@ -2,8 +2,9 @@
 // not rows of the elementwise table: values and gradients against PyTorch's
 // (tests/reference/ops_r2.hpp), gradcheck and gradgradcheck, node names, and
 // PyTorch's errors. Suites follow the headers: dynamic/compare.hpp,
-// dynamic/reductions.hpp, dynamic/structure.hpp, dynamic/linalg.hpp. (The
-// rows themselves are tested in tests/rules/.)
+// dynamic/reductions.hpp, dynamic/clamp.hpp, dynamic/structure.hpp,
+// dynamic/indexing.hpp, dynamic/linalg.hpp, dynamic/nn.hpp. (The rows
+// themselves are tested in tests/rules/.)
 #include "reference/ops_r2.hpp"
 #include "support/check.hpp"
 
@@ -12,6 +13,31 @@ using check::values;
 namespace {
 template <std::size_t N>
 std::vector<double> all(const double (&v)[N]) { return std::vector<double>(v, v + N); }
+
+// Values, gradients and second derivatives (of the gradient weighted by w1)
+// against PyTorch's, for ops of one 2x3 input.
+struct OneInputCase {
+  const char* name;
+  std::function<mg::Tensor(const mg::Tensor&)> f;
+  mg::Tensor w;
+  std::vector<double> y, g, g2;
+};
+void check_one_input_cases(const std::vector<OneInputCase>& cases) {
+  const mg::Tensor w1 = mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}});
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto x = mg::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}}, mg::requires_grad());
+      auto y = c.f(x);
+      BOOST_CHECK_EQUAL(y.grad_fn()->name(), c.name);
+      check::close(y, c.y, 1e-13);
+      auto g = mg::autograd::grad({(y * c.w).sum()}, {x}, {}, std::nullopt, true)[0];
+      check::close(g, c.g, 1e-13);
+      if (g.requires_grad()) check::close(mg::autograd::grad({(g * w1).sum()}, {x})[0], c.g2, 1e-12);
+      else check::close(mg::zeros({2, 3}), c.g2);
+      check::gradients([&](const std::vector<mg::Tensor>& in) { return c.f(in[0]); }, {values({2, 3})});
+    }
+  }
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(dynamic_compare)
@@ -94,6 +120,57 @@ BOOST_AUTO_TEST_CASE(logsumexp_is_stable) {
   check::throws([&] { x.softmax(2); }, "Dimension out of range");
 }
 
+BOOST_AUTO_TEST_CASE(cumsum_var_std_norm_equal_pytorch) {
+  const mg::Tensor w1 = mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}});
+  using namespace reference;
+  check_one_input_cases({
+      {"CumsumBackward0", [](const mg::Tensor& t) { return t.cumsum(1); }, w1, all(cumsum1_y), all(cumsum1_g), all(cumsum1_g2)},
+      {"VarBackward0", [](const mg::Tensor& t) { return t.var(); }, mg::tensor(1.5), all(var_all_y), all(var_all_g), all(var_all_g2)},
+      {"VarBackward0", [](const mg::Tensor& t) { return t.var(1); }, mg::tensor({1., -2.}), all(var1_y), all(var1_g), all(var1_g2)},
+      {"VarBackward0", [](const mg::Tensor& t) { return t.var(0, false, true); }, mg::tensor({{1., -2., 0.5}}), all(var0kb_y), all(var0kb_g), all(var0kb_g2)},
+      {"StdBackward0", [](const mg::Tensor& t) { return t.std(); }, mg::tensor(1.5), all(std_all_y), all(std_all_g), all(std_all_g2)},
+      {"StdBackward0", [](const mg::Tensor& t) { return t.std(0); }, mg::tensor({1., -2., 0.5}), all(std0_y), all(std0_g), all(std0_g2)},
+      {"NormBackward1", [](const mg::Tensor& t) { return t.norm(); }, mg::tensor(1.5), all(norm_all_y), all(norm_all_g), all(norm_all_g2)},
+      {"NormBackward1", [](const mg::Tensor& t) { return mg::norm(t, 1); }, mg::tensor({1., -2.}), all(norm1_y), all(norm1_g), all(norm1_g2)},
+  });
+}
+
+BOOST_AUTO_TEST_CASE(std_and_norm_at_zero_and_degenerate_sizes) {
+  // PyTorch: the gradient of std and norm is 0 where the result is 0.
+  auto z = mg::zeros({3}, mg::requires_grad());
+  z.norm().backward();
+  check::close(z.grad(), {0., 0., 0.});
+  auto c = mg::full({3}, 2., mg::requires_grad());
+  c.std().backward();
+  check::close(c.grad(), {0., 0., 0.});
+  BOOST_CHECK(std::isnan(mg::tensor({1.}).var().item()));  // N - 1 = 0
+  BOOST_CHECK_EQUAL(mg::tensor({1.}).var(false).item(), 0.);
+  BOOST_CHECK_CLOSE(mg::tensor({3e200, 4e200}).norm().item(), 5e200, 1e-12);  // scaled: no overflow
+  check::throws([&] { mg::cumsum(mg::ones({2}), 1); }, "Dimension out of range");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dynamic_clamp)
+
+BOOST_AUTO_TEST_CASE(clamp_equals_pytorch) {
+  const mg::Tensor w1 = mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}});
+  using namespace reference;
+  check_one_input_cases({
+      {"ClampBackward1", [](const mg::Tensor& t) { return mg::clamp(t, -0.5, 1.0); }, w1, all(clamp_y), all(clamp_g), all(clamp_g2)},
+      {"ClampMinBackward0", [](const mg::Tensor& t) { return t.clamp_min(0.2); }, w1, all(clamp_min_y), all(clamp_min_g), all(clamp_min_g2)},
+      {"ClampBackward1", [](const mg::Tensor& t) { return t.clamp(std::nullopt, 0.5); }, w1, all(clamp_max_y), all(clamp_max_g), all(clamp_max_g2)},
+  });
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto x = mg::tensor({nan, 3., -3.}, mg::requires_grad());
+  auto y = mg::clamp(x, 1., 0.);  // min > max: every element is max; NaN stays NaN
+  BOOST_CHECK(std::isnan(y.at({0})));
+  BOOST_CHECK_EQUAL(y.at({1}), 0.);
+  BOOST_CHECK_EQUAL(y.at({2}), 0.);
+  BOOST_CHECK_EQUAL(mg::clamp_max(x, 1.).grad_fn()->name(), "ClampMaxBackward0");
+  check::throws([&] { mg::clamp(x, std::nullopt, std::nullopt); }, "At least one of 'min' or 'max' must not be None");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(dynamic_structure)
@@ -117,6 +194,75 @@ BOOST_AUTO_TEST_CASE(cat_stack_and_views) {
   check::throws([&] { mg::cat({a, values({2, 2})}); }, "Sizes of tensors must match except in dimension 0");
   check::throws([&] { mg::stack({a, b}); }, "stack expects each tensor to be equal size");
   check::throws([&] { a.narrow(1, 2, 2); }, "exceeds dimension size");
+}
+
+BOOST_AUTO_TEST_CASE(transpose_and_permute_are_views_equal_to_pytorch) {
+  auto x3 = (mg::arange(24).reshape({2, 3, 4}) * 0.1 - 1.0).detach().requires_grad_();
+  const auto w3 = mg::arange(24).reshape({4, 3, 2}) * 0.5 - 3.0;
+  auto t = x3.transpose(0, 2);
+  BOOST_CHECK_EQUAL(t.grad_fn()->name(), "TransposeBackward0");
+  BOOST_CHECK(t.sizes() == mg::Sizes({4, 3, 2}));
+  BOOST_CHECK(!t.is_contiguous());
+  BOOST_CHECK(t.data_ptr() == x3.data_ptr());  // a view: same storage
+  check::close(t.contiguous(), all(reference::transpose02_y));
+  (t * w3).sum().backward();
+  check::close(x3.grad(), all(reference::transpose02_g));
+  x3.mutable_grad() = {};
+  auto p = mg::permute(x3, {2, 0, 1});
+  BOOST_CHECK_EQUAL(p.grad_fn()->name(), "PermuteBackward0");
+  check::close(p.contiguous(), all(reference::permute201_y));
+  (p * w3.reshape({4, 2, 3})).sum().backward();
+  check::close(x3.grad(), all(reference::permute201_g));
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].transpose(-1, 0) * in[0].transpose(1, 0); },
+                   {values({3, 3})});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].permute({1, 2, 0}).sum(0); }, {values({2, 3, 2})});
+  // Writing through a permuted view records CopySlices on the base.
+  auto base = values({2, 3}).detach();
+  auto leaf = values({3, 2});
+  auto y = base.clone();
+  y.permute({1, 0}).copy_(leaf * 2);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "CopySlices");
+  y.sum().backward();
+  check::close(leaf.grad(), std::vector<double>(6, 2.));
+  check::throws([&] { x3.permute({0, 1}); }, "number of dimensions in the tensor input does not match");
+  check::throws([&] { x3.permute({0, 1, 1}); }, "permute(): duplicate dims are not allowed.");
+  check::throws([&] { x3.transpose(0, 3); }, "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dynamic_indexing)
+
+BOOST_AUTO_TEST_CASE(index_select_and_gather_equal_pytorch) {
+  auto x = mg::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}}, mg::requires_grad());
+  const auto idx = mg::tensor({2, 0, 2});
+  auto y = x.index_select(1, idx);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "IndexSelectBackward0");
+  check::close(y, all(reference::index_select_y));
+  (y * mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}})).sum().backward();
+  check::close(x.grad(), all(reference::index_select_g));  // repeated index: the gradients add
+  x.mutable_grad() = {};
+  const auto gi = mg::tensor<std::int64_t>({{0, 0}, {1, 2}});
+  auto z = mg::gather(x, 1, gi);
+  BOOST_CHECK_EQUAL(z.grad_fn()->name(), "GatherBackward0");
+  check::close(z, all(reference::gather_y));
+  (z * mg::tensor({{1., 2.}, {-1., 0.5}})).sum().backward();
+  check::close(x.grad(), all(reference::gather_g));
+  check::gradients([&](const std::vector<mg::Tensor>& in) { return mg::index_select(in[0], 0, mg::tensor({1, 1, 0})); },
+                   {values({2, 3})});
+  check::gradients([&](const std::vector<mg::Tensor>& in) { return in[0].gather(1, gi) * in[0].gather(1, gi); },
+                   {values({2, 3})});
+}
+
+BOOST_AUTO_TEST_CASE(index_errors_name_the_shapes_and_change_nothing) {
+  auto x = mg::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}}, mg::requires_grad());
+  check::throws([&] { x.index_select(1, mg::tensor<std::int64_t>({{0}})); }, "index_select(): Index is supposed to be a vector");
+  check::throws([&] { x.index_select(1, mg::tensor({3})); }, "index out of range in self (index_select: index 3 for dimension 1 of size 3");
+  check::throws([&] { x.gather(1, mg::tensor({0, 1})); }, "Index tensor must have the same number of dimensions as input tensor");
+  check::throws([&] { x.gather(1, mg::tensor<std::int64_t>({{0, 3}})); }, "index 3 is out of bounds for dimension 1 with size 3");
+  check::throws([&] { x.gather(1, mg::tensor<std::int64_t>({{0, 1}, {0, 1}, {0, 1}})); },
+                "Size does not match at dimension 0 expected index [3, 2] to be smaller than self [2, 3] apart from dimension 1");
+  BOOST_CHECK(!x.grad().defined());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -172,6 +318,32 @@ BOOST_AUTO_TEST_CASE(linalg_gradcheck_and_gradgradcheck) {
   check::gradients([](const std::vector<mg::Tensor>& in) { return mg::outer(in[0], in[1]); }, {values({3}), values({2})});
 }
 
+BOOST_AUTO_TEST_CASE(bmm_and_batched_matmul_equal_pytorch) {
+  auto a = (mg::arange(24).reshape({2, 3, 4}) * 0.1 - 1.0).detach().requires_grad_();
+  auto b = (mg::arange(16).reshape({2, 4, 2}) * 0.25 - 1.5).detach().requires_grad_();
+  const auto w = mg::arange(12).reshape({2, 3, 2});
+  auto y = mg::bmm(a, b);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "BmmBackward0");
+  check::close(y, all(reference::bmm_y), 1e-13);
+  (y * w).sum().backward();
+  check::close(a.grad(), all(reference::bmm_ga), 1e-13);
+  check::close(b.grad(), all(reference::bmm_gb), 1e-13);
+  a.mutable_grad() = {};
+  auto m = mg::tensor({{1., -1.}, {0.5, 2.}, {0., 1.}, {-2., 0.3}}, mg::requires_grad());
+  auto z = mg::matmul(a, m);
+  BOOST_CHECK_EQUAL(z.grad_fn()->name(), "UnsafeViewBackward0");
+  BOOST_CHECK(z.sizes() == mg::Sizes({2, 3, 2}));
+  check::close(z, all(reference::matmul32_y), 1e-13);
+  (z * w).sum().backward();
+  check::close(a.grad(), all(reference::matmul32_ga), 1e-13);
+  check::close(m.grad(), all(reference::matmul32_gb), 1e-13);
+  BOOST_CHECK_EQUAL(a.matmul(b).grad_fn()->name(), "UnsafeViewBackward0");
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::bmm(in[0], in[1]); }, {values({2, 2, 3}), values({2, 3, 2})});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].matmul(in[1]); }, {values({2, 2, 3}), values({3, 2})});
+  check::throws([&] { mg::bmm(m, m); }, "batch1 must be a 3D tensor");
+  check::throws([&] { mg::bmm(a, a); }, "Expected size for first two dimensions of batch2 tensor to be: [2, 4] but got: [2, 3].");
+}
+
 BOOST_AUTO_TEST_CASE(singular_and_mismatched_inputs_throw_and_change_nothing) {
   auto S = mg::tensor({{1., 2.}, {2., 4.}}, mg::requires_grad());
   check::throws([&] { mg::inverse(S); }, "linalg.inv: The diagonal element 2 is zero");
@@ -181,6 +353,42 @@ BOOST_AUTO_TEST_CASE(singular_and_mismatched_inputs_throw_and_change_nothing) {
   BOOST_CHECK(!S.grad().defined());
   BOOST_CHECK_EQUAL(S.at({1, 1}), 4.);
   BOOST_CHECK(std::isnan(mg::logdet(mg::tensor({{-1., 0.}, {0., 1.}})).item()));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dynamic_nn)
+
+BOOST_AUTO_TEST_CASE(l1_loss_and_cross_entropy_equal_pytorch) {
+  namespace F = mg::nn::functional;
+  auto x = mg::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}}, mg::requires_grad());
+  auto t = mg::tensor({{0., 1., 2.}, {1., 1., -1.}}, mg::requires_grad());
+  auto l = F::l1_loss(x, t);
+  BOOST_CHECK_EQUAL(l.grad_fn()->name(), "MeanBackward0");
+  check::close(l, all(reference::l1_loss_y), 1e-14);
+  l.backward();
+  check::close(x.grad(), all(reference::l1_loss_ga));
+  check::close(t.grad(), all(reference::l1_loss_gb));
+  const mg::Tensor w1 = mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}});
+  struct Case { mg::BasicTensor<std::int64_t> target; std::vector<double> y, g, g2; };
+  const Case cases[] = {
+      {mg::tensor({2, 0}), all(reference::cross_entropy_y), all(reference::cross_entropy_g), all(reference::cross_entropy_g2)},
+      {mg::tensor({2, -100}), all(reference::cross_entropy_ignore_y), all(reference::cross_entropy_ignore_g),
+       all(reference::cross_entropy_ignore_g2)},
+  };
+  for (const auto& c : cases) {
+    auto y = F::cross_entropy(x, c.target);
+    BOOST_CHECK_EQUAL(y.grad_fn()->name(), "NllLossBackward0");
+    BOOST_CHECK_EQUAL(y.grad_fn()->next_functions()[0].first->name(), "LogSoftmaxBackward0");
+    check::close(y, c.y, 1e-14);
+    auto g = mg::autograd::grad({y}, {x}, {}, std::nullopt, true)[0];
+    check::close(g, c.g, 1e-14);
+    check::close(mg::autograd::grad({(g * w1).sum()}, {x})[0], c.g2, 1e-13);
+  }
+  check::gradients([](const std::vector<mg::Tensor>& in) { return F::cross_entropy(in[0], mg::tensor({1, 1, 0})); },
+                   {values({3, 4})});
+  check::throws([&] { F::cross_entropy(x, mg::tensor({0, 3})); }, "Target 3 is out of bounds.");
+  check::throws([&] { F::cross_entropy(x, mg::tensor({0, 1, 2})); }, "Expected input batch_size (2) to match target batch_size (3).");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

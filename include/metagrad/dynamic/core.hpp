@@ -134,10 +134,10 @@ std::shared_ptr<Storage<T>> make_storage(std::int64_t n) {
 /// One step of a view, replayable on any tensor of the right shape: this is
 /// how a view's region is found again inside its base's gradient.
 struct ViewStep {
-  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape } kind;
+  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape, Permute } kind;
   int dim = 0;
   std::int64_t a = 0, b = 0, step = 1;  // Select: index a; Slice: [a, b) by step
-  Sizes sizes;                          // Reshape: the new sizes
+  Sizes sizes;                          // Reshape: the new sizes; Permute: the order of dims
 };
 using ViewChain = std::vector<ViewStep>;
 

@@ -66,6 +66,15 @@
   X template BasicTensor<T> dot<T>(const BasicTensor<T>&, const BasicTensor<T>&);                          \
   X template BasicTensor<T> matmul<T>(const BasicTensor<T>&, const BasicTensor<T>&);                       \
   X template BasicTensor<T> cat<T>(const std::vector<BasicTensor<T>>&, int);                               \
+  X template BasicTensor<T> cumsum<T>(const BasicTensor<T>&, int);                                         \
+  X template BasicTensor<T> detail::moment2<T, false>(const BasicTensor<T>&, int, bool, bool);             \
+  X template BasicTensor<T> detail::moment2<T, true>(const BasicTensor<T>&, int, bool, bool);              \
+  X template BasicTensor<T> detail::norm2<T>(const BasicTensor<T>&, int, bool);                            \
+  X template BasicTensor<T> detail::clamp_op<T>(const BasicTensor<T>&, std::optional<T>, std::optional<T>, \
+                                                const char*);                                              \
+  X template BasicTensor<T> index_select<T>(const BasicTensor<T>&, int, const BasicTensor<std::int64_t>&); \
+  X template BasicTensor<T> gather<T>(const BasicTensor<T>&, int, const BasicTensor<std::int64_t>&);       \
+  X template BasicTensor<T> bmm<T>(const BasicTensor<T>&, const BasicTensor<T>&);                          \
   X template BasicTensor<T> stack<T>(const std::vector<BasicTensor<T>>&, int);                             \
   /* linear algebra and losses */                                                                          \
   X template BasicTensor<T> linalg_inv<T>(const BasicTensor<T>&);                                          \
@@ -76,6 +85,8 @@
   X template BasicTensor<T> nn::functional::binary_cross_entropy_with_logits<T>(const BasicTensor<T>&,     \
                                                                                const BasicTensor<T>&);     \
   X template BasicTensor<T> nn::functional::mse_loss<T>(const BasicTensor<T>&, const BasicTensor<T>&);     \
+  X template BasicTensor<T> nn::functional::nll_loss<T>(const BasicTensor<T>&, const BasicTensor<std::int64_t>&, \
+                                                        std::int64_t);                                     \
   /* factories */                                                                                          \
   X template BasicTensor<T> full<T>(const Sizes&, std::type_identity_t<T>, TensorOptions);                 \
   X template BasicTensor<T> zeros<T>(const Sizes&, TensorOptions);                                         \

@@ -1,6 +1,6 @@
 // metagrad/dynamic/linalg.hpp — linear algebra on 2-d tensors: mg::inverse,
 // mg::det, mg::logdet, mg::linalg::solve (a vector or matrix right-hand
-// side), mg::outer. The backward formulas are the rules of rules/linalg.hpp
+// side), mg::outer, mg::bmm (batched products). The backward formulas are the rules of rules/linalg.hpp
 // (Solve, Inverse, Det, LogDet), evaluated with Tensor ops, so create_graph
 // differentiates them again.
 #pragma once
@@ -138,5 +138,47 @@ template <class T> BasicTensor<T> solve(const BasicTensor<T>& a, const BasicTens
 template <class T> BasicTensor<T> inv(const BasicTensor<T>& a) { return linalg_inv(a); }
 template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
 }  // namespace linalg
+
+/// Batched matrix products: out[i] = a[i] b[i] for 3-d a (n x p x k), b (n x k x q).
+///   BmmBackward0:  da = g b^T,  db = a^T g  (^T: the last two dims swapped)
+template <class T>
+class BmmNode final : public BasicNode<T> {
+ public:
+  std::string name() const override { return "BmmBackward0"; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    if (this->edge(0).valid()) out[0] = bmm(g, b.unpack(*this).transpose(1, 2));
+    if (this->edge(1).valid()) out[1] = bmm(a.unpack(*this).transpose(1, 2), g);
+  }
+  void release_variables() override { a.reset(); b.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
+  SavedVariable<T> a, b;
+};
+template <class T>
+BasicTensor<T> bmm(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  detail::check(a.dim() == 3, "batch1 must be a 3D tensor");
+  detail::check(b.dim() == 3, "batch2 must be a 3D tensor");
+  if (b.size(0) != a.size(0) || b.size(1) != a.size(2))
+    detail::fail("Expected size for first two dimensions of batch2 tensor to be: [", a.size(0), ", ", a.size(2),
+                 "] but got: [", b.size(0), ", ", b.size(1), "].");
+  const std::int64_t n = a.size(0), p = a.size(1), k = a.size(2), q = b.size(2);
+  const auto ac = a.contiguous(), bc = b.contiguous();
+  BasicTensor<T> out(new_impl<T>({n, p, q}));
+  using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  for (std::int64_t i = 0; i < n; ++i) {
+    Eigen::Map<RowMat> o(out.data_ptr() + i * p * q, p, q);
+    o.noalias() = Eigen::Map<const RowMat>(ac.data_ptr() + i * p * k, p, k) *
+                  Eigen::Map<const RowMat>(bc.data_ptr() + i * k * q, k, q);
+  }
+  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+    auto node = make_node<T, BmmNode<T>>();
+    node->add_edge(gradient_edge(a));
+    node->add_edge(gradient_edge(b));
+    if (b.requires_grad()) node->a.save(a, false);
+    if (a.requires_grad()) node->b.save(b, false);
+    set_history(out, node);
+  }
+  return out;
+}
+template <class T> BasicTensor<T> BasicTensor<T>::bmm(const BasicTensor& o) const { return metagrad::bmm(*this, o); }
 
 }  // namespace metagrad

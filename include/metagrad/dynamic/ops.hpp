@@ -274,7 +274,7 @@ template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) cons
 template <class T>
 class ShapeNode final : public BasicNode<T> {
  public:
-  enum Kind { Expand, SumTo, Clone, Reshape, Transpose };
+  enum Kind { Expand, SumTo, Clone, Reshape, Transpose, Permute };
   ShapeNode(const char* n, Kind k, Sizes s) : name_(n), kind_(k), sizes_(s) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
@@ -284,6 +284,7 @@ class ShapeNode final : public BasicNode<T> {
       case Clone: out[0] = g; break;
       case Reshape: out[0] = g.reshape(sizes_); break;
       case Transpose: out[0] = g.t(); break;
+      case Permute: out[0] = g.permute(sizes_); break;      // sizes_: the inverse permutation
     }
   }
  private:
@@ -541,7 +542,22 @@ BasicTensor<T> matmul_op(const BasicTensor<T>& a, const BasicTensor<T>& b, typen
 template <class T> BasicTensor<T> mm(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::MM); }
 template <class T> BasicTensor<T> mv(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::MV); }
 template <class T> BasicTensor<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::DOT); }
-/// torch.matmul for 1-d and 2-d operands.
+template <class T> BasicTensor<T> bmm(const BasicTensor<T>& a, const BasicTensor<T>& b);  // (linalg.hpp)
+namespace detail {
+/// matmul's batched result handed out as PyTorch does: a view of the product
+/// recorded as UnsafeViewBackward0 (its backward reshapes the gradient).
+template <class T>
+BasicTensor<T> unsafe_view(const BasicTensor<T>& r, const Sizes& s) {
+  auto impl = alias_impl(r.impl());
+  impl->sizes = s;
+  impl->strides = contiguous_strides(s);
+  BasicTensor<T> v(std::move(impl));
+  record_shape_node(v, r, "UnsafeViewBackward0", ShapeNode<T>::Reshape, r.sizes());
+  return v;
+}
+}  // namespace detail
+/// torch.matmul for 1-d and 2-d operands, and batched: 3-d @ 3-d (bmm) and
+/// 3-d @ 2-d (one mm over the stacked rows).
 template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const int da = a.dim(), db = b.dim();
@@ -549,7 +565,16 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   if (da == 2 && db == 1) return mv(a, b);
   if (da == 1 && db == 2) return matmul_op(a, b, MatmulNode<T>::VM);
   if (da == 2 && db == 2) return mm(a, b);
-  detail::fail("matmul: only 1-d and 2-d operands are supported, got ", a.sizes(), " and ", b.sizes());
+  if (da == 3 && db == 3) {
+    const auto r = bmm(a, b);
+    return detail::unsafe_view(r, r.sizes());
+  }
+  if (da == 3 && db == 2) {
+    const auto r = mm(a.reshape({a.size(0) * a.size(1), a.size(2)}), b);
+    return detail::unsafe_view(r, Sizes{a.size(0), a.size(1), b.size(1)});
+  }
+  detail::fail("matmul: supported operands are 1-d, 2-d, 3-d @ 3-d and 3-d @ 2-d, got ", a.sizes(), " and ",
+               b.sizes());
 }
 template <class T> BasicTensor<T> BasicTensor<T>::matmul(const BasicTensor& o) const { return metagrad::matmul(*this, o); }
 /// The matrix transpose (for 2-d tensors, t()).

@@ -6,6 +6,11 @@
 //   log_softmax(x, d): d/dx = g - exp(y) sum_d(g)             LogSoftmaxBackward0
 //   amax(x, d):        d/dx = g [x == y] / #(x == y)           AmaxBackward0
 //   max(x):            the same over all elements             MaxBackward1
+//   cumsum(x, d):      d/dx = reversed cumsum of g along d     CumsumBackward0
+//   var(x, d):         d/dx = 2 g (x - mean) / (N - c)        VarBackward0
+//   std(x, d):         d/dx = g (x - mean) / ((N - c) y)      StdBackward0
+//   norm(x, d):        d/dx = g x / y                         NormBackward1
+// (c = 1 for the unbiased estimate; std and norm give 0 where y = 0, as PyTorch.)
 // Each backward is written with Tensor ops, so create_graph differentiates it.
 #pragma once
 #include <limits>
@@ -170,6 +175,116 @@ BasicTensor<T> max(const BasicTensor<T>& x) {
                           });
   return out;
 }
+
+/// Running sums along dim.
+template <class T>
+BasicTensor<T> cumsum(const BasicTensor<T>& x, int dim) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  BasicTensor<T> out(new_impl<T>(x.sizes()));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) {
+    T acc = 0;
+    for (std::int64_t k = 0; k < n; ++k) o[b + k * s] = (acc += xd[b + k * s]);
+  });
+  detail::record_dim_node(out, x, "CumsumBackward0", false, false,
+                          [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
+                            return g.sum(dim, true) - cumsum(g, dim) + g;  // sum_{j >= i} g_j
+                          });
+  return out;
+}
+
+namespace detail {
+/// The dims a reduction covers: one (dim >= 0) or all (dim < 0).
+template <class T>
+std::int64_t reduced_count(const BasicTensor<T>& x, int dim) { return dim < 0 ? x.numel() : (x.dim() ? x.size(dim) : 1); }
+template <class T>
+BasicTensor<T> keep_all_or_dim(const BasicTensor<T>& g, const Sizes& in, int dim, bool keepdim) {
+  return dim < 0 ? g : keep_dim(g, in, dim, keepdim);
+}
+/// var (Std = false) or std along dim (all elements when dim < 0).
+template <class T, bool Std>
+BasicTensor<T> moment2(const BasicTensor<T>& x, int dim, bool unbiased, bool keepdim) {
+  if (dim >= 0) dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  const Sizes in = x.sizes();
+  const BasicTensor<T> flat = dim < 0 ? c.reshape({c.numel()}) : c;
+  const int d = dim < 0 ? 0 : dim;
+  BasicTensor<T> out(new_impl<T>(dim < 0 ? Sizes{} : reduced_sizes(in, dim, keepdim)));
+  const T corr = unbiased ? T(1) : T(0);
+  const T* xd = flat.data_ptr();
+  T* o = out.data_ptr();
+  for_each_line(flat, d, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+    T mean = 0;
+    for (std::int64_t k = 0; k < n; ++k) mean += xd[b + k * s];
+    mean /= static_cast<T>(n);
+    T ss = 0;
+    for (std::int64_t k = 0; k < n; ++k) ss += (xd[b + k * s] - mean) * (xd[b + k * s] - mean);
+    const T v = ss / (static_cast<T>(n) - corr);
+    o[r] = Std ? std::sqrt(v) : v;
+  });
+  const T denom = static_cast<T>(reduced_count(x, dim)) - corr;
+  record_dim_node(out, x, Std ? "StdBackward0" : "VarBackward0", true, Std,
+                  [in, dim, keepdim, denom](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
+                    const auto centred = dim < 0 ? xs - xs.mean() : xs - xs.mean(dim, true);
+                    if constexpr (Std) {
+                      const auto gy = where(y == T(0), T(0), g / (y * T(denom)));
+                      return keep_all_or_dim(gy, in, dim, keepdim) * centred;
+                    } else {
+                      return keep_all_or_dim(g, in, dim, keepdim) * centred * (T(2) / denom);
+                    }
+                  });
+  return out;
+}
+template <class T>
+BasicTensor<T> norm2(const BasicTensor<T>& x, int dim, bool keepdim) {
+  if (dim >= 0) dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  const Sizes in = x.sizes();
+  const BasicTensor<T> flat = dim < 0 ? c.reshape({c.numel()}) : c;
+  BasicTensor<T> out(new_impl<T>(dim < 0 ? Sizes{} : reduced_sizes(in, dim, keepdim)));
+  const T* xd = flat.data_ptr();
+  T* o = out.data_ptr();
+  for_each_line(flat, dim < 0 ? 0 : dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+    T scale = 0;  // scaled sum of squares: no overflow or underflow for extreme values
+    for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, std::abs(xd[b + k * s]));
+    if (scale == T(0) || !std::isfinite(scale)) { o[r] = scale; return; }
+    T ss = 0;
+    for (std::int64_t k = 0; k < n; ++k) ss += (xd[b + k * s] / scale) * (xd[b + k * s] / scale);
+    o[r] = scale * std::sqrt(ss);
+  });
+  record_dim_node(out, x, "NormBackward1", true, true,
+                  [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
+                    return xs * keep_all_or_dim(where(y == T(0), T(0), g / y), in, dim, keepdim);
+                  });
+  return out;
+}
+}  // namespace detail
+
+/// The Euclidean (2-) norm of all elements / along dim.
+template <class T> BasicTensor<T> norm(const BasicTensor<T>& x) { return detail::norm2(x, -1, false); }
+template <class T> BasicTensor<T> norm(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  return detail::norm2(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);
+}
+
+template <class T> BasicTensor<T> BasicTensor<T>::cumsum(int d) const { return metagrad::cumsum(*this, d); }
+// var and std are members only (`t.var()`, `t.std(0)`): `mg::var` names a
+// static variable.
+template <class T> BasicTensor<T> BasicTensor<T>::var(bool unbiased) const {
+  return detail::moment2<T, false>(*this, -1, unbiased, false);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::var(int d, bool unbiased, bool keepdim) const {
+  return detail::moment2<T, false>(*this, wrap_dim(d, dim()), unbiased, keepdim);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::std(bool unbiased) const {
+  return detail::moment2<T, true>(*this, -1, unbiased, false);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::std(int d, bool unbiased, bool keepdim) const {
+  return detail::moment2<T, true>(*this, wrap_dim(d, dim()), unbiased, keepdim);
+}
+template <class T> BasicTensor<T> BasicTensor<T>::norm() const { return metagrad::norm(*this); }
+template <class T> BasicTensor<T> BasicTensor<T>::norm(int d, bool keepdim) const { return metagrad::norm(*this, d, keepdim); }
 
 template <class T> BasicTensor<T> BasicTensor<T>::logsumexp(int d, bool keepdim) const { return metagrad::logsumexp(*this, d, keepdim); }
 template <class T> BasicTensor<T> BasicTensor<T>::softmax(int d) const { return metagrad::softmax(*this, d); }

@@ -1,6 +1,9 @@
 // metagrad/dynamic/structure.hpp — ops that rearrange elements: unsqueeze,
-// squeeze and flatten (views), narrow (a slice view), cat and stack.
+// squeeze and flatten (views), narrow (a slice view), transpose and permute
+// (views), cat and stack.
 //   unsqueeze/squeeze/flatten: the gradient reshaped back
+//   permute(x, p):         d/dx = g.permute(p^-1)              PermuteBackward0
+//   transpose(x, d0, d1):  d/dx = g with d0, d1 swapped back   TransposeBackward0
 //   cat(xs, d):   d/dxs[i] = g.narrow(d, offset_i, size_i)     CatBackward0
 //   stack(xs, d): d/dxs[i] = g.select(d, i)                    StackBackward0
 #pragma once
@@ -49,6 +52,48 @@ BasicTensor<T> BasicTensor<T>::narrow(int d, std::int64_t start, std::int64_t le
                 ") exceeds dimension size (", n, ").");
   return slice(d, start, start + length);
 }
+
+namespace detail {
+template <class T>
+BasicTensor<T> permuted_view(const BasicTensor<T>& x, const Sizes& dims, const char* node_name) {
+  const Sizes& s = x.sizes();
+  const Sizes& st = x.strides();
+  Sizes ns = s, nst = st;
+  for (int i = 0; i < dims.size(); ++i) {
+    ns[i] = s[dims[i]];
+    nst[i] = st[dims[i]];
+  }
+  return make_view(x, ns, nst, x.impl().offset, ViewStep{ViewStep::Permute, 0, 0, 0, 1, dims}, node_name);
+}
+}  // namespace detail
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::permute(const Sizes& dims) const {
+  detail::check(dims.size() == dim(),
+                "permute(sparse_coo): number of dimensions in the tensor input does not match the length of the "
+                "desired ordering of dimensions i.e. input.dim() = ", dim(), " is not equal to len(dims) = ",
+                dims.size());
+  Sizes p = dims;
+  std::vector<bool> seen(dim(), false);
+  for (int i = 0; i < p.size(); ++i) {
+    p[i] = wrap_dim(static_cast<int>(p[i]), dim());
+    detail::check(!seen[p[i]], "permute(): duplicate dims are not allowed.");
+    seen[p[i]] = true;
+  }
+  return detail::permuted_view(*this, p, "PermuteBackward0");
+}
+template <class T>
+BasicTensor<T> BasicTensor<T>::transpose(int d0, int d1) const {
+  if (dim() == 0) return detail::permuted_view(*this, Sizes{}, "TransposeBackward0");
+  d0 = wrap_dim(d0, dim());
+  d1 = wrap_dim(d1, dim());
+  Sizes p;
+  for (int i = 0; i < dim(); ++i) p.push_back(i);
+  std::swap(p[d0], p[d1]);
+  return detail::permuted_view(*this, p, "TransposeBackward0");
+}
+template <class T> BasicTensor<T> permute(const BasicTensor<T>& x, const Sizes& dims) { return x.permute(dims); }
+template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x, int d0, int d1) { return x.transpose(d0, d1); }
 
 template <class T> BasicTensor<T> unsqueeze(const BasicTensor<T>& x, int d) { return x.unsqueeze(d); }
 template <class T> BasicTensor<T> squeeze(const BasicTensor<T>& x, int d) { return x.squeeze(d); }

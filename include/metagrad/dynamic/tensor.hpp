@@ -112,6 +112,10 @@ class BasicTensor {
                     std::int64_t step = 1) const;
   BasicTensor index(std::initializer_list<TensorIndex> idx) const;
   BasicTensor t() const;
+  /// Dims d0 and d1 swapped (a view; TransposeBackward0: the gradient swapped back).
+  BasicTensor transpose(int d0, int d1) const;
+  /// Dims reordered, out.size(i) = size(dims[i]) (a view; PermuteBackward0).
+  BasicTensor permute(const Sizes& dims) const;
   BasicTensor view(const Sizes& sizes) const;
   BasicTensor reshape(const Sizes& sizes) const;
   BasicTensor expand(const Sizes& sizes) const;
@@ -142,6 +146,20 @@ class BasicTensor {
   BasicTensor log_softmax(int dim) const;
   BasicTensor amax(int dim, bool keepdim = false) const;
   BasicTensor max() const;
+  BasicTensor cumsum(int dim) const;
+  /// The variance (unbiased: / (N - 1)) and standard deviation, of all
+  /// elements or along dim (members only: `mg::var` names a static variable).
+  BasicTensor var(bool unbiased = true) const;
+  BasicTensor var(int dim, bool unbiased = true, bool keepdim = false) const;
+  BasicTensor std(bool unbiased = true) const;
+  BasicTensor std(int dim, bool unbiased = true, bool keepdim = false) const;
+  BasicTensor norm() const;
+  BasicTensor norm(int dim, bool keepdim = false) const;
+  BasicTensor clamp(std::optional<T> min, std::optional<T> max = std::nullopt) const;
+  BasicTensor clamp_min(T min) const;
+  BasicTensor clamp_max(T max) const;
+  BasicTensor index_select(int dim, const BasicTensor<std::int64_t>& index) const;
+  BasicTensor gather(int dim, const BasicTensor<std::int64_t>& index) const;
   BasicTensor masked_fill(const BasicTensor<bool>& mask, T value) const;
   /// The same with a numeric mask (nonzero means true).
   template <class U> requires std::is_floating_point_v<U>
@@ -152,6 +170,7 @@ class BasicTensor {
   BasicTensor flatten() const;
   BasicTensor narrow(int dim, std::int64_t start, std::int64_t length) const;
   BasicTensor matmul(const BasicTensor& o) const;
+  BasicTensor bmm(const BasicTensor& o) const;
   BasicTensor mm(const BasicTensor& o) const;
   BasicTensor mv(const BasicTensor& o) const;
   BasicTensor dot(const BasicTensor& o) const;

@@ -15,6 +15,7 @@ BasicTensor<T> apply_view_step(const BasicTensor<T>& t, const ViewStep& s) {
     case ViewStep::Select: return t.select(s.dim, s.a);
     case ViewStep::Slice: return t.slice(s.dim, s.a, s.b, s.step);
     case ViewStep::Transpose: return t.t();
+    case ViewStep::Permute: return t.permute(s.sizes);
     default: return t.view(s.sizes);
   }
 }
@@ -69,6 +70,11 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
       n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Transpose, src.sizes);
     else if (step.kind == ViewStep::Reshape)
       n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Reshape, src.sizes);
+    else if (step.kind == ViewStep::Permute) {
+      Sizes inverse = step.sizes;
+      for (int i = 0; i < step.sizes.size(); ++i) inverse[step.sizes[i]] = i;
+      n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Permute, inverse);
+    }
     else
       n = make_node<T, ViewNode<T>>(node_name, src.sizes, std::make_shared<ViewChain>(ViewChain{step}));
     n->add_edge(gradient_edge(self));
