@@ -318,6 +318,46 @@ BOOST_AUTO_TEST_CASE(linalg_gradcheck_and_gradgradcheck) {
   check::gradients([](const std::vector<mg::Tensor>& in) { return mg::outer(in[0], in[1]); }, {values({3}), values({2})});
 }
 
+BOOST_AUTO_TEST_CASE(cholesky_slogdet_tril_equal_pytorch) {
+  auto P = mg::tensor({{4., 1., 0.5}, {1., 3., -0.2}, {0.5, -0.2, 2.}}, mg::requires_grad());
+  const auto wL = mg::tensor({{1., 0., 0.}, {2., -1., 0.}, {0.5, 3., 1.5}});
+  auto L = mg::linalg::cholesky(P);
+  BOOST_CHECK_EQUAL(L.grad_fn()->name(), "LinalgCholeskyExBackward0");
+  check::close(L, all(reference::cholesky_L), 1e-14);
+  auto gP = mg::autograd::grad({(L * wL).sum()}, {P}, {}, std::nullopt, true)[0];
+  check::close(gP, all(reference::cholesky_gP), 1e-13);
+  check::close(mg::autograd::grad({(gP * wL).sum()}, {P})[0], all(reference::cholesky_gP2), 1e-12);
+  // gradcheck on symmetric inputs (the function of A's lower triangle, symmetrised)
+  check::gradients([](const std::vector<mg::Tensor>& in) {
+    return mg::linalg::cholesky(in[0].matmul(in[0].t()) + mg::eye(3) * 3.0);
+  }, {values({3, 3})});
+  check::throws([&] { mg::linalg::cholesky(mg::tensor({{1., 2.}, {2., 1.}})); },
+                "linalg.cholesky: The factorization could not be completed because the input is not positive-definite "
+                "(the leading minor of order 2 is not positive-definite).");
+  check::throws([&] { mg::linalg::cholesky(mg::ones({2, 3})); }, "linalg.cholesky: A must be batches of square matrices");
+
+  auto N = mg::tensor({{0., 2., 1.}, {1., 0.5, 0.}, {0.3, -1., 2.}}, mg::requires_grad());
+  auto [sign, logabs] = mg::linalg::slogdet(N);
+  BOOST_CHECK_EQUAL(sign.grad_fn()->name(), "LinalgSlogdetBackward0");
+  BOOST_CHECK(sign.grad_fn() == logabs.grad_fn());
+  check::close(sign, all(reference::slogdet_sign));
+  check::close(logabs, all(reference::slogdet_logabs), 1e-14);
+  logabs.backward();
+  check::close(N.grad(), all(reference::slogdet_gN), 1e-13);
+  check::gradients([](const std::vector<mg::Tensor>& in) { return std::get<1>(mg::linalg::slogdet(in[0])); },
+                   {mg::tensor({{0., 2., 1.}, {1., 0.5, 0.}, {0.3, -1., 2.}}, mg::requires_grad())});
+  auto [s0, l0] = mg::linalg::slogdet(mg::tensor({{1., 2.}, {2., 4.}}));
+  BOOST_CHECK_EQUAL(s0.item(), 0.);
+  BOOST_CHECK(std::isinf(l0.item()) && l0.item() < 0);
+
+  auto A = mg::tensor({{4., 1., 0.5}, {1., 3., -0.2}, {0.3, -0.1, 2.}}, mg::requires_grad());
+  auto t = mg::tril(A, -1);
+  BOOST_CHECK_EQUAL(t.grad_fn()->name(), "TrilBackward0");
+  check::close(t, all(reference::tril_y));
+  (t * mg::arange(9).reshape({3, 3})).sum().backward();
+  check::close(A.grad(), all(reference::tril_gA));
+}
+
 BOOST_AUTO_TEST_CASE(bmm_and_batched_matmul_equal_pytorch) {
   auto a = (mg::arange(24).reshape({2, 3, 4}) * 0.1 - 1.0).detach().requires_grad_();
   auto b = (mg::arange(16).reshape({2, 4, 2}) * 0.25 - 1.5).detach().requires_grad_();

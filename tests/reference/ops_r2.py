@@ -75,6 +75,18 @@ emit("inverse_Y", Y); emit("inverse_gA", gA)
 d = torch.det(A); (gA,) = torch.autograd.grad(d, A); emit("det_y", d); emit("det_gA", gA)
 d = torch.logdet(A); (gA,) = torch.autograd.grad(d, A); emit("logdet_y", d); emit("logdet_gA", gA)
 
+# Cholesky (symmetric positive-definite), slogdet (also of a negative determinant), tril
+P = torch.tensor([[4.0, 1.0, 0.5], [1.0, 3.0, -0.2], [0.5, -0.2, 2.0]], requires_grad=True)
+wL = torch.tensor([[1.0, 0.0, 0.0], [2.0, -1.0, 0.0], [0.5, 3.0, 1.5]])
+L = torch.linalg.cholesky(P); (gP,) = torch.autograd.grad((L * wL).sum(), P, create_graph=True)
+(gP2,) = torch.autograd.grad((gP * wL).sum(), P)
+emit("cholesky_L", L); emit("cholesky_gP", gP); emit("cholesky_gP2", gP2)
+N = torch.tensor([[0.0, 2.0, 1.0], [1.0, 0.5, 0.0], [0.3, -1.0, 2.0]], requires_grad=True)
+sgn, la = torch.linalg.slogdet(N); (gN,) = torch.autograd.grad(la, N)
+emit("slogdet_sign", sgn); emit("slogdet_logabs", la); emit("slogdet_gN", gN)
+y = torch.tril(A, -1); (gA,) = torch.autograd.grad((y * torch.arange(9.0).reshape(3, 3)).sum(), A)
+emit("tril_y", y); emit("tril_gA", gA)
+
 # reductions and clamp of the same 2x3 input (weighted outputs)
 x = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]], requires_grad=True)
 for name, f, w in [("cumsum1", lambda t: torch.cumsum(t, 1), w1),

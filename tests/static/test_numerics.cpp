@@ -5,6 +5,8 @@
 #include <boost/test/unit_test.hpp>
 #include <metagrad/static.hpp>
 
+#include "reference/ops_r2.hpp"
+
 #include <Eigen/Dense>
 #include <cmath>
 #include <vector>
@@ -241,6 +243,28 @@ BOOST_AUTO_TEST_CASE(inverse_and_det) {
   });
   BOOST_CHECK_EXCEPTION((void)mg::eval(mg::sum(mg::linalg::solve(S, x)), S = singular, x = vec({1, 2})), mg::Error,
                         [](const mg::Error& err) { return std::string(err.what()).find("linalg.solve") != std::string::npos; });
+}
+
+BOOST_AUTO_TEST_CASE(cholesky_equals_pytorch) {
+  // The same rule as dynamic mode (rules::Cholesky): value and gradient of
+  // sum(W * cholesky(S)) against PyTorch's.
+  Eigen::MatrixXd Sv(3, 3), Wv(3, 3);
+  Sv << 4, 1, 0.5, 1, 3, -0.2, 0.5, -0.2, 2;
+  Wv << 1, 0, 0, 2, -1, 0, 0.5, 3, 1.5;
+  const auto g = mg::grad(mg::sum(mg::linalg::cholesky(S) * y), S = Sv, y = mg::data(Wv));
+  double want = 0;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) want += Wv(i, j) * reference::cholesky_L[i * 3 + j];
+  check_close(g.value, want);
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) check_close(g[S](i, j), reference::cholesky_gP[i * 3 + j]);
+  Eigen::MatrixXd indefinite(2, 2);
+  indefinite << 1, 2, 2, 1;
+  BOOST_CHECK_EXCEPTION((void)mg::grad(mg::sum(mg::linalg::cholesky(S)), S = indefinite), mg::Error, [](const mg::Error& err) {
+    return std::string(err.what()).find("linalg.cholesky: The factorization could not be completed because the input is "
+                                        "not positive-definite (the leading minor of order 2 is not positive-definite).") !=
+           std::string::npos;
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -82,6 +82,9 @@
   X template BasicTensor<T> linalg_det<T>(const BasicTensor<T>&);                                          \
   X template BasicTensor<T> linalg_logdet<T>(const BasicTensor<T>&);                                       \
   X template BasicTensor<T> outer<T>(const BasicTensor<T>&, const BasicTensor<T>&);                        \
+  X template BasicTensor<T> tril<T>(const BasicTensor<T>&, std::int64_t);                                   \
+  X template BasicTensor<T> linalg_cholesky<T>(const BasicTensor<T>&);                                     \
+  X template std::tuple<BasicTensor<T>, BasicTensor<T>> linalg_slogdet<T>(const BasicTensor<T>&);          \
   X template BasicTensor<T> nn::functional::binary_cross_entropy_with_logits<T>(const BasicTensor<T>&,     \
                                                                                const BasicTensor<T>&);     \
   X template BasicTensor<T> nn::functional::mse_loss<T>(const BasicTensor<T>&, const BasicTensor<T>&);     \

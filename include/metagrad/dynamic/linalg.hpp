@@ -1,12 +1,16 @@
 // metagrad/dynamic/linalg.hpp — linear algebra on 2-d tensors: mg::inverse,
 // mg::det, mg::logdet, mg::linalg::solve (a vector or matrix right-hand
-// side), mg::outer, mg::bmm (batched products). The backward formulas are the rules of rules/linalg.hpp
+// side), mg::linalg::cholesky, mg::linalg::slogdet, mg::tril, mg::outer,
+// mg::bmm (batched products). The backward formulas are the rules of rules/linalg.hpp
 // (Solve, Inverse, Det, LogDet), evaluated with Tensor ops, so create_graph
 // differentiates them again.
 #pragma once
 #include <Eigen/LU>
 
+#include <tuple>
+
 #include "factories.hpp"
+#include "reductions.hpp"
 
 namespace metagrad {
 namespace detail {
@@ -126,6 +130,79 @@ BasicTensor<T> linalg_logdet(const BasicTensor<T>& a) {
 template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
 template <class T> BasicTensor<T> logdet(const BasicTensor<T>& a) { return linalg_logdet(a); }
 
+/// The lower triangle of a matrix from diagonal k on (TrilBackward0: the
+/// gradient's same triangle).
+template <class T>
+BasicTensor<T> tril(const BasicTensor<T>& x, std::int64_t k = 0) {
+  detail::check(x.dim() == 2, "tril: input tensor must have at least 2 dimensions (got shape ", x.sizes(), ")");
+  const auto c = x.contiguous();
+  BasicTensor<T> out(new_impl<T>(x.sizes()));
+  const std::int64_t r = x.size(0), n = x.size(1);
+  for (std::int64_t i = 0; i < r; ++i)
+    for (std::int64_t j = 0; j < n; ++j) out.data_ptr()[i * n + j] = j - i <= k ? c.data_ptr()[i * n + j] : T(0);
+  detail::record_dim_node(out, x, "TrilBackward0", false, false,
+                          [k](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) { return tril(g, k); });
+  return out;
+}
+/// (tril(x) + tril(x, -1)^T) / 2, the family function rules::Cholesky uses.
+template <class T>
+BasicTensor<T> sym_lower(const BasicTensor<T>& x) { return (tril(x, 0) + tril(x, -1).t()) * T(0.5); }
+/// The Cholesky factor L of a symmetric positive-definite A, A = L L^T
+/// (LinalgCholeskyExBackward0; only A's lower triangle is read).
+template <class T>
+BasicTensor<T> linalg_cholesky(const BasicTensor<T>& a) {
+  detail::check_square("linalg.cholesky", a);
+  const detail::DynMatrix<T> A = kernels::mat(a.impl());
+  return detail::record_linalg_unary<rules::Cholesky>(
+      detail::from_matrix<T>(detail::DynMatrix<T>(math::linalg_cholesky(A.array()).matrix()), a.sizes()), a);
+}
+
+namespace detail {
+/// LinalgSlogdetBackward0: two outputs (sign, log|det A|); only the second
+/// has a gradient, g A^-T.
+template <class T>
+class SlogdetNode final : public BasicNode<T> {
+ public:
+  std::string name() const override { return "LinalgSlogdetBackward0"; }
+  int num_outputs() const override { return 2; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override { out[0] = g; }
+  void apply_multi(BasicTensor<T>* grads, BasicTensor<T>* out) override {
+    const auto A = a.unpack(*this);
+    if (grads[1].defined()) out[0] = rules::LogDet::vjp(A, A, grads[1]);
+    else out[0] = zeros_like(A);
+  }
+  void release_variables() override { a.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a); }
+  SavedVariable<T> a;
+};
+}  // namespace detail
+/// (sign(det A), log|det A|): the log-determinant without overflow, for any
+/// invertible A (a singular A gives (0, -inf), as PyTorch).
+template <class T>
+std::tuple<BasicTensor<T>, BasicTensor<T>> linalg_slogdet(const BasicTensor<T>& a) {
+  detail::check_square("linalg.slogdet", a);
+  using M = detail::DynMatrix<T>;
+  const Eigen::PartialPivLU<M> lu{M(kernels::mat(a.impl()))};
+  T sign = lu.permutationP().determinant(), logabs = 0;
+  const auto d = lu.matrixLU().diagonal();
+  for (Eigen::Index i = 0; i < d.size(); ++i) {
+    if (d[i] < T(0)) sign = -sign;
+    logabs += std::log(std::abs(d[i]));
+  }
+  if (!std::isfinite(logabs) && logabs < 0) sign = 0;
+  auto s = detail::scalar_tensor<T>(sign), l = detail::scalar_tensor<T>(logabs);
+  if (is_grad_enabled() && a.requires_grad()) {
+    auto n = make_node<T, detail::SlogdetNode<T>>();
+    n->add_edge(gradient_edge(a));
+    n->a.save(a, false);
+    s.impl().grad_fn = n;
+    s.impl().output_nr = 0;
+    l.impl().grad_fn = n;
+    l.impl().output_nr = 1;
+  }
+  return {s, l};
+}
+
 /// The outer product a b^T of two vectors (recorded as broadcasting Mul).
 template <class T>
 BasicTensor<T> outer(const BasicTensor<T>& a, const BasicTensor<T>& b) {
@@ -137,6 +214,8 @@ namespace linalg {
 template <class T> BasicTensor<T> solve(const BasicTensor<T>& a, const BasicTensor<T>& b) { return linalg_solve(a, b); }
 template <class T> BasicTensor<T> inv(const BasicTensor<T>& a) { return linalg_inv(a); }
 template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
+template <class T> BasicTensor<T> cholesky(const BasicTensor<T>& a) { return linalg_cholesky(a); }
+template <class T> std::tuple<BasicTensor<T>, BasicTensor<T>> slogdet(const BasicTensor<T>& a) { return linalg_slogdet(a); }
 }  // namespace linalg
 
 /// Batched matrix products: out[i] = a[i] b[i] for 3-d a (n x p x k), b (n x k x q).

@@ -170,6 +170,43 @@ auto linalg_logdet(const Eigen::ArrayBase<D>& a) {
   using std::log;
   return log(linalg_det(a));
 }
+/// The Cholesky factor L (lower triangular, A = L L^T) of a symmetric
+/// positive-definite A; only A's lower triangle is read (as PyTorch). A
+/// non-positive pivot is PyTorch's error, naming the leading minor.
+template <class D>
+auto linalg_cholesky(const Eigen::ArrayBase<D>& a) {
+  using std::sqrt;
+  check_square("linalg.cholesky", a);
+  using S = typename D::Scalar;
+  using R = Eigen::Array<S, D::RowsAtCompileTime, D::ColsAtCompileTime>;
+  const auto& A = a.derived();
+  const Eigen::Index n = A.rows();
+  R L = R::Zero(n, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    S d = A(j, j);
+    for (Eigen::Index k = 0; k < j; ++k) d -= L(j, k) * L(j, k);
+    if (!(d > S(0)))
+      ::metagrad::detail::fail("linalg.cholesky: The factorization could not be completed because the input is not "
+                               "positive-definite (the leading minor of order ", j + 1, " is not positive-definite).");
+    L(j, j) = sqrt(d);
+    for (Eigen::Index i = j + 1; i < n; ++i) {
+      S s = A(i, j);
+      for (Eigen::Index k = 0; k < j; ++k) s -= L(i, k) * L(j, k);
+      L(i, j) = s / L(j, j);
+    }
+  }
+  return L;
+}
+/// (tril(x) + tril(x, -1)^T) / 2: the symmetric matrix whose lower triangle
+/// is half x's (Cholesky's backward).
+template <class D>
+auto sym_lower(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  Eigen::Array<S, D::RowsAtCompileTime, D::ColsAtCompileTime> r(x.rows(), x.cols());
+  for (Eigen::Index j = 0; j < x.cols(); ++j)
+    for (Eigen::Index i = 0; i < x.rows(); ++i) r(i, j) = x.derived()(std::max(i, j), std::min(i, j)) / S(2);
+  return r;
+}
 /// x evaluated when it is an Eigen expression (a rule's result must not
 /// refer to its temporaries); other values as they are.
 template <class X>
@@ -253,6 +290,7 @@ struct MatMul {
 //   Y = inverse(A):   dA = -Y^T G Y^T
 //   y = det(A):       dA = g y A^-T
 //   y = logdet(A):    dA = g A^-T
+//   L = cholesky(A):  dA = L^-T S L^-1, S = sym_lower(L^T G) (PyTorch's formula; symmetric)
 struct Solve {
   static constexpr bool elementwise = false;
   static constexpr const char* node_name = "LinalgSolveExBackward0";
@@ -295,6 +333,19 @@ struct LogDet {
   template <class A> static auto f(const A& a) { return linalg_logdet(a); }
   template <class A, class Y, class G>
   static auto vjp(const A& a, const Y&, const G& g) { return ev(g * ev(transpose(linalg_inv(a)))); }
+};
+struct Cholesky {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "LinalgCholeskyExBackward0";
+  static constexpr const char* symbol = "cholesky";
+  static constexpr bool symbolic_d = false;
+  template <class A> static auto f(const A& a) { return linalg_cholesky(a); }
+  template <class A, class Y, class G>
+  static auto vjp(const A&, const Y& y, const G& g) {
+    const auto li = ev(linalg_inv(y));
+    const auto s = ev(sym_lower(ev(matmul(ev(transpose(y)), g))));
+    return ev(matmul(ev(transpose(li)), ev(matmul(s, li))));
+  }
 };
 struct Dot {
   static constexpr bool elementwise = false;

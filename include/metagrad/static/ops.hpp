@@ -151,6 +151,8 @@ namespace linalg {
 template <StaticExpr A, StaticExpr B> constexpr auto solve(const A& a, const B& b) { return Binary<rules::Solve, A, B>(a, b); }
 template <StaticExpr A> constexpr auto inv(const A& a) { return Unary<rules::Inverse, A>(a); }
 template <StaticExpr A> constexpr auto det(const A& a) { return Unary<rules::Det, A>(a); }
+/// The Cholesky factor L (A = L L^T) of a symmetric positive-definite matrix.
+template <StaticExpr A> constexpr auto cholesky(const A& a) { return Unary<rules::Cholesky, A>(a); }
 }  // namespace linalg
 
 /// Parts of a vector expression (n, i, start: run-time integers); their
