@@ -135,6 +135,39 @@ BOOST_AUTO_TEST_CASE(cumsum_var_std_norm_equal_pytorch) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(prod_is_exact_with_zeros_to_third_order) {
+  // Rows with no zero, one zero and two zeros; every order against PyTorch.
+  const auto wz = mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}, {0.7, -0.4, 1.1}});
+  struct Case {
+    const char* name;
+    std::function<mg::Tensor(const mg::Tensor&)> f;
+    mg::Tensor w;
+    std::vector<double> y, g, g2, g3;
+  };
+  using namespace reference;
+  const Case cases[] = {
+      {"ProdBackward1", [](const mg::Tensor& t) { return t.prod(1); }, mg::tensor({1., -2., 0.5}), all(prod1_y), all(prod1_g), all(prod1_g2), all(prod1_g3)},
+      {"ProdBackward1", [](const mg::Tensor& t) { return mg::prod(t, 0, true); }, mg::tensor({{1., -2., 0.5}}), all(prod0k_y), all(prod0k_g), all(prod0k_g2), all(prod0k_g3)},
+      {"ProdBackward0", [](const mg::Tensor& t) { return t.narrow(0, 0, 2).prod(); }, mg::tensor(1.5), all(prod_all_y), all(prod_all_g), all(prod_all_g2), all(prod_all_g3)},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      auto z = mg::tensor({{0.5, 0., 2.}, {1.5, 0.2, -0.3}, {0., 0., 1.2}}, mg::requires_grad());
+      auto y = c.f(z);
+      BOOST_CHECK_EQUAL(y.grad_fn()->name(), c.name);
+      check::close(y, c.y, 1e-15);
+      auto g = mg::autograd::grad({(y * c.w).sum()}, {z}, {}, std::nullopt, true)[0];
+      check::close(g, c.g, 1e-15);
+      BOOST_REQUIRE(g.requires_grad());
+      auto g2 = mg::autograd::grad({(g * wz).sum()}, {z}, {}, std::nullopt, true)[0];
+      check::close(g2, c.g2, 1e-14);
+      BOOST_REQUIRE(g2.requires_grad());
+      check::close(mg::autograd::grad({(g2 * wz).sum()}, {z})[0], c.g3, 1e-14);
+    }
+  }
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].prod(1); }, {values({2, 3})});
+}
+
 BOOST_AUTO_TEST_CASE(std_and_norm_at_zero_and_degenerate_sizes) {
   // PyTorch: the gradient of std and norm is 0 where the result is 0.
   auto z = mg::zeros({3}, mg::requires_grad());

@@ -105,6 +105,17 @@ for name, f, w in [("cumsum1", lambda t: torch.cumsum(t, 1), w1),
     if g2 is None: g2 = torch.zeros(2, 3)
     emit(name + "_y", y); emit(name + "_g", g); emit(name + "_g2", g2)
 
+# prod along a dim, with one zero in a row and two in another; prod of all with a zero
+z = torch.tensor([[0.5, 0.0, 2.0], [1.5, 0.2, -0.3], [0.0, 0.0, 1.2]], requires_grad=True)
+wz = torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0], [0.7, -0.4, 1.1]])
+for name, f, w in [("prod1", lambda t: torch.prod(t, 1), torch.tensor([1.0, -2.0, 0.5])),
+                   ("prod0k", lambda t: torch.prod(t, 0, keepdim=True), torch.tensor([[1.0, -2.0, 0.5]])),
+                   ("prod_all", lambda t: torch.prod(t[:2]), torch.tensor(1.5))]:
+    y = f(z); (g,) = torch.autograd.grad((y * w).sum(), z, create_graph=True)
+    (g2,) = torch.autograd.grad((g * wz).sum(), z, create_graph=True)
+    (g3,) = torch.autograd.grad((g2 * wz).sum(), z)
+    emit(name + "_y", y); emit(name + "_g", g); emit(name + "_g2", g2); emit(name + "_g3", g3)
+
 # index ops, permutations, batched products, losses
 idx = torch.tensor([2, 0, 2])
 y = x.index_select(1, idx); (g,) = torch.autograd.grad((y * w1).sum(), x)

@@ -67,6 +67,7 @@
   X template BasicTensor<T> matmul<T>(const BasicTensor<T>&, const BasicTensor<T>&);                       \
   X template BasicTensor<T> cat<T>(const std::vector<BasicTensor<T>>&, int);                               \
   X template BasicTensor<T> cumsum<T>(const BasicTensor<T>&, int);                                         \
+  X template BasicTensor<T> prod<T>(const BasicTensor<T>&, int, bool);                                     \
   X template BasicTensor<T> detail::moment2<T, false>(const BasicTensor<T>&, int, bool, bool);             \
   X template BasicTensor<T> detail::moment2<T, true>(const BasicTensor<T>&, int, bool, bool);              \
   X template BasicTensor<T> detail::norm2<T>(const BasicTensor<T>&, int, bool);                            \

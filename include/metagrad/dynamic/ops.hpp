@@ -396,6 +396,10 @@ template <class T> BasicTensor<T> mean(const BasicTensor<T>& x, int dim, bool ke
 
 /// prod of all elements; ProdBackward0: g * prod_{j != i} x_j (the rule in
 /// rules/linalg.hpp; a zero among the inputs is handled exactly).
+namespace detail {
+template <class T> BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim);  // (reductions.hpp)
+}  // namespace detail
+
 template <class T>
 class ProdNode final : public BasicNode<T> {
  public:
@@ -403,8 +407,8 @@ class ProdNode final : public BasicNode<T> {
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     const auto xv = x.unpack(*this).contiguous();
     const auto yv = y.unpack(*this);
-    if (is_grad_enabled() && yv.item() != T(0)) {  // create_graph: recorded as Tensor ops
-      out[0] = g * yv / xv;
+    if (is_grad_enabled()) {  // create_graph: recorded as Tensor ops, exact with zeros
+      out[0] = yv.item() != T(0) ? g * yv / xv : g * detail::prod_others(xv.reshape({xv.numel()}), 0).reshape(xv.sizes());
       return;
     }
     BasicTensor<T> r(new_impl<T>(xv.sizes()));

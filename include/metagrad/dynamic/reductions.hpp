@@ -6,6 +6,10 @@
 //   log_softmax(x, d): d/dx = g - exp(y) sum_d(g)             LogSoftmaxBackward0
 //   amax(x, d):        d/dx = g [x == y] / #(x == y)           AmaxBackward0
 //   max(x):            the same over all elements             MaxBackward1
+//   prod(x, d):        d/dx_i = g prod_{j != i} x_j            ProdBackward1
+//                      (exact with zeros; with create_graph the products of
+//                      the others are recorded as multiplications, so every
+//                      order is exact too)
 //   cumsum(x, d):      d/dx = reversed cumsum of g along d     CumsumBackward0
 //   var(x, d):         d/dx = 2 g (x - mean) / (N - c)        VarBackward0
 //   std(x, d):         d/dx = g (x - mean) / ((N - c) y)      StdBackward0
@@ -16,6 +20,7 @@
 #include <limits>
 
 #include "compare.hpp"
+#include "structure.hpp"
 
 namespace metagrad {
 namespace detail {
@@ -176,6 +181,61 @@ BasicTensor<T> max(const BasicTensor<T>& x) {
   return out;
 }
 
+namespace detail {
+/// out_i = prod_{j != i} x_j along dim, from prefix and suffix products (no
+/// division: exact with zeros). Under grad mode (create_graph) it is built
+/// from multiplications of slices, so that it is differentiable to any order.
+template <class T>
+BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim) {
+  const std::int64_t n = x.size(dim);
+  if (!is_grad_enabled()) {
+    const auto c = x.contiguous();
+    BasicTensor<T> out(new_impl<T>(x.sizes()));
+    const T* xd = c.data_ptr();
+    T* o = out.data_ptr();
+    for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t len, std::int64_t s) {
+      T run = 1;
+      for (std::int64_t k = 0; k < len; ++k) o[b + k * s] = run, run *= xd[b + k * s];
+      run = 1;
+      for (std::int64_t k = len - 1; k >= 0; --k) o[b + k * s] *= run, run *= xd[b + k * s];
+    });
+    return out;
+  }
+  std::vector<BasicTensor<T>> parts(static_cast<std::size_t>(n));
+  BasicTensor<T> run = ones_like(x.select(dim, 0));
+  for (std::int64_t k = 0; k < n; ++k) parts[k] = run, run = run * x.select(dim, k);
+  run = ones_like(run);
+  for (std::int64_t k = n - 1; k >= 0; --k) parts[k] = parts[k] * run, run = run * x.select(dim, k);
+  return stack(parts, dim);
+}
+}  // namespace detail
+
+/// The product along dim.
+template <class T>
+BasicTensor<T> prod(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  const auto c = x.contiguous();
+  const Sizes in = x.sizes();
+  BasicTensor<T> out(new_impl<T>(detail::reduced_sizes(in, dim, keepdim)));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+    T p = 1;
+    for (std::int64_t k = 0; k < n; ++k) p *= xd[b + k * s];
+    o[r] = p;
+  });
+  detail::record_dim_node(out, x, "ProdBackward1", true, true,
+                          [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
+                            const auto gk = detail::keep_dim(g, in, dim, keepdim);
+                            const auto xc = xs.contiguous();
+                            const T* p = xc.data_ptr();
+                            if (std::find(p, p + xc.numel(), T(0)) == p + xc.numel())
+                              return gk * detail::keep_dim(y, in, dim, keepdim) / xs;  // y / x_i: the others' product
+                            return gk * detail::prod_others(xs, dim);
+                          });
+  return out;
+}
+
 /// Running sums along dim.
 template <class T>
 BasicTensor<T> cumsum(const BasicTensor<T>& x, int dim) {
@@ -268,6 +328,8 @@ template <class T> BasicTensor<T> norm(const BasicTensor<T>& x, int dim, bool ke
   return detail::norm2(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);
 }
 
+template <class T> BasicTensor<T> BasicTensor<T>::prod() const { return metagrad::prod(*this); }
+template <class T> BasicTensor<T> BasicTensor<T>::prod(int d, bool keepdim) const { return metagrad::prod(*this, d, keepdim); }
 template <class T> BasicTensor<T> BasicTensor<T>::cumsum(int d) const { return metagrad::cumsum(*this, d); }
 // var and std are members only (`t.var()`, `t.std(0)`): `mg::var` names a
 // static variable.

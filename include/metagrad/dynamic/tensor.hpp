@@ -146,6 +146,8 @@ class BasicTensor {
   BasicTensor log_softmax(int dim) const;
   BasicTensor amax(int dim, bool keepdim = false) const;
   BasicTensor max() const;
+  BasicTensor prod() const;
+  BasicTensor prod(int dim, bool keepdim = false) const;
   BasicTensor cumsum(int dim) const;
   /// The variance (unbiased: / (N - 1)) and standard deviation, of all
   /// elements or along dim (members only: `mg::var` names a static variable).
