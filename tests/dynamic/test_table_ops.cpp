@@ -168,6 +168,26 @@ BOOST_AUTO_TEST_CASE(prod_is_exact_with_zeros_to_third_order) {
   check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].prod(1); }, {values({2, 3})});
 }
 
+BOOST_AUTO_TEST_CASE(lgamma_has_derivatives_of_every_order) {
+  // d/dx lgamma = digamma, then polygamma(1), (2), (3): at x = 1 these are
+  // -gamma, zeta(2), -2 zeta(3), 6 zeta(4) (exact values, not PyTorch's:
+  // its CPU trigamma is accurate to about 1e-10).
+  const double want[] = {-0.57721566490153286, 1.6449340668482264, -2.4041138063191886, 6.4939394022668291};
+  auto x = mg::tensor({1.0}, mg::requires_grad());
+  auto d = x.lgamma();
+  for (int k = 0; k < 4; ++k) {
+    d = mg::autograd::grad({d.sum()}, {x}, {}, std::nullopt, true)[0];
+    BOOST_CHECK_CLOSE(d.item(), want[k], 1e-12);
+    BOOST_CHECK_EQUAL(d.grad_fn()->name(), "MulBackward0");  // g * psi^(k)(x)
+  }
+  auto p = mg::polygamma(2, x);
+  BOOST_CHECK_EQUAL(p.grad_fn()->name(), "PolygammaBackward0");
+  BOOST_CHECK_CLOSE(p.item(), want[2], 1e-12);
+  BOOST_CHECK_EQUAL(mg::polygamma(0, x).grad_fn()->name(), "DigammaBackward0");
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::polygamma(1, in[0] + 2.0); }, {values({3})});
+  check::throws([&] { mg::polygamma(-1, x); }, "polygamma(n, x) does not support negative n.");
+}
+
 BOOST_AUTO_TEST_CASE(std_and_norm_at_zero_and_degenerate_sizes) {
   // PyTorch: the gradient of std and norm is 0 where the result is 0.
   auto z = mg::zeros({3}, mg::requires_grad());

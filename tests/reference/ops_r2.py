@@ -22,6 +22,7 @@ unary = [
     ("log10", torch.log10, [0.3, 1.0, 1000.0]), ("floor", torch.floor, [-1.5, 0.3, 2.7]),
     ("ceil", torch.ceil, [-1.5, 0.3, 2.7]), ("round", torch.round, [-1.5, 0.5, 2.5]),
     ("softplus", torch.nn.functional.softplus, [-3.0, 0.5, 4.0]),
+    ("lgamma", torch.lgamma, [-2.5, 0.3, 3.7]), ("digamma", torch.digamma, [-2.5, 0.3, 3.7]),
 ]
 out.append("struct UnaryReference { const char* name; double x[3], y[3], dy[3], d2y[3]; };")
 out.append("inline constexpr UnaryReference unary_reference[] = {")
@@ -31,6 +32,14 @@ for name, f, xs in unary:
     (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
     g2 = torch.autograd.grad(g.sum(), x, allow_unused=True)[0] if g.requires_grad else None
     if g2 is None: g2 = torch.zeros(3)
+    if name in ("lgamma", "digamma"):
+        # PyTorch 1.13's CPU trigamma / polygamma are accurate to about 1e-10
+        # only: these rows take their derivatives from mpmath (30 digits).
+        import mpmath as mp
+        mp.mp.dps = 30
+        k = 0 if name == "lgamma" else 1
+        g = torch.tensor([float(mp.polygamma(k, v)) for v in xs])
+        g2 = torch.tensor([float(mp.polygamma(k + 1, v)) for v in xs])
     out.append(f'    {{"{name}", {arr(xs)}, {arr(y.tolist())}, {arr(g.tolist())}, {arr(g2.tolist())}}},')
 out.append("};")
 

@@ -50,6 +50,10 @@ struct Dual {
   }
 METAGRAD_FOR_EACH_UNARY(METAGRAD_DUAL_UNARY)
 #undef METAGRAD_DUAL_UNARY
+template <int N, class T>
+Dual<T> polygamma_n(const Dual<T>& x) {
+  return {math::polygamma_n<N>(x.v), static_cast<T>(math::polygamma_n<N + 1>(x.v) * x.t)};
+}
 
 namespace detail {
 /// A binary rule on duals: the tangent is the sum of both sides' products

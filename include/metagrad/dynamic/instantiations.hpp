@@ -34,6 +34,7 @@
   X template BasicTensor<T> pow<T>(const BasicTensor<T>&, const BasicTensor<T>&);                          \
   X template BasicTensor<T> pow<T>(std::type_identity_t<T>, const BasicTensor<T>&);                        \
   X template BasicTensor<T> atan2<T>(const BasicTensor<T>&, const BasicTensor<T>&);                        \
+  X template BasicTensor<T> polygamma<T>(int, const BasicTensor<T>&);                                      \
   X template BasicTensor<T> hypot<T>(const BasicTensor<T>&, const BasicTensor<T>&);                        \
   X template BasicTensor<T> minimum<T>(const BasicTensor<T>&, const BasicTensor<T>&);                      \
   X template BasicTensor<T> maximum<T>(const BasicTensor<T>&, const BasicTensor<T>&);                      \

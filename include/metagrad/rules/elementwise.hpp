@@ -85,6 +85,12 @@ template <class A, class B> requires ArrayOperands<A, B>
 auto maximum(const A& a, const B& b) {
   return array_binary([](auto p, auto q) { return math::maximum(p, q); }, a, b);
 }
+/// psi^(N) on Eigen arrays (the scalar code, lane by lane: Eigen's own
+/// polygamma takes an array of orders).
+template <int N, class D>
+auto polygamma_n(const Eigen::ArrayBase<D>& x) {
+  return x.derived().unaryExpr([](auto v) { return polygamma_n<N>(v); });
+}
 template <class D>
 auto softplus(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
@@ -194,6 +200,22 @@ METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,         g * K<0>(g
 METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,          g * K<0>(g))
 METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,      g * K<0>(g))
 METAGRAD_UNARY_RULE(Softplus,   "SoftplusBackward0",   softplus,      g * sigmoid(x))
+METAGRAD_UNARY_RULE(Lgamma,     "LgammaBackward0",     lgamma,        g * digamma(x))
+METAGRAD_UNARY_RULE(Digamma,    "DigammaBackward0",    digamma,       g * polygamma_n<1>(x))
+
+/// psi^(N), N >= 1 (digamma's derivatives: polygamma(N, x) in PyTorch). A
+/// family of rows, one per order, each differentiating into the next, so
+/// lgamma and digamma have derivatives of every order.
+template <int N>
+struct Polygamma {
+  static_assert(N >= 1, "Polygamma<N> is the N-th derivative of digamma, N >= 1");
+  static constexpr const char* node_name = "PolygammaBackward0";
+  static constexpr const char* symbol = N == 1 ? "polygamma1" : N == 2 ? "polygamma2" : N == 3 ? "polygamma3" : "polygamma";
+  template <class X>
+  static constexpr auto f(const X& x) { return polygamma_n<N>(x); }
+  template <class X, class Y, class G>
+  static constexpr auto vjp(const X& x, const Y&, const G& g) { return g * polygamma_n<N + 1>(x); }
+};
 
 /// The ops whose every derivative is again built from ops of this table (so
 /// gradgradcheck and the symbolic `d` can go to any order through them).
@@ -203,7 +225,7 @@ METAGRAD_UNARY_RULE(Softplus,   "SoftplusBackward0",   softplus,      g * sigmoi
   M(Log1p, log1p) M(Expm1, expm1) M(Atan, atan) M(Asin, asin) M(Acos, acos) M(Sinh, sinh) M(Cosh, cosh) \
   M(Asinh, asinh) M(Acosh, acosh) M(Atanh, atanh) M(Erf, erf) M(Erfc, erfc) M(Square, square) M(Rsqrt, rsqrt) \
   M(Exp2, exp2) M(Log2, log2) M(Log10, log10) M(Floor, floor) M(Ceil, ceil) M(Round, round) \
-  M(Softplus, softplus)
+  M(Softplus, softplus) M(Lgamma, lgamma) M(Digamma, digamma)
 
 // Binary elementwise rules: vjp_a / vjp_b are the products with the
 // gradient of the output (which of a, b, y each reads is found by probing,

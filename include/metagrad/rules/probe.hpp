@@ -40,9 +40,11 @@ METAGRAD_PROBE_FUNCTION(tan) METAGRAD_PROBE_FUNCTION(tanh) METAGRAD_PROBE_FUNCTI
 METAGRAD_PROBE_FUNCTION(abs) METAGRAD_PROBE_FUNCTION(sign) METAGRAD_PROBE_FUNCTION(relu) METAGRAD_PROBE_FUNCTION(rsqrt)
 METAGRAD_PROBE_FUNCTION(sinh) METAGRAD_PROBE_FUNCTION(cosh) METAGRAD_PROBE_FUNCTION(square) METAGRAD_PROBE_FUNCTION(log1p)
 METAGRAD_PROBE_FUNCTION(expm1) METAGRAD_PROBE_FUNCTION(atan) METAGRAD_PROBE_FUNCTION(erf) METAGRAD_PROBE_FUNCTION(erfc)
-METAGRAD_PROBE_FUNCTION(reciprocal) METAGRAD_PROBE_FUNCTION(softplus)
+METAGRAD_PROBE_FUNCTION(reciprocal) METAGRAD_PROBE_FUNCTION(softplus) METAGRAD_PROBE_FUNCTION(lgamma)
+METAGRAD_PROBE_FUNCTION(digamma)
 #undef METAGRAD_PROBE_FUNCTION
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> pow(const A&, const B&) { return {}; }
+template <int N, unsigned M> constexpr P<M> polygamma_n(const P<M>&) { return {}; }
 }  // namespace probe
 
 /// What the VJP of unary rule R reads: kA (x) and/or kY (y).

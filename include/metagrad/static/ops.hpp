@@ -185,6 +185,9 @@ constexpr auto scan(const Body& body, const Var<C>&, const I& init, const Var<El
   template <StaticExpr A> constexpr auto fn(const A& a) { return Unary<rules::Rule, A>(a); }
 METAGRAD_FOR_EACH_UNARY(METAGRAD_STATIC_UNARY)
 #undef METAGRAD_STATIC_UNARY
+/// psi^(N)(a), the N-th derivative of digamma (the derivatives of lgamma
+/// and digamma are written with it).
+template <int N, StaticExpr A> constexpr auto polygamma_n(const A& a) { return Unary<rules::Polygamma<N>, A>(a); }
 
 /// Reductions and products for Eigen-valued expressions.
 template <StaticExpr A> constexpr auto sum(const A& a) {
