@@ -49,6 +49,17 @@ BasicTensor<T> keep_dim(const BasicTensor<T>& g, const Sizes& in, int dim, bool 
   if (keepdim || in.size() == 0) return g;
   return g.reshape(reduced_sizes(in, dim, true));
 }
+/// out[r] = f(line, n, stride) for every line of x along dim (dim reduced):
+/// `line` points at the line's first element, the others `stride` apart.
+template <class T, class F>
+BasicTensor<T> reduce_lines(const BasicTensor<T>& x, int dim, bool keepdim, F&& f) {
+  const auto c = x.contiguous();
+  BasicTensor<T> out(new_impl<T>(reduced_sizes(x.sizes(), dim, keepdim)));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) { o[r] = f(xd + b, n, s); });
+  return out;
+}
 /// A node whose backward is a formula of g, the saved input x and output y.
 template <class T, class F>
 class ReduceDimNode final : public BasicNode<T> {
@@ -82,18 +93,14 @@ void record_dim_node(BasicTensor<T>& out, const BasicTensor<T>& x, const char* n
 template <class T>
 BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
   const Sizes in = x.sizes();
-  BasicTensor<T> out(new_impl<T>(detail::reduced_sizes(in, dim, keepdim)));
-  const T* xd = c.data_ptr();
-  T* o = out.data_ptr();
-  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+  auto out = detail::reduce_lines(x, dim, keepdim, [](const T* line, std::int64_t n, std::int64_t s) {
     T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, xd[b + k * s]);
-    if (!std::isfinite(m)) { o[r] = m; return; }
+    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, line[k * s]);
+    if (!std::isfinite(m)) return m;
     T sum = 0;
-    for (std::int64_t k = 0; k < n; ++k) sum += std::exp(xd[b + k * s] - m);
-    o[r] = std::log(sum) + m;
+    for (std::int64_t k = 0; k < n; ++k) sum += std::exp(line[k * s] - m);
+    return std::log(sum) + m;
   });
   detail::record_dim_node(out, x, "LogsumexpBackward0", true, true,
                           [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
@@ -145,17 +152,13 @@ BasicTensor<T> log_softmax(const BasicTensor<T>& x, int dim) {
 template <class T>
 BasicTensor<T> amax(const BasicTensor<T>& x, int dim, bool keepdim = false) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
   const Sizes in = x.sizes();
   detail::check(x.numel() > 0, "amax(): Expected reduction dim ", dim, " to have non-zero size.");
-  BasicTensor<T> out(new_impl<T>(detail::reduced_sizes(in, dim, keepdim)));
-  const T* xd = c.data_ptr();
-  T* o = out.data_ptr();
-  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
-    T m = xd[b];  // NaN wins, as in PyTorch
+  auto out = detail::reduce_lines(x, dim, keepdim, [](const T* line, std::int64_t n, std::int64_t s) {
+    T m = line[0];  // NaN wins, as in PyTorch
     for (std::int64_t k = 1; k < n && !std::isnan(m); ++k)
-      if (const T v = xd[b + k * s]; std::isnan(v) || v > m) m = v;
-    o[r] = m;
+      if (const T v = line[k * s]; std::isnan(v) || v > m) m = v;
+    return m;
   });
   detail::record_dim_node(out, x, "AmaxBackward0", true, true,
                           [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
@@ -214,15 +217,11 @@ BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim) {
 template <class T>
 BasicTensor<T> prod(const BasicTensor<T>& x, int dim, bool keepdim = false) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
   const Sizes in = x.sizes();
-  BasicTensor<T> out(new_impl<T>(detail::reduced_sizes(in, dim, keepdim)));
-  const T* xd = c.data_ptr();
-  T* o = out.data_ptr();
-  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
+  auto out = detail::reduce_lines(x, dim, keepdim, [](const T* line, std::int64_t n, std::int64_t s) {
     T p = 1;
-    for (std::int64_t k = 0; k < n; ++k) p *= xd[b + k * s];
-    o[r] = p;
+    for (std::int64_t k = 0; k < n; ++k) p *= line[k * s];
+    return p;
   });
   detail::record_dim_node(out, x, "ProdBackward1", true, true,
                           [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
@@ -267,23 +266,19 @@ BasicTensor<T> keep_all_or_dim(const BasicTensor<T>& g, const Sizes& in, int dim
 template <class T, bool Std>
 BasicTensor<T> moment2(const BasicTensor<T>& x, int dim, bool unbiased, bool keepdim) {
   if (dim >= 0) dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
   const Sizes in = x.sizes();
-  const BasicTensor<T> flat = dim < 0 ? c.reshape({c.numel()}) : c;
-  const int d = dim < 0 ? 0 : dim;
-  BasicTensor<T> out(new_impl<T>(dim < 0 ? Sizes{} : reduced_sizes(in, dim, keepdim)));
   const T corr = unbiased ? T(1) : T(0);
-  const T* xd = flat.data_ptr();
-  T* o = out.data_ptr();
-  for_each_line(flat, d, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
-    T mean = 0;
-    for (std::int64_t k = 0; k < n; ++k) mean += xd[b + k * s];
-    mean /= static_cast<T>(n);
-    T ss = 0;
-    for (std::int64_t k = 0; k < n; ++k) ss += (xd[b + k * s] - mean) * (xd[b + k * s] - mean);
-    const T v = ss / (static_cast<T>(n) - corr);
-    o[r] = Std ? std::sqrt(v) : v;
-  });
+  // (all elements: one line of the flattened tensor, reduced to 0-d)
+  auto out = reduce_lines(dim < 0 ? x.reshape({x.numel()}) : x, dim < 0 ? 0 : dim, dim >= 0 && keepdim,
+                          [corr](const T* line, std::int64_t n, std::int64_t s) {
+                            T mean = 0;
+                            for (std::int64_t k = 0; k < n; ++k) mean += line[k * s];
+                            mean /= static_cast<T>(n);
+                            T ss = 0;
+                            for (std::int64_t k = 0; k < n; ++k) ss += (line[k * s] - mean) * (line[k * s] - mean);
+                            const T v = ss / (static_cast<T>(n) - corr);
+                            return Std ? std::sqrt(v) : v;
+                          });
   const T denom = static_cast<T>(reduced_count(x, dim)) - corr;
   record_dim_node(out, x, Std ? "StdBackward0" : "VarBackward0", true, Std,
                   [in, dim, keepdim, denom](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
@@ -300,20 +295,16 @@ BasicTensor<T> moment2(const BasicTensor<T>& x, int dim, bool unbiased, bool kee
 template <class T>
 BasicTensor<T> norm2(const BasicTensor<T>& x, int dim, bool keepdim) {
   if (dim >= 0) dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
   const Sizes in = x.sizes();
-  const BasicTensor<T> flat = dim < 0 ? c.reshape({c.numel()}) : c;
-  BasicTensor<T> out(new_impl<T>(dim < 0 ? Sizes{} : reduced_sizes(in, dim, keepdim)));
-  const T* xd = flat.data_ptr();
-  T* o = out.data_ptr();
-  for_each_line(flat, dim < 0 ? 0 : dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) {
-    T scale = 0;  // scaled sum of squares: no overflow or underflow for extreme values
-    for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, std::abs(xd[b + k * s]));
-    if (scale == T(0) || !std::isfinite(scale)) { o[r] = scale; return; }
-    T ss = 0;
-    for (std::int64_t k = 0; k < n; ++k) ss += (xd[b + k * s] / scale) * (xd[b + k * s] / scale);
-    o[r] = scale * std::sqrt(ss);
-  });
+  auto out = reduce_lines(dim < 0 ? x.reshape({x.numel()}) : x, dim < 0 ? 0 : dim, dim >= 0 && keepdim,
+                          [](const T* line, std::int64_t n, std::int64_t s) {
+                            T scale = 0;  // scaled sum of squares: no overflow or underflow for extreme values
+                            for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, std::abs(line[k * s]));
+                            if (scale == T(0) || !std::isfinite(scale)) return scale;
+                            T ss = 0;
+                            for (std::int64_t k = 0; k < n; ++k) ss += (line[k * s] / scale) * (line[k * s] / scale);
+                            return scale * std::sqrt(ss);
+                          });
   record_dim_node(out, x, "NormBackward1", true, true,
                   [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
                     return xs * keep_all_or_dim(where(y == T(0), T(0), g / y), in, dim, keepdim);
