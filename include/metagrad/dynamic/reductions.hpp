@@ -60,6 +60,16 @@ BasicTensor<T> reduce_lines(const BasicTensor<T>& x, int dim, bool keepdim, F&& 
   for_each_line(c, dim, [&](std::int64_t b, std::int64_t r, std::int64_t n, std::int64_t s) { o[r] = f(xd + b, n, s); });
   return out;
 }
+/// out = x's shape, f(in_line, out_line, n, stride) filling each line along dim.
+template <class T, class F>
+BasicTensor<T> map_lines(const BasicTensor<T>& x, int dim, F&& f) {
+  const auto c = x.contiguous();
+  BasicTensor<T> out(new_impl<T>(x.sizes()));
+  const T* xd = c.data_ptr();
+  T* o = out.data_ptr();
+  for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) { f(xd + b, o + b, n, s); });
+  return out;
+}
 /// A node whose backward is a formula of g, the saved input x and output y.
 template <class T, class F>
 class ReduceDimNode final : public BasicNode<T> {
@@ -113,16 +123,12 @@ BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false)
 template <class T>
 BasicTensor<T> softmax(const BasicTensor<T>& x, int dim) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
-  BasicTensor<T> out(new_impl<T>(x.sizes()));
-  const T* xd = c.data_ptr();
-  T* o = out.data_ptr();
-  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) {
+  auto out = detail::map_lines(x, dim, [](const T* in, T* o, std::int64_t n, std::int64_t s) {
     T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, xd[b + k * s]);
+    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, in[k * s]);
     T sum = 0;
-    for (std::int64_t k = 0; k < n; ++k) sum += (o[b + k * s] = std::exp(xd[b + k * s] - m));
-    for (std::int64_t k = 0; k < n; ++k) o[b + k * s] /= sum;
+    for (std::int64_t k = 0; k < n; ++k) sum += (o[k * s] = std::exp(in[k * s] - m));
+    for (std::int64_t k = 0; k < n; ++k) o[k * s] /= sum;
   });
   detail::record_dim_node(out, x, "SoftmaxBackward0", false, true,
                           [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>& y) {
@@ -192,17 +198,12 @@ template <class T>
 BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim) {
   const std::int64_t n = x.size(dim);
   if (!is_grad_enabled()) {
-    const auto c = x.contiguous();
-    BasicTensor<T> out(new_impl<T>(x.sizes()));
-    const T* xd = c.data_ptr();
-    T* o = out.data_ptr();
-    for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t len, std::int64_t s) {
+    return map_lines(x, dim, [](const T* in, T* o, std::int64_t len, std::int64_t s) {
       T run = 1;
-      for (std::int64_t k = 0; k < len; ++k) o[b + k * s] = run, run *= xd[b + k * s];
+      for (std::int64_t k = 0; k < len; ++k) o[k * s] = run, run *= in[k * s];
       run = 1;
-      for (std::int64_t k = len - 1; k >= 0; --k) o[b + k * s] *= run, run *= xd[b + k * s];
+      for (std::int64_t k = len - 1; k >= 0; --k) o[k * s] *= run, run *= in[k * s];
     });
-    return out;
   }
   std::vector<BasicTensor<T>> parts(static_cast<std::size_t>(n));
   BasicTensor<T> run = ones_like(x.select(dim, 0));
@@ -239,13 +240,9 @@ BasicTensor<T> prod(const BasicTensor<T>& x, int dim, bool keepdim = false) {
 template <class T>
 BasicTensor<T> cumsum(const BasicTensor<T>& x, int dim) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const auto c = x.contiguous();
-  BasicTensor<T> out(new_impl<T>(x.sizes()));
-  const T* xd = c.data_ptr();
-  T* o = out.data_ptr();
-  detail::for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) {
+  auto out = detail::map_lines(x, dim, [](const T* in, T* o, std::int64_t n, std::int64_t s) {
     T acc = 0;
-    for (std::int64_t k = 0; k < n; ++k) o[b + k * s] = (acc += xd[b + k * s]);
+    for (std::int64_t k = 0; k < n; ++k) o[k * s] = (acc += in[k * s]);
   });
   detail::record_dim_node(out, x, "CumsumBackward0", false, false,
                           [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
