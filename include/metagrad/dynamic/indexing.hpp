@@ -47,19 +47,17 @@ inline void check_index_select(const Sizes& in, int dim, const IndexTensor& inde
            ", input of size ", in, ")");
 }
 
-inline void check_gather(const char* op, const Sizes& in, int dim, const IndexTensor& index, const Sizes& other,
-                         const char* other_name) {
-  check(index.dim() == in.size(), "Index tensor must have the same number of dimensions as ",
-        other_name == std::string("self") ? "input" : other_name, " tensor");
+inline void check_gather(const Sizes& in, int dim, const IndexTensor& index) {
+  check(index.dim() == in.size(), "Index tensor must have the same number of dimensions as input tensor");
   for (int d = 0; d < in.size(); ++d)
-    if (d != dim && index.sizes()[d] > other[d])
-      fail("Size does not match at dimension ", d, " expected index ", index.sizes(), " to be smaller than ",
-           other_name, " ", other, " apart from dimension ", dim);
+    if (d != dim && index.sizes()[d] > in[d])
+      fail("Size does not match at dimension ", d, " expected index ", index.sizes(), " to be smaller than self ", in,
+           " apart from dimension ", dim);
   const std::int64_t n = in.size() ? in[dim] : 1;
   const auto ic = index.contiguous();
   for (std::int64_t k = 0; k < ic.numel(); ++k)
     if (const auto i = ic.data_ptr()[k]; i < 0 || i >= n)
-      fail(op, ": index ", i, " is out of bounds for dimension ", dim, " with size ", n);
+      fail("gather(): index ", i, " is out of bounds for dimension ", dim, " with size ", n);
 }
 
 template <class T> BasicTensor<T> index_add_zeros(const BasicTensor<T>& g, int dim, const IndexTensor& index,
@@ -99,7 +97,7 @@ BasicTensor<T> index_select(const BasicTensor<T>& x, int dim, const BasicTensor<
 template <class T>
 BasicTensor<T> gather(const BasicTensor<T>& x, int dim, const BasicTensor<std::int64_t>& index) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  detail::check_gather("gather()", x.sizes(), dim, index, x.sizes(), "self");
+  detail::check_gather(x.sizes(), dim, index);
   const auto c = x.contiguous();
   const auto ic = index.contiguous();
   BasicTensor<T> out(new_impl<T>(ic.sizes()));
