@@ -165,7 +165,12 @@ class SlogdetNode final : public BasicNode<T> {
  public:
   std::string name() const override { return "LinalgSlogdetBackward0"; }
   int num_outputs() const override { return 2; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override { out[0] = g; }
+  /// (The engine calls apply_multi for a two-output node; a lone gradient
+  /// here is the sign's, which carries none.)
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    BasicTensor<T> grads[2] = {std::move(g), BasicTensor<T>{}};
+    apply_multi(grads, out);
+  }
   void apply_multi(BasicTensor<T>* grads, BasicTensor<T>* out) override {
     const auto A = a.unpack(*this);
     if (grads[1].defined()) out[0] = rules::LogDet::vjp(A, A, grads[1]);
