@@ -82,6 +82,66 @@ BOOST_AUTO_TEST_CASE(elements_and_segments) {
   check_close(mg::d(mg::sum(mg::head(x, 2) * y), y)(x = v, y = 3.0), v[0] + v[1]);
 }
 
+// Inside a sum, a slice of a bound vector is read in place and its adjoint
+// added into the vector's gradient (no node of its own): every way a slice can
+// meet its vector, checked against central differences of mg::eval.
+BOOST_AUTO_TEST_CASE(slices_inside_fused_sums) {
+  auto check = [](const auto& f, const auto& v, const char* what) {
+    BOOST_TEST_CONTEXT(what) {
+      auto g = mg::grad(f, x = v);
+      check_close(g.value, mg::eval(f, x = v), 1e-12);
+      for (int round = 0; round < 2; ++round) {  // mg::grad, then mg::grad_into
+        for (Eigen::Index i = 0; i < v.size(); ++i) {
+          Eigen::VectorXd w = v;
+          check_close(g[x](i), fd([&](const Eigen::VectorXd& u) { return mg::eval(f, x = u); }, w, i), 1e-6);
+        }
+        mg::grad_into(g, f, x = v);
+      }
+    }
+  };
+  for (int n : {1, 3, 8, 9, 17, 40}) {
+    Eigen::VectorXd v(n);
+    for (int i = 0; i < n; ++i) v[i] = 0.8 * std::sin(0.9 * i + 0.2);
+    const long k = n > 1 ? n - 1 : 1, s = n > 1 ? 1 : 0;
+    // read directly and through slices in one pass
+    check(mg::sum(mg::head(x, n) * x + mg::sin(mg::tail(x, n)) * x), v, "direct and slices");
+    // two slices of one vector, one of them twice (distinct counts)
+    check(mg::sum(mg::head(x, k) * mg::tail(x, k) + mg::exp(mg::head(x, k))), v, "head and tail");
+    // a segment (a slice of a slice), and mean
+    check(mg::mean(mg::pow(mg::segment(x, s, k) - 0.5, 2_c)), v, "segment, mean");
+    // the vector also read elsewhere: the reduction's derivative is scaled
+    check(mg::sum(mg::head(x, k) * mg::tail(x, k)) * mg::sum(mg::cos(x)) + x[0], v, "shared with other nodes");
+  }
+  // a slice of a vector bound with mg::data, and of a row vector
+  const Eigen::VectorXd d = vec({1.0, 2.0, 3.0, 4.0});
+  const Eigen::VectorXd v = vec({0.3, -0.7, 1.1, 0.4});
+  const auto gd = mg::grad(mg::sum(mg::tail(y, 3) * mg::head(x, 3)), x = v, y = mg::data(d));
+  for (int i = 0; i < 3; ++i) check_close(gd[x][i], d[i + 1]);
+  check_close(gd[x][3], 0);
+  Eigen::RowVectorXd r = v.transpose();
+  const auto gr = mg::grad(mg::sum(mg::head(x, 3) * mg::tail(x, 3)), x = r);
+  BOOST_CHECK_EQUAL(gr[x].rows(), 1);
+  check_close(gr[x][0], v[1]);
+  check_close(gr[x][3], v[2]);
+  // a strided vector (copied once into contiguous memory) and float
+  const Eigen::Map<const Eigen::VectorXd, 0, Eigen::InnerStride<2>> strided(d.data(), 2);
+  const auto gs = mg::grad(mg::sum(mg::tail(x, 1) * mg::head(x, 1)), x = strided);
+  check_close(gs[x][0], d[2]);
+  check_close(gs[x][1], d[0]);
+  const Eigen::VectorXf vf = v.cast<float>();
+  const auto gf = mg::grad(mg::sum(mg::pow(mg::tail(x, 3) - mg::head(x, 3), 2_c)), x = vf);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(gf[x])>, Eigen::VectorXf>);
+  BOOST_CHECK_CLOSE(gf[x][0], -2.0f * (vf[1] - vf[0]), 1e-4);
+  // sizes change between calls of grad_into: the spans follow
+  auto gi = mg::grad(mg::sum(mg::head(x, 2) * mg::tail(x, 2)), x = v);
+  const Eigen::VectorXd v3 = vec({1.0, 2.0, 3.0});
+  mg::grad_into(gi, mg::sum(mg::head(x, 2) * mg::tail(x, 2)), x = v3);
+  BOOST_CHECK_EQUAL(gi[x].size(), 3);
+  check_close(gi[x][0], 2.0);
+  check_close(gi[x][1], 3.0 + 1.0);
+  check_close(gi[x][2], 2.0);
+}
+
 BOOST_AUTO_TEST_CASE(parts_out_of_range_throw) {
   const Eigen::VectorXd v = vec({1, 2, 3});
   auto expect = [](auto&& fn, const char* phrase) {
@@ -96,6 +156,13 @@ BOOST_AUTO_TEST_CASE(parts_out_of_range_throw) {
   expect([&] { (void)mg::grad(x[3], x = v); }, "index 3 is out of bounds for dimension 0 with size 3 (index) (variable x)");
   expect([&] { (void)mg::eval(x[5] + 1.0, x = v); }, "index 5 is out of bounds for dimension 0 with size 3 (index) (variable x)");
   expect([&] { (void)mg::eval(mg::sum(mg::tail(x, -1)), x = v); }, "tail");
+  // inside a fused sum (slices read in place)
+  expect([&] { (void)mg::grad(mg::sum(mg::head(x, 4) * 2.0), x = v); },
+         "head: 4 elements asked of a vector of size 3 (variable x)");
+  expect([&] { (void)mg::grad(mg::sum(mg::segment(x, 1, 3) * 2.0), x = v); },
+         "head: 3 elements asked of a vector of size 2 (variable x)");
+  expect([&] { (void)mg::grad(mg::sum(mg::head(x, 2) * mg::tail(x, 1)), x = v); },
+         "elementwise operands of different shapes (2x1 and 1x1)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

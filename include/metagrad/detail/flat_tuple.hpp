@@ -22,6 +22,8 @@ struct flat_tuple_base<std::index_sequence<I...>, Ts...> : flat_slot<I, Ts>... {
   constexpr flat_tuple_base() = default;
   constexpr explicit flat_tuple_base(Ts... v) : flat_slot<I, Ts>{std::move(v)}... {}
 };
+template <>
+struct flat_tuple_base<std::index_sequence<>> {};
 
 /// Elements are value-initialised by default construction (as std::tuple's).
 template <class... Ts>

@@ -167,6 +167,32 @@ struct frontiers_of<Binary<R, A, B>, L> {
   using type = typename frontiers_of<B, typename frontiers_of<A, L>::type>::type;
 };
 template <class A> using frontiers_t = typename frontiers_of<A, TypeList<>>::type;
+/// A slice of a variable: head, tail or skip (rules with `slice`) of a
+/// variable, or of such a slice (segment is head(skip(x, s), n)). Inside a
+/// fused reduction it is read in place from the bound vector, and its
+/// per-element adjoint is added straight into the variable's gradient: no
+/// copy, no scatter, no node of its own on the tape.
+template <class T> struct slice_of_var : std::false_type {};
+template <class R, class A, class C> requires(requires { R::slice; } && R::slice)
+struct slice_of_var<Binary<R, A, C>> : std::bool_constant<is_var<A>::value || slice_of_var<A>::value> {};
+/// The variable at the bottom of a slice of a variable.
+template <class T> struct slice_root { using type = T; };
+template <class R, class A, class C> struct slice_root<Binary<R, A, C>> : slice_root<A> {};
+/// What a slice of a variable needs on the tape: the variable and the counts.
+template <class T, class L> struct slice_operands { using type = typename tl_push<L, T>::type; };
+template <class R, class A, class C, class L> requires(slice_of_var<Binary<R, A, C>>::value)
+struct slice_operands<Binary<R, A, C>, L> { using type = typename tl_push<typename slice_operands<A, L>::type, C>::type; };
+/// The frontiers of a fused reduction as the tape sees them: slices of
+/// variables replaced by their operands.
+template <class FL, class L = TypeList<>> struct tape_operands { using type = L; };
+template <class F, class... Fs, class L> struct tape_operands<TypeList<F, Fs...>, L>
+    : tape_operands<TypeList<Fs...>, typename slice_operands<F, L>::type> {};
+/// Does a frontier of A slice variable N?
+template <class FL, detail::fixed_string N> struct slices_var;
+template <class... Fs, detail::fixed_string N> struct slices_var<TypeList<Fs...>, N>
+    : std::bool_constant<((slice_of_var<Fs>::value && std::is_same_v<typename slice_root<Fs>::type, Var<N>>) || ...)> {};
+template <class A, detail::fixed_string N> inline constexpr bool sliced = slices_var<frontiers_t<A>, N>::value;
+
 /// A reduction node whose inside has no frontier.
 template <class T> inline constexpr bool frontier_free = false;
 template <class R, class A> inline constexpr bool frontier_free<Unary<R, A>> = tl_size<frontiers_t<A>>::value == 0;
@@ -237,7 +263,8 @@ template <class R, class A, class L, class... Bs>
   requires(is_fused_reduction<Unary<R, A>, Bs...>::value)
 struct post_order<Unary<R, A>, L, Bs...> {
   using type = typename tl_push<
-      typename visit_all<typename visit_all<L, frontiers_t<A>, Bs...>::type, typename direct_vars<A, TypeList<>>::type,
+      typename visit_all<typename visit_all<L, typename tape_operands<frontiers_t<A>>::type, Bs...>::type,
+                         typename direct_vars<A, TypeList<>>::type,
                          Bs...>::type,
       Unary<R, A>>::type;
 };
@@ -948,11 +975,16 @@ auto grad_slot(const B& b) {
   else return zero_like<S, binding_value_t<B>, Fresh>(bval(b));
 }
 
-/// The number of elements of the Eigen bindings that A reads and of the
-/// frontier values fs (their shapes must agree: a sentence at compile time
-/// for fixed sizes, else mg::Error).
-template <class A, class... Bs, class... Fs>
-std::int64_t common_size(const std::tuple<const Fs&...>& fs, const Bs&... bs) {
+/// A frontier's shape.
+struct Shape {
+  Eigen::Index rows, cols;
+};
+
+/// The number of elements of the Eigen bindings that A reads and of its
+/// frontiers, of shapes fs (they must agree: a sentence at compile time for
+/// fixed sizes, else mg::Error).
+template <class A, std::size_t NF, class... Bs>
+std::int64_t common_size(const std::array<Shape, NF>& fs, const Bs&... bs) {
   static_assert(fixed_shapes_agree<A, Bs...>(), "mg: elementwise operands have different fixed sizes");
   Eigen::Index rows = -1, cols = -1;
   auto shape = [&](Eigen::Index r, Eigen::Index c) {
@@ -966,11 +998,11 @@ std::int64_t common_size(const std::tuple<const Fs&...>& fs, const Bs&... bs) {
       shape(bval(b).rows(), bval(b).cols());
   };
   (one(bs), ...);
-  std::apply([&](const auto&... f) { (shape(f.rows(), f.cols()), ...); }, fs);
+  for (const Shape& f : fs) shape(f.rows, f.cols);
   return static_cast<std::int64_t>(rows * cols);
 }
 template <class A, class... Bs>
-std::int64_t common_size(const Bs&... bs) { return common_size<A>(std::tuple<>{}, bs...); }
+std::int64_t common_size(const Bs&... bs) { return common_size<A>(std::array<Shape, 0>{}, bs...); }
 
 /// What a fused reduction node stores: its value and, for each binding it
 /// reads, d(value)/d(binding) (the upstream gradient only scales these).
@@ -983,7 +1015,8 @@ struct ReductionValue {
 };
 template <class S, class A, bool Exclusive, class B>
 auto jac_slot(const B& b) {
-  if constexpr (reads_direct<A, B::name>::value && !Exclusive && !is_data_binding<B>) return zero_like<S, binding_value_t<B>, true>(bval(b));
+  if constexpr ((reads_direct<A, B::name>::value || sliced<A, B::name>) && !Exclusive && !is_data_binding<B>)
+    return zero_like<S, binding_value_t<B>, true>(bval(b));
   else return '\0';  // not read, or written straight into the gradient
 }
 
@@ -1000,7 +1033,10 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   /// the reverse sweep then scales: no extra buffer, no extra pass.
   template <class T, detail::fixed_string N>
   static constexpr bool reduction_reads() {
-    if constexpr (is_fused_reduction<T, Bs...>::value) return reads_direct<std::remove_cvref_t<decltype(std::declval<T>().a)>, N>::value;
+    if constexpr (is_fused_reduction<T, Bs...>::value) {
+      using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+      return reads_direct<A, N>::value || sliced<A, N>;
+    }
     else return false;
   }
   template <class T, detail::fixed_string N>
@@ -1130,22 +1166,78 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       if (!s) s.emplace(value_t<T>{S(0), std::make_tuple(jac_slot<S, A, exclusive<T, Bs::name>>(bs)...), {}});
       else reset_jac(s->jac, std::index_sequence_for<Bs...>{}, bs...);
       value_t<T>& r = *s;
-      FrontierIO<S, NF> fio;
-      const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
-        // Each frontier's value (computed earlier on this tape) and a buffer
-        // of its shape for its adjoint.
-        ((std::get<F>(r.fjac).resize(val<typename tl_at<F, Fronts>::type>().rows(),
-                                     val<typename tl_at<F, Fronts>::type>().cols()),
-          fio.in[F] = val<typename tl_at<F, Fronts>::type>().data(), fio.out[F] = std::get<F>(r.fjac).data()),
-         ...);
-        return common_size<A>(std::forward_as_tuple(val<typename tl_at<F, Fronts>::type>()...), bs...);
-      }(std::make_index_sequence<NF>{});
       auto out = [&]<std::size_t... J>(std::index_sequence<J...>) {
         return std::forward_as_tuple([&]() -> auto& {
           if constexpr (exclusive<T, Bs::name>) return std::get<J>(grads); else return std::get<J>(r.jac);
         }()...);
       }(std::index_sequence_for<Bs...>{});
+      // Slices add into their variable's derivative after the pass, which
+      // writes it whole only if it also reads the variable directly.
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((void)[&] {
+           if constexpr (sliced<A, Bs::name> && !reads_direct<A, Bs::name>::value && !is_data_binding<Bs>)
+             std::get<J>(out).setZero();
+         }(), ...);
+      }(std::index_sequence_for<Bs...>{});
+      std::array<rules::Span, NF + 1> spans{};
+      FrontierIO<S, NF> fio;
+      const auto bound = std::forward_as_tuple(bs...);
+      // The bound vectors that slices read, as contiguous memory.
+      auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
+        return make_flat_tuple([&] {
+          using Fr = typename tl_at<F, Fronts>::type;
+          if constexpr (slice_of_var<Fr>::value) {
+            using B = std::tuple_element_t<binding_index<slice_root<Fr>::type::name, Bs...>(), std::tuple<Bs...>>;
+            return Source<S, binding_value_t<B>>(bval(std::get<binding_index<B::name, Bs...>()>(bound)));
+          } else {
+            return 0;
+          }
+        }()...);
+      }(std::make_index_sequence<NF>{});
+      const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
+        // Each frontier's value and a buffer of its shape for its adjoint: a
+        // slice of a variable is read in place, any other frontier's value
+        // was computed earlier on this tape.
+        std::array<Shape, NF> shapes{};
+        ((void)[&] {
+           using Fr = typename tl_at<F, Fronts>::type;
+           if constexpr (slice_of_var<Fr>::value) {
+             using V = typename slice_root<Fr>::type;
+             constexpr std::size_t j = binding_index<V::name, Bs...>();
+             const auto& xv = bval(std::get<j>(bound));
+             const rules::Span sp = spans[F] = slice_span<Fr>(xv.size());
+             fio.in[F] = fget<F>(sources).ptr + sp.offset;
+             const bool row = xv.rows() == 1 && xv.cols() != 1;
+             shapes[F] = row ? Shape{1, sp.length} : Shape{sp.length, 1};
+             if constexpr (needs_grad<V, Bs...>::value) {
+               std::get<F>(r.fjac).resize(shapes[F].rows, shapes[F].cols);
+               fio.out[F] = std::get<F>(r.fjac).data();
+             }
+           } else {
+             const auto& v = val<Fr>();
+             std::get<F>(r.fjac).resize(v.rows(), v.cols());
+             fio.in[F] = v.data(), fio.out[F] = std::get<F>(r.fjac).data();
+             shapes[F] = Shape{v.rows(), v.cols()};
+           }
+         }(), ...);
+        return common_size<A>(shapes, bs...);
+      }(std::make_index_sequence<NF>{});
       r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+      // (a separate pass: adding in place inside the packet loop, where head
+      // and tail of one vector overlap by an element, stalls every store)
+      [&]<std::size_t... F>(std::index_sequence<F...>) {
+        ((void)[&] {
+           using Fr = typename tl_at<F, Fronts>::type;
+           if constexpr (slice_of_var<Fr>::value) {
+             using V = typename slice_root<Fr>::type;
+             if constexpr (needs_grad<V, Bs...>::value) {
+               using Arr = Eigen::Array<S, Eigen::Dynamic, 1>;
+               Eigen::Map<Arr>(std::get<binding_index<V::name, Bs...>()>(out).data() + spans[F].offset, spans[F].length) +=
+                   Eigen::Map<const Arr>(std::get<F>(r.fjac).data(), spans[F].length);
+             }
+           }
+         }(), ...);
+      }(std::make_index_sequence<NF>{});
       if constexpr (mean) r.value /= static_cast<S>(n);
     } else if constexpr (is_scan<T>::value) {
       scan_forward<S, T>(s, static_cast<S>(plain_value(val<std::remove_cvref_t<decltype(std::declval<T>().init)>>())),
@@ -1180,6 +1272,20 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
          if (j.rows() != v.rows() || j.cols() != v.cols()) j.resize(v.rows(), v.cols());
        }
      }(), ...);
+  }
+
+  /// The elements of a vector of `size` that slice Fr reads (its counts are
+  /// on this tape); a count out of range names the variable.
+  template <class Fr>
+  rules::Span slice_span(Eigen::Index size) const {
+    using R = decltype(rule_of(std::declval<Fr>()));
+    using A = std::remove_cvref_t<decltype(std::declval<Fr>().a)>;
+    using C = std::remove_cvref_t<decltype(std::declval<Fr>().b)>;
+    rules::Span in{0, size};
+    if constexpr (slice_of_var<A>::value) in = slice_span<A>(size);
+    const rules::Span sp = naming_variable<R, typename slice_root<Fr>::type>(
+        [&] { return R::span(in.length, plain_value(val<C>())); });
+    return {in.offset + sp.offset, sp.length};
   }
 
   template <class G, class Grads>
@@ -1252,7 +1358,8 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
                auto& o = std::get<J>(grads);
                if constexpr (exclusive<T, B::name>) {
                  if constexpr (requires { o.array(); }) o.array() *= a; else o *= a;
-               } else if constexpr (reads_direct<typename slot<T>::A, B::name>::value && !is_data_binding<B>) {
+               } else if constexpr ((reads_direct<typename slot<T>::A, B::name>::value || sliced<typename slot<T>::A, B::name>) &&
+                                    !is_data_binding<B>) {
                  const auto& jac = std::get<J>(r.jac);
                  if constexpr (requires { jac.array(); }) send(std::type_identity<Var<B::name>>{}, side_a, a * jac.array());
                  else send(std::type_identity<Var<B::name>>{}, side_a, a * jac);
@@ -1260,9 +1367,10 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
              }(), ...);
           }(std::index_sequence_for<Bs...>{});
           [&]<std::size_t... F>(std::index_sequence<F...>) {
-            (send(std::type_identity<typename tl_at<F, typename slot<T>::Fronts>::type>{}, side_a,
-                  a * std::get<F>(r.fjac)),
-             ...);
+            ((void)[&] {
+               using Fr = typename tl_at<F, typename slot<T>::Fronts>::type;
+               if constexpr (!slice_of_var<Fr>::value) send(std::type_identity<Fr>{}, side_a, a * std::get<F>(r.fjac));
+             }(), ...);
           }(std::make_index_sequence<tl_size<typename slot<T>::Fronts>::value>{});
         } else if constexpr (is_scan<T>::value) {
           scan_backward<S, T, Bs...>(get, a, send, consts, bs...);
