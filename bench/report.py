@@ -34,6 +34,8 @@ def load(results):
             if b.get("error_occurred"):
                 continue
             workload, engine, n = b.get("run_name", b["name"]).split("/")[:3]
+            if path.endswith("_clang.json"):  # the same suite built by clang++
+                engine += "_clang"
             key = (workload, int(n), engine)
             t = b["real_time"] * UNIT[b["time_unit"]]
             if b.get("run_type") == "aggregate":
@@ -43,6 +45,45 @@ def load(results):
                 times[key] = t
     times.update(medians)
     return times, context
+
+
+# Issue 17's workloads (suite_numerics): static against hand-written, with
+# each target; "_clang" engines come from the same suite built by clang++.
+NUMERICS = {"rosen": 1.1, "rosen2": 1.1, "sv": 1.2, "mvn": 1.3, "hess": None}
+
+
+def numerics_section(lines, times, verdict):
+    if not any(k[0] in NUMERICS for k in times):
+        return
+    lines.append("\nNumerics workloads (static mode against a hand-written gradient; g++ and clang++ builds):\n")
+    lines.append("| workload | n | hand-written (g++) | static (g++) | static / hand (g++) | hand-written (clang++) "
+                 "| static (clang++) | static / hand (clang++) | target |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    missed = []
+    for w, goal in NUMERICS.items():
+        if goal is None:
+            continue
+        for n in sorted({k[1] for k in times if k[0] == w and k[2] == "static"}):
+            cells, ok = [], True
+            for suffix in ("", "_clang"):
+                th, ts = times.get((w, n, "hand" + suffix)), times.get((w, n, "static" + suffix))
+                if th is None or ts is None:
+                    cells += ["—", "—", "—"]
+                    continue
+                cells += [fmt_time(th), fmt_time(ts), f"{ts / th:.2f}x"]
+                if ts / th > goal:
+                    ok = False
+                    missed.append(f"{w} n={n}{' clang++' if suffix else ''} {ts / th:.2f}x")
+            lines.append(f"| {w} | {n} | " + " | ".join(cells) + f" | <= {goal}x {verdict(ok)} |")
+    lines.append("* numerics targets (rosen <= 1.1x, sv <= 1.2x, mvn <= 1.3x hand-written): "
+                 + verdict(not missed) + (" — over on " + ", ".join(missed) if missed else ""))
+    for suffix, compiler in (("", "g++"), ("_clang", "clang++")):
+        g, hv, H = (times.get(("hess", 50, e + suffix)) for e in ("grad", "hvp", "hessian"))
+        if None in (g, hv, H):
+            continue
+        lines.append(f"* hess n=50 ({compiler}): gradient {fmt_time(g)}, one hvp {fmt_time(hv)} = {hv / g:.2f}x a gradient "
+                     f"(<= 3x: {verdict(hv / g <= 3)}), hessian {fmt_time(H)} = {H / (50 * hv):.2f}x 50 hvps "
+                     f"(<= 1.5x: {verdict(H / (50 * hv) <= 1.5)})")
 
 
 def fmt_time(ns):
@@ -61,7 +102,8 @@ def main():
         out.writerow(["workload", "n", "engine", "ns", "ratio_vs_hand", "ratio_vs_value"])
         for w, n in keys:
             hand, value = times.get((w, n, "hand")), times.get((w, n, "value"))
-            for e in ["hand"] + ENGINES:
+            present = {k[2] for k in times if k[:2] == (w, n)}
+            for e in [e for e in ["hand"] + ENGINES if e in present] + sorted(present - set(ENGINES) - {"hand"}):
                 t = times.get((w, n, e))
                 if t is not None:
                     out.writerow([w, n, e, f"{t:.1f}", f"{t / hand:.3f}" if hand else "",
@@ -114,7 +156,7 @@ def main():
     worst_static, worst_value, behind = 0.0, 0.0, []
     over_hand, over_value, hand_over_value = [], [], 0
     for (w, n, e) in sorted(times, key=lambda k: (k[0], k[1], k[2])):
-        if e != "static":
+        if e != "static" or w in NUMERICS:
             continue
         r = ratio(w, n, "static", "hand")
         if r is not None:
@@ -151,6 +193,7 @@ def main():
     r = ratio("chain6", 1 << 20, "dynamic", "bridge")
     if r is not None:
         lines.append(f"* bridge >= 3x faster than op by op on the 6-op chain at 1M: {r:.1f}x — {verdict(r >= 3)}")
+    numerics_section(lines, times, verdict)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(results, "table.md"), "w") as f:
         f.write(text)

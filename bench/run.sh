@@ -11,7 +11,7 @@
 #   each benchmark's median), FILTER=regex (benchmark names)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(cmake g++ make libboost-dev libeigen3-dev libbenchmark-dev python3-matplotlib
+packages=(cmake g++ clang make libboost-dev libeigen3-dev libbenchmark-dev python3-matplotlib
           libtorch-dev libadolc-dev libboost-system-dev libceres-dev
           libtrilinos-sacado-dev libtrilinos-kokkos-dev libtrilinos-teuchos-dev libopenmpi-dev)
 missing=()
@@ -43,5 +43,20 @@ for exe in build-bench/bench/suite_metagrad build-bench/bench/peer_*; do
     --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_report_aggregates_only=true \
     --benchmark_out="../bench/results/$name.json" --benchmark_out_format=json) || status=1
 done
+# metagrad's own suites again, built by clang++ (bench/results/*_clang.json):
+# static mode's speed depends on what each compiler inlines and vectorises.
+if command -v clang++ >/dev/null; then
+  cmake -S . -B build-bench-clang -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+    -DMETAGRAD_BUILD_BENCH=ON -DMETAGRAD_BENCH_PEERS=OFF -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
+  cmake --build build-bench-clang --target suite_metagrad suite_numerics -j "$(nproc)"
+  for name in suite_metagrad suite_numerics; do
+    echo "== $name (clang++)"
+    (cd build-bench-clang && "bench/$name" --benchmark_min_time="${MIN_TIME:-0.2}" --benchmark_filter="${FILTER:-.}" \
+      --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_report_aggregates_only=true \
+      --benchmark_out="../bench/results/${name}_clang.json" --benchmark_out_format=json) || status=1
+  done
+else
+  echo "bench/run.sh: clang++ not found (apt-get install clang) - no clang++ rows"
+fi
 /usr/bin/python3 bench/report.py bench/results docs/bench.png
 [ $status -eq 0 ] || { echo "bench/run.sh: a benchmark failed its gradient cross-check (see WRONG GRADIENT above)"; exit 1; }

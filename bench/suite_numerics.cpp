@@ -1,0 +1,310 @@
+// bench/suite_numerics.cpp — issue 17's numerics workloads in static mode,
+// each next to its hand-written gradient (numerics_workloads.hpp): Rosenbrock
+// through head/tail, stochastic volatility through scan, the multivariate
+// normal through solve/logdet, and gradient / hvp / hessian at n = 50.
+// Names: workload/engine/n. Each engine's gradient is compared with the
+// hand-written one before timing; a mismatch makes the run exit 1.
+// Counters: `bytes` is what one timed call allocates (after the first call);
+// `first_bytes` what the first mg::grad allocates (its kept tape included).
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <metagrad/static.hpp>
+
+#include "numerics_workloads.hpp"
+
+namespace mg = metagrad;
+using namespace mg::literals;
+using nw::Mat;
+using nw::Vec;
+
+// Every allocation of the process is counted (relaxed: one thread).
+namespace {
+std::atomic<std::size_t> g_bytes{0};
+}
+void* operator new(std::size_t n) {
+  g_bytes.fetch_add(n, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+constexpr auto x = mg::var<"x">;
+constexpr auto h = mg::var<"h">;
+constexpr auto e = mg::var<"e">;
+constexpr auto z = mg::var<"z">;
+constexpr auto y = mg::var<"y">;
+constexpr auto mu = mg::var<"mu">;
+constexpr auto phi = mg::var<"phi">;
+constexpr auto sigma = mg::var<"sigma">;
+constexpr auto m = mg::var<"m">;
+constexpr auto S = mg::var<"S">;
+
+bool g_failed = false;
+void fail(benchmark::State& st) {
+  g_failed = true;
+  st.SkipWithError("WRONG GRADIENT (see stderr)");
+}
+template <class F>
+void reg(const std::string& name, long n, F f) {
+  benchmark::RegisterBenchmark((name + "/" + std::to_string(n)).c_str(), [=](benchmark::State& st) { f(st, n); });
+}
+/// Bytes allocated by one call of f.
+template <class F>
+double bytes_of(F&& f) {
+  const std::size_t before = g_bytes.load(std::memory_order_relaxed);
+  f();
+  return static_cast<double>(g_bytes.load(std::memory_order_relaxed) - before);
+}
+
+// ------------------------------------------------------------- rosen
+// n-dimensional Rosenbrock, as SPEC writes it (n - 1 is a run-time size).
+auto rosen_expr(long n) {
+  return mg::sum(100_c * mg::pow(mg::tail(x, n - 1) - mg::pow(mg::head(x, n - 1), 2_c), 2_c) +
+                 mg::pow(1_c - mg::head(x, n - 1), 2_c));
+}
+
+void rosen_workload() {
+  for (long n : {9L, 10L, 17L, 1000L, 100000L}) {
+    reg("rosen/hand", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.4, 1.2);
+      Vec g(n);
+      for (auto _ : st) {
+        double f = nw::rosen_hand(xv, g);
+        benchmark::DoNotOptimize(f);
+        benchmark::DoNotOptimize(g.data());
+      }
+    });
+    reg("rosen/static", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.4, 1.2);
+      Vec want(n);
+      const double fv = nw::rosen_hand(xv, want);
+      const auto f = rosen_expr(n);
+      double first = 0;
+      auto g = [&] {
+        const std::size_t b = g_bytes;
+        auto r = mg::grad(f, x = xv);
+        first = static_cast<double>(g_bytes - b);
+        return r;
+      }();
+      if (!nw::close_all("rosen value", &g.value, &fv, 1) || !nw::close_all("rosen d/dx", g[x].data(), want.data(), n))
+        return fail(st);
+      st.counters["first_bytes"] = first;
+      st.counters["bytes"] = bytes_of([&] { mg::grad_into(g, f, x = xv); });
+      for (auto _ : st) {
+        mg::grad_into(g, f, x = xv);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::ClobberMemory();
+      }
+    });
+  }
+}
+
+// The 2-d Rosenbrock over two scalar bindings (issue 18's fixed-cost row).
+constexpr auto rosen2 = 100_c * mg::pow(y - mg::pow(x, 2_c), 2_c) + mg::pow(1_c - x, 2_c);
+
+void rosen2_workload() {
+  reg("rosen2/hand", 2, [](benchmark::State& st, long) {
+    double xv = -1.2, yv = 1.0;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(xv);
+      benchmark::DoNotOptimize(yv);
+      const double a = yv - xv * xv, b = 1.0 - xv;
+      double f = 100.0 * a * a + b * b, gx = -400.0 * a * xv - 2.0 * b, gy = 200.0 * a;
+      benchmark::DoNotOptimize(f);
+      benchmark::DoNotOptimize(gx);
+      benchmark::DoNotOptimize(gy);
+    }
+  });
+  reg("rosen2/static", 2, [](benchmark::State& st, long) {
+    double xv = -1.2, yv = 1.0;
+    auto g = mg::grad(rosen2, x = xv, y = yv);
+    const double a = yv - xv * xv, b = 1.0 - xv;
+    const double want[3] = {100.0 * a * a + b * b, -400.0 * a * xv - 2.0 * b, 200.0 * a};
+    const double got[3] = {g.value, g[x], g[y]};
+    if (!nw::close_all("rosen2", got, want, 3)) return fail(st);
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(xv);
+      benchmark::DoNotOptimize(yv);
+      mg::grad_into(g, rosen2, x = xv, y = yv);
+      benchmark::DoNotOptimize(g);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- sv
+const auto sv_latent = mg::scan(mu + phi * (h - mu) + sigma * e, h, mu, e, z);
+const auto sv_logp = mg::sum(-0.5 * mg::pow(z, 2_c)) + mg::sum(-0.5 * sv_latent - 0.5 * mg::pow(y, 2_c) * mg::exp(-sv_latent));
+
+void sv_workload() {
+  for (long n = 16; n <= 16384; n *= 4) {
+    reg("sv/hand", n, [](benchmark::State& st, long n) {
+      const nw::Sv s(n);
+      nw::SvGrad g;
+      nw::sv_hand(s, g);
+      st.counters["bytes"] = bytes_of([&] { nw::sv_hand(s, g); });
+      for (auto _ : st) {
+        nw::sv_hand(s, g);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::DoNotOptimize(g.z.data());
+      }
+    });
+    reg("sv/static", n, [](benchmark::State& st, long n) {
+      const nw::Sv s(n);
+      nw::SvGrad want;
+      nw::sv_hand(s, want);
+      const std::size_t b0 = g_bytes;
+      auto g = mg::grad(sv_logp, z = s.z, y = mg::data(s.y), mu = s.mu, phi = s.phi, sigma = s.sigma);
+      st.counters["first_bytes"] = static_cast<double>(g_bytes - b0);
+      const double got[4] = {g.value, g[mu], g[phi], g[sigma]};
+      const double exp4[4] = {want.value, want.mu, want.phi, want.sigma};
+      if (!nw::close_all("sv value/mu/phi/sigma", got, exp4, 4) || !nw::close_all("sv d/dz", g[z].data(), want.z.data(), n))
+        return fail(st);
+      auto call = [&] { mg::grad_into(g, sv_logp, z = s.z, y = mg::data(s.y), mu = s.mu, phi = s.phi, sigma = s.sigma); };
+      st.counters["bytes"] = bytes_of(call);
+      for (auto _ : st) {
+        call();
+        benchmark::DoNotOptimize(g.value);
+        benchmark::ClobberMemory();
+      }
+    });
+  }
+}
+
+// --------------------------------------------------------------- mvn
+constexpr auto mvn = -0.5 * (mg::dot(x - m, mg::linalg::solve(S, x - m)) + mg::logdet(S));
+
+void mvn_workload() {
+  for (long k : {8L, 32L, 128L}) {
+    reg("mvn/hand", k, [](benchmark::State& st, long k) {
+      const nw::Mvn p(k);
+      nw::MvnGrad g;
+      nw::mvn_hand(p, g);
+      for (auto _ : st) {
+        nw::mvn_hand(p, g);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::DoNotOptimize(g.S.data());
+      }
+    });
+    reg("mvn/static", k, [](benchmark::State& st, long k) {
+      const nw::Mvn p(k);
+      nw::MvnGrad want;
+      nw::mvn_hand(p, want);
+      auto g = mg::grad(mvn, x = mg::data(p.x), m = p.m, S = p.S);
+      if (!nw::close_all("mvn value", &g.value, &want.value, 1, 1e-8) ||
+          !nw::close_all("mvn d/dm", g[m].data(), want.m.data(), k, 1e-8) ||
+          !nw::close_all("mvn d/dS", g[S].data(), want.S.data(), k * k, 1e-8))
+        return fail(st);
+      auto call = [&] { mg::grad_into(g, mvn, x = mg::data(p.x), m = p.m, S = p.S); };
+      st.counters["bytes"] = bytes_of(call);
+      for (auto _ : st) {
+        call();
+        benchmark::DoNotOptimize(g.value);
+        benchmark::ClobberMemory();
+      }
+    });
+  }
+}
+
+// -------------------------------------------------------------- hess
+// f(x) = rosen(x) + log sum exp(x) at n = 50: one gradient, one hvp, 50 hvps
+// (the columns of the Hessian one by one) and mg::hessian.
+constexpr long kHess = 50;
+const auto hess_f = rosen_expr(kHess) + mg::log(mg::sum(mg::exp(x)));
+
+void hess_workload() {
+  const long n = kHess;
+  reg("hess/hand", n, [](benchmark::State& st, long n) {
+    const Vec xv = nw::data(n, 0.4, 1.2);
+    Vec g(n);
+    for (auto _ : st) {
+      double f = nw::rosen_hand(xv, g);
+      const Eigen::ArrayXd ex = xv.array().exp();
+      const double s = ex.sum();
+      g.array() += ex / s;
+      f += std::log(s);
+      benchmark::DoNotOptimize(f);
+      benchmark::DoNotOptimize(g.data());
+    }
+  });
+  reg("hess/grad", n, [](benchmark::State& st, long n) {
+    const Vec xv = nw::data(n, 0.4, 1.2);
+    Vec want(n);
+    double fv = nw::rosen_hand(xv, want);
+    const Eigen::ArrayXd ex = xv.array().exp();
+    want.array() += ex / ex.sum();
+    fv += std::log(ex.sum());
+    auto g = mg::grad(hess_f, x = xv);
+    if (!nw::close_all("hess value", &g.value, &fv, 1) || !nw::close_all("hess d/dx", g[x].data(), want.data(), n))
+      return fail(st);
+    for (auto _ : st) {
+      mg::grad_into(g, hess_f, x = xv);
+      benchmark::DoNotOptimize(g.value);
+      benchmark::ClobberMemory();
+    }
+  });
+  // The Hessian's columns from hvps must equal mg::hessian's (which is
+  // symmetrised); both against central differences of the gradient.
+  auto check_hessian = [](benchmark::State& st, const Vec& xv, const Mat& H) {
+    const long n = xv.size();
+    Mat fd(n, n);
+    for (long j = 0; j < n; ++j) {
+      Vec a = xv, b = xv;
+      const double step = 1e-5;
+      a[j] += step, b[j] -= step;
+      fd.col(j) = (mg::grad(hess_f, x = a)[x] - mg::grad(hess_f, x = b)[x]) / (2 * step);
+    }
+    if (!nw::close_all("hess H (central differences)", H.data(), fd.data(), n * n, 1e-5)) return fail(st), false;
+    if ((H - H.transpose()).norm() != 0) return fail(st), false;
+    return true;
+  };
+  reg("hess/hvp", n, [=](benchmark::State& st, long n) {
+    const Vec xv = nw::data(n, 0.4, 1.2);
+    Vec u = Vec::Zero(n);
+    Mat H(n, n);
+    for (long j = 0; j < n; ++j) {
+      u[j] = 1;
+      H.col(j) = mg::hvp(hess_f, u, x = xv)[x];
+      u[j] = 0;
+    }
+    const Mat sym = (H + H.transpose()) / 2;
+    if (!check_hessian(st, xv, sym)) return;
+    const Vec dir = nw::data(n, 2.0);
+    for (auto _ : st) {
+      auto r = mg::hvp(hess_f, dir, x = xv);
+      benchmark::DoNotOptimize(r.value);
+      benchmark::DoNotOptimize(r[x].data());
+    }
+  });
+  reg("hess/hessian", n, [=](benchmark::State& st, long n) {
+    const Vec xv = nw::data(n, 0.4, 1.2);
+    const Mat H = mg::hessian(hess_f, x = xv)[x];
+    if (H.rows() != n || !check_hessian(st, xv, H)) return;
+    for (auto _ : st) {
+      auto r = mg::hessian(hess_f, x = xv);
+      benchmark::DoNotOptimize(r.value);
+      benchmark::DoNotOptimize(r[x].data());
+    }
+  });
+}
+
+void register_all() {
+  rosen_workload();
+  rosen2_workload();
+  sv_workload();
+  mvn_workload();
+  hess_workload();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return g_failed ? 1 : 0;
+}
