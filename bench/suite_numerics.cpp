@@ -5,11 +5,12 @@
 // Names: workload/engine/n. Each engine's gradient is compared with the
 // hand-written one before timing; a mismatch makes the run exit 1.
 // Counters: `bytes` is what one timed call allocates (after the first call);
-// `first_bytes` what the first mg::grad allocates (its kept tape included).
+// `first_bytes` what the first mg::grad allocates (its result and kept tape):
+// O(n) for scan, whose reverse loop re-runs each step instead of keeping it.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
-#include <cstdlib>
+#include <cstddef>
 #include <metagrad/static.hpp>
 
 #include "numerics_workloads.hpp"
@@ -19,17 +20,31 @@ using namespace mg::literals;
 using nw::Mat;
 using nw::Vec;
 
-// Every allocation of the process is counted (relaxed: one thread).
+// Every allocation of the process is counted: operator new and malloc (Eigen
+// allocates with malloc), through glibc's own entry points (one thread).
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+}
 namespace {
 std::atomic<std::size_t> g_bytes{0};
+void count(std::size_t n) { g_bytes.fetch_add(n, std::memory_order_relaxed); }
+}  // namespace
+extern "C" {
+void* malloc(std::size_t n) { count(n); return __libc_malloc(n); }
+void* calloc(std::size_t k, std::size_t n) { count(k * n); return __libc_calloc(k, n); }
+void* realloc(void* p, std::size_t n) { count(n); return __libc_realloc(p, n); }
+void* aligned_alloc(std::size_t a, std::size_t n) { count(n); return __libc_memalign(a, n); }
+int posix_memalign(void** p, std::size_t a, std::size_t n) {
+  count(n);
+  *p = __libc_memalign(a, n);
+  return *p ? 0 : 12;  // ENOMEM
 }
-void* operator new(std::size_t n) {
-  g_bytes.fetch_add(n, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
+void free(void* p) { __libc_free(p); }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 constexpr auto x = mg::var<"x">;

@@ -6,6 +6,15 @@
 #include <stdexcept>
 #include <string>
 
+/// Forces a generated lambda inline where its captures must stay in registers
+/// (the fused pass's per-packet body: one out-of-line copy makes clang++ keep
+/// every packet slot in memory).
+#if defined(__GNUC__) || defined(__clang__)
+#define METAGRAD_INLINE __attribute__((always_inline))
+#else
+#define METAGRAD_INLINE
+#endif
+
 namespace metagrad {
 
 /// Every runtime error of metagrad derives from this (and so from

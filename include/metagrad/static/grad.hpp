@@ -42,6 +42,17 @@ inline constexpr bool direct_grad = [] {
   else return false;
 }();
 
+/// Every binding is a number and the expression is elementwise (no
+/// reduction, part or scan): the sweep is the fused pass over one element,
+/// whose adjoints are named slots with a first contribution known at compile
+/// time — no flags, nothing in memory, on every compiler.
+template <class E, class... Bs>
+inline constexpr bool scalar_grad = [] {
+  using Root = typename numbered<E>::type;
+  return (!is_eigen_value<binding_value_t<Bs>>::value && ...) && !(is_tensor_like<binding_value_t<Bs>> || ...) &&
+         !is_frontier<Root>::value && tl_size<frontiers_t<Root>>::value == 0;
+}();
+
 /// Is binding B's gradient written whole by the sweep (so it needs no zeroing
 /// before)?
 template <class E, class B, class... Bs>
@@ -80,6 +91,8 @@ auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
     S value = packet_sweep<S, A>(consts_of(e), grads, FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
     if constexpr (mean) value /= static_cast<S>(n);
     return value;
+  } else if constexpr (scalar_grad<E, Bs...>) {
+    return packet_pass<S, Root, 1>(consts_of(e), grads, FrontierIO<S, 0>{}, S(1), PlainPass{}, 1, bs...);
   } else {
     static_assert(is_number_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(std::declval<TapeT&>().vals)))>>,
                   "mg::grad: the expression must have a scalar value (reduce Eigen values with sum, mean or dot)");

@@ -296,7 +296,7 @@ template <class V> constexpr const auto& plain_value(const V& v) {
 /// Forward step of an op node: its value from its children's values (Lazy:
 /// the unevaluated Eigen expression, to be assigned into a kept buffer).
 template <class S, class T, bool Lazy = false, class Get>
-auto op_value(const Get& get) {
+METAGRAD_INLINE inline auto op_value(const Get& get) {
   using R = decltype(rule_of(std::declval<T>()));
   if constexpr (requires { std::declval<T>().b; }) {
     using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
@@ -334,7 +334,7 @@ inline constexpr bool can_write_into = requires { R::writes_into; } && !is_numbe
 /// child that leads to a variable, g being the node's adjoint (or, for rules
 /// that can, the contribution written in place through into).
 template <class S, class T, class... Bs, class Get, class G, class Send, class Into = NoInto>
-void op_vjp(const Get& get, const G& g, Send&& send, Into&& into = {}) {
+METAGRAD_INLINE inline void op_vjp(const Get& get, const G& g, Send&& send, Into&& into = {}) {
   using R = decltype(rule_of(std::declval<T>()));
   const auto& y = plain_value(get(std::type_identity<T>{}));
   if constexpr (requires { std::declval<T>().b; }) {
@@ -548,19 +548,33 @@ struct ElementSeed {
   const S* g;
 };
 
+/// f(l) for every lane l of packet type Pk, l a compile-time constant: a
+/// packet slot indexed only by constants can live in registers (one access
+/// at a run-time index puts the whole pass's slots in memory with clang++).
+template <class Pk, class F>
+METAGRAD_INLINE inline void for_lanes(F&& f) {
+  [&]<int... L>(std::integer_sequence<int, L...>) METAGRAD_INLINE {
+    (f(std::integral_constant<int, L>{}), ...);
+  }(std::make_integer_sequence<int, int(Pk::SizeAtCompileTime)>{});
+}
+
 /// The seed of one packet (lanes >= m are zero).
 template <class Pk, bool Tail, class S>
 Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
   if constexpr (!Tail) return Eigen::Map<const Pk>(seed.g + i);
   Pk r = Pk::Zero();
-  for (int l = 0; l < m; ++l) r[l] = seed.g[i + l];
+  for_lanes<Pk>([&](auto l) {
+    if (l < m) r[l] = seed.g[i + l];
+  });
   return r;
 }
 template <class Pk, bool Tail, class S>
 Pk seed_packet(S seed, std::int64_t, int m) {
   if constexpr (!Tail) return Pk::Constant(seed);
   Pk r = Pk::Zero();
-  for (int l = 0; l < m; ++l) r[l] = seed;
+  for_lanes<Pk>([&](auto l) {
+    if (l < m) r[l] = seed;
+  });
   return r;
 }
 /// The seeds' sum over n elements (a root that reads no array: a uniform seed only).
@@ -613,9 +627,12 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
   return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) -> S {
     using Types = flat_tuple<
         typename packet_node_type<S, Pk, typename tl_at<I, Nodes>::type, typename PB::template elem_binding<Bs>...>::type...>;
-    std::array<Pk, tl_size<Fronts>::value + 1> fpk;  // this packet of each frontier
+    using FrontPk = std::array<Pk, tl_size<Fronts>::value + 1>;  // this packet of each frontier
     constexpr bool varying[] = {uses_eigen<typename tl_at<I, Nodes>::type, Bs...>::value..., false};
-    Types vals;  // plain slots: packets or scalars, no flags (registers)
+    // Plain slots: packets or scalars, no flags. The uniform ones are filled
+    // once, here; each packet works on its own copy (chunk below), so that
+    // every slot can live in a register (clang++ keeps a slot that outlives
+    // the loop body in memory, and reloads it at every step).
     // Contiguous sources for the Eigen bindings that A reads.
     auto sources = make_flat_tuple([&] {
       using B = std::tuple_element_t<J, std::tuple<Bs...>>;
@@ -633,15 +650,27 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
         return std::get<J>(out).data();
       else return nullptr;
     }()..., nullptr};
-    auto get = [&]<class U>(std::type_identity<U>) -> const auto& { return fget<tl_index<U, Nodes>::value>(vals); };
-    auto compute = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+    Types vals;
+    FrontPk fpk;
+    // What the loop reads, as locals: the packet stores may alias anything
+    // (Eigen's stores), so a value read through a reference is read again at
+    // every packet.
+    const std::int64_t count = n;
+    const Seed seed_l = seed;
+    const FrontierIO<S, NF> io = fio;
+    auto getter_of = [](const Types& v) METAGRAD_INLINE {
+      return [&v]<class U>(std::type_identity<U>) METAGRAD_INLINE -> const auto& { return fget<tl_index<U, Nodes>::value>(v); };
+    };
+    const auto get = getter_of(vals);
+    auto compute = [&]<std::size_t Ii>(Types& v, const Elem& el, const FrontPk& fp,
+                                       std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
       using T = typename tl_at<Ii, Nodes>::type;
-      auto& slot = fget<Ii>(vals);
-      if constexpr (is_var<T>::value) slot = fget<binding_index<T::name, Bs...>()>(elem).value;
-      else if constexpr (is_frontier<T>::value) slot = fpk[tl_index<T, Fronts>::value];
+      auto& slot = fget<Ii>(v);
+      if constexpr (is_var<T>::value) slot = fget<binding_index<T::name, Bs...>()>(el).value;
+      else if constexpr (is_frontier<T>::value) slot = fp[tl_index<T, Fronts>::value];
       else if constexpr (is_intc<T>::value) slot = static_cast<S>(T::value);
       else if constexpr (is_const_at<T>::value) slot = static_cast<S>(consts[T::index]);
-      else slot = op_value<S, T>(get);
+      else slot = op_value<S, T>(getter_of(v));
     };
     // Scalar bindings and everything that depends on them only: once.
     ((void)[&] {
@@ -649,7 +678,7 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
        if constexpr (!is_eigen_value<binding_value_t<B>>::value)
          fget<J>(elem).value = static_cast<S>(bval(std::get<J>(bound)));
      }(), ...);
-    ((varying[I] ? void() : compute(std::integral_constant<std::size_t, I>{})), ...);
+    ((varying[I] ? void() : compute(vals, elem, fpk, std::integral_constant<std::size_t, I>{})), ...);
 
     // Run-time uniform nodes (BroadcastPass): varying by type, but reading
     // only bindings that hold one value. Loaded and computed once, here.
@@ -673,24 +702,34 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
          if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value)
            if (pass.one[J]) fget<J>(elem).value = Pk::Constant(fget<J>(sources).ptr[0]);
        }(), ...);
-      ((varying[I] && rtu[I] ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
+      ((varying[I] && rtu[I] ? compute(vals, elem, fpk, std::integral_constant<std::size_t, I>{}) : void()), ...);
     }
 
     // Adjoint accumulators of the uniform nodes (packets, summed at the end).
     // (Varying nodes keep no accumulator; uniform nodes no per-packet adjoint.)
+    // ... and of the run-time uniform ones; and the value's. They go through
+    // the loop by value (in registers: clang++ reloads an accumulator kept in
+    // memory at every packet).
     struct None {};
-    flat_tuple<std::conditional_t<varying[I], None, Pk>...> uacc;
+    using UniformAcc = flat_tuple<std::conditional_t<varying[I], None, Pk>...>;
+    using RuntimeUniformAcc = flat_tuple<std::conditional_t<varying[I] && RB, Pk, None>...>;
+    using Accumulators = flat_tuple<UniformAcc, RuntimeUniformAcc, Pk>;  // (no local class: g++ 12 fails on one here)
+    Accumulators acc0;
     ((void)[&] {
-       if constexpr (!varying[I]) fget<I>(uacc) = Pk::Zero();
+       if constexpr (!varying[I]) fget<I>(fget<0>(acc0)) = Pk::Zero();
+       if constexpr (varying[I] && RB) fget<I>(fget<1>(acc0)) = Pk::Zero();
      }(), ...);
-    // ... and of the run-time uniform ones.
-    flat_tuple<std::conditional_t<varying[I] && RB, Pk, None>...> racc;
-    ((void)[&] {
-       if constexpr (varying[I] && RB) fget<I>(racc) = Pk::Zero();
-     }(), ...);
-    Pk vacc = Pk::Zero();
+    fget<2>(acc0) = Pk::Zero();
 
-    auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m) {
+    auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m, Accumulators acc)
+                     METAGRAD_INLINE -> Accumulators {
+      auto& uacc = fget<0>(acc);
+      auto& racc = fget<1>(acc);
+      auto& vacc = fget<2>(acc);
+      Types lv = vals;
+      Elem le = elem;
+      FrontPk lf;
+      const auto lget = getter_of(lv);
       // Load the packet of every Eigen binding A reads (the tail is padded
       // with its last element, and masked below).
       ((void)[&] {
@@ -700,35 +739,39 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
              if (pass.one[J]) return;
            }
            const S* p = fget<J>(sources).ptr + i;
-           auto& v = fget<J>(elem).value;
+           auto& v = fget<J>(le).value;
            if constexpr (!Tail) v = Eigen::Map<const Pk>(p);
-           else for (int l = 0; l < P; ++l) v[l] = p[l < m ? l : m - 1];
+           else for_lanes<Pk>([&](auto l) { v[l] = p[l < m ? int(l) : m - 1]; });
          }
        }(), ...);
-      if constexpr (NF > 0) {
-        for (std::size_t f = 0; f < NF; ++f) {
-          const S* p = fio.in[f] + i;
-          if constexpr (!Tail) fpk[f] = Eigen::Map<const Pk>(p);
-          else for (int l = 0; l < P; ++l) fpk[f][l] = p[l < m ? l : m - 1];
-        }
-      }
-      ((varying[I] && !(RB && rtu[I]) ? compute(std::integral_constant<std::size_t, I>{}) : void()), ...);
+      [&]<std::size_t... F>(std::index_sequence<F...>) {
+        ((void)[&] {
+           const S* p = io.in[F] + i;
+           if constexpr (!Tail) lf[F] = Eigen::Map<const Pk>(p);
+           else for_lanes<Pk>([&](auto l) { lf[F][l] = p[l < m ? int(l) : m - 1]; });
+         }(), ...);
+      }(std::make_index_sequence<NF>{});
+      ((varying[I] && !(RB && rtu[I]) ? compute(lv, le, lf, std::integral_constant<std::size_t, I>{}) : void()), ...);
       // In the tail only lanes < m are real (the others repeat the last
       // element: finite, but their contributions must not count).
-      auto add_real_lanes = [m](Pk& acc, const Pk& c) {
-        for (int l = 0; l < m; ++l) acc[l] += c[l];
+      auto add_real_lanes = [m](Pk& acc, const Pk& c) METAGRAD_INLINE {
+        for_lanes<Pk>([&](auto l) {
+          if (l < m) acc[l] += c[l];
+        });
       };
       if constexpr (uses_eigen<Root, Bs...>::value) {
-        const Pk& y = fget<K - 1>(vals);
+        const Pk& y = fget<K - 1>(lv);
         if constexpr (!Tail) vacc += y; else add_real_lanes(vacc, y);
         if constexpr (RB) {
           if (pass.values) {
             if constexpr (!Tail) Eigen::Map<Pk>{pass.values + i} = y;
-            else for (int l = 0; l < m; ++l) pass.values[i + l] = y[l];
+            else for_lanes<Pk>([&](auto l) {
+              if (l < m) pass.values[i + l] = y[l];
+            });
           }
         }
       }
-      if constexpr (!Pass::backward) return;
+      if constexpr (!Pass::backward) return acc;
       // Reverse: adjoints of the varying nodes of this packet.
       flat_tuple<std::conditional_t<varying[I], Pk, None>...> adj;
       if constexpr (RB) {  // (a run-time uniform node may get no contribution here)
@@ -740,9 +783,9 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
         (zero(std::integral_constant<std::size_t, I>{}), ...);
       }
       if constexpr (uses_eigen<Root, Bs...>::value) {
-        fget<K - 1>(adj) = seed_packet<Pk, Tail>(seed, i, m);
+        fget<K - 1>(adj) = seed_packet<Pk, Tail>(seed_l, i, m);
       }
-      auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+      auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
         using T = typename tl_at<Ii, Nodes>::type;
         if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
           const Pk& a = fget<Ii>(adj);
@@ -757,12 +800,14 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
             // a buffer nobody else writes (so it needs no zeroing first).
             S* q;
             if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
-            else q = fio.out[tl_index<T, Fronts>::value] + i;
+            else q = io.out[tl_index<T, Fronts>::value] + i;
             if constexpr (!Tail) Eigen::Map<Pk>{q} = a;
-            else for (int l = 0; l < m; ++l) q[l] = a[l];
+            else for_lanes<Pk>([&](auto l) {
+              if (l < m) q[l] = a[l];
+            });
           } else {
             auto send = [&]<class U, int Side, class C>(std::type_identity<U>, std::integral_constant<int, Side>,
-                                                        const C& c) {
+                                                        const C& c) METAGRAD_INLINE {
               constexpr std::size_t u = tl_index<U, Nodes>::value;
               if constexpr (uses_eigen<U, Bs...>::value) {
                 if constexpr (first_contribution<U, Ii, Side, Nodes>()) fget<u>(adj) = c;
@@ -773,17 +818,22 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
                 add_real_lanes(fget<u>(uacc), Pk(c));
               }
             };
-            op_vjp<S, T, Bs...>(get, a, send);
+            op_vjp<S, T, Bs...>(lget, a, send);
           }
         }
       };
       [&]<std::size_t... R>(std::index_sequence<R...>) {
         (back(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
       }(std::make_index_sequence<K>{});
+      return acc;
     };
+    Accumulators acc = acc0;
     std::int64_t i = 0;
-    for (; i + P <= n; i += P) chunk(std::false_type{}, i, P);
-    if (i < n) chunk(std::true_type{}, i, static_cast<int>(n - i));
+    for (; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
+    if (i < count) acc = chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
+    auto& uacc = fget<0>(acc);
+    auto& racc = fget<1>(acc);
+    const Pk& vacc = fget<2>(acc);
     if constexpr (!Pass::backward) return vacc.sum();
 
     // The run-time uniform nodes' reverse sweep, once: their adjoints summed
@@ -1184,15 +1234,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       const auto bound = std::forward_as_tuple(bs...);
       // The bound vectors that slices read, as contiguous memory.
       auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
-        return make_flat_tuple([&] {
-          using Fr = typename tl_at<F, Fronts>::type;
-          if constexpr (slice_of_var<Fr>::value) {
-            using B = std::tuple_element_t<binding_index<slice_root<Fr>::type::name, Bs...>(), std::tuple<Bs...>>;
-            return Source<S, binding_value_t<B>>(bval(std::get<binding_index<B::name, Bs...>()>(bound)));
-          } else {
-            return 0;
-          }
-        }()...);
+        return make_flat_tuple(slice_source<typename tl_at<F, Fronts>::type>(bs...)...);
       }(std::make_index_sequence<NF>{});
       const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
         // Each frontier's value and a buffer of its shape for its adjoint: a
@@ -1274,6 +1316,18 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
      }(), ...);
   }
 
+  /// The bound vector that frontier Fr slices, as contiguous memory (0 for
+  /// other frontiers).
+  template <class Fr>
+  static auto slice_source(const Bs&... bs) {
+    if constexpr (slice_of_var<Fr>::value) {
+      constexpr std::size_t j = binding_index<slice_root<Fr>::type::name, Bs...>();
+      using B = std::tuple_element_t<j, std::tuple<Bs...>>;
+      return Source<S, binding_value_t<B>>(bval(std::get<j>(std::forward_as_tuple(bs...))));
+    } else {
+      return 0;
+    }
+  }
   /// The elements of a vector of `size` that slice Fr reads (its counts are
   /// on this tape); a count out of range names the variable.
   template <class Fr>
