@@ -8,6 +8,9 @@
 // computed once per pass); other broadcast operands are expanded to the
 // output's shape.
 #pragma once
+#include <memory>
+#include <vector>
+
 #include "dynamic.hpp"
 #include "static.hpp"
 
@@ -48,6 +51,14 @@ struct BridgeTraits {
   static auto map_binding_type(const B&) {
     if constexpr (is_tensor_v<decltype(B::value)>) return Binding<B::name, kernels::ConstArrayMap<T>>{kernels::ConstArrayMap<T>(nullptr, 0)};
     else return Binding<B::name, T>{T(0)};
+  }
+  /// How many node values of A's forward pass the backward reads back
+  /// (tape.hpp's keep_plan: store or recompute).
+  template <class A>
+  static constexpr std::size_t kept_count() {
+    using Nodes = typename inner_order<typename hoisted<A, decltype(map_binding_type(std::declval<const Bs&>()))...>::type,
+                                       TypeList<>>::type;
+    return keep_plan<Nodes, decltype(map_binding_type(std::declval<const Bs&>()))...>::value.kept;
   }
   /// Gradient outputs for a forward-only pass (never written).
   template <std::size_t... I>
@@ -107,14 +118,28 @@ struct BridgeTraits {
   }
 };
 
+/// The node values a bridge forward pass keeps for its backward: `count`
+/// arrays of n elements (uninitialised until the forward writes them).
+template <class T>
+struct KeptValues {
+  std::unique_ptr<T[]> data;
+  std::vector<T*> at;
+  KeptValues() = default;
+  KeptValues(std::size_t count, std::int64_t n) : data(count ? new T[count * static_cast<std::size_t>(n)] : nullptr) {
+    for (std::size_t k = 0; k < count; ++k) at.push_back(data.get() + k * static_cast<std::size_t>(n));
+  }
+  T* const* pointers() const { return at.empty() ? nullptr : at.data(); }
+};
+
 template <class E, class T, class... Bs>
 class FusedNode final : public BasicNode<T> {
   using Tr = BridgeTraits<T, Bs...>;
   static constexpr std::size_t K = Tr::K;
 
  public:
-  FusedNode(const E& e, const std::tuple<const Bs&...>& bs, const std::array<BasicTensor<T>, K>& ts, Sizes out)
-      : expr_(e), scalars_(scalar_values(typename Tr::Seq{}, bs)), out_(out) {
+  FusedNode(const E& e, const std::tuple<const Bs&...>& bs, const std::array<BasicTensor<T>, K>& ts, Sizes out,
+            KeptValues<T> kept)
+      : expr_(e), scalars_(scalar_values(typename Tr::Seq{}, bs)), out_(out), kept_(std::move(kept)) {
     for (std::size_t k = 0; k < K; ++k) {
       saved_[k].save(ts[k], false);
       sizes_[k] = ts[k].sizes();
@@ -124,6 +149,7 @@ class FusedNode final : public BasicNode<T> {
   std::string name() const override { return "StaticExprBackward0"; }
   void release_variables() override {
     for (auto& s : saved_) s.reset();
+    kept_ = KeptValues<T>();
   }
   std::vector<Sizes> saved_sizes() const override {
     std::vector<Sizes> r;
@@ -161,6 +187,7 @@ class FusedNode final : public BasicNode<T> {
     const BasicTensor<T> g = Tr::full(g0, out_);
     const std::int64_t n = g.numel();
     BroadcastPass<T, sizeof...(Bs), true> pass;
+    pass.kept = kept_.pointers();
     Tr::operands(typename Tr::Seq{}, ts, out_, n, pass);
     std::array<BasicTensor<T>, K> gs;
     for (std::size_t k = 0; k < K; ++k) gs[k] = BasicTensor<T>(new_impl<T>(ts[k].numel() == 1 && n > 1 ? sizes_[k] : out_));
@@ -239,6 +266,7 @@ class FusedNode final : public BasicNode<T> {
   Sizes out_;
   std::array<SavedVariable<T>, K> saved_;
   std::array<Sizes, K> sizes_;
+  KeptValues<T> kept_;
 };
 
 }  // namespace detail
@@ -259,12 +287,21 @@ auto bridge_eval(const E& e, const Bs&... bs) {
   BasicTensor<T> out(new_impl<T>(shape));
   using A = typename detail::numbered<E>::type;
   std::array<BasicTensor<T>, K> full = ts;
+  bool needs = false;
+  for (const auto& t : ts) needs = needs || t.requires_grad();
+  const bool record = is_grad_enabled() && needs;
+  detail::KeptValues<T> kept;
   if constexpr (detail::uses_eigen<A, decltype(Tr::map_binding_type(std::declval<const Bs&>()))...>::value) {
     // One forward-only packet pass writing every element's value (0-d
-    // operands read once, their subexpressions computed once).
+    // operands read once, their subexpressions computed once), and keeping
+    // the values the backward would otherwise compute again.
     const std::int64_t n = out.numel();
     detail::BroadcastPass<T, sizeof...(Bs), false> pass;
     pass.values = out.data_ptr();
+    if (record) {
+      kept = detail::KeptValues<T>(Tr::template kept_count<A>(), n);
+      pass.kept = kept.pointers();
+    }
     Tr::operands(typename Tr::Seq{}, full, shape, n, pass);
     auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
     auto none = Tr::no_grads(typename Tr::Seq{});
@@ -276,10 +313,8 @@ auto bridge_eval(const E& e, const Bs&... bs) {
     auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
     std::apply([&](const auto&... b) { kernels::map(out.impl()) = detail::Evaluator<T, true>::run(e, b...); }, maps);
   }
-  bool needs = false;
-  for (const auto& t : ts) needs = needs || t.requires_grad();
-  if (is_grad_enabled() && needs) {
-    auto n = make_node<T, detail::FusedNode<E, T, Bs...>>(e, bt, ts, shape);
+  if (record) {
+    auto n = make_node<T, detail::FusedNode<E, T, Bs...>>(e, bt, ts, shape, std::move(kept));
     set_history(out, n);
   }
   return out;

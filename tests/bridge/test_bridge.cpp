@@ -66,6 +66,40 @@ BOOST_AUTO_TEST_CASE(create_graph_through_the_fused_node) {
   check::close(s1[1], s2[1], 1e-12);
 }
 
+// Store or recompute: the forward keeps the values of expensive nodes the
+// reverse sweep reads (exp: its own VJP reads y; sin inside a product: the
+// product's VJP reads it) and the backward does not compute again a node the
+// reverse sweep does not read (sin under a sum: its VJP reads only x).
+BOOST_AUTO_TEST_CASE(forward_keeps_what_the_backward_reads) {
+  using Tb = decltype(u = std::declval<const mg::Tensor&>());
+  using Vb = decltype(v = std::declval<const mg::Tensor&>());
+  using Tr = mg::detail::BridgeTraits<double, Tb, Vb>;
+  auto kept = [](auto e) { return Tr::kept_count<typename mg::detail::numbered<decltype(e)>::type>(); };
+  BOOST_CHECK_EQUAL(kept(mg::exp(u) * v + mg::sin(u * v)), 1u);             // exp
+  BOOST_CHECK_EQUAL(kept(mg::sin(u) * v), 1u);                              // sin, read by the product
+  BOOST_CHECK_EQUAL(kept(mg::sin(u) + v), 0u);                              // its VJP reads u only
+  BOOST_CHECK_EQUAL(kept(u * v + mg::sqrt(u)), 0u);                         // cheap: computed again
+  BOOST_CHECK_EQUAL(kept(mg::tanh(0.8 * (u + 0.04 * u * u * u)) * u), 1u);  // GELU's tanh
+  // The kept values serve every backward of a retained graph, and a 0-d
+  // operand's kept subexpression (computed once, not per element) too.
+  auto tu = values({37}), tv = values({37}, 0.3, 1.2);
+  auto k = values({}, 0.2, 0.2);
+  auto out = mg::Tensor((mg::exp(u) * mg::tanh(v) + mg::exp(c) * mg::sin(u) * v)(u = tu, v = tv, c = k));
+  auto ref = mg::exp(tu) * mg::tanh(tv) + mg::exp(k) * mg::sin(tu) * tv;
+  check::close(out, ref, 1e-14);
+  auto w = values({37}, -1, 1, false);
+  auto a = mg::autograd::grad({out}, {tu, tv, k}, {w}, true);
+  auto b = mg::autograd::grad({out}, {tu, tv, k}, {w});  // again, from the same kept values
+  auto r = mg::autograd::grad({ref}, {tu, tv, k}, {w});
+  for (int i = 0; i < 3; ++i) {
+    check::close(a[i], r[i], 1e-13);
+    check::close(b[i], r[i], 1e-13);
+  }
+  BOOST_CHECK_EXCEPTION(mg::autograd::grad({out}, {tu}, {w}), mg::Error, [](const mg::Error& e) {
+    return std::string(e.what()).find("Trying to backward through the graph a second time") != std::string::npos;
+  });
+}
+
 BOOST_AUTO_TEST_CASE(no_grad_makes_no_node) {
   auto tu = values({3});
   mg::NoGradGuard ng;

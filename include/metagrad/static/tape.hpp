@@ -29,6 +29,7 @@
 
 #include "../detail/config.hpp"
 #include "../detail/flat_tuple.hpp"
+#include "../rules/probe.hpp"
 #include "eval.hpp"
 
 namespace metagrad {
@@ -603,6 +604,102 @@ struct BroadcastPass {
   static constexpr bool backward = Backward;
   std::array<bool, NB> one{};
   S* values = nullptr;
+  /// Store or recompute (see keep_plan): the forward pass writes the values
+  /// of the kept nodes here (if set), the backward pass reads them back and
+  /// computes only what the reverse sweep reads and was not kept.
+  S* const* kept = nullptr;
+};
+
+// ----------------------------------------- 4a. store or recompute (bridge)
+/// Nodes whose value is as cheap to compute again as to read back from
+/// memory: arithmetic, and square roots (one instruction per packet).
+template <class R>
+inline constexpr bool cheap_rule =
+    std::is_same_v<R, rules::Add> || std::is_same_v<R, rules::Sub> || std::is_same_v<R, rules::Mul> ||
+    std::is_same_v<R, rules::Div> || std::is_same_v<R, rules::Neg> || std::is_same_v<R, rules::Abs> ||
+    std::is_same_v<R, rules::Relu> || std::is_same_v<R, rules::Sign> || std::is_same_v<R, rules::Square> ||
+    std::is_same_v<R, rules::Reciprocal> || std::is_same_v<R, rules::Sqrt> || std::is_same_v<R, rules::Rsqrt> ||
+    std::is_same_v<R, rules::Floor> || std::is_same_v<R, rules::Ceil> || std::is_same_v<R, rules::Round> ||
+    std::is_same_v<R, rules::Minimum> || std::is_same_v<R, rules::Maximum>;
+template <class T>
+constexpr bool cheap_node() {
+  if constexpr (!requires { std::declval<T>().a; }) return true;  // (leaves)
+  else if constexpr (small_int_pow<T>::value) return true;
+  else return cheap_rule<decltype(rule_of(std::declval<T>()))>;
+}
+/// What node T's reverse step reads (rules::kA / kB: its operands, kY: its
+/// value), from the rules' probed VJPs; only the sides that lead to a
+/// variable are run.
+template <class T, class... Bs>
+constexpr unsigned vjp_reads() {
+  if constexpr (!requires { std::declval<T>().a; }) {
+    return 0;
+  } else {
+    using R = decltype(rule_of(std::declval<T>()));
+    using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+    if constexpr (!requires { std::declval<T>().b; }) {
+      return needs_grad<A, Bs...>::value ? rules::unary_needs<R> : 0u;
+    } else if constexpr (small_int_pow<T>::value) {
+      return needs_grad<A, Bs...>::value ? unsigned(rules::kA) : 0u;
+    } else {
+      using B = std::remove_cvref_t<decltype(std::declval<T>().b)>;
+      return (needs_grad<A, Bs...>::value ? rules::grad_a_needs<R> : 0u) |
+             (needs_grad<B, Bs...>::value ? rules::grad_b_needs<R> : 0u);
+    }
+  }
+}
+/// The bridge's two passes over an elementwise expression (node list L):
+/// which varying nodes the forward keeps (`keep`: expensive to compute, and
+/// read by the reverse sweep) and which the backward computes (`compute`:
+/// read by the reverse sweep or needed for a computed node, and not kept).
+/// Decided at compile time from the node types: a transcendental whose
+/// value the reverse sweep reads (exp, tanh, sigmoid) is stored once; one
+/// whose value it does not read (sin: its VJP reads x) is not computed again.
+template <std::size_t K>
+struct KeepPlan {
+  std::array<bool, K> keep{}, compute{};
+  std::array<std::size_t, K> slot{};
+  std::size_t kept = 0;
+};
+template <class L, class... Bs> struct keep_plan;
+template <class... Ts, class... Bs>
+struct keep_plan<TypeList<Ts...>, Bs...> {
+  static constexpr std::size_t K = sizeof...(Ts);
+  static constexpr KeepPlan<K> value = [] {
+    using L = TypeList<Ts...>;
+    constexpr bool varying[] = {uses_eigen<Ts, Bs...>::value...};
+    constexpr bool cheap[] = {cheap_node<Ts>()...};
+    constexpr bool active[] = {(uses_eigen<Ts, Bs...>::value && needs_grad<Ts, Bs...>::value)...};
+    constexpr unsigned reads[] = {vjp_reads<Ts, Bs...>()...};
+    constexpr std::size_t child_a[] = {[] {
+      if constexpr (requires { std::declval<Ts>().a; }) return tl_index<std::remove_cvref_t<decltype(std::declval<Ts>().a)>, L>::value;
+      else return K;
+    }()...};
+    constexpr std::size_t child_b[] = {[] {
+      if constexpr (requires { std::declval<Ts>().b; }) return tl_index<std::remove_cvref_t<decltype(std::declval<Ts>().b)>, L>::value;
+      else return K;
+    }()...};
+    KeepPlan<K> p;
+    std::array<bool, K> read{}, needed{};
+    for (std::size_t q = 0; q < K; ++q) {
+      if (!active[q]) continue;
+      if (reads[q] & rules::kY) read[q] = true;
+      if ((reads[q] & rules::kA) && child_a[q] < K) read[child_a[q]] = true;
+      if ((reads[q] & rules::kB) && child_b[q] < K) read[child_b[q]] = true;
+    }
+    for (std::size_t r = 0; r < K; ++r) {  // parents come after their children
+      const std::size_t u = K - 1 - r;
+      bool need = read[u];
+      for (std::size_t q = u + 1; q < K; ++q)
+        if (needed[q] && !p.keep[q] && (child_a[q] == u || child_b[q] == u)) need = true;
+      needed[u] = need;
+      p.keep[u] = need && varying[u] && !cheap[u];
+      p.compute[u] = need && !p.keep[u];
+    }
+    for (std::size_t u = 0; u < K; ++u)
+      if (p.keep[u]) p.slot[u] = p.kept++;
+    return p;
+  }();
 };
 
 /// The fused pass: inner elementwise expression A (numbered), runtime
@@ -721,13 +818,51 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
      }(), ...);
     fget<2>(acc0) = Pk::Zero();
 
-    auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m, Accumulators acc)
-                     METAGRAD_INLINE -> Accumulators {
+    // One varying node of a packet: computed; in the bridge's passes (store
+    // or recompute), kept by the forward, read back or skipped by the backward.
+    auto step = [&]<std::size_t Ii>(Types& v, const Elem& el, const FrontPk& fp, std::integral_constant<std::size_t, Ii> ii,
+                                    std::int64_t i, int m) METAGRAD_INLINE {
+      if constexpr (RB) {
+        constexpr KeepPlan<K> plan = keep_plan<Nodes, Bs...>::value;
+        if constexpr (Pass::backward && plan.keep[Ii]) {
+          const S* src = pass.kept[plan.slot[Ii]] + i;
+          auto& slot = fget<Ii>(v);
+          if (m == P) slot = Eigen::Map<const Pk>(src);
+          else for_lanes<Pk>([&](auto l) { slot[l] = src[l < m ? int(l) : m - 1]; });
+          return;
+        } else if constexpr (Pass::backward && !plan.compute[Ii]) {
+          return;  // (the reverse sweep does not read it)
+        } else {
+          compute(v, el, fp, ii);
+          if constexpr (!Pass::backward && plan.keep[Ii]) {
+            if (pass.kept) {
+              S* dst = pass.kept[plan.slot[Ii]] + i;
+              const auto& slot = fget<Ii>(v);
+              if (m == P) Eigen::Map<Pk>{dst} = slot;
+              else for_lanes<Pk>([&](auto l) {
+                if (l < m) dst[l] = slot[l];
+              });
+            }
+          }
+        }
+      } else {
+        compute(v, el, fp, ii);
+      }
+    };
+    // (the bridge's passes keep theirs in place: their adjoints are added
+    // under run-time conditions, and g++ then copies the whole set per packet)
+    using AccArg = std::conditional_t<RB, Accumulators&, Accumulators>;
+    auto done = [](auto& a) METAGRAD_INLINE {
+      if constexpr (std::is_reference_v<AccArg>) return 0; else return std::remove_cvref_t<decltype(a)>(a);
+    };
+    auto chunk = [&]<bool Tail>(std::bool_constant<Tail>, std::int64_t i, int m, AccArg acc) METAGRAD_INLINE {
       auto& uacc = fget<0>(acc);
       auto& racc = fget<1>(acc);
       auto& vacc = fget<2>(acc);
-      Types lv = vals;
-      Elem le = elem;
+      // (the bridge's passes, whose slots are filled under run-time
+      // conditions, work in place: a copy per packet is not optimised away)
+      std::conditional_t<RB, Types&, Types> lv = vals;
+      std::conditional_t<RB, Elem&, Elem> le = elem;
       FrontPk lf;
       const auto lget = getter_of(lv);
       // Load the packet of every Eigen binding A reads (the tail is padded
@@ -751,7 +886,7 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
            else for_lanes<Pk>([&](auto l) { lf[F][l] = p[l < m ? int(l) : m - 1]; });
          }(), ...);
       }(std::make_index_sequence<NF>{});
-      ((varying[I] && !(RB && rtu[I]) ? compute(lv, le, lf, std::integral_constant<std::size_t, I>{}) : void()), ...);
+      ((varying[I] && !(RB && rtu[I]) ? step(lv, le, lf, std::integral_constant<std::size_t, I>{}, i, m) : void()), ...);
       // In the tail only lanes < m are real (the others repeat the last
       // element: finite, but their contributions must not count).
       auto add_real_lanes = [m](Pk& acc, const Pk& c) METAGRAD_INLINE {
@@ -759,7 +894,7 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
           if (l < m) acc[l] += c[l];
         });
       };
-      if constexpr (uses_eigen<Root, Bs...>::value) {
+      if constexpr (uses_eigen<Root, Bs...>::value && !(RB && Pass::backward)) {  // (the bridge's backward ignores it)
         const Pk& y = fget<K - 1>(lv);
         if constexpr (!Tail) vacc += y; else add_real_lanes(vacc, y);
         if constexpr (RB) {
@@ -771,7 +906,7 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
           }
         }
       }
-      if constexpr (!Pass::backward) return acc;
+      if constexpr (!Pass::backward) return done(acc);
       // Reverse: adjoints of the varying nodes of this packet.
       flat_tuple<std::conditional_t<varying[I], Pk, None>...> adj;
       if constexpr (RB) {  // (a run-time uniform node may get no contribution here)
@@ -825,12 +960,17 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
       [&]<std::size_t... R>(std::index_sequence<R...>) {
         (back(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
       }(std::make_index_sequence<K>{});
-      return acc;
+      return done(acc);
     };
     Accumulators acc = acc0;
     std::int64_t i = 0;
-    for (; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
-    if (i < count) acc = chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
+    if constexpr (RB) {
+      for (; i + P <= count; i += P) chunk(std::false_type{}, i, P, acc);
+      if (i < count) chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
+    } else {
+      for (; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
+      if (i < count) acc = chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
+    }
     auto& uacc = fget<0>(acc);
     auto& racc = fget<1>(acc);
     const Pk& vacc = fget<2>(acc);
