@@ -112,6 +112,32 @@ void register_all() {
     time_backward(st, "mlp", n, {w1, w2},
                   [&] { return torch::mse_loss(torch::matmul(w2, torch::tanh(torch::matmul(w1, x))), t); });
   });
+  reg("sinchain", wl::kChainOps, [](benchmark::State& st, long n) {
+    auto x = scalar(1.0, true);
+    time_backward(st, "sinchain", n, {x}, [&] {
+      auto y = x;
+      for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * 1.0001 : torch::sin(y);
+      return y;
+    });
+  });
+  reg("ttchain", wl::kChainOps, [](benchmark::State& st, long n) {
+    auto x = scalar(1.0, true), w = scalar(wl::kW, true);
+    time_backward(st, "ttchain", n, {x, w}, [&] {
+      auto y = x;
+      for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * w : torch::sin(y);
+      return y;
+    });
+  });
+  reg("trans", wl::kTrans, [](benchmark::State& st, long n) {
+    auto u = to_torch(wl::data(n, 0.2), true), v = to_torch(wl::data(n, 0.8), true);
+    time_backward(st, "trans", n, {u, v}, [&] { return (torch::exp(u) * v + torch::sin(u * v)).sum(); });
+  });
+  reg("gelu", wl::kGeluRows * wl::kGeluCols, [](benchmark::State& st, long n) {
+    auto x = to_torch(wl::Mat(wl::matrix(wl::kGeluRows, wl::kGeluCols, 0.3) * 3.0), true);
+    time_backward(st, "gelu", n, {x}, [&] {
+      return (0.5 * x * (1.0 + torch::tanh(wl::kGeluK * (x + wl::kGeluA * (x * x * x))))).sum();
+    });
+  });
   reg("chain6", wl::kChain6, [](benchmark::State& st, long n) {
     auto u = to_torch(wl::positive(n, 0.2), true), v = to_torch(wl::positive(n, 0.8), true);
     time_backward(st, "chain6", n, {u, v}, [&] { return ((u * v + 1.0).sqrt() * u - v / (u + 2.0) + u * u).sum(); });

@@ -34,6 +34,8 @@ constexpr auto matprod = mg::sum(W * mg::matmul(A, B));
 constexpr auto linreg = mg::sum(-0.5 * mg::pow((Y - mg::matmul(X, w) - b) / s, 2_c) - mg::log(s));
 constexpr auto mlp = mg::mean(mg::pow(mg::matmul(W2, mg::tanh(mg::matmul(W1, X))) - T, 2_c));
 constexpr auto chain6 = mg::sqrt(u * v + 1.0) * u - v / (u + 2.0) + u * u;
+constexpr auto trans = mg::exp(u) * v + mg::sin(u * v);
+constexpr auto gelu = 0.5 * X * (1.0 + mg::tanh(wl::kGeluK * (X + wl::kGeluA * (X * X * X))));
 
 void append(Result& r, const mg::Tensor& t) {
   if (t.dim() == 0) wl::append(r, t.item());
@@ -355,6 +357,133 @@ void chain6_workload() {
   }
 }
 
+// ------------------------------------ workloads users bring (issue 18)
+// 1000 scalar ops with a transcendental every other op, and the same chain
+// with a second leaf (tensor-tensor products): the graph's cost per op.
+void chains_workload() {
+  const long n = wl::kChainOps;
+  reg("sinchain/value", n, [](benchmark::State& st, long) {
+    double x0 = 1.0;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(x0);
+      double r = wl::sinchain_value(x0);
+      benchmark::DoNotOptimize(r);
+    }
+  });
+  reg("sinchain/hand", n, [](benchmark::State& st, long) {
+    double x0 = 1.0, g;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(x0);
+      double r = wl::sinchain_hand(x0, g);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(g);
+    }
+  });
+  auto sinchain = [](const mg::Tensor& x) {
+    auto y = x;
+    for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * 1.0001 : mg::sin(y);
+    return y;
+  };
+  reg("sinchain/dynamic", n, [=](benchmark::State& st, long n) {
+    auto xt = mg::tensor(1.0, mg::requires_grad());
+    time_backward(st, "sinchain", n, {xt}, [&] { return sinchain(xt); });
+  });
+  reg("sinchain/dynamic_nograd", n, [=](benchmark::State& st, long) {
+    auto xt = mg::tensor(1.0);
+    mg::NoGradGuard ng;
+    for (auto _ : st) benchmark::DoNotOptimize(sinchain(xt).data_ptr());
+  });
+  reg("ttchain/hand", n, [](benchmark::State& st, long) {
+    double x0 = 1.0, gx, gw;
+    std::vector<double> ys;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(x0);
+      double r = wl::ttchain_hand(x0, wl::kW, ys, gx, gw);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(gw);
+    }
+  });
+  auto ttchain = [](const mg::Tensor& x, const mg::Tensor& w) {
+    auto y = x;
+    for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * w : mg::sin(y);
+    return y;
+  };
+  reg("ttchain/dynamic", n, [=](benchmark::State& st, long n) {
+    auto xt = mg::tensor(1.0, mg::requires_grad()), wt = mg::tensor(wl::kW, mg::requires_grad());
+    time_backward(st, "ttchain", n, {xt, wt}, [&] { return ttchain(xt, wt); });
+  });
+  reg("ttchain/dynamic_nograd", n, [=](benchmark::State& st, long) {
+    auto xt = mg::tensor(1.0), wt = mg::tensor(wl::kW);
+    mg::NoGradGuard ng;
+    for (auto _ : st) benchmark::DoNotOptimize(ttchain(xt, wt).data_ptr());
+  });
+}
+
+// A transcendental elementwise chain at 1M elements, and GELU (tanh form)
+// on a 256 x 64 batch: where the fused pass's transcendentals decide.
+void transcendental_workloads() {
+  const long n = wl::kTrans;
+  reg("trans/value", n, [](benchmark::State& st, long n) {
+    const Vec a = wl::data(n, 0.2), bv = wl::data(n, 0.8);
+    for (auto _ : st) {
+      double r = (a.array().exp() * bv.array() + (a.array() * bv.array()).sin()).sum();
+      benchmark::DoNotOptimize(r);
+    }
+  });
+  reg("trans/hand", n, [](benchmark::State& st, long n) {
+    const Vec a = wl::data(n, 0.2), bv = wl::data(n, 0.8);
+    Vec ga(n), gb(n);
+    for (auto _ : st) {
+      double r = wl::trans_hand(a, bv, ga, gb);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(ga.data());
+    }
+  });
+  reg("trans/static", n, [](benchmark::State& st, long n) {
+    const Vec a = wl::data(n, 0.2), bv = wl::data(n, 0.8);
+    time_static(st, "trans", n, mg::sum(trans), [&] { return std::make_tuple(u = a, v = bv); },
+                [&](Result& r, const auto& g) {
+                  wl::append(r, g[u].data(), n);
+                  wl::append(r, g[v].data(), n);
+                });
+  });
+  for (const bool bridge : {false, true}) {
+    reg(bridge ? "trans/bridge" : "trans/dynamic", n, [bridge](benchmark::State& st, long n) {
+      auto a = mg::from_eigen(wl::data(n, 0.2), mg::requires_grad());
+      auto bv = mg::from_eigen(wl::data(n, 0.8), mg::requires_grad());
+      time_backward(st, "trans", n, {a, bv}, [&] {
+        if (bridge) return mg::Tensor(trans(u = a, v = bv)).sum();
+        return (mg::exp(a) * bv + mg::sin(a * bv)).sum();
+      });
+    });
+  }
+  const long g = wl::kGeluRows * wl::kGeluCols;
+  auto batch = [] { return Mat(wl::matrix(wl::kGeluRows, wl::kGeluCols, 0.3) * 3.0); };
+  reg("gelu/hand", g, [=](benchmark::State& st, long) {
+    const Mat Xv = batch();
+    Mat gx(Xv.rows(), Xv.cols());
+    for (auto _ : st) {
+      double r = wl::gelu_hand(Xv, gx);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(gx.data());
+    }
+  });
+  reg("gelu/static", g, [=](benchmark::State& st, long n) {
+    const Mat Xv = batch();
+    time_static(st, "gelu", n, mg::sum(gelu), [&] { return std::make_tuple(X = Xv); },
+                [&](Result& r, const auto& gr) { wl::append(r, gr[X]); });
+  });
+  for (const bool bridge : {false, true}) {
+    reg(bridge ? "gelu/bridge" : "gelu/dynamic", g, [=](benchmark::State& st, long n) {
+      auto xt = mg::from_eigen(batch(), mg::requires_grad());
+      time_backward(st, "gelu", n, {xt}, [&] {
+        if (bridge) return mg::Tensor(gelu(X = xt)).sum();
+        return (0.5 * xt * (1.0 + mg::tanh(wl::kGeluK * (xt + wl::kGeluA * (xt * xt * xt))))).sum();
+      });
+    });
+  }
+}
+
 void register_all() {
   vector_workload("sum", mg::sum(x));
   vector_workload("prod", mg::prod(x));
@@ -365,6 +494,8 @@ void register_all() {
   chain_workload();
   mlp_workload();
   chain6_workload();
+  chains_workload();
+  transcendental_workloads();
 }
 }  // namespace
 

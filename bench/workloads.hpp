@@ -12,6 +12,11 @@
 //   chain     1000 scalar ops y = y * 1.0001 / y = y + 0.5 alternately
 //   mlp       mean((W2 tanh(W1 x) - t)^2)                  W1, W2: 64 x 64
 //   chain6    sum sqrt(u v + 1) u - v / (u + 2) + u^2       u, v: 1M
+// Workloads users bring (issue 18), where the cheap ops above do not decide:
+//   sinchain  1000 scalar ops y = y * 1.0001 / y = sin(y) alternately
+//   ttchain   1000 ops y = y * w / y = sin(y), w a second leaf (tensor-tensor)
+//   trans     sum exp(u) v + sin(u v)                         u, v: 1M
+//   gelu      sum gelu_tanh(X)                                X: 256 x 64
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -29,6 +34,9 @@ inline constexpr int kFeatures = 8;
 inline constexpr int kChainOps = 1000;
 inline constexpr int kMlp = 64;
 inline constexpr long kChain6 = 1 << 20;
+inline constexpr long kTrans = 1 << 20;
+inline constexpr long kGeluRows = 256, kGeluCols = 64;
+inline constexpr double kW = 1.0001;
 
 /// Deterministic data: smooth, no zeros, no overflow in prod/exp.
 inline Vec data(long n, double phase = 0.0) {
@@ -133,6 +141,62 @@ inline double chain6_hand(const Vec& u, const Vec& v, Vec& gu, Vec& gv) {
   return (q * a - b * r + a.square()).sum();
 }
 
+/// sinchain: x, then (i odd) x * 1.0001 or (i even) sin(x); d/dx by the
+/// chain rule along the way.
+inline double sinchain_value(double x) {
+  for (int i = 0; i < kChainOps; ++i) x = (i % 2) ? x * 1.0001 : std::sin(x);
+  return x;
+}
+inline double sinchain_hand(double x, double& gx) {
+  double d = 1;
+  for (int i = 0; i < kChainOps; ++i) {
+    if (i % 2) x *= 1.0001, d *= 1.0001;
+    else d *= std::cos(x), x = std::sin(x);
+  }
+  gx = d;
+  return x;
+}
+/// ttchain: y = y * w (i odd) or sin(y) (i even); gradients for x and w.
+/// Reverse: the adjoint a of y runs backwards; each y * w step adds
+/// a * y_before to d/dw. The forward values are kept (one buffer).
+inline double ttchain_hand(double x, double w, std::vector<double>& ys, double& gx, double& gw) {
+  ys.resize(kChainOps);
+  for (int i = 0; i < kChainOps; ++i) {
+    ys[i] = x;
+    x = (i % 2) ? x * w : std::sin(x);
+  }
+  double a = 1, dw = 0;
+  for (int i = kChainOps - 1; i >= 0; --i) {
+    if (i % 2) dw += a * ys[i], a *= w;
+    else a *= std::cos(ys[i]);
+  }
+  gx = a, gw = dw;
+  return x;
+}
+/// trans: one loop over u, v (std::exp, std::sin, std::cos per element).
+inline double trans_hand(const Vec& u, const Vec& v, Vec& gu, Vec& gv) {
+  double s = 0;
+  for (Eigen::Index i = 0; i < u.size(); ++i) {
+    const double e = std::exp(u[i]), p = u[i] * v[i], c = std::cos(p);
+    s += e * v[i] + std::sin(p);
+    gu[i] = e * v[i] + c * v[i];
+    gv[i] = e + c * u[i];
+  }
+  return s;
+}
+/// gelu (tanh form): y = x (1 + tanh(k (x + 0.044715 x^3))) / 2, k = sqrt(2/pi);
+/// dy/dx = (1 + t) / 2 + x (1 - t^2) k (1 + 3 0.044715 x^2) / 2.
+inline constexpr double kGeluK = 0.7978845608028654, kGeluA = 0.044715;
+inline double gelu_hand(const Mat& X, Mat& g) {
+  double s = 0;
+  for (Eigen::Index i = 0; i < X.size(); ++i) {
+    const double x = X.data()[i], t = std::tanh(kGeluK * (x + kGeluA * x * x * x));
+    s += 0.5 * x * (1 + t);
+    g.data()[i] = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * kGeluK * (1 + 3 * kGeluA * x * x);
+  }
+  return s;
+}
+
 // ------------------------------------------------------------ references
 /// The hand-written gradient of each workload at size n, flattened.
 inline Result reference(const std::string& w, long n) {
@@ -175,6 +239,27 @@ inline Result reference(const std::string& w, long n) {
     r.value = mlp_hand(m, g1, g2);
     append(r, g1);
     append(r, g2);
+  } else if (w == "sinchain") {
+    double g;
+    r.value = sinchain_hand(1.0, g);
+    append(r, g);
+  } else if (w == "ttchain") {
+    std::vector<double> ys;
+    double gx, gw;
+    r.value = ttchain_hand(1.0, kW, ys, gx, gw);
+    append(r, gx);
+    append(r, gw);
+  } else if (w == "trans") {
+    const Vec u = data(n, 0.2), v = data(n, 0.8);
+    Vec gu(n), gv(n);
+    r.value = trans_hand(u, v, gu, gv);
+    append(r, gu.data(), n);
+    append(r, gv.data(), n);
+  } else if (w == "gelu") {
+    const Mat X = matrix(kGeluRows, kGeluCols, 0.3) * 3.0;
+    Mat g(kGeluRows, kGeluCols);
+    r.value = gelu_hand(X, g);
+    append(r, g);
   } else if (w == "chain6") {
     const Vec u = positive(n, 0.2), v = positive(n, 0.8);
     Vec gu(n), gv(n);
