@@ -19,7 +19,8 @@ REVERSE_PEERS = ["torch", "adolc_tape", "adolc_replay", "sacado_rad"]
 ROWS = [("sum", 16), ("sum", 4096), ("prod", 16), ("prod", 4096), ("lse", 16), ("lse", 4096),
         ("lse", 16384), ("normal", 16), ("normal", 4096), ("normal", 16384), ("matprod", 8),
         ("matprod", 32), ("matprod", 256), ("matprod", 1024), ("linreg", 256), ("linreg", 16384),
-        ("chain", 1000), ("mlp", 64), ("chain6", 1 << 20)]
+        ("chain", 1000), ("mlp", 64), ("chain6", 1 << 20), ("sinchain", 1000), ("ttchain", 1000),
+        ("trans", 1 << 20), ("gelu", 16384)]
 
 
 def load(results):
@@ -193,6 +194,37 @@ def main():
     r = ratio("chain6", 1 << 20, "dynamic", "bridge")
     if r is not None:
         lines.append(f"* bridge >= 3x faster than op by op on the 6-op chain at 1M: {r:.1f}x — {verdict(r >= 3)}")
+    # Issue 18's targets, on the workloads users bring.
+    for w, n in (("sinchain", 1000), ("ttchain", 1000)):
+        d, ng = times.get((w, n, "dynamic")), times.get((w, n, "dynamic_nograd"))
+        if d is not None and ng is not None:
+            per_op = (d - ng) / n
+            lines.append(f"* dynamic autograd overhead per op on {w} (forward + backward minus the no-grad forward): "
+                         f"{per_op:.0f} ns — <= 60 ns: {verdict(per_op <= 60)}")
+        r = ratio(w, n, "torch", "dynamic")
+        if r is not None:
+            goal = 40.0 if w == "sinchain" else 15.0
+            lines.append(f"* dynamic faster than libtorch on {w}: {r:.1f}x — >= {goal:.0f}x: {verdict(r >= goal)}")
+    r = ratio("mlp", 64, "torch", "dynamic")
+    if r is not None:
+        lines.append(f"* dynamic faster than libtorch on the MLP step: {r:.1f}x — >= 15x: {verdict(r >= 15)}")
+    r, rh = ratio("trans", 1 << 20, "dynamic", "bridge"), ratio("trans", 1 << 20, "bridge", "hand")
+    if r is not None and rh is not None:
+        lines.append(f"* bridge on the transcendental 1M chain: {r:.2f}x faster than op by op (>= 2x: {verdict(r >= 2)}), "
+                     f"{rh:.2f}x the hand-written loop (<= 1.2x: {verdict(rh <= 1.2)})")
+    r = ratio("trans", 1 << 20, "torch", "dynamic")
+    if r is not None:
+        lines.append(f"* dynamic faster than libtorch on the transcendental 1M chain: {r:.2f}x — >= 1.5x: {verdict(r >= 1.5)}")
+    r = ratio("gelu", 16384, "dynamic", "bridge")
+    if r is not None:
+        lines.append(f"* GELU through the bridge: {r:.2f}x faster than op by op — >= 1.5x: {verdict(r >= 1.5)}")
+    slow = [(w, n, times[(w, n, "static_clang")] / times[(w, n, "static")]) for (w, n, e) in times
+            if e == "static" and (w, n, "static_clang") in times]
+    if slow:
+        worst = max(slow, key=lambda t: t[2])
+        over = [f"{w} n={n} {q:.2f}x" for (w, n, q) in sorted(slow) if q > 1.3]
+        lines.append(f"* static mode built by clang++ within 1.3x of g++: worst {worst[2]:.2f}x ({worst[0]} n={worst[1]}) — "
+                     f"{verdict(not over)}" + (" — over on " + ", ".join(over) if over else ""))
     numerics_section(lines, times, verdict)
     text = "\n".join(lines) + "\n"
     with open(os.path.join(results, "table.md"), "w") as f:
