@@ -592,6 +592,9 @@ S seed_total(const ElementSeed<S>&, std::int64_t) {
 struct PlainPass {
   static constexpr bool runtime_broadcast = false;
   static constexpr bool backward = true;
+  /// The first element of this pass (packet_sweep runs the last n % lanes
+  /// elements as a one-lane pass from here).
+  std::int64_t begin = 0;
 };
 /// The bridge's passes: `one[j]` says that Eigen binding j holds ONE value for
 /// all n elements (a 0-d tensor), known only at run time. Nodes that read
@@ -709,8 +712,8 @@ struct keep_plan<TypeList<Ts...>, Bs...> {
 /// variables of A are touched) and returns sum_i A_i.
 template <class S, class A, int P = lanes<S>, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass,
           class... Bs>
-S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
-              const Pass& pass, std::int64_t n, const Bs&... bs) {
+METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
+                                     const Pass& pass, std::int64_t n, const Bs&... bs) {
   constexpr bool RB = Pass::runtime_broadcast;
   using PB = PacketBindings<S, P, Bs...>;
   using Pk = typename PB::Pk;
@@ -968,8 +971,9 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
       for (; i + P <= count; i += P) chunk(std::false_type{}, i, P, acc);
       if (i < count) chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
     } else {
-      for (; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
-      if (i < count) acc = chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
+      // (mg::grad's passes have no partial packet: packet_sweep hands the
+      // last n % P elements to the one-lane pass, which starts at begin)
+      for (i = pass.begin; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
     }
     auto& uacc = fget<0>(acc);
     auto& racc = fget<1>(acc);
@@ -1009,8 +1013,10 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
     if constexpr (uses_eigen<Root, Bs...>::value) {
       value = vacc.sum();
     } else {
-      value = static_cast<S>(n) * static_cast<S>(fget<K - 1>(vals));
-      fget<K - 1>(uadj) += seed_total(seed, n);
+      std::int64_t elements = n;
+      if constexpr (!RB) elements -= pass.begin;
+      value = static_cast<S>(elements) * static_cast<S>(fget<K - 1>(vals));
+      fget<K - 1>(uadj) += seed_total(seed, elements);
     }
     auto usend = [&]<class U, class Side, class C>(std::type_identity<U>, Side, const C& c) {
       fget<tl_index<U, Nodes>::value>(uadj) += c;
@@ -1030,17 +1036,21 @@ S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S
   }(std::make_index_sequence<K>{}, std::index_sequence_for<Bs...>{});
 }
 
-/// mg::grad's pass (see packet_pass). Fewer elements than one packet holds
-/// run one element at a time: assembling a partial packet lane by lane costs
-/// more than the arithmetic there (measured with AVX2 at n = 3: 15 ns against
-/// 56 ns for a normal log-density, 80 against 194 ns for a 7-op expression).
-/// This second instantiation is a third of what a vector gradient costs to
-/// compile; it is kept for the run time.
+/// mg::grad's pass (see packet_pass): full packets, then the elements left
+/// over one at a time. Assembling a partial packet lane by lane costs more
+/// than the arithmetic there (measured with AVX2 at n = 3: 15 ns against 56
+/// ns for a normal log-density; with AVX-512, 10-d Rosenbrock's one element
+/// left over cost 32 ns as a masked packet). The one-lane pass is a second
+/// instantiation; the packet pass then needs no partial-packet body.
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
 S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                const Bs&... bs) {
-  if (n < lanes<S>) return packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{}, n, bs...);
-  return packet_pass<S, A>(consts, out, fio, seed, PlainPass{}, n, bs...);
+  constexpr int P = lanes<S>;
+  const std::int64_t full = n - n % P;
+  S value = S(0);
+  if (full > 0) value = packet_pass<S, A>(consts, out, fio, seed, PlainPass{}, full, bs...);
+  if (full < n) value += packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{full}, n, bs...);
+  return value;
 }
 
 // ------------------------------------------------------- 4b. scan's loops
