@@ -1,7 +1,7 @@
 // metagrad/bridge.hpp — a static expression evaluated on mg::Tensor bindings
 // becomes ONE node of the dynamic graph. Forward: one vectorised pass over
 // memory evaluating the whole expression per element. Backward: one pass of
-// tape.hpp's packet sweep (forward and reverse of the whole expression per
+// static/packet_pass.hpp (forward and reverse of the whole expression per
 // SIMD packet, the same rule table as everywhere else), or — under
 // create_graph — the same tape over Tensors, so the backward is itself
 // differentiable. 0-d operands are read once (what depends only on them is
@@ -53,7 +53,7 @@ struct BridgeTraits {
     else return Binding<B::name, T>{T(0)};
   }
   /// How many node values of A's forward pass the backward reads back
-  /// (tape.hpp's keep_plan: store or recompute).
+  /// (static/keep_plan.hpp: store or recompute).
   template <class A>
   static constexpr std::size_t kept_count() {
     using Nodes = typename inner_order<typename hoisted<A, decltype(map_binding_type(std::declval<const Bs&>()))...>::type,
@@ -176,7 +176,7 @@ class FusedNode final : public BasicNode<T> {
     else return static_cast<T>(b.value);
   }
 
-  /// The backward as ONE vectorised pass over memory: tape.hpp's fused
+  /// The backward as ONE vectorised pass over memory: static/packet_pass.hpp's fused
   /// packet sweep (the forward and reverse of the whole expression per SIMD
   /// packet), seeded per element with g. A 0-d operand's gradient is summed
   /// by the pass; other broadcast operands are expanded to the output's shape
