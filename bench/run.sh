@@ -34,7 +34,7 @@ cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ \
 cmake --build build-bench -j "$(nproc)"
 mkdir -p bench/results docs
 status=0
-for exe in build-bench/bench/suite_metagrad build-bench/bench/peer_*; do
+for exe in build-bench/bench/suite_metagrad build-bench/bench/suite_numerics build-bench/bench/peer_*; do
   [ -x "$exe" ] || continue
   name=$(basename "$exe")
   echo "== $name"
