@@ -12,17 +12,11 @@
 #include "../detail/flat_tuple.hpp"
 #include "keep_plan.hpp"
 
+#include "../detail/warnings_push.hpp"
+
 namespace metagrad {
 namespace detail {
 
-// g++ 12 reports packet slots (and, in the tape below, std::optional<Eigen::
-// Matrix> slots) as "maybe uninitialized" when it inlines the sweeps: every
-// slot is written before it is read, in an order fixed at compile time, which
-// its flow analysis through the unrolled lambdas does not follow.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 // ------------------------------------ 4. fused reductions: the packet sweep
 /// Packet width: one SIMD register.
 template <class S>
@@ -538,9 +532,8 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
   return value;
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 }  // namespace detail
 }  // namespace metagrad
+
+#include "../detail/warnings_pop.hpp"

@@ -7,17 +7,11 @@
 
 #include "packet_pass.hpp"
 
+#include "../detail/warnings_push.hpp"
+
 namespace metagrad {
 namespace detail {
 
-// g++ 12 reports packet slots (and, in the tape below, std::optional<Eigen::
-// Matrix> slots) as "maybe uninitialized" when it inlines the sweeps: every
-// slot is written before it is read, in an order fixed at compile time, which
-// its flow analysis through the unrolled lambdas does not follow.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 // ------------------------------------------------------- 4b. scan's loops
 /// The value of a numbered scalar expression T (a scan's body): constants
 /// from c, variables from bs.
@@ -140,9 +134,8 @@ auto grad_slot(const B& b) {
   else return zero_like<S, binding_value_t<B>, Fresh>(bval(b));
 }
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 }  // namespace detail
 }  // namespace metagrad
+
+#include "../detail/warnings_pop.hpp"

@@ -24,17 +24,11 @@
 #include "../detail/config.hpp"
 #include "scan_loops.hpp"
 
+#include "../detail/warnings_push.hpp"
+
 namespace metagrad {
 namespace detail {
 
-// g++ 12 reports packet slots (and, in the tape below, std::optional<Eigen::
-// Matrix> slots) as "maybe uninitialized" when it inlines the sweeps: every
-// slot is written before it is read, in an order fixed at compile time, which
-// its flow analysis through the unrolled lambdas does not follow.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 /// A frontier's shape.
 struct Shape {
   Eigen::Index rows, cols;
@@ -465,9 +459,6 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   }
 };
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 /// The tape of expression E (runtime constants numbered) under bindings Bs.
 template <class S, class E, class... Bs>
@@ -489,3 +480,5 @@ struct Sweep {
 
 }  // namespace detail
 }  // namespace metagrad
+
+#include "../detail/warnings_pop.hpp"
