@@ -91,6 +91,18 @@ void reg(const std::string& name, long n, F f) {
   benchmark::RegisterBenchmark((name + "/" + std::to_string(n)).c_str(), [=](benchmark::State& st) { f(st, n); });
 }
 
+/// Registers wk/dynamic (ops(leaves), op by op) and wk/bridge (fused(leaves),
+/// one StaticExprBackward0 node), both summed and timed with backward.
+template <class Leaves, class Fused, class Ops>
+void dynamic_and_bridge(const std::string& wk, long n, Leaves leaves_of, Fused fused, Ops ops) {
+  for (const bool bridge : {false, true}) {
+    reg(wk + (bridge ? "/bridge" : "/dynamic"), n, [=](benchmark::State& st, long n) {
+      const std::vector<mg::Tensor> l = leaves_of(n);
+      time_backward(st, wk, n, l, [&] { return bridge ? mg::Tensor(fused(l)).sum() : ops(l).sum(); });
+    });
+  }
+}
+
 Vec input(const std::string& wk, long n) { return wk == "prod" ? wl::near_one(n) : wl::data(n); }
 
 // ------------------------------------------------------- sum, prod, lse
@@ -155,16 +167,14 @@ void normal_workload() {
                     wl::append(r, g[s]);
                   });
     });
-    for (const bool bridge : {false, true}) {
-      reg(bridge ? "normal/bridge" : "normal/dynamic", n, [bridge](benchmark::State& st, long n) {
-        auto xt = mg::from_eigen(wl::data(n), mg::requires_grad());
-        auto mt = mg::tensor(wl::kMu, mg::requires_grad()), stt = mg::tensor(wl::kSigma, mg::requires_grad());
-        time_backward(st, "normal", n, {xt, mt, stt}, [&] {
-          if (bridge) return mg::Tensor(normal_inner(x = xt, mu = mt, s = stt)).sum();
-          return (-0.5 * mg::pow((xt - mt) / stt, 2) - mg::log(stt)).sum();
-        });
-      });
-    }
+    dynamic_and_bridge(
+        "normal", n,
+        [](long n) {
+          return std::vector<mg::Tensor>{mg::from_eigen(wl::data(n), mg::requires_grad()),
+                                         mg::tensor(wl::kMu, mg::requires_grad()), mg::tensor(wl::kSigma, mg::requires_grad())};
+        },
+        [](const auto& l) { return normal_inner(x = l[0], mu = l[1], s = l[2]); },
+        [](const auto& l) { return -0.5 * mg::pow((l[0] - l[1]) / l[2], 2) - mg::log(l[2]); });
   }
 }
 
@@ -345,16 +355,14 @@ void chain6_workload() {
                   wl::append(r, g[v].data(), n);
                 });
   });
-  for (const bool bridge : {false, true}) {
-    reg(bridge ? "chain6/bridge" : "chain6/dynamic", n, [bridge](benchmark::State& st, long n) {
-      auto a = mg::from_eigen(wl::positive(n, 0.2), mg::requires_grad());
-      auto bv = mg::from_eigen(wl::positive(n, 0.8), mg::requires_grad());
-      time_backward(st, "chain6", n, {a, bv}, [&] {
-        if (bridge) return mg::Tensor(chain6(u = a, v = bv)).sum();
-        return (mg::sqrt(a * bv + 1.0) * a - bv / (a + 2.0) + a * a).sum();
-      });
-    });
-  }
+  dynamic_and_bridge(
+      "chain6", n,
+      [](long n) {
+        return std::vector<mg::Tensor>{mg::from_eigen(wl::positive(n, 0.2), mg::requires_grad()),
+                                       mg::from_eigen(wl::positive(n, 0.8), mg::requires_grad())};
+      },
+      [](const auto& l) { return chain6(u = l[0], v = l[1]); },
+      [](const auto& l) { return mg::sqrt(l[0] * l[1] + 1.0) * l[0] - l[1] / (l[0] + 2.0) + l[0] * l[0]; });
 }
 
 // ------------------------------------ workloads users bring (issue 18)
@@ -447,16 +455,14 @@ void transcendental_workloads() {
                   wl::append(r, g[v].data(), n);
                 });
   });
-  for (const bool bridge : {false, true}) {
-    reg(bridge ? "trans/bridge" : "trans/dynamic", n, [bridge](benchmark::State& st, long n) {
-      auto a = mg::from_eigen(wl::data(n, 0.2), mg::requires_grad());
-      auto bv = mg::from_eigen(wl::data(n, 0.8), mg::requires_grad());
-      time_backward(st, "trans", n, {a, bv}, [&] {
-        if (bridge) return mg::Tensor(trans(u = a, v = bv)).sum();
-        return (mg::exp(a) * bv + mg::sin(a * bv)).sum();
-      });
-    });
-  }
+  dynamic_and_bridge(
+      "trans", n,
+      [](long n) {
+        return std::vector<mg::Tensor>{mg::from_eigen(wl::data(n, 0.2), mg::requires_grad()),
+                                       mg::from_eigen(wl::data(n, 0.8), mg::requires_grad())};
+      },
+      [](const auto& l) { return trans(u = l[0], v = l[1]); },
+      [](const auto& l) { return mg::exp(l[0]) * l[1] + mg::sin(l[0] * l[1]); });
   const long g = wl::kGeluRows * wl::kGeluCols;
   auto batch = [] { return Mat(wl::matrix(wl::kGeluRows, wl::kGeluCols, 0.3) * 3.0); };
   reg("gelu/hand", g, [=](benchmark::State& st, long) {
@@ -473,15 +479,13 @@ void transcendental_workloads() {
     time_static(st, "gelu", n, mg::sum(gelu), [&] { return std::make_tuple(X = Xv); },
                 [&](Result& r, const auto& gr) { wl::append(r, gr[X]); });
   });
-  for (const bool bridge : {false, true}) {
-    reg(bridge ? "gelu/bridge" : "gelu/dynamic", g, [=](benchmark::State& st, long n) {
-      auto xt = mg::from_eigen(batch(), mg::requires_grad());
-      time_backward(st, "gelu", n, {xt}, [&] {
-        if (bridge) return mg::Tensor(gelu(X = xt)).sum();
-        return (0.5 * xt * (1.0 + mg::tanh(wl::kGeluK * (xt + wl::kGeluA * (xt * xt * xt))))).sum();
+  dynamic_and_bridge(
+      "gelu", g, [=](long) { return std::vector<mg::Tensor>{mg::from_eigen(batch(), mg::requires_grad())}; },
+      [](const auto& l) { return gelu(X = l[0]); },
+      [](const auto& l) {
+        const auto& v = l[0];
+        return 0.5 * v * (1.0 + mg::tanh(wl::kGeluK * (v + wl::kGeluA * (v * v * v))));
       });
-    });
-  }
 }
 
 void register_all() {
