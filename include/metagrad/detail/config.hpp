@@ -8,8 +8,9 @@
 
 /// Forces a generated lambda inline where its captures must stay in registers
 /// (the fused pass's per-packet body: one out-of-line copy makes clang++ keep
-/// every packet slot in memory).
-#if defined(__GNUC__) || defined(__clang__)
+/// every packet slot in memory). Only when optimising: at -O0 forced inlining
+/// only costs compile time.
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__OPTIMIZE__)
 #define METAGRAD_INLINE __attribute__((always_inline))
 #else
 #define METAGRAD_INLINE
