@@ -8,6 +8,7 @@
 // computed once per pass); other broadcast operands are expanded to the
 // output's shape.
 #pragma once
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -118,17 +119,24 @@ struct BridgeTraits {
   }
 };
 
-/// The node values a bridge forward pass keeps for its backward: `count`
-/// arrays of n elements (uninitialised until the forward writes them).
-template <class T>
+/// The NK node values a bridge forward pass keeps for its backward: NK arrays
+/// of n elements in one storage (the tensors' buffer cache: no fresh pages per
+/// call; uninitialised until the forward writes them).
+template <class T, std::size_t NK>
 struct KeptValues {
-  std::unique_ptr<T[]> data;
-  std::vector<T*> at;
+  std::shared_ptr<Storage<T>> storage;
+  std::array<T*, NK> at{};
   KeptValues() = default;
-  KeptValues(std::size_t count, std::int64_t n) : data(count ? new T[count * static_cast<std::size_t>(n)] : nullptr) {
-    for (std::size_t k = 0; k < count; ++k) at.push_back(data.get() + k * static_cast<std::size_t>(n));
+  explicit KeptValues(std::int64_t n) {
+    if constexpr (NK > 0) {
+      storage = make_storage<T>(static_cast<std::int64_t>(NK) * n);
+      for (std::size_t k = 0; k < NK; ++k) at[k] = storage->data + static_cast<std::int64_t>(k) * n;
+    }
   }
-  T* const* pointers() const { return at.empty() ? nullptr : at.data(); }
+  T* const* pointers() const {
+    if constexpr (NK > 0) return storage ? at.data() : nullptr;
+    else return nullptr;
+  }
 };
 
 template <class E, class T, class... Bs>
@@ -137,8 +145,9 @@ class FusedNode final : public BasicNode<T> {
   static constexpr std::size_t K = Tr::K;
 
  public:
+  static constexpr std::size_t NK = Tr::template kept_count<typename numbered<E>::type>();
   FusedNode(const E& e, const std::tuple<const Bs&...>& bs, const std::array<BasicTensor<T>, K>& ts, Sizes out,
-            KeptValues<T> kept)
+            KeptValues<T, NK> kept)
       : expr_(e), scalars_(scalar_values(typename Tr::Seq{}, bs)), out_(out), kept_(std::move(kept)) {
     for (std::size_t k = 0; k < K; ++k) {
       saved_[k].save(ts[k], false);
@@ -149,7 +158,7 @@ class FusedNode final : public BasicNode<T> {
   std::string name() const override { return "StaticExprBackward0"; }
   void release_variables() override {
     for (auto& s : saved_) s.reset();
-    kept_ = KeptValues<T>();
+    kept_ = KeptValues<T, NK>();
   }
   std::vector<Sizes> saved_sizes() const override {
     std::vector<Sizes> r;
@@ -266,7 +275,7 @@ class FusedNode final : public BasicNode<T> {
   Sizes out_;
   std::array<SavedVariable<T>, K> saved_;
   std::array<Sizes, K> sizes_;
-  KeptValues<T> kept_;
+  KeptValues<T, NK> kept_;
 };
 
 }  // namespace detail
@@ -290,7 +299,7 @@ auto bridge_eval(const E& e, const Bs&... bs) {
   bool needs = false;
   for (const auto& t : ts) needs = needs || t.requires_grad();
   const bool record = is_grad_enabled() && needs;
-  detail::KeptValues<T> kept;
+  detail::KeptValues<T, Tr::template kept_count<A>()> kept;
   if constexpr (detail::uses_eigen<A, decltype(Tr::map_binding_type(std::declval<const Bs&>()))...>::value) {
     // One forward-only packet pass writing every element's value (0-d
     // operands read once, their subexpressions computed once), and keeping
@@ -299,7 +308,7 @@ auto bridge_eval(const E& e, const Bs&... bs) {
     detail::BroadcastPass<T, sizeof...(Bs), false> pass;
     pass.values = out.data_ptr();
     if (record) {
-      kept = detail::KeptValues<T>(Tr::template kept_count<A>(), n);
+      kept = decltype(kept)(n);
       pass.kept = kept.pointers();
     }
     Tr::operands(typename Tr::Seq{}, full, shape, n, pass);
