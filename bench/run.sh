@@ -6,14 +6,16 @@
 # gradient is checked against the hand-written one before it is timed; a
 # wrong gradient makes this script fail.
 # Writes bench/results/<engine>.json, bench/results/results.csv,
-# bench/results/table.md (ratios and targets) and docs/bench.png.
+# bench/results/table.md (ratios and targets), bench/results/vmath.md (the
+# vectorised elementary functions' speed and accuracy) and docs/bench.png.
 #   MIN_TIME=0.2 (seconds per benchmark), REPETITIONS=5 (the tables report
 #   each benchmark's median), FILTER=regex (benchmark names)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(cmake g++ clang make libboost-dev libeigen3-dev libbenchmark-dev python3-matplotlib
           libtorch-dev libadolc-dev libboost-system-dev libceres-dev
-          libtrilinos-sacado-dev libtrilinos-kokkos-dev libtrilinos-teuchos-dev libopenmpi-dev)
+          libtrilinos-sacado-dev libtrilinos-kokkos-dev libtrilinos-teuchos-dev libopenmpi-dev
+          libsleef-dev libhwy-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -43,6 +45,9 @@ for exe in build-bench/bench/suite_metagrad build-bench/bench/suite_numerics bui
     --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_report_aggregates_only=true \
     --benchmark_out="../bench/results/$name.json" --benchmark_out_format=json) || status=1
 done
+# the vectorised elementary functions beside <cmath>, Eigen, SLEEF and Highway
+echo "== vmath_eval"
+build-bench/bench/vmath_eval | tee bench/results/vmath.md
 # metagrad's own suites again, built by clang++ (bench/results/*_clang.json):
 # static mode's speed depends on what each compiler inlines and vectorises.
 if command -v clang++ >/dev/null; then

@@ -58,7 +58,7 @@ BasicTensor<T> loss(const BasicTensor<T>& a, const BasicTensor<T>& b, typename L
         if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(z)>>)
           return max(z, decltype(z)(0)) - z * y + log1p(exp(-abs(z)));
         else
-          return (z.max(0) - z * y + (-z.abs()).exp().log1p()).eval();
+          return (z.max(0) - z * y + math::log1p(math::exp(-z.abs()))).eval();
       });
       value = BasicTensor<T>(std::move(elem)).mean();
     } else {

@@ -20,6 +20,7 @@
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include "../detail/cmath.hpp"
+#include "../detail/vmath.hpp"
 #include "probe.hpp"
 
 namespace metagrad {
@@ -45,12 +46,26 @@ struct constant_family {
 };
 
 namespace math {
+/// exp, log, sin, cos, tanh, sigmoid, expm1 and log1p of a float or double
+/// Eigen array: the vectorised kernels of detail/vmath.hpp (Eigen's own
+/// computes most of them one element at a time). More constrained than
+/// Eigen's global functions, so overload resolution picks these.
+#define METAGRAD_VMATH_ARRAY(NAME)                                        \
+  template <class D>                                                      \
+    requires vmath::Vectorised<typename D::Scalar>                        \
+  auto NAME(const Eigen::ArrayBase<D>& x) {                               \
+    return x.derived().unaryExpr(vmath::NAME##_op<typename D::Scalar>{}); \
+  }
+METAGRAD_VMATH_ARRAY(exp)
+METAGRAD_VMATH_ARRAY(log)
+METAGRAD_VMATH_ARRAY(sin)
+METAGRAD_VMATH_ARRAY(cos)
+METAGRAD_VMATH_ARRAY(tanh)
+METAGRAD_VMATH_ARRAY(sigmoid)
+METAGRAD_VMATH_ARRAY(expm1)
+METAGRAD_VMATH_ARRAY(log1p)
+#undef METAGRAD_VMATH_ARRAY
 // Eigen array overloads of the functions Eigen does not have itself.
-template <class D>
-auto sigmoid(const Eigen::ArrayBase<D>& x) {
-  using S = typename D::Scalar;
-  return (S(1) + (-x.derived()).exp()).inverse();
-}
 template <class D>
 auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
@@ -60,7 +75,7 @@ auto relu(const Eigen::ArrayBase<D>& x) {
 template <class D>
 auto exp2(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
-  return (x.derived() * S(ce::kLn2)).exp();
+  return exp(x.derived() * S(ce::kLn2));
 }
 /// f(a, b) elementwise where a and/or b is an Eigen array (the other may be
 /// a scalar), for binary functions Eigen has no array form of.
@@ -95,7 +110,7 @@ template <class D>
 auto softplus(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
   const auto& v = x.derived();
-  return (v > S(20)).select(v, v.max(S(0)) + (-v.abs()).exp().log1p());
+  return (v > S(20)).select(v, v.max(S(0)) + log1p(exp(-v.abs())));
 }
 template <class A, class B> requires ArrayOperands<A, B>
 auto hypot(const A& a, const B& b) {

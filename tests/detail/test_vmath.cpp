@@ -1,0 +1,185 @@
+// tests/detail/test_vmath.cpp — accuracy of the vectorised elementary functions
+// (include/metagrad/detail/vmath.hpp): every function, for double and float,
+// within 2 ulp of <cmath> over wide ranges, the edges of each kernel, and the
+// special values (zeros of both signs, subnormals, the largest finite values,
+// infinities, NaN). The packet kernels are called directly, so a plain
+// x86-64 build (where expressions use <cmath> instead) tests them too; the
+// suite is built a second time with -march=native (test_vmath_native), where
+// Eigen expressions run them.
+#define BOOST_TEST_MODULE vmath
+#include <boost/test/unit_test.hpp>
+
+#include <metagrad/detail/vmath.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace vm = metagrad::vmath;
+namespace ei = Eigen::internal;
+
+namespace {
+
+/// Distance in representable values between a and b (0 when both are NaN,
+/// a huge number when only one is or the signs of two zeros differ).
+template <class T>
+double ulp_distance(T a, T b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : 1e30;
+  if (a == 0 && b == 0) return std::signbit(a) == std::signbit(b) ? 0 : 1e30;
+  using I = std::conditional_t<sizeof(T) == 8, std::int64_t, std::int32_t>;
+  auto ordered = [](T v) {  // monotone map of the values onto integers
+    I i;
+    std::memcpy(&i, &v, sizeof v);
+    return i < 0 ? static_cast<long double>(std::numeric_limits<I>::min()) - static_cast<long double>(i) : static_cast<long double>(i);
+  };
+  return static_cast<double>(std::fabs(ordered(a) - ordered(b)));
+}
+
+template <class T>
+T ref_sigmoid(T x) {
+  return static_cast<T>(1.0L / (1.0L + std::exp(-static_cast<long double>(x))));
+}
+
+/// The inputs: uniform and log-uniform samples over wide ranges of both
+/// signs, every kernel's edges with their neighbours, and special values.
+template <class T>
+std::vector<T> inputs(const std::vector<double>& edges) {
+  using L = std::numeric_limits<T>;
+  std::vector<T> v;
+  std::mt19937_64 gen(20261201);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (auto [lo, hi] : {std::pair{-10.0, 10.0}, {-1.0, 1.0}, {-800.0, 800.0}, {-9000.0, 9000.0}})
+    for (int i = 0; i < 40000; ++i) v.push_back(static_cast<T>(lo + (hi - lo) * u(gen)));
+  const double tiny = static_cast<double>(L::denorm_min()), huge = static_cast<double>(L::max());
+  for (int i = 0; i < 160000; ++i) {
+    const double m = std::exp(std::log(tiny) + (std::log(huge) - std::log(tiny)) * u(gen));
+    v.push_back(static_cast<T>(i % 2 ? -m : m));
+  }
+  for (double e : edges)
+    for (T x = static_cast<T>(e), k = 0; k < 8; ++k) {
+      v.push_back(x);
+      v.push_back(-x);
+      x = std::nextafter(x, L::infinity());
+    }
+  for (T s : {T(0), L::denorm_min(), T(L::denorm_min() * 3), L::min(), T(L::min() / 3), L::epsilon(), L::max(), L::infinity()}) {
+    v.push_back(s);
+    v.push_back(-s);
+  }
+  v.push_back(L::quiet_NaN());
+  while (v.size() % 64) v.push_back(T(0.5));
+  return v;
+}
+
+/// Max ulp distance of Op's packet kernel (and of the Eigen expression) from
+/// ref over the inputs; reports the worst input.
+template <class T, class Op, class Ref>
+void check(const std::string& name, Ref ref, const std::vector<double>& edges, double bound = 2) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+  using P = typename ei::packet_traits<T>::type;
+  constexpr int n = ei::unpacket_traits<P>::size;
+#pragma GCC diagnostic pop
+  const std::vector<T> x = inputs<T>(edges);
+  std::vector<T> y(x.size());
+  for (std::size_t i = 0; i < x.size(); i += n) ei::pstoreu(y.data() + i, Op{}.packetOp(ei::ploadu<P>(x.data() + i)));
+  Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> xm(x.data(), static_cast<Eigen::Index>(x.size()));
+  const Eigen::Array<T, Eigen::Dynamic, 1> ye = xm.unaryExpr(Op{});
+  double worst = 0, worst_e = 0;
+  T at = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const T r = ref(x[i]);
+    const double d = ulp_distance(y[i], r);
+    if (d > worst) worst = d, at = x[i];
+    worst_e = std::max(worst_e, ulp_distance(ye[static_cast<Eigen::Index>(i)], r));
+  }
+  BOOST_TEST_INFO(name << (sizeof(T) == 8 ? " double" : " float") << ": worst " << worst << " ulp at x = "
+                       << static_cast<double>(at) << " (packets of " << n << ")");
+  BOOST_TEST(worst <= bound);
+  BOOST_TEST_INFO(name << " through an Eigen expression");
+  BOOST_TEST(worst_e <= bound);
+}
+
+const double kPi = 3.14159265358979323846;
+
+/// sin and cos edges: multiples of pi/2 (where the result cancels), the end
+/// of the fast reduction, and the tiny-argument cut.
+std::vector<double> trig_edges() {
+  std::vector<double> e = {8192.0, 8191.999, 0x1p-27, 0x1p-26, 1e-8, kPi / 4, 3 * kPi / 4, 1e5, 1e22, 1e300};
+  for (int k = 1; k < 5300; ++k) e.push_back(k * kPi / 2);
+  return e;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(vmath)
+
+BOOST_AUTO_TEST_CASE(exp_and_expm1) {
+  // the overflow and underflow thresholds, the subnormal results, the
+  // reduction's cut (ln2/2), expm1's switches at +-40 and its tiny cut
+  const std::vector<double> edges = {709.782712893384, 709.78, -708.39641853226408, -745.13321910194110, -744.44, -720.0,
+                                     0.34657359027997264, 0.5, 1.0, 40.0, 39.999, 0x1p-54, 1e-10, 88.72, -87.33, -103.97};
+  check<double, vm::exp_op<double>>("exp", [](double v) { return std::exp(v); }, edges);
+  check<float, vm::exp_op<float>>("exp", [](float v) { return std::exp(v); }, edges);
+  check<double, vm::expm1_op<double>>("expm1", [](double v) { return std::expm1(v); }, edges);
+  check<float, vm::expm1_op<float>>("expm1", [](float v) { return std::expm1(v); }, edges);
+}
+
+BOOST_AUTO_TEST_CASE(log_and_log1p) {
+  // subnormal inputs, -1 (log1p's pole), where 1 + x rounds to 1, near 1
+  const std::vector<double> edges = {1.0, 0.9999999999, 1.0000000001, -1.0, -0.9999999, 0x1p-53, 0x1p-52, 1e-300, 2.2250738585072014e-308, 1e-310, 0.5, 2.0, 1e300};
+  check<double, vm::log_op<double>>("log", [](double v) { return std::log(v); }, edges);
+  check<float, vm::log_op<float>>("log", [](float v) { return std::log(v); }, edges);
+  check<double, vm::log1p_op<double>>("log1p", [](double v) { return std::log1p(v); }, edges);
+  check<float, vm::log1p_op<float>>("log1p", [](float v) { return std::log1p(v); }, edges);
+}
+
+BOOST_AUTO_TEST_CASE(sin_and_cos) {
+  check<double, vm::sin_op<double>>("sin", [](double v) { return std::sin(v); }, trig_edges());
+  check<float, vm::sin_op<float>>("sin", [](float v) { return std::sin(v); }, trig_edges());
+  check<double, vm::cos_op<double>>("cos", [](double v) { return std::cos(v); }, trig_edges());
+  check<float, vm::cos_op<float>>("cos", [](float v) { return std::cos(v); }, trig_edges());
+}
+
+BOOST_AUTO_TEST_CASE(tanh_and_sigmoid) {
+  // tanh's switch from polynomial to expm1 (0.55) and its clamp (19.5; it
+  // rounds to 1 from 19.06), sigmoid's change of formula at 0 and its underflow
+  const std::vector<double> edges = {0.55, 0.549999, 19.5, 19.06, 19.07, 19.4, 22.0, 1e-9, 0x1p-28, 36.7, 709.0, 745.0, 750.0, 88.0, 104.0};
+  check<double, vm::tanh_op<double>>("tanh", [](double v) { return std::tanh(v); }, edges);
+  check<float, vm::tanh_op<float>>("tanh", [](float v) { return std::tanh(v); }, edges);
+  check<double, vm::sigmoid_op<double>>("sigmoid", ref_sigmoid<double>, edges);
+  check<float, vm::sigmoid_op<float>>("sigmoid", ref_sigmoid<float>, edges);
+}
+
+// One element alone (an unaligned head, a tail, a one-element tensor, the
+// static one-lane pass) gives the bits it gets inside a packet, so a result
+// never depends on where an array was allocated; a build without the packet
+// kernels computes with <cmath> itself.
+template <class T, template <class> class Op>
+void same_alone_and_in_packets(T (*cmath)(T)) {
+  std::vector<T> buf(1 + 257);
+  for (int i = 0; i < 258; ++i) buf[i] = static_cast<T>(std::sin(0.37 * i) * 12);
+  Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> aligned(buf.data(), 257), shifted(buf.data() + 1, 257);
+  const Eigen::Array<T, Eigen::Dynamic, 1> a = aligned.unaryExpr(Op<T>{}), b = shifted.unaryExpr(Op<T>{});
+  for (int i = 0; i < 257; ++i) {
+    BOOST_TEST(Op<T>{}(buf[i]) == a[i]);
+    if (i > 0) BOOST_TEST(a[i] == b[i - 1]);
+    if (!vm::packet_kernels) BOOST_TEST(Op<T>{}(buf[i]) == cmath(buf[i]));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_element_alone_gets_the_bits_it_gets_in_a_packet) {
+  same_alone_and_in_packets<double, vm::sin_op>([](double v) { return std::sin(v); });
+  same_alone_and_in_packets<float, vm::exp_op>([](float v) { return std::exp(v); });
+  same_alone_and_in_packets<double, vm::tanh_op>([](double v) { return std::tanh(v); });
+  same_alone_and_in_packets<float, vm::tanh_op>([](float v) { return std::tanh(v); });
+  same_alone_and_in_packets<double, vm::sigmoid_op>([](double v) { return vm::scalar_sigmoid(v); });
+  BOOST_TEST(vm::sigmoid_op<double>{}(-800.0) == 0.0);
+  BOOST_TEST(vm::sigmoid_op<double>{}(800.0) == 1.0);
+  BOOST_TEST(ulp_distance(vm::sigmoid_op<double>{}(-30.0), ref_sigmoid(-30.0)) <= 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
