@@ -361,7 +361,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
            else for_lanes<Pk>([&](auto l) { v[l] = p[l < m ? int(l) : m - 1]; });
          }
        }(), ...);
-      [&]<std::size_t... F>(std::index_sequence<F...>) {
+      [&]<std::size_t... F>(std::index_sequence<F...>) METAGRAD_INLINE {
         ((void)[&] {
            const S* p = io.in[F] + i;
            if constexpr (!Tail) lf[F] = Eigen::Map<const Pk>(p);
@@ -392,7 +392,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
       // Reverse: adjoints of the varying nodes of this packet.
       flat_tuple<std::conditional_t<varying[I], Pk, None>...> adj;
       if constexpr (RB) {  // (a run-time uniform node may get no contribution here)
-        auto zero = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+        auto zero = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
           if constexpr (varying[Ii]) {
             if (rtu[Ii]) fget<Ii>(adj) = Pk::Zero();
           }
@@ -439,7 +439,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
           }
         }
       };
-      [&]<std::size_t... R>(std::index_sequence<R...>) {
+      [&]<std::size_t... R>(std::index_sequence<R...>) METAGRAD_INLINE {
         (back(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
       }(std::make_index_sequence<K>{});
       return done(acc);
