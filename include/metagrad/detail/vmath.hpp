@@ -8,8 +8,8 @@
 // vectorised exp and log lose subnormals. The kernels are written on Eigen's
 // packet primitives (pmadd, print, pselect, ...), so the same code serves
 // SSE2, AVX2 and AVX-512, inlines into the fused passes and needs no library
-// to link (README, "Vectorised transcendentals", says why not SLEEF or
-// Highway). Accuracy: within 2 ulp of <cmath> everywhere, subnormals, zeros
+// to link (README, "Vectorised elementary functions", says why not SLEEF or
+// Highway, with bench/vmath_eval.cpp's measurements). Accuracy: within 2 ulp of <cmath> everywhere, subnormals, zeros
 // of both signs, infinities and NaN included (tests/detail/test_vmath.cpp).
 // The polynomials were fitted in 50-digit arithmetic (mpmath: weighted least
 // squares at Chebyshev nodes) to below 2^-55 relative error.
@@ -28,9 +28,13 @@
 //   * log: Eigen's kernel (a subnormal lane goes to <cmath>); log1p
 //     log(1 + x) with the rounding error of 1 + x put back.
 // `float` packets: Eigen's float kernels where they are within 2 ulp (sin,
-// cos, log1p; exp and log with subnormals sent to <cmath>); tanh, expm1 and
-// sigmoid widened to double, computed by the kernels above, and narrowed
+// cos, log1p; log with subnormal arguments sent to <cmath>), an own float exp
+// (Eigen's is 5 ulp off near +-88 and flushes subnormal results); tanh, expm1
+// and sigmoid widened to double, computed by the kernels above, and narrowed
 // (Eigen's float tanh and expm1 are 5 and 4 ulp off).
+// The derivatives (rules/elementwise.hpp) are computed from these same
+// functions: exp' = exp, sin' = cos, cos' = -sin, tanh' = 1 - tanh^2,
+// sigmoid' = s (1 - s), expm1' = expm1 + 1, log' = 1/x, log1p' = 1/(1 + x).
 #pragma once
 #include <Eigen/Core>
 #include <cmath>
@@ -304,10 +308,11 @@ METAGRAD_VMATH_SAME(tanh)
 METAGRAD_VMATH_SAME(sigmoid)
 #undef METAGRAD_VMATH_SAME
 
-/// float packets. Eigen's float kernels where they are within 2 ulp (sin,
-/// cos, log1p; exp and log once a lane with a subnormal or infinite result,
-/// or a subnormal argument, goes to <cmath>); the double kernels on the widened lanes for tanh, expm1
-/// and sigmoid (Eigen's are 4 to 5 ulp off, and it has no sigmoid).
+// float packets: Eigen's float kernels where they are within 2 ulp (sin, cos,
+// log1p; log once a lane with a subnormal argument goes to <cmath>), the
+// float exp below, and the double kernels on the widened lanes for tanh,
+// expm1 and sigmoid (Eigen's are 4 to 5 ulp off, and it has no sigmoid).
+
 /// e^x for float lanes, in float: k = rint(x/ln2), r = x - k ln2 with ln2 in
 /// two parts (the first of 16 bits: k ln2_hi exact), e^r - 1 by its Taylor
 /// series to r^7 (below 2^-27 relative on |r| <= ln2/2), scaled by 2^k in
