@@ -183,7 +183,7 @@ METAGRAD_INLINE inline P expm1_reduced(const P& r, const P& rlo) {
 /// e^x = 2^k (1 + expm1(r)) within an ulp; subnormal results and overflow by
 /// Eigen's pldexp, which scales in steps. d/dx exp = exp.
 template <class P>
-METAGRAD_INLINE inline P exp_pd(const P& x) {
+METAGRAD_INLINE inline P exp_exact_pd(const P& x) {
   const P xc = ei::pmin(ei::pmax(x, ei::pset1<P>(-746.0)), ei::pset1<P>(710.0));
   P k, r, rlo;
   reduce_ln2(xc, k, r, rlo);
@@ -196,8 +196,8 @@ METAGRAD_INLINE inline P exp_pd(const P& x) {
 /// kernel above for a packet with a lane beyond (Eigen's flushes subnormal
 /// results to zero).
 template <class P>
-METAGRAD_INLINE inline P exp_op_pd(const P& x) {
-  if (any_lane(ei::pcmp_lt(ei::pset1<P>(708.39), ei::pabs(x)))) return exp_pd(x);
+METAGRAD_INLINE inline P exp_pd(const P& x) {
+  if (any_lane(ei::pcmp_lt(ei::pset1<P>(708.39), ei::pabs(x)))) return exp_exact_pd(x);
   return ei::pexp(x);
 }
 
@@ -218,7 +218,7 @@ template <class P>
 METAGRAD_INLINE inline P expm1_pd(const P& x) {
   P v = expm1_core(ei::pmin(ei::pmax(x, ei::pset1<P>(-40.0)), ei::pset1<P>(40.0)));
   const P above = ei::pcmp_lt(ei::pset1<P>(40.0), x);
-  if (any_lane(above)) v = ei::pselect(above, exp_pd(x), v);
+  if (any_lane(above)) v = ei::pselect(above, exp_exact_pd(x), v);
   v = ei::pselect(ei::pcmp_lt(ei::pabs(x), ei::pset1<P>(0x1p-54)), x, v);
   return ei::pselect(ei::pcmp_eq(x, x), v, x);  // NaN
 }
@@ -243,7 +243,7 @@ METAGRAD_INLINE inline P tanh_pd(const P& x) {
 template <class P>
 METAGRAD_INLINE inline P sigmoid_pd(const P& x) {
   const P one = ei::pset1<P>(1.0);
-  const P e = exp_pd(ei::pnegate(ei::pabs(x)));
+  const P e = exp_exact_pd(ei::pnegate(ei::pabs(x)));
   return ei::pdiv(ei::pselect(ei::pcmp_lt(x, ei::pset1<P>(0.0)), e, one), ei::padd(one, e));
 }
 
@@ -293,20 +293,6 @@ METAGRAD_INLINE inline P via_double(const P& x, K kernel) {
   for (int i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]);
   return ei::ploadu<P>(f);
 }
-
-// The double kernel each functor runs (exp: Eigen's where it is exact enough).
-template <class P> METAGRAD_INLINE inline P exp_pd_op(const P& x) { return exp_op_pd(x); }
-#define METAGRAD_VMATH_SAME(NAME) \
-  template <class P>              \
-  METAGRAD_INLINE inline P NAME##_pd_op(const P& x) { return NAME##_pd(x); }
-METAGRAD_VMATH_SAME(log)
-METAGRAD_VMATH_SAME(sin)
-METAGRAD_VMATH_SAME(cos)
-METAGRAD_VMATH_SAME(expm1)
-METAGRAD_VMATH_SAME(log1p)
-METAGRAD_VMATH_SAME(tanh)
-METAGRAD_VMATH_SAME(sigmoid)
-#undef METAGRAD_VMATH_SAME
 
 // float packets: Eigen's float kernels where they are within 2 ulp (sin, cos,
 // log1p; log once a lane with a subnormal argument goes to <cmath>), the
@@ -401,7 +387,7 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
     }                                                                            \
     template <class P>                                                           \
     METAGRAD_INLINE P packetOp(const P& x) const {                               \
-      if constexpr (std::is_same_v<S, double>) return NAME##_pd_op(x);           \
+      if constexpr (std::is_same_v<S, double>) return NAME##_pd(x);              \
       else return NAME##_ps(x);                                                  \
     }                                                                            \
   };
