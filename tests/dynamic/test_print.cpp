@@ -6,6 +6,9 @@ BOOST_AUTO_TEST_SUITE(printing)
 
 BOOST_AUTO_TEST_CASE(pytorch_repr) {
   BOOST_CHECK_EQUAL(check::str(mg::tensor({std::nan(""), INFINITY, -1.5})), "tensor([    nan,     inf, -1.5000])");
+  // A NaN with its sign bit set (0 * log(-1), as a gradient can be) prints as nan, as in Python.
+  BOOST_CHECK_EQUAL(check::str(mg::tensor({-std::nan(""), 1.5})), "tensor([   nan, 1.5000])");
+  BOOST_CHECK_EQUAL(check::str(mg::tensor({-std::nan(""), 2.})), "tensor([nan, 2.])");
   BOOST_CHECK_EQUAL(check::str(mg::tensor({0.02, 1000.5})), "tensor([2.0000e-02, 1.0005e+03])");
   BOOST_CHECK_EQUAL(check::str(mg::tensor({1e-5, 1.})), "tensor([1.0000e-05, 1.0000e+00])");
   BOOST_CHECK_EQUAL(check::str(mg::tensor({1e9, 1.})), "tensor([1.0000e+09, 1.0000e+00])");

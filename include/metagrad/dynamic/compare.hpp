@@ -120,6 +120,19 @@ BasicTensor<T> where(const BasicTensor<bool>& cond, std::type_identity_t<T> a, c
   return where(cond, detail::scalar_tensor<T>(a), b);
 }
 
+/// a where cond holds, else 0; b where cond does not hold, else 0: the two
+/// halves of where(cond, a, b) that the static rules are written with
+/// (rules/select.hpp), so that a bridged expression with create_graph records
+/// its backward with them.
+template <class T>
+BasicTensor<T> keep_where(const BasicTensor<bool>& cond, const BasicTensor<T>& a) { return where(cond, a, T(0)); }
+template <class T>
+BasicTensor<T> keep_where_not(const BasicTensor<bool>& cond, const BasicTensor<T>& b) { return where(cond, T(0), b); }
+template <class T> requires std::is_arithmetic_v<T>
+BasicTensor<T> keep_where(const BasicTensor<bool>& cond, T a) { return where(cond, detail::scalar_tensor<T>(a), T(0)); }
+template <class T> requires std::is_arithmetic_v<T>
+BasicTensor<T> keep_where_not(const BasicTensor<bool>& cond, T b) { return where(cond, T(0), detail::scalar_tensor<T>(b)); }
+
 /// self with v written where mask holds (MaskedFillBackward0).
 template <class T>
 BasicTensor<T> masked_fill(const BasicTensor<T>& self, const BasicTensor<bool>& mask, std::type_identity_t<T> v) {

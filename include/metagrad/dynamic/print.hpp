@@ -54,7 +54,8 @@ struct Formatter {
   }
   std::string format(double v) const {
     std::string r;
-    if (sci_mode) r = fmt("%.4e", v);
+    if (std::isnan(v)) r = "nan";  // (Python prints every NaN so, whatever its sign bit)
+    else if (sci_mode) r = fmt("%.4e", v);
     else if (int_mode) {
       r = fmt("%.0f", v);
       if (std::isfinite(v)) r += '.';

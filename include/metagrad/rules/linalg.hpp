@@ -229,15 +229,15 @@ struct Sum {
   static constexpr bool elementwise = false;
   static constexpr const char* node_name = "SumBackward0";
   static constexpr const char* symbol = "sum";
-  template <class X> static auto f(const X& x) { return sum_all(x); }
-  template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) { return expand_as(g, x); }
+  template <class X> static constexpr auto f(const X& x) { return sum_all(x); }
+  template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y&, const G& g) { return expand_as(g, x); }
 };
 struct Mean {
   static constexpr bool elementwise = false;
   static constexpr const char* node_name = "MeanBackward0";
   static constexpr const char* symbol = "mean";
-  template <class X> static auto f(const X& x) { return mean_all(x); }
-  template <class X, class Y, class G> static auto vjp(const X& x, const Y&, const G& g) {
+  template <class X> static constexpr auto f(const X& x) { return mean_all(x); }
+  template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y&, const G& g) {
     if constexpr (::metagrad::detail::is_number_v<X>) return g;
     else return expand_as(g / static_cast<double>(x.size()), x);
   }
@@ -246,8 +246,8 @@ struct Prod {
   static constexpr bool elementwise = false;
   static constexpr const char* node_name = "ProdBackward0";
   static constexpr const char* symbol = "prod";
-  template <class X> static auto f(const X& x) { return prod_all(x); }
-  template <class X, class Y, class G> static auto vjp(const X& x, const Y& y, const G& g) { return prod_vjp(x, y, g); }
+  template <class X> static constexpr auto f(const X& x) { return prod_all(x); }
+  template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y& y, const G& g) { return prod_vjp(x, y, g); }
   /// The same product written straight into a destination (static sweep).
   template <class Out, class X, class Y, class G> static void vjp_into(Out& out, const X& x, const Y& y, const G& g) {
     prod_vjp_into(out, x, y, g);
@@ -257,8 +257,8 @@ struct Transpose {
   static constexpr bool elementwise = false;
   static constexpr const char* node_name = "TBackward0";
   static constexpr const char* symbol = "transpose";
-  template <class X> static auto f(const X& x) { return transpose(x); }
-  template <class X, class Y, class G> static auto vjp(const X&, const Y&, const G& g) { return transpose(g); }
+  template <class X> static constexpr auto f(const X& x) { return transpose(x); }
+  template <class X, class Y, class G> static constexpr auto vjp(const X&, const Y&, const G& g) { return transpose(g); }
 };
 struct MatMul {
   static constexpr bool elementwise = false;

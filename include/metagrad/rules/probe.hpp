@@ -31,6 +31,12 @@ METAGRAD_PROBE_BINARY(+)
 METAGRAD_PROBE_BINARY(-)
 METAGRAD_PROBE_BINARY(*)
 METAGRAD_PROBE_BINARY(/)
+METAGRAD_PROBE_BINARY(<)
+METAGRAD_PROBE_BINARY(<=)
+METAGRAD_PROBE_BINARY(>)
+METAGRAD_PROBE_BINARY(>=)
+METAGRAD_PROBE_BINARY(==)
+METAGRAD_PROBE_BINARY(!=)
 #undef METAGRAD_PROBE_BINARY
 template <unsigned M> constexpr P<M> operator-(const P<M>&) { return {}; }
 #define METAGRAD_PROBE_FUNCTION(fn) \
@@ -44,6 +50,8 @@ METAGRAD_PROBE_FUNCTION(reciprocal) METAGRAD_PROBE_FUNCTION(softplus) METAGRAD_P
 METAGRAD_PROBE_FUNCTION(digamma)
 #undef METAGRAD_PROBE_FUNCTION
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> pow(const A&, const B&) { return {}; }
+template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where(const A&, const B&) { return {}; }
+template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where_not(const A&, const B&) { return {}; }
 template <int N, unsigned M> constexpr P<M> polygamma_n(const P<M>&) { return {}; }
 }  // namespace probe
 

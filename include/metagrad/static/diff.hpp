@@ -2,7 +2,8 @@
 // TYPE, simplified at compile time. For elementwise ops it applies the rule
 // table's vector-Jacobian product with the tangent d(child) (for elementwise
 // ops the VJP and the JVP coincide); linear ops (sum, mean, transpose) and
-// products (matmul, dot) use their product rules.
+// products (matmul, dot) use their product rules, and the other reductions
+// (logsumexp, max, norm) their tangents written with the library's ops.
 #pragma once
 #include "eval.hpp"
 
@@ -57,6 +58,11 @@ constexpr auto diff(const E& e, const V& v) {
     else if constexpr (std::is_same_v<R, rules::Mean>) return mean(da);
     else if constexpr (std::is_same_v<R, rules::Prod>) return sum(e / e.a * da);  // d prod = sum(prod / x_i dx_i)
     else if constexpr (std::is_same_v<R, rules::Transpose>) return transpose(da);
+    else if constexpr (std::is_same_v<R, rules::LogSumExp>) return sum(exp(e.a - e) * da);  // softmax . da
+    else if constexpr (std::is_same_v<R, rules::Max>)  // the mean of da over the ties
+      return sum(keep_where(e.a == e, da)) / sum(keep_where(e.a == e, IntC<1>{}));
+    else if constexpr (std::is_same_v<R, rules::Norm>)  // x . dx / |x|, 0 at |x| = 0
+      return keep_where(e != IntC<0>{}, sum(e.a * da) / e);
     else return R::vjp(e.a, e, da);
   }
 }

@@ -20,6 +20,8 @@
 #include "../rules/elementwise.hpp"
 #include "../rules/indexing.hpp"
 #include "../rules/linalg.hpp"
+#include "../rules/reductions.hpp"
+#include "../rules/select.hpp"
 
 namespace metagrad {
 

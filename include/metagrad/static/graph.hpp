@@ -96,9 +96,11 @@ template <class B> inline constexpr bool is_data_binding = is_data<std::remove_c
 template <class T, class... Bs> struct needs_grad : std::false_type {};
 template <detail::fixed_string N, class... Bs> struct needs_grad<Var<N>, Bs...>
     : std::bool_constant<((Bs::name == N && !is_data_binding<Bs>) || ...)> {};
-template <class R, class A, class... Bs> struct needs_grad<Unary<R, A>, Bs...> : needs_grad<A, Bs...> {};
+/// (Not into a condition: a comparison passes no gradient on.)
+template <class R, class A, class... Bs> struct needs_grad<Unary<R, A>, Bs...>
+    : std::bool_constant<rules::differentiable<R> && needs_grad<A, Bs...>::value> {};
 template <class R, class A, class B, class... Bs> struct needs_grad<Binary<R, A, B>, Bs...>
-    : std::bool_constant<needs_grad<A, Bs...>::value || needs_grad<B, Bs...>::value> {};
+    : std::bool_constant<rules::differentiable<R> && (needs_grad<A, Bs...>::value || needs_grad<B, Bs...>::value)> {};
 
 /// The outer variables of a scan's body (all but the carry and the element).
 template <class T, detail::fixed_string C, detail::fixed_string El, class L> struct body_vars { using type = L; };

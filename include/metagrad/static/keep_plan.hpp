@@ -14,7 +14,8 @@ namespace detail {
 
 // ----------------------------------------- 4a. store or recompute (bridge)
 /// Nodes whose value is as cheap to compute again as to read back from
-/// memory: arithmetic, and square roots (one instruction per packet).
+/// memory: arithmetic, square roots, comparisons and selections (one
+/// instruction or two per packet). A condition is never kept.
 template <class R>
 inline constexpr bool cheap_rule =
     std::is_same_v<R, rules::Add> || std::is_same_v<R, rules::Sub> || std::is_same_v<R, rules::Mul> ||
@@ -22,7 +23,9 @@ inline constexpr bool cheap_rule =
     std::is_same_v<R, rules::Relu> || std::is_same_v<R, rules::Sign> || std::is_same_v<R, rules::Square> ||
     std::is_same_v<R, rules::Reciprocal> || std::is_same_v<R, rules::Sqrt> || std::is_same_v<R, rules::Rsqrt> ||
     std::is_same_v<R, rules::Floor> || std::is_same_v<R, rules::Ceil> || std::is_same_v<R, rules::Round> ||
-    std::is_same_v<R, rules::Minimum> || std::is_same_v<R, rules::Maximum>;
+    std::is_same_v<R, rules::Minimum> || std::is_same_v<R, rules::Maximum> || !rules::differentiable<R> ||
+    std::is_same_v<R, rules::KeepWhere> || std::is_same_v<R, rules::KeepWhereNot> ||
+    std::is_same_v<R, rules::ClampMin> || std::is_same_v<R, rules::ClampMax>;
 template <class T>
 constexpr bool cheap_node() {
   if constexpr (!requires { std::declval<T>().a; }) return true;  // (leaves)

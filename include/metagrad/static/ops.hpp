@@ -142,6 +142,63 @@ constexpr auto hypot(const A& a, const B& b) {
   return Binary<rules::Hypot, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
 }
 
+/// Comparisons: a condition (a bool, or an array of bools, when evaluated),
+/// through which no gradient flows; `where`, `clamp` and masks read them.
+#define METAGRAD_STATIC_COMPARISON(OP, Rule)                                                        \
+  template <class A, class B> requires StaticOperands<A, B>                                          \
+  constexpr auto operator OP(const A& a, const B& b) {                                               \
+    return Binary<rules::Rule, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b)); \
+  }
+METAGRAD_STATIC_COMPARISON(<, Less)
+METAGRAD_STATIC_COMPARISON(<=, LessEqual)
+METAGRAD_STATIC_COMPARISON(>, Greater)
+METAGRAD_STATIC_COMPARISON(>=, GreaterEqual)
+METAGRAD_STATIC_COMPARISON(==, Equal)
+METAGRAD_STATIC_COMPARISON(!=, NotEqual)
+#undef METAGRAD_STATIC_COMPARISON
+
+template <class T> struct is_condition : std::false_type {};
+template <class R, class A, class B> struct is_condition<Binary<R, A, B>> : std::bool_constant<!rules::differentiable<R>> {};
+template <class C, class A>
+concept ConditionAndOperand = is_condition<C>::value && (StaticExpr<A> || std::is_arithmetic_v<A>);
+
+/// a where c holds, else 0 (d/da: g where c holds).
+template <class C, class A> requires ConditionAndOperand<C, A>
+constexpr auto keep_where(const C& c, const A& a) {
+  using LA = decltype(simplify::lift(a));
+  if constexpr (simplify::is_c<LA, 0>) return IntC<0>{};
+  else return Binary<rules::KeepWhere, C, LA>(c, simplify::lift(a));
+}
+/// b where c does not hold, else 0 (d/db: g where c does not hold).
+template <class C, class B> requires ConditionAndOperand<C, B>
+constexpr auto keep_where_not(const C& c, const B& b) {
+  using LB = decltype(simplify::lift(b));
+  if constexpr (simplify::is_c<LB, 0>) return IntC<0>{};
+  else return Binary<rules::KeepWhereNot, C, LB>(c, simplify::lift(b));
+}
+/// `mg::where(c, a, b)`: a where condition c holds, b elsewhere (torch.where;
+/// a NaN or inf in the branch not taken does not reach the value or the
+/// gradient). d/da = g where c holds, d/db = g elsewhere, nothing into c.
+template <class C, class A, class B> requires ConditionAndOperand<C, A> && ConditionAndOperand<C, B>
+constexpr auto where(const C& c, const A& a, const B& b) {
+  return simplify::add(keep_where(c, a), keep_where_not(c, b));
+}
+/// `mg::clamp(e, lo, hi)`: e limited to [lo, hi], NaN kept (torch.clamp);
+/// d/de = g where lo <= e <= hi, 0 elsewhere (ClampBackward1); bounds that
+/// are expressions get the gradient where they bind. clamp_min / clamp_max
+/// are the one-sided halves.
+template <class A, class L> requires StaticOperands<A, L>
+constexpr auto clamp_min(const A& a, const L& lo) {
+  return Binary<rules::ClampMin, decltype(simplify::lift(a)), decltype(simplify::lift(lo))>(simplify::lift(a), simplify::lift(lo));
+}
+template <class A, class H> requires StaticOperands<A, H>
+constexpr auto clamp_max(const A& a, const H& hi) {
+  return Binary<rules::ClampMax, decltype(simplify::lift(a)), decltype(simplify::lift(hi))>(simplify::lift(a), simplify::lift(hi));
+}
+template <StaticExpr A, class L, class H>
+  requires(StaticExpr<L> || std::is_arithmetic_v<L>) && (StaticExpr<H> || std::is_arithmetic_v<H>)
+constexpr auto clamp(const A& a, const L& lo, const H& hi) { return clamp_max(clamp_min(a, lo), hi); }
+
 /// Linear algebra on Eigen matrices (rules/linalg.hpp): A^-1, det(A),
 /// log det(A), and X with A X = B (`mg::linalg::solve`).
 template <StaticExpr A> constexpr auto inverse(const A& a) { return Unary<rules::Inverse, A>(a); }
@@ -199,6 +256,14 @@ template <StaticExpr A> constexpr auto mean(const A& a) {
 template <StaticExpr A> constexpr auto prod(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Prod, A>(a);
 }
+/// log(sum(exp(e))) computed without overflow, the largest element (max,
+/// amax: ties share the gradient evenly) and the 2-norm sqrt(sum(e^2)), of
+/// an Eigen-valued expression (a scalar is its own: logsumexp(x) = max(x) = x,
+/// norm(x) = |x|). Their derivatives are in rules/reductions.hpp.
+template <StaticExpr A> constexpr auto logsumexp(const A& a) { return Unary<rules::LogSumExp, A>(a); }
+template <StaticExpr A> constexpr auto max(const A& a) { return Unary<rules::Max, A>(a); }
+template <StaticExpr A> constexpr auto amax(const A& a) { return Unary<rules::Max, A>(a); }
+template <StaticExpr A> constexpr auto norm(const A& a) { return Unary<rules::Norm, A>(a); }
 template <StaticExpr A> constexpr auto transpose(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Transpose, A>(a);
 }

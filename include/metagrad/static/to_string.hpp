@@ -12,7 +12,7 @@ namespace detail {
 
 struct Printed {
   std::string text;
-  int prec;  // 1: + -, 2: * /, 3: unary minus, 4: atom or call
+  int prec;  // 0: comparison, 1: + -, 2: * /, 3: unary minus, 4: atom or call
 };
 
 inline std::string number(double v) {
@@ -29,6 +29,15 @@ inline std::string number(double v) {
 
 template <class E> Printed print(const E& e);
 
+/// where(c, a, b) and clamp(x, lo, hi), printed as written (they are built
+/// of two nodes each).
+template <class E> struct is_where : std::false_type {};
+template <class C, class A, class B>
+struct is_where<Binary<rules::Add, Binary<rules::KeepWhere, C, A>, Binary<rules::KeepWhereNot, C, B>>> : std::true_type {};
+template <class E> struct is_clamp : std::false_type {};
+template <class X, class L, class H>
+struct is_clamp<Binary<rules::ClampMax, Binary<rules::ClampMin, X, L>, H>> : std::true_type {};
+
 inline std::string paren(const Printed& p, int min_prec) {
   return p.prec < min_prec ? "(" + p.text + ")" : p.text;
 }
@@ -42,10 +51,17 @@ Printed print(const E& e) {
     return {"scan(" + print(e.body).text + ", " + std::string(E::carry_name.view()) + ", " + print(e.init).text + ", " +
                 std::string(E::elem_name.view()) + ", " + print(e.xs).text + ")",
             4};
+  else if constexpr (is_where<E>::value)
+    return {"where(" + print(e.a.a).text + ", " + print(e.a.b).text + ", " + print(e.b.b).text + ")", 4};
+  else if constexpr (is_clamp<E>::value)
+    return {"clamp(" + print(e.a.a).text + ", " + print(e.a.b).text + ", " + print(e.b).text + ")", 4};
   else if constexpr (requires { e.b; }) {
     using R = decltype(rule_of(e));
     const Printed a = print(e.a), b = print(e.b);
     const std::string sym = R::symbol;
+    if constexpr (!rules::differentiable<R>) return {paren(a, 1) + " " + sym + " " + paren(b, 1), 0};
+    if constexpr (std::is_same_v<R, rules::KeepWhere>) return {"where(" + a.text + ", " + b.text + ", 0)", 4};
+    if constexpr (std::is_same_v<R, rules::KeepWhereNot>) return {"where(" + a.text + ", 0, " + b.text + ")", 4};
     if (sym == "+") return {paren(a, 1) + " + " + paren(b, 1), 1};
     if (sym == "-") return {paren(a, 1) + " - " + paren(b, 2), 1};
     if (sym == "*") return {paren(a, 2) + " * " + paren(b, 2), 2};
