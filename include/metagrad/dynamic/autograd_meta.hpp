@@ -53,7 +53,7 @@ std::shared_ptr<BasicNode<T>> grad_accumulator(const std::shared_ptr<TensorImpl<
 /// Where the gradient of `t` must go: its grad_fn, its leaf accumulator, or nowhere.
 template <class T>
 Edge<T> gradient_edge(const BasicTensor<T>& t) {
-  if (auto fn = t.grad_fn()) return {std::move(fn), static_cast<int>(t.impl().output_nr)};
+  if (const auto& fn = t.grad_fn_ref()) return {fn, static_cast<int>(t.impl().output_nr)};
   if (t.impl().requires_grad) return {grad_accumulator(t.impl_ptr()), 0};
   return {};
 }
@@ -93,8 +93,16 @@ class SavedVariable {
     saved_ = true;
     is_output_ = is_output;
     version_ = src.storage->version;
-    if (!is_output && !t.requires_grad()) {  // a constant: no graph to keep
+    if (!is_output && (!t.requires_grad() || (t.grad_fn_ref() && !src.retains_grad && !src.view_base))) {
+      // a constant (no graph to keep), or a computed input: saved itself, as
+      // PyTorch does — its grad_fn is not this node and it holds no gradient,
+      // so no cycle can form (a view or a tensor that retains its gradient
+      // gets an alias, below)
       data_ = t.impl_ptr();
+      return;
+    }
+    if (!is_output && src.requires_grad) {  // a leaf: its alias, made once and shared
+      data_ = leaf_alias(t);
       return;
     }
     data_ = alias_impl(src);
@@ -103,6 +111,21 @@ class SavedVariable {
       data_->grad_fn = std::move(e.fn);
       data_->output_nr = static_cast<std::uint32_t>(e.input_nr);
     }
+  }
+
+  /// A leaf's alias with its AccumulateGrad edge (saving the leaf itself could
+  /// make a cycle through a create_graph .grad). Kept in the leaf and reused
+  /// while the leaf's geometry is unchanged: the alias refers to the
+  /// accumulator, which refers to the leaf only weakly.
+  static std::shared_ptr<TensorImpl<T>> leaf_alias(const BasicTensor<T>& t) {
+    auto& src = t.impl();
+    auto& a = src.saved_alias;
+    if (!a || a->storage != src.storage || a->offset != src.offset || a->sizes != src.sizes ||
+        a->strides != src.strides || !a->grad_fn || a->grad_fn != src.grad_accumulator.lock()) {
+      a = alias_impl(src);
+      a->grad_fn = grad_accumulator(t.impl_ptr());
+    }
+    return a;
   }
 
   /// The saved tensor; `self` is the node that saved it (used for outputs).

@@ -176,6 +176,7 @@ struct TensorImpl {
   std::weak_ptr<BasicNode<T>> grad_accumulator;
   BasicTensor<T> grad;
   std::vector<TensorHook<T>> hooks;  // a leaf's hooks (a non-leaf's live on its grad_fn)
+  std::shared_ptr<TensorImpl> saved_alias;  // a leaf's alias for SavedVariable (autograd_meta.hpp)
 
   // differentiable view metadata: the root base, and how to get here from it
   std::shared_ptr<TensorImpl> view_base;

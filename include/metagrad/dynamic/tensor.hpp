@@ -86,6 +86,8 @@ class BasicTensor {
   BasicTensor& set_requires_grad(bool r) { return requires_grad_(r); }
   bool is_leaf() const;
   std::shared_ptr<BasicNode<T>> grad_fn() const;
+  /// grad_fn() without a copy of the pointer (no reference-count traffic).
+  const std::shared_ptr<BasicNode<T>>& grad_fn_ref() const;
   std::uint32_t output_nr() const { return impl().output_nr; }
   /// The accumulated gradient (undefined when there is none).
   const BasicTensor& grad() const { return impl().grad; }

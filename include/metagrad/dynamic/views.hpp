@@ -359,14 +359,17 @@ template <class T> const BasicTensor<T>& BasicTensor<T>::div_(T o) const { retur
 template <class T>
 bool BasicTensor<T>::requires_grad() const {
   const auto& m = impl();
-  return m.requires_grad || grad_fn() != nullptr;
+  return m.requires_grad || grad_fn_ref() != nullptr;
 }
 
 template <class T>
-bool BasicTensor<T>::is_leaf() const { return grad_fn() == nullptr; }
+bool BasicTensor<T>::is_leaf() const { return grad_fn_ref() == nullptr; }
 
 template <class T>
-std::shared_ptr<BasicNode<T>> BasicTensor<T>::grad_fn() const {
+std::shared_ptr<BasicNode<T>> BasicTensor<T>::grad_fn() const { return grad_fn_ref(); }
+
+template <class T>
+const std::shared_ptr<BasicNode<T>>& BasicTensor<T>::grad_fn_ref() const {
   auto& m = impl();
   if (m.view_base && m.view_version != m.storage->version) {
     // the base changed in place since this view's history was recorded:
