@@ -26,8 +26,28 @@ constexpr std::uint64_t mix(std::uint64_t v) {
   return v ^ (v >> 31);
 }
 
+/// The unary rows of the derivative table, as a type list generated from the
+/// table's own row list, and any expression mapped into a row's domain.
+template <class... R> struct Rows {};
+#define METAGRAD_ROW_TYPE(Rule, fn) , mg::rules::Rule
+template <class First, class... R> Rows<R...> drop_first(Rows<First, R...>);
+using TableRows = decltype(drop_first(Rows<void METAGRAD_FOR_EACH_UNARY(METAGRAD_ROW_TYPE)>{}));
+#undef METAGRAD_ROW_TYPE
+template <std::size_t K, class... R> auto row_at(Rows<R...>) -> std::tuple_element_t<K, std::tuple<R...>>;
+template <class... R> constexpr std::size_t row_count(Rows<R...>) { return sizeof...(R); }
+template <mg::rules::Domain D, class A>
+constexpr auto into_domain(const A& a) {
+  using Dm = mg::rules::Domain;
+  if constexpr (D == Dm::real) return mg::tanh(a * 0.5) * 2.0;
+  else if constexpr (D == Dm::positive) return mg::sqrt(a * a + 0.5);
+  else if constexpr (D == Dm::unit) return mg::tanh(a) * 0.9;
+  else if constexpr (D == Dm::above_one) return mg::sqrt(a * a + 0.5) + 0.8;
+  else return mg::sigmoid(a) * 0.3 + 0.1;
+}
+
 /// A random expression type of depth <= D from seed S (domain-safe: logs,
-/// roots, divisions and powers see positive arguments).
+/// roots, divisions and powers see positive arguments; a row of the table
+/// sees its own domain).
 template <std::uint64_t S, int D>
 constexpr auto rexpr() {
   constexpr std::uint64_t r = mix(S);
@@ -40,7 +60,7 @@ constexpr auto rexpr() {
   } else {
     constexpr auto a = rexpr<mix(S + 1), D - 1>();
     constexpr auto b = rexpr<mix(S + 2), D - 1>();
-    constexpr int op = static_cast<int>((r >> 16) % 15);
+    constexpr int op = static_cast<int>((r >> 16) % 17);
     if constexpr (op == 0) return a + b;
     else if constexpr (op == 1) return a - b * 0.5;
     else if constexpr (op == 2) return a * b;
@@ -55,6 +75,11 @@ constexpr auto rexpr() {
     else if constexpr (op == 11) return mg::abs(a) * b;
     else if constexpr (op == 12) return -a + mg::reciprocal(b * b + 1.0);
     else if constexpr (op == 13) return a * a + a;  // a repeated subexpression
+    else if constexpr (op == 15 || op == 16) {        // any row of the derivative table
+      using R = decltype(row_at<(r >> 24) % row_count(TableRows{})>(TableRows{}));
+      const auto arg = into_domain<R::domain>(a);
+      return mg::Unary<R, std::remove_cvref_t<decltype(arg)>>(arg) + b;
+    }
     else return mg::pow(a, 3_c) * 0.1 + b;
   }
 }

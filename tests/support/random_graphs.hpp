@@ -14,6 +14,33 @@
 namespace fuzzgraph {
 namespace mg = metagrad;
 
+/// Any value mapped smoothly into a table row's domain (rules::Domain), away
+/// from the kinks and jumps of the piecewise rows.
+inline mg::Tensor into_domain(mg::rules::Domain d, const mg::Tensor& t) {
+  using D = mg::rules::Domain;
+  switch (d) {
+    case D::real: return mg::tanh(t * 0.5) * 2.0;          // (-2, 2)
+    case D::positive: return mg::sqrt(t * t + 0.5);        // [0.71, inf)
+    case D::unit: return mg::tanh(t) * 0.9;                // (-0.9, 0.9)
+    case D::above_one: return mg::sqrt(t * t + 0.5) + 0.8;  // [1.5, inf)
+    case D::piecewise: return mg::sigmoid(t) * 0.3 + 0.1;  // (0.1, 0.4): one piece of each
+  }
+  return t;
+}
+/// Every unary row of the derivative table with its domain, generated from
+/// the table's own row list (a new row is drawn with no change here).
+struct TableRow {
+  const char* name;
+  mg::rules::Domain domain;
+  mg::Tensor (*fn)(const mg::Tensor&);
+};
+inline const std::vector<TableRow>& table_rows() {
+#define METAGRAD_ROW(Rule, fn) TableRow{#fn, mg::rules::Rule::domain, [](const mg::Tensor& t) { return mg::fn(t); }},
+  static const std::vector<TableRow> rows{METAGRAD_FOR_EACH_UNARY(METAGRAD_ROW)};
+#undef METAGRAD_ROW
+  return rows;
+}
+
 struct Gen {
   std::mt19937 rng;
   const std::uint8_t* bytes = nullptr;
@@ -37,7 +64,7 @@ struct Gen {
   mg::Tensor step(std::vector<mg::Tensor>& pool) {
     const auto& a = pool[static_cast<std::size_t>(pick(static_cast<int>(pool.size())))];
     const auto& b = pool[static_cast<std::size_t>(pick(static_cast<int>(pool.size())))];
-    switch (pick(16)) {
+    switch (pick(17)) {
       case 0: return a + b;
       case 1: return a - b * 0.5;
       case 2: return a * b;
@@ -66,6 +93,10 @@ struct Gen {
         c.mul_(1.5).add_(b.sum());
         c -= mg::sin(c * 1.0);  // reads c, then overwrites it
         return c;
+      }
+      case 15: {  // any row of the derivative table, on its domain
+        const auto& row = table_rows()[static_cast<std::size_t>(pick(static_cast<int>(table_rows().size())))];
+        return row.fn(into_domain(row.domain, a));
       }
       default: {  // products of compatible shapes
         if (a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(1)) return mg::matmul(a, b.t());

@@ -156,13 +156,20 @@ constexpr auto Kr(double c, const V&) {
   return constant_family<std::remove_cvref_t<V>>::real(c);
 }
 
-/// Declares rule struct NAME: PyTorch's node name, the forward function and
-/// the vector-Jacobian product (which of x and y it reads is found by probing
-/// it: rules/probe.hpp).
-#define METAGRAD_UNARY_RULE(NAME, NODE, FWD, VJP)                                 \
+/// Where a row is smooth and finite: the inputs gradcheck sweeps, the random
+/// graphs, the fuzzer and the random static expressions draw for it (they
+/// map any value into the row's domain). `piecewise`: constant or linear
+/// pieces (floor, abs, ...), sampled inside one piece.
+enum class Domain { real, positive, unit, above_one, piecewise };
+
+/// Declares rule struct NAME: PyTorch's node name, the forward function, the
+/// domain it is sampled on, and the vector-Jacobian product (which of x and y
+/// it reads is found by probing it: rules/probe.hpp).
+#define METAGRAD_UNARY_RULE(NAME, NODE, FWD, DOMAIN, VJP)                         \
   struct NAME {                                                                  \
     static constexpr const char* node_name = NODE;                               \
     static constexpr const char* symbol = #FWD;                                  \
+    static constexpr Domain domain = Domain::DOMAIN;                             \
     template <class X>                                                           \
     static constexpr auto f(const X& x) { return FWD(x); }                       \
     template <class X, class Y, class G>                                         \
@@ -180,43 +187,43 @@ template <class X> constexpr auto round_fn(const X& x) {
   else return round(x);
 }
 
-//                  rule        PyTorch node           forward      d/dx as a VJP (x input, y output, g gradient)
-METAGRAD_UNARY_RULE(Neg,        "NegBackward0",        neg_fn,        -g)
-METAGRAD_UNARY_RULE(Exp,        "ExpBackward0",        exp,           g * y)
-METAGRAD_UNARY_RULE(Log,        "LogBackward0",        log,           g / x)
-METAGRAD_UNARY_RULE(Sin,        "SinBackward0",        sin,           g * cos(x))
-METAGRAD_UNARY_RULE(Cos,        "CosBackward0",        cos,           -(g * sin(x)))
-METAGRAD_UNARY_RULE(Tan,        "TanBackward0",        tan,           g * (K<1>(y) + y * y))
-METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,          g * (K<1>(y) - y * y))
-METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,       g * (y * (K<1>(y) - y)))
-METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,          g / (K<2>(y) * y))
-METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,           g * sign(x))
-METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,          g * sign(y))
-METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,          g * K<0>(g))
-METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, -(g * (y * y)))
-METAGRAD_UNARY_RULE(Log1p,      "Log1PBackward0",      log1p,         g / (K<1>(x) + x))
-METAGRAD_UNARY_RULE(Expm1,      "Expm1Backward0",      expm1,         g * (y + K<1>(y)))
-METAGRAD_UNARY_RULE(Atan,       "AtanBackward0",       atan,          g / (K<1>(x) + x * x))
-METAGRAD_UNARY_RULE(Asin,       "AsinBackward0",       asin,          g * rsqrt(K<1>(x) - x * x))
-METAGRAD_UNARY_RULE(Acos,       "AcosBackward0",       acos,          -(g * rsqrt(K<1>(x) - x * x)))
-METAGRAD_UNARY_RULE(Sinh,       "SinhBackward0",       sinh,          g * cosh(x))
-METAGRAD_UNARY_RULE(Cosh,       "CoshBackward0",       cosh,          g * sinh(x))
-METAGRAD_UNARY_RULE(Asinh,      "AsinhBackward0",      asinh,         g * rsqrt(x * x + K<1>(x)))
-METAGRAD_UNARY_RULE(Acosh,      "AcoshBackward0",      acosh,         g * rsqrt(x * x - K<1>(x)))
-METAGRAD_UNARY_RULE(Atanh,      "AtanhBackward0",      atanh,         g / (K<1>(x) - x * x))
-METAGRAD_UNARY_RULE(Erf,        "ErfBackward0",        erf,           g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x))))
-METAGRAD_UNARY_RULE(Erfc,       "ErfcBackward0",       erfc,          -(g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x)))))
-METAGRAD_UNARY_RULE(Square,     "PowBackward0",        square,        g * (K<2>(x) * x))
-METAGRAD_UNARY_RULE(Rsqrt,      "RsqrtBackward0",      rsqrt,         -(g * (y * y * y)) / K<2>(y))
-METAGRAD_UNARY_RULE(Exp2,       "Exp2Backward0",       exp2,          g * (y * Kr(ce::kLn2, y)))
-METAGRAD_UNARY_RULE(Log2,       "Log2Backward0",       log2,          g / (x * Kr(ce::kLn2, x)))
-METAGRAD_UNARY_RULE(Log10,      "Log10Backward0",      log10,         g / (x * Kr(ce::kLn10, x)))
-METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,         g * K<0>(g))
-METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,          g * K<0>(g))
-METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,      g * K<0>(g))
-METAGRAD_UNARY_RULE(Softplus,   "SoftplusBackward0",   softplus,      g * sigmoid(x))
-METAGRAD_UNARY_RULE(Lgamma,     "LgammaBackward0",     lgamma,        g * digamma(x))
-METAGRAD_UNARY_RULE(Digamma,    "DigammaBackward0",    digamma,       g * polygamma_n<1>(x))
+//                  rule        PyTorch node           forward        domain     d/dx as a VJP (x input, y output, g gradient)
+METAGRAD_UNARY_RULE(Neg,        "NegBackward0",        neg_fn,        real,      -g)
+METAGRAD_UNARY_RULE(Exp,        "ExpBackward0",        exp,           real,      g * y)
+METAGRAD_UNARY_RULE(Log,        "LogBackward0",        log,           positive,  g / x)
+METAGRAD_UNARY_RULE(Sin,        "SinBackward0",        sin,           real,      g * cos(x))
+METAGRAD_UNARY_RULE(Cos,        "CosBackward0",        cos,           real,      -(g * sin(x)))
+METAGRAD_UNARY_RULE(Tan,        "TanBackward0",        tan,           unit,      g * (K<1>(y) + y * y))
+METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,          real,      g * (K<1>(y) - y * y))
+METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,       real,      g * (y * (K<1>(y) - y)))
+METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,          positive,  g / (K<2>(y) * y))
+METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,           piecewise, g * sign(x))
+METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,          piecewise, g * sign(y))
+METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,          piecewise, g * K<0>(g))
+METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, positive,  -(g * (y * y)))
+METAGRAD_UNARY_RULE(Log1p,      "Log1PBackward0",      log1p,         positive,  g / (K<1>(x) + x))
+METAGRAD_UNARY_RULE(Expm1,      "Expm1Backward0",      expm1,         real,      g * (y + K<1>(y)))
+METAGRAD_UNARY_RULE(Atan,       "AtanBackward0",       atan,          real,      g / (K<1>(x) + x * x))
+METAGRAD_UNARY_RULE(Asin,       "AsinBackward0",       asin,          unit,      g * rsqrt(K<1>(x) - x * x))
+METAGRAD_UNARY_RULE(Acos,       "AcosBackward0",       acos,          unit,      -(g * rsqrt(K<1>(x) - x * x)))
+METAGRAD_UNARY_RULE(Sinh,       "SinhBackward0",       sinh,          real,      g * cosh(x))
+METAGRAD_UNARY_RULE(Cosh,       "CoshBackward0",       cosh,          real,      g * sinh(x))
+METAGRAD_UNARY_RULE(Asinh,      "AsinhBackward0",      asinh,         real,      g * rsqrt(x * x + K<1>(x)))
+METAGRAD_UNARY_RULE(Acosh,      "AcoshBackward0",      acosh,         above_one, g * rsqrt(x * x - K<1>(x)))
+METAGRAD_UNARY_RULE(Atanh,      "AtanhBackward0",      atanh,         unit,      g / (K<1>(x) - x * x))
+METAGRAD_UNARY_RULE(Erf,        "ErfBackward0",        erf,           real,      g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x))))
+METAGRAD_UNARY_RULE(Erfc,       "ErfcBackward0",       erfc,          real,      -(g * (Kr(ce::kTwoOverSqrtPi, x) * exp(-(x * x)))))
+METAGRAD_UNARY_RULE(Square,     "PowBackward0",        square,        real,      g * (K<2>(x) * x))
+METAGRAD_UNARY_RULE(Rsqrt,      "RsqrtBackward0",      rsqrt,         positive,  -(g * (y * y * y)) / K<2>(y))
+METAGRAD_UNARY_RULE(Exp2,       "Exp2Backward0",       exp2,          real,      g * (y * Kr(ce::kLn2, y)))
+METAGRAD_UNARY_RULE(Log2,       "Log2Backward0",       log2,          positive,  g / (x * Kr(ce::kLn2, x)))
+METAGRAD_UNARY_RULE(Log10,      "Log10Backward0",      log10,         positive,  g / (x * Kr(ce::kLn10, x)))
+METAGRAD_UNARY_RULE(Floor,      "FloorBackward0",      floor,         piecewise, g * K<0>(g))
+METAGRAD_UNARY_RULE(Ceil,       "CeilBackward0",       ceil,          piecewise, g * K<0>(g))
+METAGRAD_UNARY_RULE(Round,      "RoundBackward0",      round_fn,      piecewise, g * K<0>(g))
+METAGRAD_UNARY_RULE(Softplus,   "SoftplusBackward0",   softplus,      real,      g * sigmoid(x))
+METAGRAD_UNARY_RULE(Lgamma,     "LgammaBackward0",     lgamma,        positive,  g * digamma(x))
+METAGRAD_UNARY_RULE(Digamma,    "DigammaBackward0",    digamma,       positive,  g * polygamma_n<1>(x))
 
 /// psi^(N), N >= 1 (digamma's derivatives: polygamma(N, x) in PyTorch). A
 /// family of rows, one per order, each differentiating into the next, so
