@@ -110,6 +110,9 @@ BasicTensor<T> linalg_solve(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   }
   return out;
 }
+/// X with A^T X = B (solve's backward formula, recorded with create_graph).
+template <class T>
+BasicTensor<T> linalg_solve_t(const BasicTensor<T>& a, const BasicTensor<T>& b) { return linalg_solve(transpose(a), b); }
 template <class T> BasicTensor<T> inverse(const BasicTensor<T>& a) { return linalg_inv(a); }
 template <class T> BasicTensor<T> linalg_det(const BasicTensor<T>& a);
 template <class T> BasicTensor<T> linalg_logdet(const BasicTensor<T>& a);

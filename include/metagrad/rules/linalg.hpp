@@ -10,6 +10,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <Eigen/LU>
+#include <cstring>
 #include <string>
 #include <type_traits>
 
@@ -129,11 +130,43 @@ void check_square(const char* op, const Eigen::ArrayBase<D>& a) {
     ::metagrad::detail::fail(op, ": A must be batches of square matrices, but they are ", a.rows(), " by ", a.cols(),
                              " matrices");
 }
+/// The LU factorisation of a, reused while the same matrix comes again: a
+/// multivariate normal log-density factorises S in solve, in logdet and in
+/// both of their backward formulas, so a gradient would factorise it five
+/// times. The last factorisation is kept per thread and scalar type, keyed by
+/// the matrix's exact bits (a changed element, or a dual tangent, misses);
+/// matrices above kLuCacheMax rows are not kept (the copy would outweigh the
+/// memory it holds). The reference is valid until the next call.
+inline constexpr Eigen::Index kLuCacheMax = 1024;
 template <class D>
-auto lu_of(const char* op, const Eigen::ArrayBase<D>& a) {
+const auto& cached_lu(const Eigen::ArrayBase<D>& a) {
+  using S = typename D::Scalar;
+  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
+  struct Cache {
+    M key;
+    Eigen::PartialPivLU<M> lu;
+    bool valid = false;
+  };
+  thread_local Cache c;
+  static_assert(std::is_trivially_copyable_v<S>, "cached_lu compares matrices bit by bit");
+  M plain = a.derived().matrix();
+  if (c.valid && c.key.rows() == plain.rows() && c.key.cols() == plain.cols() &&
+      std::memcmp(c.key.data(), plain.data(), sizeof(S) * static_cast<std::size_t>(plain.size())) == 0)
+    return c.lu;
+  c.valid = false;
+  c.lu.compute(plain);
+  if (plain.rows() <= kLuCacheMax) {
+    c.key = std::move(plain);
+    c.valid = true;
+  } else {
+    c.key.resize(0, 0);
+  }
+  return c.lu;
+}
+template <class D>
+const auto& lu_of(const char* op, const Eigen::ArrayBase<D>& a) {
   check_square(op, a);
-  using M = Eigen::Matrix<typename D::Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-  Eigen::PartialPivLU<M> lu{M(a.derived().matrix())};
+  const auto& lu = cached_lu(a);
   const auto d = lu.matrixLU().diagonal();
   for (Eigen::Index i = 0; i < d.size(); ++i)
     if (d[i] == typename D::Scalar(0)) {
@@ -147,12 +180,26 @@ auto lu_of(const char* op, const Eigen::ArrayBase<D>& a) {
 /// X with A X = B (B of B's shape: a vector gives a vector).
 template <class DA, class DB>
 auto linalg_solve(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
-  const auto lu = lu_of("linalg.solve", a);
+  const auto& lu = lu_of("linalg.solve", a);
   if (b.rows() != a.rows())
     ::metagrad::detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.rows(), "x",
                              a.cols(), " and ", b.rows(), "x", b.cols(), ")");
   using R = Eigen::Array<typename DA::Scalar, DA::RowsAtCompileTime, DB::ColsAtCompileTime>;
   return R(lu.solve(b.derived().matrix()).array());
+}
+/// X with A^T X = B, from A's own (cached) factorisation (solve's backward).
+template <class DA, class DB>
+auto linalg_solve_t(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
+  const auto& lu = lu_of("linalg.solve", a);
+  if (b.rows() != a.cols())
+    ::metagrad::detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.cols(), "x",
+                             a.rows(), " and ", b.rows(), "x", b.cols(), ")");
+  using R = Eigen::Array<typename DA::Scalar, DA::ColsAtCompileTime, DB::ColsAtCompileTime>;
+  // A = P^-1 L U, so A^T X = B is U^T L^T P X = B: two triangular solves.
+  const auto& f = lu.matrixLU();
+  auto y = f.template triangularView<Eigen::Upper>().transpose().solve(b.derived().matrix()).eval();
+  f.template triangularView<Eigen::UnitLower>().transpose().solveInPlace(y);
+  return R((lu.permutationP().transpose() * y).array());
 }
 template <class D>
 auto linalg_inv(const Eigen::ArrayBase<D>& a) {
@@ -162,8 +209,7 @@ auto linalg_inv(const Eigen::ArrayBase<D>& a) {
 template <class D>
 auto linalg_det(const Eigen::ArrayBase<D>& a) {
   check_square("linalg.det", a);
-  using M = Eigen::Matrix<typename D::Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-  return Eigen::PartialPivLU<M>(M(a.derived().matrix())).determinant();
+  return cached_lu(a).determinant();
 }
 template <class D>
 auto linalg_logdet(const Eigen::ArrayBase<D>& a) {
@@ -286,7 +332,8 @@ struct MatMul {
 };
 // Linear algebra (dynamic mode; the value family supplies linalg_solve,
 // linalg_inv, transpose and matmul; matrices only, vectors as columns):
-//   X = solve(A, B):  dB = solve(A^T, G),  dA = -dB X^T
+//   X = solve(A, B):  dB = solve(A^T, G),  dA = -dB X^T  (A^T solved with A's own
+//                     factorisation: linalg_solve_t)
 //   Y = inverse(A):   dA = -Y^T G Y^T
 //   y = det(A):       dA = g y A^-T
 //   y = logdet(A):    dA = g A^-T
@@ -298,10 +345,10 @@ struct Solve {
   static constexpr bool symbolic_d = false;
   template <class A, class B> static auto f(const A& a, const B& b) { return linalg_solve(a, b); }
   template <class A, class B, class Y, class G>
-  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return ev(linalg_solve(ev(transpose(a)), g)); }
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return ev(linalg_solve_t(a, g)); }
   template <class A, class B, class Y, class G>
   static auto vjp_a(const A& a, const B&, const Y& y, const G& g) {
-    return ev(-ev(matmul(linalg_solve(ev(transpose(a)), g), ev(transpose(y)))));
+    return ev(-ev(matmul(linalg_solve_t(a, g), ev(transpose(y)))));
   }
 };
 struct Inverse {
