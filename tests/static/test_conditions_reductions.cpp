@@ -9,6 +9,7 @@
 #include <metagrad/metagrad.hpp>
 
 #include "reference/ops_r2.hpp"
+#include "support/finite_difference.hpp"
 
 #include <Eigen/Dense>
 #include <cmath>
@@ -66,14 +67,7 @@ mg::Tensor tensor_of(std::span<const double> v) {
   for (std::size_t i = 0; i < v.size(); ++i) t.data_ptr()[i] = v[i];
   return t.requires_grad_();
 }
-/// Central finite difference of f along element i of v.
-template <class F>
-double fd(F f, Eigen::VectorXd v, Eigen::Index i, double step = 1e-6) {
-  v[i] += step;
-  const double up = f(v);
-  v[i] -= 2 * step;
-  return (up - f(v)) / (2 * step);
-}
+using check::central_difference;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(static_conditions)
@@ -129,7 +123,7 @@ BOOST_AUTO_TEST_CASE(the_branch_not_taken_stays_out) {
   for (int i = 0; i < 37; ++i) {
     const double expected = v[i] >= 0.25 ? std::exp(v[i]) * (1 + v[i]) : (v[i] >= -2.0 && v[i] <= 1.0 ? 3.0 : 0.0);
     check_close(gv[x][i], expected);
-    check_close(gv[x][i], fd(f, v, i), 1e-6);
+    check_close(gv[x][i], central_difference(f, v, i), 1e-6);
   }
 }
 
@@ -224,7 +218,7 @@ BOOST_AUTO_TEST_CASE(inside_other_expressions) {
   for (auto f : {0, 1}) {
     auto value = [&](const Eigen::VectorXd& w) { return f == 0 ? ce(x = w) : unit(x = w); };
     const Eigen::VectorXd g = f == 0 ? Eigen::VectorXd(mg::grad(ce, x = v)[x]) : Eigen::VectorXd(mg::grad(unit, x = v)[x]);
-    for (int i = 0; i < 19; ++i) check_close(g[i], fd(value, v, i), 1e-6);
+    for (int i = 0; i < 19; ++i) check_close(g[i], central_difference(value, v, i), 1e-6);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <metagrad/static.hpp>
 
 #include "reference/ops_r2.hpp"
+#include "support/finite_difference.hpp"
 
 #include <Eigen/Dense>
 #include <cmath>
@@ -33,14 +34,7 @@ Eigen::VectorXd vec(std::initializer_list<double> v) {
 void check_close(double a, double b, double tol = 1e-10) {
   BOOST_CHECK_MESSAGE(std::abs(a - b) <= tol * (1 + std::abs(b)), "got " << a << ", expected " << b);
 }
-/// Central finite difference of scalar function f along element i of v.
-template <class F>
-double fd(F f, Eigen::VectorXd v, Eigen::Index i, double step = 1e-6) {
-  v[i] += step;
-  const double up = f(v);
-  v[i] -= 2 * step;
-  return (up - f(v)) / (2 * step);
-}
+using check::central_difference;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(static_indexing)
@@ -93,7 +87,7 @@ BOOST_AUTO_TEST_CASE(slices_inside_fused_sums) {
       for (int round = 0; round < 2; ++round) {  // mg::grad, then mg::grad_into
         for (Eigen::Index i = 0; i < v.size(); ++i) {
           Eigen::VectorXd w = v;
-          check_close(g[x](i), fd([&](const Eigen::VectorXd& u) { return mg::eval(f, x = u); }, w, i), 1e-6);
+          check_close(g[x](i), central_difference([&](const Eigen::VectorXd& u) { return mg::eval(f, x = u); }, w, i), 1e-6);
         }
         mg::grad_into(g, f, x = v);
       }
@@ -193,7 +187,7 @@ BOOST_AUTO_TEST_CASE(outer_variables_and_init_get_gradients) {
   const auto g = mg::grad(f, x = v, p = 0.7);
   const double step = 1e-6;
   check_close(g[p], (f(x = v, p = 0.7 + step) - f(x = v, p = 0.7 - step)) / (2 * step), 1e-7);
-  for (int i = 0; i < 4; ++i) check_close(g[x][i], fd([&](const Eigen::VectorXd& w) { return f(x = w, p = 0.7); }, v, i), 1e-7);
+  for (int i = 0; i < 4; ++i) check_close(g[x][i], central_difference([&](const Eigen::VectorXd& w) { return f(x = w, p = 0.7); }, v, i), 1e-7);
 }
 
 BOOST_AUTO_TEST_CASE(empty_and_long_series) {

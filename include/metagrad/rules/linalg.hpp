@@ -177,13 +177,18 @@ const auto& lu_of(const char* op, const Eigen::ArrayBase<D>& a) {
     }
   return lu;
 }
+/// B has as many rows as the matrix (n x m) that the solve is with.
+template <class DB>
+void check_rhs(Eigen::Index n, Eigen::Index m, const Eigen::ArrayBase<DB>& b) {
+  if (b.rows() != n)
+    ::metagrad::detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", n, "x", m,
+                             " and ", b.rows(), "x", b.cols(), ")");
+}
 /// X with A X = B (B of B's shape: a vector gives a vector).
 template <class DA, class DB>
 auto linalg_solve(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
   const auto& lu = lu_of("linalg.solve", a);
-  if (b.rows() != a.rows())
-    ::metagrad::detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.rows(), "x",
-                             a.cols(), " and ", b.rows(), "x", b.cols(), ")");
+  check_rhs(a.rows(), a.cols(), b);
   using R = Eigen::Array<typename DA::Scalar, DA::RowsAtCompileTime, DB::ColsAtCompileTime>;
   return R(lu.solve(b.derived().matrix()).array());
 }
@@ -191,9 +196,7 @@ auto linalg_solve(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) 
 template <class DA, class DB>
 auto linalg_solve_t(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
   const auto& lu = lu_of("linalg.solve", a);
-  if (b.rows() != a.cols())
-    ::metagrad::detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.cols(), "x",
-                             a.rows(), " and ", b.rows(), "x", b.cols(), ")");
+  check_rhs(a.cols(), a.rows(), b);
   using R = Eigen::Array<typename DA::Scalar, DA::ColsAtCompileTime, DB::ColsAtCompileTime>;
   // A = P^-1 L U, so A^T X = B is U^T L^T P X = B: two triangular solves.
   const auto& f = lu.matrixLU();
