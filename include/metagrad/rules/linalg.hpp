@@ -149,11 +149,22 @@ const auto& cached_lu(const Eigen::ArrayBase<D>& a) {
   };
   thread_local Cache c;
   static_assert(std::is_trivially_copyable_v<S>, "cached_lu compares matrices bit by bit");
-  M plain = a.derived().matrix();
-  if (c.valid && c.key.rows() == plain.rows() && c.key.cols() == plain.cols() &&
-      std::memcmp(c.key.data(), plain.data(), sizeof(S) * static_cast<std::size_t>(plain.size())) == 0)
-    return c.lu;
+  const auto& A = a.derived();
+  auto same_as_key = [&](const S* p) {
+    return std::memcmp(c.key.data(), p, sizeof(S) * static_cast<std::size_t>(A.size())) == 0;
+  };
+  if (c.valid && c.key.rows() == A.rows() && c.key.cols() == A.cols()) {
+    bool hit;
+    if constexpr (bool(int(D::Flags) & Eigen::DirectAccessBit) && !bool(int(D::Flags) & Eigen::RowMajorBit)) {
+      if (A.innerStride() == 1 && A.outerStride() == A.rows()) hit = same_as_key(A.data());  // (no copy)
+      else hit = same_as_key(M(A.matrix()).data());
+    } else {
+      hit = same_as_key(M(A.matrix()).data());
+    }
+    if (hit) return c.lu;
+  }
   c.valid = false;
+  M plain = A.matrix();
   c.lu.compute(plain);
   if (plain.rows() <= kLuCacheMax) {
     c.key = std::move(plain);

@@ -22,9 +22,7 @@ namespace metagrad {
 namespace math {
 template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T logsumexp_all(T x) { return x; }
 template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T max_all(T x) { return x; }
-template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T norm_all(T x) {
-  return x < T(0) ? -x : (x == T(0) ? T(0) : x);
-}
+template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T norm_all(T x) { return abs(x); }
 
 /// The largest element; NaN if there is one (torch.max); PyTorch's error on
 /// an empty array.

@@ -59,10 +59,11 @@ constexpr auto select(const C& c, const A& a, const B& b) {
     return c.derived().select(side(a), side(b));
   }
 }
-/// a where c holds, 0 elsewhere; b where c does not hold, 0 elsewhere.
+/// The zero of T's scalar type.
 template <class T> constexpr auto zero_like() {
   if constexpr (is_array_v<T>) return typename T::Scalar(0); else return T(0);
 }
+/// a where c holds, 0 elsewhere; b where c does not hold, 0 elsewhere.
 template <Condition C, Selectable A>
 constexpr auto keep_where(const C& c, const A& a) { return select(c, a, zero_like<A>()); }
 template <Condition C, Selectable B>
