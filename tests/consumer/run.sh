@@ -10,7 +10,7 @@ pass=0; fail=0
 check() { if "$@" >"$tmp/log" 2>&1; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAILED: $*"; tail -20 "$tmp/log"; fi; }
 
 install_and_find_package() {
-  cmake -S "$root" -B "$tmp/lib" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$tmp/prefix" \
+  cmake -S "$root" -B "$tmp/lib" -DCMAKE_INSTALL_PREFIX="$tmp/prefix" \
     -DMETAGRAD_BUILD_TESTS=OFF -DMETAGRAD_BUILD_EXAMPLES=OFF
   cmake --build "$tmp/lib" -j "$(nproc)"
   cmake --install "$tmp/lib"
