@@ -36,6 +36,11 @@ static_assert(mg::d(mg::where(x > 0, x * x * x, -x), x)(x = 2.0) == 12.0);
 static_assert(mg::d(mg::where(x > 0, x * x * x, -x), x)(x = -2.0) == -1.0);
 static_assert(mg::d(mg::where(x > 0, x * x * x, -x), x, x)(x = 2.0) == 12.0, "second order through where");
 static_assert(mg::d(mg::where(x > y, x * y, 2.0 * y), y)(x = 1.0, y = 3.0) == 2.0);
+/// masked_fill(e, mask, v) is where(mask, v, e): no gradient into e where the mask holds.
+static_assert(mg::masked_fill(x * x, x > 1.0, 7.0)(x = 3.0) == 7.0 && mg::masked_fill(x * x, x > 1.0, 7.0)(x = 0.5) == 0.25);
+static_assert(mg::d(mg::masked_fill(x * x, x > 1.0, 7.0), x)(x = 3.0) == 0.0 && mg::d(mg::masked_fill(x * x, x > 1.0, 7.0), x)(x = 0.5) == 1.0);
+static_assert(mg::d(mg::masked_fill(x, x > 1.0, y * y), y)(x = 3.0, y = 2.0) == 4.0, "an expression as the fill value gets the gradient where the mask holds");
+static_assert(std::is_same_v<decltype(mg::masked_fill(mg::sin(x), x > 0, 1.0f)(x = 0.5f)), float>);
 /// clamp passes the gradient where lo <= x <= hi, bounds included (ClampBackward1).
 static_assert(mg::clamp(x, -1.0, 1.0)(x = 3.0) == 1.0 && mg::clamp(x, -1.0, 1.0)(x = -3.0) == -1.0);
 static_assert(mg::d(mg::clamp(x, -1.0, 1.0), x)(x = 1.0) == 1.0 && mg::d(mg::clamp(x, -1.0, 1.0), x)(x = -1.0) == 1.0);
@@ -158,6 +163,36 @@ BOOST_AUTO_TEST_CASE(bridge_equals_op_by_op_to_second_order) {
   for (std::int64_t i = 0; i < 7; ++i) {
     check_close(g2f[0].data_ptr()[i], reference::where_clamp_gxx[i], 1e-11);
     check_close(g2o[0].data_ptr()[i], reference::where_clamp_gxx[i], 1e-11);
+  }
+}
+
+/// masked_fill on vectors: the packet pass, the scalar sweep and the bridge
+/// against dynamic mode's masked_fill (MaskedFillBackward0) op by op.
+BOOST_AUTO_TEST_CASE(masked_fill_on_vectors_equals_dynamic) {
+  BOOST_CHECK_EQUAL(mg::to_string(mg::masked_fill(mg::sin(x) * y, x > y, 2_c)), "where(x > y, 2, sin(x) * y)");
+  const double xs[] = {1.0, 3.0, -2.0, 3.0, 0.5, 2.0, -1.0}, ys[] = {0.5, -1.0, 2.0, 1.0, 0.25, 2.0, 0.7};
+  const auto e = mg::masked_fill(mg::sin(x) * y, x > y, 2.0);
+  const auto g = mg::grad(mg::sum(e), x = vec(xs), y = vec(ys));
+  auto tx = tensor_of(xs), ty = tensor_of(ys);
+  auto op = (mg::sin(tx) * ty).masked_fill(tx > ty, 2.0);
+  BOOST_CHECK_EQUAL(op.grad_fn()->name(), "MaskedFillBackward0");
+  auto fused = e(x = tx, y = ty);
+  BOOST_CHECK_EQUAL(fused.grad_fn()->name(), "StaticExprBackward0");
+  auto go = mg::autograd::grad({op.sum()}, {tx, ty});
+  auto gf = mg::autograd::grad({fused.sum()}, {tx, ty});
+  for (std::int64_t i = 0; i < 7; ++i) {
+    const bool masked = xs[i] > ys[i];
+    const double value = masked ? 2.0 : std::sin(xs[i]) * ys[i];
+    check_close(op.data_ptr()[i], value);
+    check_close(fused.data_ptr()[i], value);
+    check_close(g[x][i], masked ? 0.0 : std::cos(xs[i]) * ys[i]);
+    check_close(g[y][i], masked ? 0.0 : std::sin(xs[i]));
+    check_close(go[0].data_ptr()[i], g[x][i]);
+    check_close(go[1].data_ptr()[i], g[y][i]);
+    check_close(gf[0].data_ptr()[i], g[x][i]);
+    check_close(gf[1].data_ptr()[i], g[y][i]);
+    const auto gi = mg::grad(e, x = xs[i], y = ys[i]);
+    check_close(gi[x], g[x][i]);
   }
 }
 

@@ -183,6 +183,12 @@ template <class C, class A, class B> requires ConditionAndOperand<C, A> && Condi
 constexpr auto where(const C& c, const A& a, const B& b) {
   return simplify::add(keep_where(c, a), keep_where_not(c, b));
 }
+/// `mg::masked_fill(e, mask, v)`: v where the condition holds, e elsewhere
+/// (Tensor.masked_fill; built as where(mask, v, e) and printed so).
+/// d/de = g where the mask does not hold (MaskedFillBackward0), d/dv = g where
+/// it holds, nothing into the mask.
+template <class A, class C, class V> requires ConditionAndOperand<C, A> && ConditionAndOperand<C, V>
+constexpr auto masked_fill(const A& e, const C& mask, const V& v) { return where(mask, v, e); }
 /// `mg::clamp(e, lo, hi)`: e limited to [lo, hi], NaN kept (torch.clamp);
 /// d/de = g where lo <= e <= hi, 0 elsewhere (ClampBackward1); bounds that
 /// are expressions get the gradient where they bind. clamp_min / clamp_max
