@@ -16,6 +16,7 @@
 #include "dynamic/reductions.hpp"
 #include "dynamic/structure.hpp"
 #include "dynamic/tensor.hpp"
+#include "dynamic/tensor_members.hpp"
 #include "dynamic/views.hpp"
 #include "dynamic/instantiations.hpp"
 

@@ -9,7 +9,7 @@
 #include <exception>
 #include <thread>
 
-#include "views.hpp"
+#include "tensor_members.hpp"
 
 namespace metagrad {
 namespace detail {
