@@ -5,6 +5,7 @@
 //   clamp_min(x, lo):  d/dx = g [x >= lo]             ClampMinBackward0
 //   clamp_max(x, hi):  d/dx = g [x <= hi]             ClampMaxBackward0
 // (a missing bound is no condition; the masks are constants of the graph).
+// The backward formulas are rules::ClampMin / ClampMax's (rules/select.hpp).
 #pragma once
 #include <optional>
 
@@ -24,11 +25,15 @@ BasicTensor<T> clamp_op(const BasicTensor<T>& x, std::optional<T> lo, std::optio
     if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return limit(v);
     else return v.unaryExpr(limit);
   }));
-  record_dim_node(out, x, name, true, false,
+  // The formulas are the rules' (rules/select.hpp), the bounds being constants;
+  // what they read is found by probing them, as for the table's binary ops.
+  constexpr unsigned needs = rules::grad_a_needs<rules::ClampMin> | rules::grad_a_needs<rules::ClampMax>;
+  static_assert((needs & ~(rules::kA | rules::kB)) == 0, "clamp's backward reads only x and the bounds");
+  record_dim_node(out, x, name, (needs & rules::kA) != 0, false,
                   [lo, hi](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>&) {
                     BasicTensor<T> r = g;
-                    if (lo) r = where(!(xs >= *lo), T(0), r);
-                    if (hi) r = where(!(xs <= *hi), T(0), r);
+                    if (lo) r = rules::ClampMin::vjp_a(xs, *lo, r, r);
+                    if (hi) r = rules::ClampMax::vjp_a(xs, *hi, r, r);
                     return r;
                   });
   return out;

@@ -6,6 +6,8 @@
 #pragma once
 #include <functional>
 
+#include "../rules/probe.hpp"
+#include "../rules/select.hpp"
 #include "factories.hpp"
 
 namespace metagrad {
@@ -67,12 +69,16 @@ class WhereNode final : public BasicNode<T> {
  public:
   WhereNode(const char* n, BasicTensor<bool> c, Sizes a, Sizes b) : name_(n), cond_(std::move(c)), a_(a), b_(b) {}
   std::string name() const override { return name_; }
+  /// The rules of where's halves (rules/select.hpp): keep_where(c, a) sends
+  /// keep_where(c, g) to a, keep_where_not(c, b) keep_where_not(c, g) to b;
+  /// they read only the condition (the operand slots they do not read get g).
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto zero = detail::scalar_tensor<T>(T(0));
+    static_assert(rules::grad_b_needs<rules::KeepWhere> == rules::kA && rules::grad_b_needs<rules::KeepWhereNot> == rules::kA,
+                  "where's backward reads only its condition");
     const bool masked_fill = this->num_edges() == 1;
-    if (!masked_fill && this->edge(0).valid()) out[0] = where(cond_, g, zero).sum_to_size(a_);
+    if (!masked_fill && this->edge(0).valid()) out[0] = rules::KeepWhere::vjp_b(cond_, g, g, g).sum_to_size(a_);
     const int ib = masked_fill ? 0 : 1;
-    if (this->edge(ib).valid()) out[ib] = where(cond_, zero, g).sum_to_size(b_);
+    if (this->edge(ib).valid()) out[ib] = rules::KeepWhereNot::vjp_b(cond_, g, g, g).sum_to_size(b_);
   }
   void release_variables() override { cond_ = {}; }
 

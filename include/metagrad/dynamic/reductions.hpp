@@ -19,6 +19,7 @@
 #pragma once
 #include <limits>
 
+#include "../rules/reductions.hpp"
 #include "compare.hpp"
 #include "structure.hpp"
 
@@ -114,7 +115,8 @@ BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false)
   });
   detail::record_dim_node(out, x, "LogsumexpBackward0", true, true,
                           [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                            return detail::keep_dim(g, in, dim, keepdim) * exp(xs - detail::keep_dim(y, in, dim, keepdim));
+                            return rules::LogSumExp::vjp(xs, detail::keep_dim(y, in, dim, keepdim),
+                                                         detail::keep_dim(g, in, dim, keepdim));
                           });
   return out;
 }

@@ -82,11 +82,13 @@ auto max_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
   };
   return m == m ? spread(v == m) : spread(v != v);
 }
-/// g exp(x - y) (logsumexp's VJP: the softmax times g).
+/// g exp(x - y) (logsumexp's VJP: the softmax times g). On numbers, and on
+/// tensors along a dimension (dynamic logsumexp(x, d), y and g broadcast back
+/// along d), it is the formula as written; on an Eigen array y and g are numbers.
 template <class X, class Y, class G>
 constexpr auto logsumexp_vjp(const X& x, const Y& y, const G& g) {
-  if constexpr (::metagrad::detail::is_number_v<X>) {
-    return g * exp(x - y);  // (math::exp: constexpr)
+  if constexpr (!is_array_v<X>) {
+    return g * exp(x - y);  // (math::exp on numbers: constexpr)
   } else {
     using S = typename X::Scalar;
     return typename X::PlainObject(static_cast<S>(g) * exp_elements(x.derived() - static_cast<S>(y)));
