@@ -1,6 +1,7 @@
 // tests/bridge/test_random_exprs.cpp — differential testing of the three
 // engines on random expressions: expression TYPES are drawn at compile time
-// from a seeded generator (every elementwise op, constants, repeated
+// from a seeded generator (every elementwise op, unary and binary rows of the
+// derivative table, constants, repeated
 // subexpressions), and each is evaluated by static mg::grad (scalar sweep, and
 // the fused packet pass over Eigen vectors), by the bridge (one fused node),
 // and op by op in dynamic mode; values and gradients must agree.
@@ -32,6 +33,7 @@ template <class... R> struct Rows {};
 #define METAGRAD_ROW_TYPE(Rule, fn) , mg::rules::Rule
 template <class First, class... R> Rows<R...> drop_first(Rows<First, R...>);
 using TableRows = decltype(drop_first(Rows<void METAGRAD_FOR_EACH_UNARY(METAGRAD_ROW_TYPE)>{}));
+using BinaryTableRows = decltype(drop_first(Rows<void METAGRAD_FOR_EACH_BINARY(METAGRAD_ROW_TYPE)>{}));
 #undef METAGRAD_ROW_TYPE
 template <std::size_t K, class... R> auto row_at(Rows<R...>) -> std::tuple_element_t<K, std::tuple<R...>>;
 template <class... R> constexpr std::size_t row_count(Rows<R...>) { return sizeof...(R); }
@@ -75,10 +77,15 @@ constexpr auto rexpr() {
     else if constexpr (op == 11) return mg::abs(a) * b;
     else if constexpr (op == 12) return -a + mg::reciprocal(b * b + 1.0);
     else if constexpr (op == 13) return a * a + a;  // a repeated subexpression
-    else if constexpr (op == 15 || op == 16) {        // any row of the derivative table
+    else if constexpr (op == 15) {  // any unary row of the derivative table
       using R = decltype(row_at<(r >> 24) % row_count(TableRows{})>(TableRows{}));
       const auto arg = into_domain<R::domain>(a);
       return mg::Unary<R, std::remove_cvref_t<decltype(arg)>>(arg) + b;
+    } else if constexpr (op == 16) {  // any binary row, each operand on its domain
+      using R = decltype(row_at<(r >> 24) % row_count(BinaryTableRows{})>(BinaryTableRows{}));
+      const auto l = into_domain<R::domain_a>(a);
+      const auto rr = into_domain<R::domain_b>(b);
+      return mg::Binary<R, std::remove_cvref_t<decltype(l)>, std::remove_cvref_t<decltype(rr)>>(l, rr);
     }
     else return mg::pow(a, 3_c) * 0.1 + b;
   }

@@ -41,6 +41,22 @@ inline const std::vector<TableRow>& table_rows() {
   return rows;
 }
 
+/// Every binary row of the table, each operand mapped into its domain
+/// (generated from METAGRAD_FOR_EACH_BINARY).
+struct BinaryTableRow {
+  const char* name;
+  mg::rules::Domain domain_a, domain_b;
+  mg::Tensor (*fn)(const mg::Tensor&, const mg::Tensor&);
+};
+inline const std::vector<BinaryTableRow>& binary_table_rows() {
+#define METAGRAD_ROW(Rule, fn)                                                     \
+  BinaryTableRow{#fn, mg::rules::Rule::domain_a, mg::rules::Rule::domain_b,       \
+                 [](const mg::Tensor& a, const mg::Tensor& b) { return mg::fn(a, b); }},
+  static const std::vector<BinaryTableRow> rows{METAGRAD_FOR_EACH_BINARY(METAGRAD_ROW)};
+#undef METAGRAD_ROW
+  return rows;
+}
+
 struct Gen {
   std::mt19937 rng;
   const std::uint8_t* bytes = nullptr;
@@ -94,9 +110,12 @@ struct Gen {
         c -= mg::sin(c * 1.0);  // reads c, then overwrites it
         return c;
       }
-      case 15: {  // any row of the derivative table, on its domain
-        const auto& row = table_rows()[static_cast<std::size_t>(pick(static_cast<int>(table_rows().size())))];
-        return row.fn(into_domain(row.domain, a));
+      case 15: {  // any unary or binary row of the derivative table, on its domain
+        const auto nu = table_rows().size(), nb = binary_table_rows().size();
+        const auto k = static_cast<std::size_t>(pick(static_cast<int>(nu + nb)));
+        if (k < nu) return table_rows()[k].fn(into_domain(table_rows()[k].domain, a));
+        const auto& row = binary_table_rows()[k - nu];
+        return row.fn(into_domain(row.domain_a, a), into_domain(row.domain_b, b));
       }
       default: {  // products of compatible shapes
         if (a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(1)) return mg::matmul(a, b.t());

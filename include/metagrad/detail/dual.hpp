@@ -68,10 +68,10 @@ Dual<T> dual_binary(const Dual<T>& a, const Dual<T>& b) {
 }
 }  // namespace detail
 template <class T> Dual<T> pow(const Dual<T>& a, const Dual<T>& b) { return detail::dual_binary<rules::Pow>(a, b); }
-template <class T> Dual<T> atan2(const Dual<T>& a, const Dual<T>& b) { return detail::dual_binary<rules::Atan2>(a, b); }
-template <class T> Dual<T> hypot(const Dual<T>& a, const Dual<T>& b) { return detail::dual_binary<rules::Hypot>(a, b); }
-template <class T> Dual<T> minimum(const Dual<T>& a, const Dual<T>& b) { return detail::dual_binary<rules::Minimum>(a, b); }
-template <class T> Dual<T> maximum(const Dual<T>& a, const Dual<T>& b) { return detail::dual_binary<rules::Maximum>(a, b); }
+#define METAGRAD_DUAL_BINARY(Rule, fn) \
+  template <class T> Dual<T> fn(const Dual<T>& a, const Dual<T>& b) { return detail::dual_binary<rules::Rule>(a, b); }
+METAGRAD_FOR_EACH_BINARY(METAGRAD_DUAL_BINARY)
+#undef METAGRAD_DUAL_BINARY
 template <class T> Dual<T> max(const Dual<T>& a, const Dual<T>& b) { return a < b ? b : a; }
 template <class T> Dual<T> min(const Dual<T>& a, const Dual<T>& b) { return b < a ? b : a; }
 template <class T> bool isnan(const Dual<T>& a) { return std::isnan(a.v); }

@@ -265,16 +265,17 @@ METAGRAD_ARITH_MEMBER(mul, *)
 METAGRAD_ARITH_MEMBER(div, /)
 #undef METAGRAD_ARITH_MEMBER
 
-/// atan2(a, b) (Atan2Backward0) and hypot(a, b) (HypotBackward0), broadcasting.
-template <class T>
-BasicTensor<T> atan2(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Atan2>(a, b); }
-template <class T>
-BasicTensor<T> hypot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Hypot>(a, b); }
-/// minimum / maximum (MinimumBackward0 / MaximumBackward0: ties split the gradient).
-template <class T>
-BasicTensor<T> minimum(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Minimum>(a, b); }
-template <class T>
-BasicTensor<T> maximum(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Maximum>(a, b); }
+/// The binary rows of the table (METAGRAD_FOR_EACH_BINARY), broadcasting:
+/// atan2 (Atan2Backward0), hypot (HypotBackward0), minimum / maximum
+/// (MinimumBackward0 / MaximumBackward0: ties split the gradient); free
+/// functions and members (`a.atan2(b)`).
+#define METAGRAD_BINARY_FN(Rule, fn)                                                                          \
+  template <class T>                                                                                         \
+  BasicTensor<T> fn(const BasicTensor<T>& a, const BasicTensor<T>& b) { return binary_op<rules::Rule>(a, b); } \
+  template <class T>                                                                                         \
+  BasicTensor<T> BasicTensor<T>::fn(const BasicTensor& other) const { return metagrad::fn(*this, other); }
+METAGRAD_FOR_EACH_BINARY(METAGRAD_BINARY_FN)
+#undef METAGRAD_BINARY_FN
 
 template <class T>
 BasicTensor<T> operator+(std::type_identity_t<T> a, const BasicTensor<T>& b) { return b + a; }

@@ -139,6 +139,9 @@ class BasicTensor {
 #define METAGRAD_DECLARE_MEMBER(Rule, fn) BasicTensor fn() const;
   METAGRAD_FOR_EACH_UNARY(METAGRAD_DECLARE_MEMBER)
 #undef METAGRAD_DECLARE_MEMBER
+#define METAGRAD_DECLARE_BINARY_MEMBER(Rule, fn) BasicTensor fn(const BasicTensor& other) const;
+  METAGRAD_FOR_EACH_BINARY(METAGRAD_DECLARE_BINARY_MEMBER)
+#undef METAGRAD_DECLARE_BINARY_MEMBER
   BasicTensor sum() const;
   BasicTensor sum(int dim, bool keepdim = false) const;
   BasicTensor mean() const;

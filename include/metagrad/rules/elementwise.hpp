@@ -298,6 +298,7 @@ struct Div {
 };
 /// atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
 struct Atan2 {
+  static constexpr Domain domain_a = Domain::real, domain_b = Domain::positive;
   static constexpr const char* node_name = "Atan2Backward0";
   static constexpr const char* symbol = "atan2";
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return atan2(a, b); }
@@ -308,6 +309,7 @@ struct Atan2 {
 };
 /// hypot(a, b) = sqrt(a^2 + b^2): d/da = a / y, d/db = b / y.
 struct Hypot {
+  static constexpr Domain domain_a = Domain::real, domain_b = Domain::real;
   static constexpr const char* node_name = "HypotBackward0";
   static constexpr const char* symbol = "hypot";
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return hypot(a, b); }
@@ -319,6 +321,7 @@ struct Hypot {
 /// minimum(a, b): the gradient goes to the smaller; a tie splits it in half,
 /// as in PyTorch: d/da = (sign(b - a) + 1) / 2 (maximum: sign(a - b)).
 struct Minimum {
+  static constexpr Domain domain_a = Domain::real, domain_b = Domain::real;
   static constexpr const char* node_name = "MinimumBackward0";
   static constexpr const char* symbol = "minimum";
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return minimum(a, b); }
@@ -328,6 +331,7 @@ struct Minimum {
   static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return g * ((sign(a - b) + K<1>(g)) / K<2>(g)); }
 };
 struct Maximum {
+  static constexpr Domain domain_a = Domain::real, domain_b = Domain::real;
   static constexpr const char* node_name = "MaximumBackward0";
   static constexpr const char* symbol = "maximum";
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return maximum(a, b); }
@@ -336,6 +340,14 @@ struct Maximum {
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return g * ((sign(b - a) + K<1>(g)) / K<2>(g)); }
 };
+/// The binary rows above, one entry each. The list generates the static
+/// function (`mg::atan2(e1, e2)`), the Tensor free function and member
+/// (`mg::atan2(a, b)`, `a.atan2(b)`), the dual-number overload, and the op
+/// lists the tests, the random graphs, the fuzzer and the random static
+/// expressions draw from (each operand sampled on the rule's domain_a /
+/// domain_b: atan2's b is kept positive, away from the branch cut).
+#define METAGRAD_FOR_EACH_BINARY(M) M(Atan2, atan2) M(Hypot, hypot) M(Minimum, minimum) M(Maximum, maximum)
+
 /// a^b: d/da = b a^(b-1), d/db = a^b log a. PowBackward0 when b is a scalar.
 struct Pow {
   static constexpr const char* node_name = "PowBackward1";

@@ -124,23 +124,15 @@ constexpr auto operator-(const A& a) { return simplify::neg(a); }
 template <class A, class B> requires StaticOperands<A, B>
 constexpr auto pow(const A& a, const B& b) { return simplify::pow(simplify::lift(a), simplify::lift(b)); }
 
-/// atan2(a, b) and hypot(a, b), with doubles on either side.
-template <class A, class B> requires StaticOperands<A, B>
-constexpr auto atan2(const A& a, const B& b) {
-  return Binary<rules::Atan2, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
-}
-template <class A, class B> requires StaticOperands<A, B>
-constexpr auto minimum(const A& a, const B& b) {
-  return Binary<rules::Minimum, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
-}
-template <class A, class B> requires StaticOperands<A, B>
-constexpr auto maximum(const A& a, const B& b) {
-  return Binary<rules::Maximum, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
-}
-template <class A, class B> requires StaticOperands<A, B>
-constexpr auto hypot(const A& a, const B& b) {
-  return Binary<rules::Hypot, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
-}
+/// The binary rows of the table (METAGRAD_FOR_EACH_BINARY: atan2, hypot,
+/// minimum, maximum), with numbers on either side.
+#define METAGRAD_STATIC_BINARY(Rule, fn)                                                                            \
+  template <class A, class B> requires StaticOperands<A, B>                                                         \
+  constexpr auto fn(const A& a, const B& b) {                                                                       \
+    return Binary<rules::Rule, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b)); \
+  }
+METAGRAD_FOR_EACH_BINARY(METAGRAD_STATIC_BINARY)
+#undef METAGRAD_STATIC_BINARY
 
 /// Comparisons: a condition (a bool, or an array of bools, when evaluated),
 /// through which no gradient flows; `where`, `clamp` and masks read them.
