@@ -38,6 +38,19 @@ static_assert(r::grad_a_needs<r::Div> == r::kB && r::grad_b_needs<r::Div> == (r:
 static_assert(r::grad_a_needs<r::Add> == 0 && r::grad_b_needs<r::Sub> == 0);
 static_assert(r::grad_a_needs<r::Pow> == (r::kA | r::kB) && r::grad_b_needs<r::Pow> == (r::kA | r::kY));
 static_assert(r::grad_a_needs<r::Hypot> == (r::kA | r::kY) && r::grad_b_needs<r::Atan2> == (r::kA | r::kB));
+// An operand a node did not save reaches the formula as NotSaved, which has
+// no operations: a formula reading it cannot compile (it cannot silently
+// read the gradient in its place).
+template <class A, class B>
+concept Multipliable = requires(const A& a, const B& b) { a * b; };
+template <class A>
+concept Exponentiable = requires(const A& a) { exp(a); };
+static_assert(!Multipliable<mg::Tensor, mg::detail::NotSaved> && !Multipliable<mg::detail::NotSaved, double>);
+static_assert(!Multipliable<mg::kernels::ConstArrayMap<double>, mg::detail::NotSaved>);
+static_assert(!Exponentiable<mg::detail::NotSaved> && Exponentiable<mg::Tensor>);
+static_assert(std::is_same_v<decltype(mg::detail::operand_if<r::grad_a_needs<r::Mul>, r::kA>(mg::Tensor{})),
+                             mg::detail::NotSaved>);
+static_assert(std::is_same_v<decltype(mg::detail::operand_if<r::grad_a_needs<r::Mul>, r::kB>(mg::Tensor{})), mg::Tensor>);
 
 BOOST_AUTO_TEST_SUITE(rules_elementwise)
 

@@ -22,15 +22,47 @@ template <class T> BasicTensor<T> operator/(const BasicTensor<T>& a, const Basic
 
 namespace detail {
 
+/// Stands in a backward formula's slot for an operand the node did not save.
+/// It has no operations, so a formula that reads it does not compile: what a
+/// node saves is probed from the same formula (rules/probe.hpp), and this
+/// makes a read of anything else a compile error instead of a wrong gradient.
+struct NotSaved {};
+template <class A> inline constexpr bool is_not_saved_v = std::is_same_v<A, NotSaved>;
+
+/// The operand itself when the formula needs it (bit `Bit` of `Needs`),
+/// NotSaved otherwise.
+template <unsigned Needs, unsigned Bit, class T>
+auto operand_if(const BasicTensor<T>& t) {
+  if constexpr ((Needs & Bit) != 0) return t;
+  else return NotSaved{};
+}
+/// The saved tensor, unpacked only when the formula reads it.
+template <bool Needed, class T>
+auto unpack_if(const SavedVariable<T>& s, BasicNode<T>& self) {
+  if constexpr (Needed) return s.unpack(self);
+  else return NotSaved{};
+}
+
+template <class A, class T>
+bool fuses_with(const A& a, const BasicTensor<T>& g) {
+  if constexpr (is_not_saved_v<A>) return true;
+  else return a.sizes() == g.sizes() && a.is_contiguous();
+}
+template <class A>
+decltype(auto) fused_operand(const A& a) {
+  if constexpr (is_not_saved_v<A>) return a;
+  else return kernels::cmap(a.impl());
+}
+
 /// Evaluates a backward formula. Without create_graph, when every operand is
 /// contiguous and of the gradient's shape, it runs as ONE fused Eigen loop;
 /// otherwise (broadcasting, strides, or create_graph) it runs as Tensor ops.
+/// Operands the node did not save are NotSaved.
 template <class T, class F, class... Ts>
 BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
-  if (!is_grad_enabled() && g.is_contiguous() &&
-      ((args.sizes() == g.sizes() && args.is_contiguous()) && ...)) {
+  if (!is_grad_enabled() && g.is_contiguous() && (fuses_with(args, g) && ...)) {
     auto out = new_impl<T>(g.sizes());
-    kernels::map(*out) = f(kernels::cmap(g.impl()), kernels::cmap(args.impl())...);
+    kernels::map(*out) = f(kernels::cmap(g.impl()), fused_operand(args)...);
     return BasicTensor<T>(std::move(out));
   }
   return f(g, args...);
@@ -52,8 +84,8 @@ class UnaryNode final : public BasicNode<T> {
   explicit UnaryNode(const char* n) : name_(n) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto x = rules::uses_input<Rule> ? this->x.unpack(*this) : g;  // (never read otherwise)
-    const auto y = rules::uses_output<Rule> ? this->y.unpack(*this) : g;
+    const auto x = detail::unpack_if<rules::uses_input<Rule>>(this->x, *this);
+    const auto y = detail::unpack_if<rules::uses_output<Rule>>(this->y, *this);
     out[0] = detail::run_formula<T>(
         [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, g, x, y);
   }
@@ -93,22 +125,29 @@ class BinaryNode final : public BasicNode<T> {
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     const bool ga = this->edge(0).valid(), gb = this->edge(1).valid();
     const unsigned need = (ga ? rules::grad_a_needs<Rule> : 0u) | (gb ? rules::grad_b_needs<Rule> : 0u);
-    const auto a = (need & rules::kA) ? this->a.unpack(*this) : g;
-    const auto b = (need & rules::kB) ? this->b.unpack(*this) : g;
-    const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
+    // unpacked once for both sides; each side's formula is handed only what
+    // it reads (the rest NotSaved)
+    const auto a = (need & rules::kA) ? this->a.unpack(*this) : BasicTensor<T>{};
+    const auto b = (need & rules::kB) ? this->b.unpack(*this) : BasicTensor<T>{};
+    const auto y = (need & rules::kY) ? this->y.unpack(*this) : BasicTensor<T>{};
+    using detail::operand_if;
     if (ga) {
+      constexpr unsigned na = rules::grad_a_needs<Rule>;
       if constexpr (rules::passes_a<Rule>()) out[0] = g.sum_to_size(a_sizes);
       else
         out[0] = detail::run_formula<T>(
             [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); },
-            g, a, b, y).sum_to_size(a_sizes);
+            g, operand_if<na, rules::kA>(a), operand_if<na, rules::kB>(b), operand_if<na, rules::kY>(y))
+            .sum_to_size(a_sizes);
     }
     if (gb) {
+      constexpr unsigned nb = rules::grad_b_needs<Rule>;
       if constexpr (rules::passes_b<Rule>()) out[1] = g.sum_to_size(b_sizes);
       else
         out[1] = detail::run_formula<T>(
             [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
-            g, a, b, y).sum_to_size(b_sizes);
+            g, operand_if<nb, rules::kA>(a), operand_if<nb, rules::kB>(b), operand_if<nb, rules::kY>(y))
+            .sum_to_size(b_sizes);
     }
   }
   /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
@@ -149,9 +188,9 @@ class ScalarNode final : public BasicNode<T> {
   ScalarNode(const char* n, T c) : name_(n), c_(c) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const unsigned need = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
-    const auto x = (need & (ScalarIsB ? rules::kA : rules::kB)) ? this->x.unpack(*this) : g;
-    const auto y = (need & rules::kY) ? this->y.unpack(*this) : g;
+    constexpr unsigned need = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
+    const auto x = detail::unpack_if<(need & (ScalarIsB ? rules::kA : rules::kB)) != 0>(this->x, *this);
+    const auto y = detail::unpack_if<(need & rules::kY) != 0>(this->y, *this);
     const T c = c_;
     if constexpr (ScalarIsB && rules::passes_a<Rule>()) out[0] = std::move(g);
     else if constexpr (!ScalarIsB && rules::passes_b<Rule>()) out[1] = std::move(g);
