@@ -93,6 +93,29 @@ BOOST_AUTO_TEST_CASE(softmax_logsumexp_amax_equal_pytorch) {
   });
 }
 
+// What each reduction's node saves is probed from its rule's formula along a
+// dimension (rules/reductions.hpp), never declared by hand.
+namespace r = mg::rules;
+static_assert(r::along_needs<r::Softmax> == r::kY && r::along_needs<r::LogSoftmax> == r::kY);
+static_assert(r::along_needs<r::Cumsum> == 0 && r::along_needs<r::Var> == r::kA);
+static_assert(r::along_needs<r::Std> == (r::kA | r::kY) && r::along_needs<r::Norm> == (r::kA | r::kY));
+static_assert(r::along_needs<r::LogSumExp> == (r::kA | r::kY) && r::along_needs<r::Amax> == (r::kA | r::kY));
+static_assert(r::along_needs<r::ProdDim> == (r::kA | r::kY));
+
+BOOST_AUTO_TEST_CASE(reduction_nodes_save_what_their_formula_reads) {
+  auto x = mg::tensor({{0.5, -1.0, 2.0}, {1.5, 0.2, -0.3}}, mg::requires_grad());
+  const std::vector<mg::Sizes> none, x_only{{2, 3}}, y_only{{2, 3}};
+  BOOST_CHECK(x.cumsum(1).grad_fn()->saved_sizes() == none);
+  BOOST_CHECK(x.softmax(1).grad_fn()->saved_sizes() == y_only);
+  BOOST_CHECK(x.var(1).grad_fn()->saved_sizes() == x_only);
+  const auto s = x.std(1).grad_fn()->saved_sizes();
+  BOOST_REQUIRE_EQUAL(s.size(), 2u);
+  BOOST_CHECK(s[0] == mg::Sizes({2, 3}) && s[1] == mg::Sizes({2}));
+  const auto m = x.max().grad_fn()->saved_sizes();
+  BOOST_REQUIRE_EQUAL(m.size(), 2u);
+  BOOST_CHECK(m[0] == mg::Sizes({2, 3}) && m[1] == mg::Sizes{});
+}
+
 BOOST_AUTO_TEST_CASE(max_shares_the_gradient_between_ties) {
   auto x = mg::tensor({1., 3., 3., 2.}, mg::requires_grad());
   auto m = x.max();

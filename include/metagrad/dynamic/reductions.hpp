@@ -1,21 +1,12 @@
 // metagrad/dynamic/reductions.hpp — reductions along a dimension and the
-// normalisations built on them. With y the output and g its gradient (g and
-// y broadcast back along the reduced dimension):
-//   logsumexp(x, d):   d/dx = g exp(x - y)                    LogsumexpBackward0
-//   softmax(x, d):     d/dx = y (g - sum_d(g y))              SoftmaxBackward0
-//   log_softmax(x, d): d/dx = g - exp(y) sum_d(g)             LogSoftmaxBackward0
-//   amax(x, d):        d/dx = g [x == y] / #(x == y)           AmaxBackward0
-//   max(x):            the same over all elements             MaxBackward1
-//   prod(x, d):        d/dx_i = g prod_{j != i} x_j            ProdBackward1
-//                      (exact with zeros; with create_graph the products of
-//                      the others are recorded as multiplications, so every
-//                      order is exact too)
-//   cumsum(x, d):      d/dx = reversed cumsum of g along d     CumsumBackward0
-//   var(x, d):         d/dx = 2 g (x - mean) / (N - c)        VarBackward0
-//   std(x, d):         d/dx = g (x - mean) / ((N - c) y)      StdBackward0
-//   norm(x, d):        d/dx = g x / y                         NormBackward1
-// (c = 1 for the unbiased estimate; std and norm give 0 where y = 0, as PyTorch.)
-// Each backward is written with Tensor ops, so create_graph differentiates it.
+// normalisations built on them, as graph nodes: logsumexp (LogsumexpBackward0),
+// softmax (SoftmaxBackward0), log_softmax (LogSoftmaxBackward0), amax
+// (AmaxBackward0), max() (MaxBackward1), prod(x, d) (ProdBackward1), cumsum
+// (CumsumBackward0), var (VarBackward0), std (StdBackward0), norm
+// (NormBackward1). Each line's value and each backward formula are the
+// rules' (rules/reductions.hpp; prod's in rules/linalg.hpp); this file walks
+// the lines and supplies the dimension (`Along`) the formulas are written
+// with. The formulas run on Tensor ops, so create_graph differentiates them.
 #pragma once
 #include <limits>
 
@@ -71,7 +62,9 @@ BasicTensor<T> map_lines(const BasicTensor<T>& x, int dim, F&& f) {
   for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) { f(xd + b, o + b, n, s); });
   return out;
 }
-/// A node whose backward is a formula of g, the saved input x and output y.
+/// A node whose backward is a formula of g, the saved input x and output y,
+/// given as a closure (the ops whose formula needs the op's own arguments:
+/// index_select, gather, tril, nll_loss, clamp).
 template <class T, class F>
 class ReduceDimNode final : public BasicNode<T> {
  public:
@@ -98,101 +91,7 @@ void record_dim_node(BasicTensor<T>& out, const BasicTensor<T>& x, const char* n
   set_history(out, n);
   if (save_y) n->y.save(out, true);
 }
-}  // namespace detail
 
-/// log(sum(exp(x))) along dim, computed stably (max subtracted first).
-template <class T>
-BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false) {
-  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const Sizes in = x.sizes();
-  auto out = detail::reduce_lines(x, dim, keepdim, [](const T* line, std::int64_t n, std::int64_t s) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, line[k * s]);
-    if (!std::isfinite(m)) return m;
-    T sum = 0;
-    for (std::int64_t k = 0; k < n; ++k) sum += std::exp(line[k * s] - m);
-    return std::log(sum) + m;
-  });
-  detail::record_dim_node(out, x, "LogsumexpBackward0", true, true,
-                          [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                            return rules::LogSumExp::vjp(xs, detail::keep_dim(y, in, dim, keepdim),
-                                                         detail::keep_dim(g, in, dim, keepdim));
-                          });
-  return out;
-}
-
-/// exp(x) / sum(exp(x)) along dim.
-template <class T>
-BasicTensor<T> softmax(const BasicTensor<T>& x, int dim) {
-  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  auto out = detail::map_lines(x, dim, [](const T* in, T* o, std::int64_t n, std::int64_t s) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, in[k * s]);
-    T sum = 0;
-    for (std::int64_t k = 0; k < n; ++k) sum += (o[k * s] = std::exp(in[k * s] - m));
-    for (std::int64_t k = 0; k < n; ++k) o[k * s] /= sum;
-  });
-  detail::record_dim_node(out, x, "SoftmaxBackward0", false, true,
-                          [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>& y) {
-                            return y * (g - (g * y).sum(dim, true));
-                          });
-  return out;
-}
-
-/// x - logsumexp(x) along dim.
-template <class T>
-BasicTensor<T> log_softmax(const BasicTensor<T>& x, int dim) {
-  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  BasicTensor<T> out;
-  {
-    NoGradGuard ng;
-    out = (x - logsumexp(x, dim, true)).contiguous();
-    if (out.impl_ptr() == x.impl_ptr()) out = x.clone();
-  }
-  detail::record_dim_node(out, x, "LogSoftmaxBackward0", false, true,
-                          [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>& y) {
-                            return g - exp(y) * g.sum(dim, true);
-                          });
-  return out;
-}
-
-/// The largest element along dim; the gradient is shared equally by ties.
-template <class T>
-BasicTensor<T> amax(const BasicTensor<T>& x, int dim, bool keepdim = false) {
-  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const Sizes in = x.sizes();
-  detail::check(x.numel() > 0, "amax(): Expected reduction dim ", dim, " to have non-zero size.");
-  auto out = detail::reduce_lines(x, dim, keepdim, [](const T* line, std::int64_t n, std::int64_t s) {
-    T m = line[0];  // NaN wins, as in PyTorch
-    for (std::int64_t k = 1; k < n && !std::isnan(m); ++k)
-      if (const T v = line[k * s]; std::isnan(v) || v > m) m = v;
-    return m;
-  });
-  detail::record_dim_node(out, x, "AmaxBackward0", true, true,
-                          [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                            const auto hit = where(xs == detail::keep_dim(y, in, dim, keepdim), T(1), zeros_like(xs));
-                            return hit * (detail::keep_dim(g, in, dim, keepdim) / hit.sum(dim, true));
-                          });
-  return out;
-}
-
-/// The largest element of x (MaxBackward1: ties share the gradient).
-template <class T>
-BasicTensor<T> max(const BasicTensor<T>& x) {
-  BasicTensor<T> out;
-  {
-    NoGradGuard ng;
-    out = amax(x.reshape({x.numel()}), 0, false);
-  }
-  detail::record_dim_node(out, x, "MaxBackward1", true, true,
-                          [](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                            const auto hit = where(xs == y, T(1), zeros_like(xs));
-                            return hit * (g / hit.sum());
-                          });
-  return out;
-}
-
-namespace detail {
 /// out_i = prod_{j != i} x_j along dim, from prefix and suffix products (no
 /// division: exact with zeros). Under grad mode (create_graph) it is built
 /// from multiplications of slices, so that it is differentiable to any order.
@@ -214,101 +113,130 @@ BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim) {
   for (std::int64_t k = n - 1; k >= 0; --k) parts[k] = parts[k] * run, run = run * x.select(dim, k);
   return stack(parts, dim);
 }
+
+/// The engine's view of the dimension a rule's `vjp_along` is written with
+/// (rules/reductions.hpp): one dim, or every element (`dim < 0`).
+template <class T>
+struct Along {
+  Sizes in;  // the input's sizes
+  int dim = -1;
+  bool keepdim = false;
+  T corr = 0;
+
+  BasicTensor<T> back(const BasicTensor<T>& t) const { return dim < 0 ? t : keep_dim(t, in, dim, keepdim); }
+  BasicTensor<T> sum(const BasicTensor<T>& t) const { return dim < 0 ? t.sum() : t.sum(dim, true); }
+  BasicTensor<T> mean(const BasicTensor<T>& t) const { return dim < 0 ? t.mean() : t.mean(dim, true); }
+  BasicTensor<T> cumsum(const BasicTensor<T>& t) const { return t.cumsum(dim); }
+  T count() const { return static_cast<T>(dim < 0 ? detail::checked_numel(in) : (in.size() ? in[dim] : 1)); }
+  T correction() const { return corr; }
+  /// prod_{j != i} x_j along the line: y / x_i when no element is 0, else
+  /// prod_others above.
+  BasicTensor<T> prod_others(const BasicTensor<T>& x, const BasicTensor<T>& y) const {
+    const auto xc = x.contiguous();
+    const T* p = xc.data_ptr();
+    if (std::find(p, p + xc.numel(), T(0)) == p + xc.numel()) return back(y) / x;
+    return detail::prod_others(x, dim);
+  }
+};
+
+/// The node of a reduction along a dimension: rule R's `vjp_along`, with x
+/// and y saved only when the formula reads them (probed: rules::along_needs).
+template <class R, class T>
+class AlongNode final : public BasicNode<T> {
+ public:
+  static constexpr unsigned needs = rules::along_needs<R>;
+  explicit AlongNode(Along<T> d) : d_(std::move(d)) {}
+  std::string name() const override { return R::node_name; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    out[0] = R::vjp_along(unpack_if<(needs & rules::kA) != 0>(x, *this), unpack_if<(needs & rules::kY) != 0>(y, *this), g, d_);
+  }
+  void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
+  SavedVariable<T> x, y;
+
+ private:
+  Along<T> d_;
+};
+/// Records rule R's node for out = op(x).
+template <class R, class T>
+void record_along(BasicTensor<T>& out, const BasicTensor<T>& x, Along<T> d) {
+  if (!(is_grad_enabled() && x.requires_grad())) return;
+  using N = AlongNode<R, T>;
+  auto n = make_node<T, N>(std::move(d));
+  n->add_edge(gradient_edge(x));
+  if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
+  set_history(out, n);
+  if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+}
+/// Reduction rule R along dim (every element when dim < 0): the value of each
+/// line from R::line(in, n, stride, args...), and R's node.
+template <class R, class T, class... Args>
+BasicTensor<T> reduce_along(const BasicTensor<T>& x, int dim, bool keepdim, T corr, Args... args) {
+  const bool all = dim < 0;
+  auto out = reduce_lines(all ? x.reshape({x.numel()}) : x, all ? 0 : dim, !all && keepdim,
+                          [args...](const T* line, std::int64_t n, std::int64_t s) { return R::line(line, n, s, args...); });
+  record_along<R>(out, x, Along<T>{x.sizes(), dim, keepdim, corr});
+  return out;
+}
+/// Normalisation or scan rule R along dim: R::map_line fills each line.
+template <class R, class T>
+BasicTensor<T> map_along(const BasicTensor<T>& x, int dim) {
+  auto out = map_lines(x, dim, [](const T* in, T* o, std::int64_t n, std::int64_t s) { R::map_line(in, o, n, s); });
+  record_along<R>(out, x, Along<T>{x.sizes(), dim, false, T(0)});
+  return out;
+}
 }  // namespace detail
 
+/// log(sum(exp(x))) along dim, computed stably (max subtracted first).
+template <class T>
+BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  return detail::reduce_along<rules::LogSumExp>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim, T(0));
+}
+/// exp(x) / sum(exp(x)) along dim.
+template <class T>
+BasicTensor<T> softmax(const BasicTensor<T>& x, int dim) {
+  return detail::map_along<rules::Softmax>(x, BasicTensor<T>::wrap_dim(dim, x.dim()));
+}
+/// x - logsumexp(x) along dim.
+template <class T>
+BasicTensor<T> log_softmax(const BasicTensor<T>& x, int dim) {
+  return detail::map_along<rules::LogSoftmax>(x, BasicTensor<T>::wrap_dim(dim, x.dim()));
+}
+/// The largest element along dim; the gradient is shared equally by ties.
+template <class T>
+BasicTensor<T> amax(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  detail::check(x.numel() > 0, "amax(): Expected reduction dim ", dim, " to have non-zero size.");
+  return detail::reduce_along<rules::Amax>(x, dim, keepdim, T(0));
+}
+/// The largest element of x (MaxBackward1: ties share the gradient).
+template <class T>
+BasicTensor<T> max(const BasicTensor<T>& x) {
+  detail::check(x.numel() > 0, "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                               "reduction dim with the 'dim' argument.");
+  return detail::reduce_along<rules::Max>(x, -1, false, T(0));
+}
 /// The product along dim.
 template <class T>
 BasicTensor<T> prod(const BasicTensor<T>& x, int dim, bool keepdim = false) {
-  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const Sizes in = x.sizes();
-  auto out = detail::reduce_lines(x, dim, keepdim, [](const T* line, std::int64_t n, std::int64_t s) {
-    T p = 1;
-    for (std::int64_t k = 0; k < n; ++k) p *= line[k * s];
-    return p;
-  });
-  detail::record_dim_node(out, x, "ProdBackward1", true, true,
-                          [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                            const auto gk = detail::keep_dim(g, in, dim, keepdim);
-                            const auto xc = xs.contiguous();
-                            const T* p = xc.data_ptr();
-                            if (std::find(p, p + xc.numel(), T(0)) == p + xc.numel())
-                              return gk * detail::keep_dim(y, in, dim, keepdim) / xs;  // y / x_i: the others' product
-                            return gk * detail::prod_others(xs, dim);
-                          });
-  return out;
+  return detail::reduce_along<rules::ProdDim>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim, T(0));
 }
-
 /// Running sums along dim.
 template <class T>
 BasicTensor<T> cumsum(const BasicTensor<T>& x, int dim) {
-  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  auto out = detail::map_lines(x, dim, [](const T* in, T* o, std::int64_t n, std::int64_t s) {
-    T acc = 0;
-    for (std::int64_t k = 0; k < n; ++k) o[k * s] = (acc += in[k * s]);
-  });
-  detail::record_dim_node(out, x, "CumsumBackward0", false, false,
-                          [dim](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
-                            return g.sum(dim, true) - cumsum(g, dim) + g;  // sum_{j >= i} g_j
-                          });
-  return out;
+  return detail::map_along<rules::Cumsum>(x, BasicTensor<T>::wrap_dim(dim, x.dim()));
 }
 
 namespace detail {
-/// The dims a reduction covers: one (dim >= 0) or all (dim < 0).
-template <class T>
-std::int64_t reduced_count(const BasicTensor<T>& x, int dim) { return dim < 0 ? x.numel() : (x.dim() ? x.size(dim) : 1); }
-template <class T>
-BasicTensor<T> keep_all_or_dim(const BasicTensor<T>& g, const Sizes& in, int dim, bool keepdim) {
-  return dim < 0 ? g : keep_dim(g, in, dim, keepdim);
-}
 /// var (Std = false) or std along dim (all elements when dim < 0).
 template <class T, bool Std>
 BasicTensor<T> moment2(const BasicTensor<T>& x, int dim, bool unbiased, bool keepdim) {
-  if (dim >= 0) dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const Sizes in = x.sizes();
   const T corr = unbiased ? T(1) : T(0);
-  // (all elements: one line of the flattened tensor, reduced to 0-d)
-  auto out = reduce_lines(dim < 0 ? x.reshape({x.numel()}) : x, dim < 0 ? 0 : dim, dim >= 0 && keepdim,
-                          [corr](const T* line, std::int64_t n, std::int64_t s) {
-                            T mean = 0;
-                            for (std::int64_t k = 0; k < n; ++k) mean += line[k * s];
-                            mean /= static_cast<T>(n);
-                            T ss = 0;
-                            for (std::int64_t k = 0; k < n; ++k) ss += (line[k * s] - mean) * (line[k * s] - mean);
-                            const T v = ss / (static_cast<T>(n) - corr);
-                            return Std ? std::sqrt(v) : v;
-                          });
-  const T denom = static_cast<T>(reduced_count(x, dim)) - corr;
-  record_dim_node(out, x, Std ? "StdBackward0" : "VarBackward0", true, Std,
-                  [in, dim, keepdim, denom](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                    const auto centred = dim < 0 ? xs - xs.mean() : xs - xs.mean(dim, true);
-                    if constexpr (Std) {
-                      const auto gy = where(y == T(0), T(0), g / (y * T(denom)));
-                      return keep_all_or_dim(gy, in, dim, keepdim) * centred;
-                    } else {
-                      return keep_all_or_dim(g, in, dim, keepdim) * centred * (T(2) / denom);
-                    }
-                  });
-  return out;
+  return reduce_along<rules::Moment2<Std>>(x, dim, keepdim, corr, corr);
 }
 template <class T>
 BasicTensor<T> norm2(const BasicTensor<T>& x, int dim, bool keepdim) {
-  if (dim >= 0) dim = BasicTensor<T>::wrap_dim(dim, x.dim());
-  const Sizes in = x.sizes();
-  auto out = reduce_lines(dim < 0 ? x.reshape({x.numel()}) : x, dim < 0 ? 0 : dim, dim >= 0 && keepdim,
-                          [](const T* line, std::int64_t n, std::int64_t s) {
-                            T scale = 0;  // scaled sum of squares: no overflow or underflow for extreme values
-                            for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, std::abs(line[k * s]));
-                            if (scale == T(0) || !std::isfinite(scale)) return scale;
-                            T ss = 0;
-                            for (std::int64_t k = 0; k < n; ++k) ss += (line[k * s] / scale) * (line[k * s] / scale);
-                            return scale * std::sqrt(ss);
-                          });
-  record_dim_node(out, x, "NormBackward1", true, true,
-                  [in, dim, keepdim](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>& y) {
-                    return xs * keep_all_or_dim(where(y == T(0), T(0), g / y), in, dim, keepdim);
-                  });
-  return out;
+  return reduce_along<rules::Norm>(x, dim, keepdim, T(0));
 }
 }  // namespace detail
 

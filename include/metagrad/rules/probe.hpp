@@ -53,6 +53,16 @@ template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | m
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where(const A&, const B&) { return {}; }
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where_not(const A&, const B&) { return {}; }
 template <int N, unsigned M> constexpr P<M> polygamma_n(const P<M>&) { return {}; }
+/// The engine's view of a dimension (rules/reductions.hpp's `d`), on probes.
+struct Along {
+  template <unsigned M> constexpr P<M> back(const P<M>&) const { return {}; }
+  template <unsigned M> constexpr P<M> sum(const P<M>&) const { return {}; }
+  template <unsigned M> constexpr P<M> mean(const P<M>&) const { return {}; }
+  template <unsigned M> constexpr P<M> cumsum(const P<M>&) const { return {}; }
+  template <unsigned M, unsigned N> constexpr P<M | N> prod_others(const P<M>&, const P<N>&) const { return {}; }
+  constexpr double count() const { return 1; }
+  constexpr double correction() const { return 0; }
+};
 }  // namespace probe
 
 /// What the VJP of unary rule R reads: kA (x) and/or kY (y).
@@ -65,6 +75,10 @@ inline constexpr unsigned grad_a_needs =
 template <class R>
 inline constexpr unsigned grad_b_needs =
     decltype(R::vjp_b(probe::P<kA>{}, probe::P<kB>{}, probe::P<kY>{}, probe::P<0>{}))::mask;
+/// What the VJP along a dimension of reduction rule R reads: kA (x) and/or kY (y).
+template <class R>
+inline constexpr unsigned along_needs =
+    decltype(R::vjp_along(probe::P<kA>{}, probe::P<kY>{}, probe::P<0>{}, probe::Along{}))::mask;
 template <class R> inline constexpr bool uses_input = (unary_needs<R> & kA) != 0;
 template <class R> inline constexpr bool uses_output = (unary_needs<R> & kY) != 0;
 }  // namespace metagrad::rules

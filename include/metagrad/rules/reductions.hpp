@@ -1,16 +1,35 @@
-// metagrad/rules/reductions.hpp — derivative rules of the full reductions
-// beyond sum, mean and prod (which live with the products in linalg.hpp):
+// metagrad/rules/reductions.hpp — derivative rules of the reductions beyond
+// sum, mean and prod (which live with the products in linalg.hpp), whole and
+// along one dimension:
 //   logsumexp: y = m + log(sum(exp(x - m))), m = max x;  dx = g exp(x - y)
 //   max (amax): y = max x;  dx = g / k where x == y (k ties), 0 elsewhere —
 //              the gradient split evenly among ties, as PyTorch's amax/max()
 //   norm:      y = sqrt(sum(x^2));  dx = g x / y, and 0 when y = 0 (PyTorch)
-// A number is its own reduction (0-d tensors): logsumexp(x) = max(x) = x,
-// norm(x) = |x|. The static symbolic derivative `mg::d` writes each rule's
-// tangent with the library's own ops (static/diff.hpp); the sweeps, the
-// Hessians' duals and the bridge call the VJPs below.
+//   softmax:     y = exp(x) / sum(exp(x));  dx = y (g - sum(g y))
+//   log_softmax: y = x - logsumexp(x);      dx = g - exp(y) sum(g)
+//   cumsum:      y_i = sum_{j <= i} x_j;    dx_i = sum_{j >= i} g_j
+//   var:         y = sum((x - mean)^2) / (N - c);  dx = 2 g (x - mean) / (N - c)
+//   std:         y = sqrt(var);  dx = g (x - mean) / ((N - c) y), 0 when y = 0
+// (c = 1 for the unbiased estimate.) A number is its own reduction (0-d
+// tensors): logsumexp(x) = max(x) = x, norm(x) = |x|. The static symbolic
+// derivative `mg::d` writes each rule's tangent with the library's own ops
+// (static/diff.hpp); the sweeps, the Hessians' duals and the bridge call the
+// whole-array VJPs.
+//
+// Along one dimension (dynamic mode: `logsumexp(x, d)`, `t.var(d)`, ...), a
+// rule gives the value of one line, `line(in, n, stride)` (a reduction) or
+// `map_line(in, out, n, stride)` (softmax, cumsum), and its formula
+// `vjp_along(x, y, g, d)`, where `d` is the engine's view of the dimension:
+// `d.back(t)` puts a reduced result's dimension back (size 1, broadcasting
+// against x), `d.sum(t)` / `d.mean(t)` reduce along it keeping it,
+// `d.cumsum(t)` runs along it, `d.count()` is the number of elements reduced
+// and `d.correction()` var's / std's c. A whole reduction is the same with
+// every element on one line. What a node saves is probed from `vjp_along`.
 #pragma once
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <type_traits>
 
@@ -104,6 +123,17 @@ struct LogSumExp {
   static constexpr const char* symbol = "logsumexp";
   template <class X> static constexpr auto f(const X& x) { return logsumexp_all(x); }
   template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y& y, const G& g) { return logsumexp_vjp(x, y, g); }
+  /// The largest element taken out first; an infinite or NaN one is the result.
+  template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, in[k * s]);
+    if (!std::isfinite(m)) return m;
+    T sum = 0;
+    for (std::int64_t k = 0; k < n; ++k) sum += std::exp(in[k * s] - m);
+    return std::log(sum) + m;
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) { return logsumexp_vjp(x, d.back(y), d.back(g)); }
 };
 struct Max {
   static constexpr bool elementwise = false;
@@ -111,6 +141,24 @@ struct Max {
   static constexpr const char* symbol = "max";
   template <class X> static constexpr auto f(const X& x) { return max_all(x); }
   template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y& y, const G& g) { return max_vjp(x, y, g); }
+  /// NaN wins, as in PyTorch.
+  template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
+    T m = in[0];
+    for (std::int64_t k = 1; k < n && !std::isnan(m); ++k)
+      if (const T v = in[k * s]; std::isnan(v) || v > m) m = v;
+    return m;
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
+    using S = typename X::value_type;
+    const auto hit = keep_where(x == d.back(y), S(1));
+    return hit * (d.back(g) / d.sum(hit));
+  }
+};
+/// amax(x, d): max's rule along a dimension, under PyTorch's other node name.
+struct Amax : Max {
+  static constexpr const char* node_name = "AmaxBackward0";
+  static constexpr const char* symbol = "amax";
 };
 struct Norm {
   static constexpr bool elementwise = false;
@@ -127,6 +175,77 @@ struct Norm {
       return P(x.derived() * (static_cast<S>(g) / static_cast<S>(y)));
     }
   }
+  /// A scaled sum of squares: no overflow or underflow for extreme values.
+  template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
+    T scale = 0;
+    for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, std::abs(in[k * s]));
+    if (scale == T(0) || !std::isfinite(scale)) return scale;
+    T ss = 0;
+    for (std::int64_t k = 0; k < n; ++k) ss += (in[k * s] / scale) * (in[k * s] / scale);
+    return scale * std::sqrt(ss);
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
+    using S = typename X::value_type;
+    return x * d.back(keep_where(y != S(0), g / y));
+  }
 };
+struct Softmax {
+  static constexpr const char* node_name = "SoftmaxBackward0";
+  static constexpr const char* symbol = "softmax";
+  template <class T> static void map_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, in[k * s]);
+    T sum = 0;
+    for (std::int64_t k = 0; k < n; ++k) sum += (out[k * s] = std::exp(in[k * s] - m));
+    for (std::int64_t k = 0; k < n; ++k) out[k * s] /= sum;
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X&, const Y& y, const G& g, const D& d) { return y * (g - d.sum(g * y)); }
+};
+struct LogSoftmax {
+  static constexpr const char* node_name = "LogSoftmaxBackward0";
+  static constexpr const char* symbol = "log_softmax";
+  template <class T> static void map_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
+    const T lse = LogSumExp::line(in, n, s);
+    for (std::int64_t k = 0; k < n; ++k) out[k * s] = in[k * s] - lse;
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X&, const Y& y, const G& g, const D& d) { return g - exp(y) * d.sum(g); }
+};
+struct Cumsum {
+  static constexpr const char* node_name = "CumsumBackward0";
+  static constexpr const char* symbol = "cumsum";
+  template <class T> static void map_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
+    T acc = 0;
+    for (std::int64_t k = 0; k < n; ++k) out[k * s] = (acc += in[k * s]);
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X&, const Y&, const G& g, const D& d) { return d.sum(g) - d.cumsum(g) + g; }
+};
+/// var and std: the second moment about the mean, divided by N - c.
+template <bool Std>
+struct Moment2 {
+  static constexpr const char* node_name = Std ? "StdBackward0" : "VarBackward0";
+  static constexpr const char* symbol = Std ? "std" : "var";
+  template <class T> static T line(const T* in, std::int64_t n, std::int64_t s, T correction) {
+    T mean = 0;
+    for (std::int64_t k = 0; k < n; ++k) mean += in[k * s];
+    mean /= static_cast<T>(n);
+    T ss = 0;
+    for (std::int64_t k = 0; k < n; ++k) ss += (in[k * s] - mean) * (in[k * s] - mean);
+    const T v = ss / (static_cast<T>(n) - correction);
+    return Std ? std::sqrt(v) : v;
+  }
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
+    using S = typename X::value_type;
+    const S denom = static_cast<S>(d.count()) - static_cast<S>(d.correction());
+    if constexpr (Std) return d.back(keep_where(y != S(0), g / (y * denom))) * (x - d.mean(x));
+    else return d.back(g) * (x - d.mean(x)) * (S(2) / denom);
+  }
+};
+using Var = Moment2<false>;
+using Std = Moment2<true>;
 }  // namespace rules
 }  // namespace metagrad
