@@ -43,11 +43,10 @@ std::shared_ptr<N> make_node(A&&... a) {
 
 /// The leaf's AccumulateGrad (created on first use, shared afterwards).
 template <class T>
-std::shared_ptr<BasicNode<T>> grad_accumulator(const std::shared_ptr<TensorImpl<T>>& leaf) {
-  if (auto a = leaf->grad_accumulator.lock()) return a;
-  auto a = make_node<T, AccumulateGrad<T>>(std::weak_ptr<TensorImpl<T>>(leaf));
-  leaf->grad_accumulator = a;
-  return a;
+const std::shared_ptr<BasicNode<T>>& grad_accumulator(const std::shared_ptr<TensorImpl<T>>& leaf) {
+  if (!leaf->grad_accumulator)
+    leaf->grad_accumulator = make_node<T, AccumulateGrad<T>>(std::weak_ptr<TensorImpl<T>>(leaf));
+  return leaf->grad_accumulator;
 }
 
 /// Where the gradient of `t` must go: its grad_fn, its leaf accumulator, or nowhere.
@@ -121,7 +120,7 @@ class SavedVariable {
     auto& src = t.impl();
     auto& a = src.saved_alias;
     if (!a || a->storage != src.storage || a->offset != src.offset || a->sizes != src.sizes ||
-        a->strides != src.strides || !a->grad_fn || a->grad_fn != src.grad_accumulator.lock()) {
+        a->strides != src.strides || !a->grad_fn || a->grad_fn != src.grad_accumulator) {
       a = alias_impl(src);
       a->grad_fn = grad_accumulator(t.impl_ptr());
     }

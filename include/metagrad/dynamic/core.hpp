@@ -173,7 +173,9 @@ struct TensorImpl {
   bool retains_grad = false;
   std::uint32_t output_nr = 0;
   std::shared_ptr<BasicNode<T>> grad_fn;
-  std::weak_ptr<BasicNode<T>> grad_accumulator;
+  // A leaf's AccumulateGrad, held strongly: it refers to the leaf only
+  // weakly, so there is no cycle, and using a leaf locks no weak pointer.
+  std::shared_ptr<BasicNode<T>> grad_accumulator;
   BasicTensor<T> grad;
   std::vector<TensorHook<T>> hooks;  // a leaf's hooks (a non-leaf's live on its grad_fn)
   std::shared_ptr<TensorImpl> saved_alias;  // a leaf's alias for SavedVariable (autograd_meta.hpp)
@@ -200,6 +202,7 @@ struct TensorImpl {
     detail::release_later(std::move(grad_fn));
     detail::release_later(std::move(grad.impl_ref()));
     detail::release_later(std::move(view_base));
+    detail::release_later(std::move(grad_accumulator));
   }
 };
 

@@ -235,6 +235,9 @@ class BasicTensor {
   }
 
  private:
+  /// grad_fn_ref's rare path: a view whose base changed in place gets an
+  /// AsStridedBackward0 history (tensor_members.hpp).
+  [[gnu::noinline]] void regenerate_view_grad_fn() const;
   std::shared_ptr<Impl> impl_;
 };
 

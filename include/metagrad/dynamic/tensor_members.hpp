@@ -23,19 +23,23 @@ std::shared_ptr<BasicNode<T>> BasicTensor<T>::grad_fn() const { return grad_fn_r
 template <class T>
 const std::shared_ptr<BasicNode<T>>& BasicTensor<T>::grad_fn_ref() const {
   auto& m = impl();
-  if (m.view_base && m.view_version != m.storage->version) {
-    // the base changed in place since this view's history was recorded:
-    // regenerate it as a view of the base's current history
-    m.view_version = m.storage->version;
-    BasicTensor base(m.view_base);
-    if (base.requires_grad()) {
-      auto n = make_node<T, ViewNode<T>>("AsStridedBackward0", m.view_base->sizes, m.view_chain);
-      n->add_edge(gradient_edge(base));
-      m.grad_fn = std::move(n);
-      m.output_nr = 0;
-    }
-  }
+  if (m.view_base && m.view_version != m.storage->version) [[unlikely]] regenerate_view_grad_fn();
   return m.grad_fn;
+}
+
+template <class T>
+void BasicTensor<T>::regenerate_view_grad_fn() const {
+  // the base changed in place since this view's history was recorded:
+  // regenerate it as a view of the base's current history
+  auto& m = impl();
+  m.view_version = m.storage->version;
+  BasicTensor base(m.view_base);
+  if (base.requires_grad()) {
+    auto n = make_node<T, ViewNode<T>>("AsStridedBackward0", m.view_base->sizes, m.view_chain);
+    n->add_edge(gradient_edge(base));
+    m.grad_fn = std::move(n);
+    m.output_nr = 0;
+  }
 }
 
 template <class T>
