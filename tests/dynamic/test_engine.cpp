@@ -18,6 +18,24 @@ BOOST_AUTO_TEST_CASE(accumulation_and_retain_graph) {
   check::close(x.grad(), {16.});
 }
 
+BOOST_AUTO_TEST_CASE(summed_gradients_are_added_in_place_only_into_unseen_contiguous_buffers) {
+  // a's gradient is summed from three uses: passed through (Add), transposed
+  // (a strided view) and scaled; the engine adds in place only into a buffer
+  // nothing else sees, never reading a strided one as if it were contiguous
+  auto x = mg::tensor({{1., 2.}, {3., 4.}}, mg::requires_grad());
+  auto a = x * 2.0;
+  mg::Tensor seen;
+  a.register_hook([&](const mg::Tensor& g) { seen = g; });
+  auto w = mg::tensor({{1., 10.}, {100., 1000.}});
+  ((a + a.t()) * w + a * 3.0).sum().backward();
+  check::close(seen, {5., 113., 113., 2003.});  // w + w^T + 3
+  check::close(x.grad(), {10., 226., 226., 4006.});
+  const auto first = seen, keep = seen.clone();
+  (a * w + a).sum().backward();  // a second backward leaves the first's gradient alone
+  BOOST_CHECK(mg::equal(first, keep));
+  check::close(seen, {2., 11., 101., 1001.});
+}
+
 BOOST_AUTO_TEST_CASE(passed_through_gradients_are_never_shared) {
   // Add hands the same gradient to both inputs; their .grad must not alias
   auto a = mg::tensor({1., 2.}, mg::requires_grad()), b = mg::tensor({3., 4.}, mg::requires_grad());

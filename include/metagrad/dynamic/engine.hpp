@@ -87,10 +87,29 @@ struct GraphTask {
     }
   }
 
+  /// buf += g. Without create_graph, into the elements of whichever of the
+  /// two nothing else can see (its impl and storage held only here, no
+  /// history), when both are contiguous and of one shape: a gradient summed
+  /// from many uses then costs no allocation per use (as PyTorch's
+  /// InputBuffer); otherwise out of place.
   static void add_into(BasicTensor<T>& buf, BasicTensor<T>&& g) {
     if (!g.defined()) return;
-    if (!buf.defined()) buf = std::move(g);
-    else buf = buf + g;
+    if (!buf.defined()) {
+      buf = std::move(g);
+      return;
+    }
+    if (!is_grad_enabled() && buf.sizes() == g.sizes() && buf.is_contiguous() && g.is_contiguous()) {
+      if (!exclusively_owned(buf) && exclusively_owned(g)) std::swap(buf, g);
+      if (exclusively_owned(buf)) {
+        kernels::map(buf.impl()) += kernels::cmap(g.impl());
+        return;
+      }
+    }
+    buf = buf + g;
+  }
+  static bool exclusively_owned(const BasicTensor<T>& t) {
+    const auto& impl = t.impl();
+    return t.impl_ptr().use_count() == 1 && impl.storage.use_count() == 1 && !impl.grad_fn && !impl.requires_grad;
   }
 };
 
