@@ -28,10 +28,11 @@
 //   * log: Eigen's kernel (a subnormal lane goes to <cmath>); log1p
 //     log(1 + x) with the rounding error of 1 + x put back.
 // `float` packets: Eigen's float kernels where they are within 2 ulp (sin,
-// cos, log1p; log with subnormal arguments sent to <cmath>), an own float exp
-// (Eigen's is 5 ulp off near +-88 and flushes subnormal results); tanh, expm1
-// and sigmoid widened to double, computed by the kernels above, and narrowed
-// (Eigen's float tanh and expm1 are 5 and 4 ulp off).
+// cos, log1p; log with subnormal arguments sent to <cmath>), and own float
+// kernels for exp, expm1 and tanh, the double ones' algorithms in float
+// arithmetic (Eigen's float exp is 5 ulp off near +-88 and flushes subnormal
+// results; its tanh and expm1 are 5 and 4 ulp off); sigmoid widened to
+// double and computed by the kernel above (in float it would be 2.25 ulp off).
 // The derivatives (rules/elementwise.hpp) are computed from these same
 // functions: exp' = exp, sin' = cos, cos' = -sin, tanh' = 1 - tanh^2,
 // sigmoid' = s (1 - s), expm1' = expm1 + 1, log' = 1/x, log1p' = 1/(1 + x).
@@ -39,6 +40,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 
@@ -295,29 +297,99 @@ METAGRAD_INLINE inline P via_double(const P& x, K kernel) {
 }
 
 // float packets: Eigen's float kernels where they are within 2 ulp (sin, cos,
-// log1p; log once a lane with a subnormal argument goes to <cmath>), the
-// float exp below, and the double kernels on the widened lanes for tanh,
-// expm1 and sigmoid (Eigen's are 4 to 5 ulp off, and it has no sigmoid).
+// log1p; log once a lane with a subnormal argument goes to <cmath>), own
+// float kernels for exp, expm1 and tanh (Eigen's float exp is 5 ulp off near
+// +-88 and flushes subnormal results; its tanh and expm1 are 5 and 4 ulp
+// off), and sigmoid by the double kernel on widened lanes (Eigen has none).
 
-/// e^x for float lanes, in float: k = rint(x/ln2), r = x - k ln2 with ln2 in
-/// two parts (the first of 16 bits: k ln2_hi exact), e^r - 1 by its Taylor
-/// series to r^7 (below 2^-27 relative on |r| <= ln2/2), scaled by 2^k in
-/// steps (subnormal results and overflow). Eigen's float exp is 5 ulp off
-/// near +-88 and flushes subnormal results.
+/// k = rint(x/ln2), r = x - k ln2 (|r| <= ln2/2) with ln2 in two parts, the
+/// first of 16 bits (k ln2_hi is exact for |k| < 2^8).
 template <class P>
-METAGRAD_INLINE inline P exp_ps(const P& x) {
-  const P xc = ei::pmin(ei::pmax(x, ei::pset1<P>(-104.0f)), ei::pset1<P>(89.0f));
-  const P k = ei::print(ei::pmul(xc, ei::pset1<P>(1.44269504f)));
-  const P r = ei::pmadd(k, ei::pset1<P>(-1.428606765330187e-06f), ei::pmadd(k, ei::pset1<P>(-0.693145751953125f), xc));
+METAGRAD_INLINE inline void reduce_ln2_ps(const P& x, P& k, P& r) {
+  k = ei::print(ei::pmul(x, ei::pset1<P>(1.44269504f)));
+  r = ei::pmadd(k, ei::pset1<P>(-1.428606765330187e-06f), ei::pmadd(k, ei::pset1<P>(-0.693145751953125f), x));
+}
+/// e^r - 1 for |r| <= ln2/2: its Taylor series to r^7 (below 2^-27 relative).
+template <class P>
+METAGRAD_INLINE inline P expm1_reduced_ps(const P& r) {
   P q = ei::pset1<P>(1.0f / 5040.0f);
   q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 720.0f));
   q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 120.0f));
   q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 24.0f));
   q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 6.0f));
   const P z = ei::pmul(r, r);
-  const P p = ei::pmadd(ei::pmul(z, r), q, ei::pmadd(z, ei::pset1<P>(0.5f), r));
-  const P v = ei::pldexp(ei::padd(ei::pset1<P>(1.0f), p), k);
+  return ei::pmadd(ei::pmul(z, r), q, ei::pmadd(z, ei::pset1<P>(0.5f), r));
+}
+
+/// e^x for float lanes, in float: 2^k (1 + expm1(r)), scaled by 2^k in steps
+/// (subnormal results and overflow).
+template <class P>
+METAGRAD_INLINE inline P exp_ps(const P& x) {
+  const P xc = ei::pmin(ei::pmax(x, ei::pset1<P>(-104.0f)), ei::pset1<P>(89.0f));
+  P k, r;
+  reduce_ln2_ps(xc, k, r);
+  const P v = ei::pldexp(ei::padd(ei::pset1<P>(1.0f), expm1_reduced_ps(r)), k);
   return ei::pselect(ei::pcmp_eq(x, x), v, x);
+}
+/// expm1 x = 2^k expm1(r) + (2^k - 1) in one rounding, for x in [-18, 18]
+/// (|k| <= 26: 2^k exact). k is 0 for |x| < ln2, where 2^k (1 + p) - 1 would
+/// cancel: there r = x and the series runs to r^11 (below 2^-30 relative on
+/// |r| < ln2).
+template <class P>
+METAGRAD_INLINE inline P expm1_core_ps(const P& x) {
+  const P one = ei::pset1<P>(1.0f);
+  P k, r;
+  reduce_ln2_ps(x, k, r);
+  const P near0 = ei::pcmp_lt(ei::pabs(x), ei::pset1<P>(0.693147f));
+  k = ei::pselect(near0, ei::pset1<P>(0.0f), k);
+  r = ei::pselect(near0, x, r);
+  P q = ei::pset1<P>(1.0f / 39916800.0f);
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 3628800.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 362880.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 40320.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 5040.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 720.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 120.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 24.0f));
+  q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 6.0f));
+  const P z = ei::pmul(r, r);
+  const P p = ei::pmadd(ei::pmul(z, r), q, ei::pmadd(z, ei::pset1<P>(0.5f), r));
+  const P s = ei::pldexp(one, k);
+  return ei::pmadd(s, p, ei::psub(s, one));
+}
+/// expm1 on the whole line: the core on [-18, 18] (below, the clamp gives -1,
+/// which expm1 rounds to there), e^x above 18 (the -1 is below half an ulp),
+/// x itself when tiny (and -0). d/dx expm1 = expm1 + 1.
+template <class P>
+METAGRAD_INLINE inline P expm1_ps(const P& x) {
+  P v = expm1_core_ps(ei::pmin(ei::pmax(x, ei::pset1<P>(-18.0f)), ei::pset1<P>(18.0f)));
+  const P above = ei::pcmp_lt(ei::pset1<P>(18.0f), x);
+  if (any_lane(above)) v = ei::pselect(above, exp_ps(x), v);
+  v = ei::pselect(ei::pcmp_lt(ei::pabs(x), ei::pset1<P>(0x1p-25f)), x, v);
+  return ei::pselect(ei::pcmp_eq(x, x), v, x);  // NaN
+}
+/// tanh: |x| < 0.55 the odd polynomial of tanh_pd (its coefficients rounded
+/// to float); above, e / (e + 2) with e = expm1(2|x|) (|x| clamped to 9.5,
+/// where tanh has rounded to 1); the sign of x.
+template <class P>
+METAGRAD_INLINE inline P tanh_ps(const P& x) {
+  const P sign = ei::pand(x, ei::pset1frombits<P>(std::uint32_t{0x80000000u}));
+  const P a = ei::pmin(ei::pabs(x), ei::pset1<P>(9.5f));
+  const P e = expm1_core_ps(ei::padd(a, a));
+  const P big = ei::pdiv(e, ei::padd(e, ei::pset1<P>(2.0f)));
+  const P z = ei::pmul(a, a);
+  constexpr std::size_t n = std::size(coef::kTanh);
+  P t = ei::pset1<P>(static_cast<float>(coef::kTanh[n - 1]));
+  for (std::size_t i = n - 1; i-- > 0;) t = ei::pmadd(t, z, ei::pset1<P>(static_cast<float>(coef::kTanh[i])));
+  const P small = ei::pmadd(ei::pmul(z, a), t, a);
+  const P v = ei::por(ei::pselect(ei::pcmp_lt(a, ei::pset1<P>(0.55f)), small, big), sign);
+  return ei::pselect(ei::pcmp_eq(x, x), v, x);
+}
+/// sigmoid: the double kernel on the widened lanes (in float, e / (1 + e)
+/// would add exp's 1.2 ulp to the division's: 2.25 ulp measured).
+template <class P>
+METAGRAD_INLINE inline P sigmoid_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return sigmoid_pd(d); });
 }
 template <class P>
 METAGRAD_INLINE inline P log_ps(const P& x) {
@@ -325,13 +397,6 @@ METAGRAD_INLINE inline P log_ps(const P& x) {
     return per_lane(x, [](float v) { return std::log(v); });
   return ei::plog(x);
 }
-#define METAGRAD_VMATH_FLOAT_VIA_DOUBLE(NAME) \
-  template <class P>                          \
-  METAGRAD_INLINE inline P NAME##_ps(const P& x) { return via_double(x, [](const auto& d) METAGRAD_INLINE { return NAME##_pd(d); }); }
-METAGRAD_VMATH_FLOAT_VIA_DOUBLE(tanh)
-METAGRAD_VMATH_FLOAT_VIA_DOUBLE(expm1)
-METAGRAD_VMATH_FLOAT_VIA_DOUBLE(sigmoid)
-#undef METAGRAD_VMATH_FLOAT_VIA_DOUBLE
 template <class P>
 METAGRAD_INLINE inline P sin_ps(const P& x) {
   if constexpr (ei::packet_traits<float>::HasSin) return ei::psin(x);
