@@ -25,7 +25,7 @@ BOOST_AUTO_TEST_SUITE(random_graphs)
 
 BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
   const int n = graphs_to_run();
-  int checked = 0;
+  int checked = 0, overflowed = 0;
   for (int s = 0; s < n; ++s) {
     Gen g(1000u + static_cast<unsigned>(s));
     std::vector<mg::Tensor> inputs;
@@ -35,6 +35,12 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
     auto f = [&](const std::vector<mg::Tensor>& in) { return random_graph(seed, in, steps); };
     BOOST_TEST_CONTEXT("graph seed " << s) {
       try {
+        // overflow (exp of exp, a long pow chain) is IEEE behaviour, not a
+        // bug: as in the fuzzer, only graphs with a finite value are compared
+        if (!std::isfinite(mg::abs(f(inputs)).sum().item())) {
+          ++overflowed;
+          continue;
+        }
         mg::autograd::gradcheck(f, inputs, 1e-6, 1e-5, 1e-4);
       } catch (const std::exception& e) {
         BOOST_ERROR(e.what());
@@ -42,8 +48,9 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
     }
     ++checked;
   }
-  BOOST_TEST_MESSAGE("random graphs checked: " << checked);
-  BOOST_CHECK_EQUAL(checked, n);
+  BOOST_TEST_MESSAGE("random graphs checked: " << checked << ", overflowed (skipped): " << overflowed);
+  BOOST_CHECK_EQUAL(checked + overflowed, n);
+  BOOST_CHECK_LE(overflowed * 100, n);  // the generator keeps values in range for all but a few
 }
 
 BOOST_AUTO_TEST_CASE(retain_graph_reuse_is_linear) {

@@ -158,6 +158,23 @@ BOOST_AUTO_TEST_CASE(minimum_and_maximum_split_ties_like_pytorch) {
   BOOST_CHECK_EQUAL(mg::nn::functional::softplus(mg::tensor({0.5}, mg::requires_grad())).grad_fn()->name(), "SoftplusBackward0");
 }
 
+BOOST_AUTO_TEST_CASE(every_row_along_a_dimension_passes_gradcheck_and_gradgradcheck) {
+  // the list the random graphs and the fuzzer draw from (METAGRAD_FOR_EACH_ALONG)
+  BOOST_REQUIRE_EQUAL(fuzzgraph::along_rows().size(), 9u);
+  for (const auto& row : fuzzgraph::along_rows())
+    for (int dim : {0, 1, -1})
+      for (bool keepdim : {false, true}) {
+        BOOST_TEST_CONTEXT(row.node << " along " << dim << (keepdim ? ", keepdim" : "")) {
+          auto f = [&](const std::vector<mg::Tensor>& in) {
+            return row.fn(fuzzgraph::into_domain(row.domain, in[0]), dim, keepdim);
+          };
+          auto x = values({2, 3}, -1.1, 1.7).requires_grad_();
+          BOOST_CHECK_EQUAL(f({x}).grad_fn()->name(), row.node);
+          check::gradients(f, {values({2, 3}, -1.1, 1.7)});
+        }
+      }
+}
+
 BOOST_AUTO_TEST_CASE(domain_errors_are_nan_or_inf_not_exceptions) {
   auto y = mg::log1p(mg::tensor({-2.0, -1.0})) + mg::acosh(mg::tensor({0.5, 2.0}));
   BOOST_CHECK(std::isnan(y.data_ptr()[0]));

@@ -57,6 +57,22 @@ inline const std::vector<BinaryTableRow>& binary_table_rows() {
   return rows;
 }
 
+/// Every rule with a form along a dimension (generated from
+/// METAGRAD_FOR_EACH_ALONG), its input mapped into its domain.
+struct AlongRow {
+  const char* node;
+  mg::rules::Domain domain;
+  mg::Tensor (*fn)(const mg::Tensor&, int, bool);
+};
+inline const std::vector<AlongRow>& along_rows() {
+#define METAGRAD_ROW(Rule, dom)                                        \
+  AlongRow{mg::rules::Rule::node_name, mg::rules::Domain::dom,         \
+           [](const mg::Tensor& x, int d, bool k) { return mg::detail::along_op<mg::rules::Rule>(x, d, k); }},
+  static const std::vector<AlongRow> rows{METAGRAD_FOR_EACH_ALONG(METAGRAD_ROW)};
+#undef METAGRAD_ROW
+  return rows;
+}
+
 struct Gen {
   std::mt19937 rng;
   const std::uint8_t* bytes = nullptr;
@@ -91,10 +107,14 @@ struct Gen {
       case 7: return mg::sin(a) + mg::cos(b);
       case 8: return mg::tanh(a) * mg::sigmoid(b);
       case 9: return 2.0 - a.pow(2.0) / 3.0;
-      case 10: {  // reductions: sum over a dim (keepdim or not), or the product of all
+      case 10: {  // reductions: sum over a dim (keepdim or not), the product of all, or
+                  // any rule along a dimension (softmax, cumsum, var, ...) on its domain
         if (a.dim() == 0) return a * 1.5;
-        const int k = pick(3);
-        return k < 2 ? a.sum(-1, k == 1) : mg::prod(a * 0.5 + 1.0);
+        const auto& along = along_rows();
+        const int k = pick(3 + static_cast<int>(along.size()));
+        if (k < 3) return k < 2 ? a.sum(-1, k == 1) : mg::prod(a * 0.5 + 1.0);
+        const auto& row = along[static_cast<std::size_t>(k - 3)];
+        return row.fn(into_domain(row.domain, a), pick(a.dim()), pick(2) == 1);
       }
       case 11: return a.dim() == 2 ? a.t().mean(0) : a.mean();
       case 12: return a.dim() > 0 ? a[a.size(0) - 1] : a;

@@ -185,6 +185,18 @@ BasicTensor<T> map_along(const BasicTensor<T>& x, int dim) {
   record_along<R>(out, x, Along<T>{x.sizes(), dim, false, T(0)});
   return out;
 }
+/// Rule R's op along dim (keepdim for the reductions; var and std biased):
+/// what the op lists generated from METAGRAD_FOR_EACH_ALONG call.
+template <class R, class T>
+BasicTensor<T> along_op(const BasicTensor<T>& x, int dim, bool keepdim) {
+  dim = BasicTensor<T>::wrap_dim(dim, x.dim());
+  if constexpr (requires(const T* in, T* out) { R::map_line(in, out, std::int64_t{}, std::int64_t{}); })
+    return map_along<R>(x, dim);
+  else if constexpr (requires { R::has_correction; })
+    return reduce_along<R>(x, dim, keepdim, T(0), T(0));
+  else
+    return reduce_along<R>(x, dim, keepdim, T(0));
+}
 }  // namespace detail
 
 /// log(sum(exp(x))) along dim, computed stably (max subtracted first).

@@ -228,6 +228,7 @@ template <bool Std>
 struct Moment2 {
   static constexpr const char* node_name = Std ? "StdBackward0" : "VarBackward0";
   static constexpr const char* symbol = Std ? "std" : "var";
+  static constexpr bool has_correction = true;  // line() takes c
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s, T correction) {
     T mean = 0;
     for (std::int64_t k = 0; k < n; ++k) mean += in[k * s];
@@ -249,3 +250,11 @@ using Var = Moment2<false>;
 using Std = Moment2<true>;
 }  // namespace rules
 }  // namespace metagrad
+
+/// Every rule with a form along a dimension, with the domain (rules::Domain)
+/// the tests and fuzzers sample its input on: the list the dynamic table
+/// test, the random graphs and the fuzzer draw from (through
+/// `detail::along_op<R>`). ProdDim is in rules/linalg.hpp.
+#define METAGRAD_FOR_EACH_ALONG(M)                                                                        \
+  M(Softmax, real) M(LogSoftmax, real) M(Cumsum, real) M(LogSumExp, real) M(Amax, real) M(ProdDim, real) \
+  M(Var, real) M(Std, real) M(Norm, real)
