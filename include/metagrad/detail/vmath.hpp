@@ -82,10 +82,14 @@ inline constexpr double kSinCosMax = 8192.0;
 
 /// c[0] + z c[1] + ... + z^(N-1) c[N-1] by Horner's rule with fused
 /// multiply-adds.
+/// (The coefficients are rounded to the packet's scalar type.)
+template <class P>
+using scalar_of = typename ei::unpacket_traits<P>::type;
 template <class P, std::size_t N>
 METAGRAD_INLINE inline P horner(const P& z, const double (&c)[N]) {
-  P acc = ei::pset1<P>(c[N - 1]);
-  for (std::size_t i = N - 1; i-- > 0;) acc = ei::pmadd(acc, z, ei::pset1<P>(c[i]));
+  using S = scalar_of<P>;
+  P acc = ei::pset1<P>(static_cast<S>(c[N - 1]));
+  for (std::size_t i = N - 1; i-- > 0;) acc = ei::pmadd(acc, z, ei::pset1<P>(static_cast<S>(c[i])));
   return acc;
 }
 
@@ -213,31 +217,40 @@ METAGRAD_INLINE inline P expm1_core(const P& x) {
   return ei::pmadd(s, expm1_reduced(r, rlo), ei::psub(s, one));
 }
 
-/// expm1 on the whole line: the core on [-40, 40] (below -40 the clamp gives
-/// -1, which expm1 rounds to there), e^x above 40 (the -1 is below half an
-/// ulp), x itself when tiny (and -0). d/dx expm1 = expm1 + 1.
-template <class P>
-METAGRAD_INLINE inline P expm1_pd(const P& x) {
-  P v = expm1_core(ei::pmin(ei::pmax(x, ei::pset1<P>(-40.0)), ei::pset1<P>(40.0)));
-  const P above = ei::pcmp_lt(ei::pset1<P>(40.0), x);
-  if (any_lane(above)) v = ei::pselect(above, exp_exact_pd(x), v);
-  v = ei::pselect(ei::pcmp_lt(ei::pabs(x), ei::pset1<P>(0x1p-54)), x, v);
+/// expm1 on the whole line from its core on [-lim, lim] (below -lim the clamp
+/// gives -1, which expm1 rounds to there), e^x above lim (the -1 is below
+/// half an ulp), x itself when |x| < tiny (and -0). d/dx expm1 = expm1 + 1.
+template <class P, class Core, class Exp>
+METAGRAD_INLINE inline P expm1_line(const P& x, Core core, Exp exp, scalar_of<P> lim, scalar_of<P> tiny) {
+  P v = core(ei::pmin(ei::pmax(x, ei::pset1<P>(-lim)), ei::pset1<P>(lim)));
+  const P above = ei::pcmp_lt(ei::pset1<P>(lim), x);
+  if (any_lane(above)) v = ei::pselect(above, exp(x), v);
+  v = ei::pselect(ei::pcmp_lt(ei::pabs(x), ei::pset1<P>(tiny)), x, v);
   return ei::pselect(ei::pcmp_eq(x, x), v, x);  // NaN
 }
-
 /// tanh: |x| < 0.55 an odd polynomial; above, e / (e + 2) with
-/// e = expm1(2|x|) (|x| clamped to 19.5, where tanh has rounded to 1); the
-/// sign of x. d/dx tanh = 1 - tanh^2.
-template <class P>
-METAGRAD_INLINE inline P tanh_pd(const P& x) {
-  const P sign = ei::pand(x, ei::pset1frombits<P>(std::uint64_t{0x8000000000000000ull}));
-  const P a = ei::pmin(ei::pabs(x), ei::pset1<P>(19.5));
-  const P e = expm1_core(ei::padd(a, a));
-  const P big = ei::pdiv(e, ei::padd(e, ei::pset1<P>(2.0)));
+/// e = expm1(2|x|) from the expm1 core (|x| clamped to `top`, where tanh has
+/// rounded to 1); the sign of x. d/dx tanh = 1 - tanh^2.
+template <class P, class Core>
+METAGRAD_INLINE inline P tanh_line(const P& x, Core core, scalar_of<P> top) {
+  using S = scalar_of<P>;
+  const P sign = ei::pand(x, ei::pset1<P>(S(-0.0)));
+  const P a = ei::pmin(ei::pabs(x), ei::pset1<P>(top));
+  const P e = core(ei::padd(a, a));
+  const P big = ei::pdiv(e, ei::padd(e, ei::pset1<P>(S(2))));
   const P z = ei::pmul(a, a);
   const P small = ei::pmadd(ei::pmul(z, a), horner(z, coef::kTanh), a);
-  const P v = ei::por(ei::pselect(ei::pcmp_lt(a, ei::pset1<P>(0.55)), small, big), sign);
+  const P v = ei::por(ei::pselect(ei::pcmp_lt(a, ei::pset1<P>(S(0.55))), small, big), sign);
   return ei::pselect(ei::pcmp_eq(x, x), v, x);
+}
+template <class P>
+METAGRAD_INLINE inline P expm1_pd(const P& x) {
+  return expm1_line(x, [](const P& v) METAGRAD_INLINE { return expm1_core(v); },
+                    [](const P& v) METAGRAD_INLINE { return exp_exact_pd(v); }, 40.0, 0x1p-54);
+}
+template <class P>
+METAGRAD_INLINE inline P tanh_pd(const P& x) {
+  return tanh_line(x, [](const P& v) METAGRAD_INLINE { return expm1_core(v); }, 19.5);
 }
 
 /// sigmoid x = 1 / (1 + e) for x >= 0, e / (1 + e) for x < 0, e = e^-|x|
@@ -357,33 +370,16 @@ METAGRAD_INLINE inline P expm1_core_ps(const P& x) {
   const P s = ei::pldexp(one, k);
   return ei::pmadd(s, p, ei::psub(s, one));
 }
-/// expm1 on the whole line: the core on [-18, 18] (below, the clamp gives -1,
-/// which expm1 rounds to there), e^x above 18 (the -1 is below half an ulp),
-/// x itself when tiny (and -0). d/dx expm1 = expm1 + 1.
+/// expm1 and tanh of float lanes: the lines above on the float core (expm1
+/// core on [-18, 18], tanh clamped at 9.5, where it has rounded to 1).
 template <class P>
 METAGRAD_INLINE inline P expm1_ps(const P& x) {
-  P v = expm1_core_ps(ei::pmin(ei::pmax(x, ei::pset1<P>(-18.0f)), ei::pset1<P>(18.0f)));
-  const P above = ei::pcmp_lt(ei::pset1<P>(18.0f), x);
-  if (any_lane(above)) v = ei::pselect(above, exp_ps(x), v);
-  v = ei::pselect(ei::pcmp_lt(ei::pabs(x), ei::pset1<P>(0x1p-25f)), x, v);
-  return ei::pselect(ei::pcmp_eq(x, x), v, x);  // NaN
+  return expm1_line(x, [](const P& v) METAGRAD_INLINE { return expm1_core_ps(v); },
+                    [](const P& v) METAGRAD_INLINE { return exp_ps(v); }, 18.0f, 0x1p-25f);
 }
-/// tanh: |x| < 0.55 the odd polynomial of tanh_pd (its coefficients rounded
-/// to float); above, e / (e + 2) with e = expm1(2|x|) (|x| clamped to 9.5,
-/// where tanh has rounded to 1); the sign of x.
 template <class P>
 METAGRAD_INLINE inline P tanh_ps(const P& x) {
-  const P sign = ei::pand(x, ei::pset1frombits<P>(std::uint32_t{0x80000000u}));
-  const P a = ei::pmin(ei::pabs(x), ei::pset1<P>(9.5f));
-  const P e = expm1_core_ps(ei::padd(a, a));
-  const P big = ei::pdiv(e, ei::padd(e, ei::pset1<P>(2.0f)));
-  const P z = ei::pmul(a, a);
-  constexpr std::size_t n = std::size(coef::kTanh);
-  P t = ei::pset1<P>(static_cast<float>(coef::kTanh[n - 1]));
-  for (std::size_t i = n - 1; i-- > 0;) t = ei::pmadd(t, z, ei::pset1<P>(static_cast<float>(coef::kTanh[i])));
-  const P small = ei::pmadd(ei::pmul(z, a), t, a);
-  const P v = ei::por(ei::pselect(ei::pcmp_lt(a, ei::pset1<P>(0.55f)), small, big), sign);
-  return ei::pselect(ei::pcmp_eq(x, x), v, x);
+  return tanh_line(x, [](const P& v) METAGRAD_INLINE { return expm1_core_ps(v); }, 9.5f);
 }
 /// sigmoid: the double kernel on the widened lanes (in float, e / (1 + e)
 /// would add exp's 1.2 ulp to the division's: 2.25 ulp measured).
