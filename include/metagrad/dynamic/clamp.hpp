@@ -29,7 +29,7 @@ BasicTensor<T> clamp_op(const BasicTensor<T>& x, std::optional<T> lo, std::optio
   // what they read is found by probing them, as for the table's binary ops.
   constexpr unsigned needs = rules::grad_a_needs<rules::ClampMin> | rules::grad_a_needs<rules::ClampMax>;
   static_assert((needs & ~(rules::kA | rules::kB)) == 0, "clamp's backward reads only x and the bounds");
-  record_dim_node(out, x, name, (needs & rules::kA) != 0, false,
+  record_closure_node(out, x, name, (needs & rules::kA) != 0, false,
                   [lo, hi](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>&) {
                     BasicTensor<T> r = g;
                     if (lo) r = rules::ClampMin::vjp_a(xs, *lo, r, r);

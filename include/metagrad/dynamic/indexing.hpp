@@ -85,7 +85,7 @@ BasicTensor<T> index_select(const BasicTensor<T>& x, int dim, const BasicTensor<
     for (std::int64_t k = 0; k < m; ++k)
       std::copy_n(xd + (a * n + id[k]) * inner, inner, o + (a * m + k) * inner);
   const Sizes in = x.sizes();
-  detail::record_dim_node(out, x, "IndexSelectBackward0", false, false,
+  detail::record_closure_node(out, x, "IndexSelectBackward0", false, false,
                           [dim, ic, in](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
                             return detail::index_add_zeros(g, dim, ic, in);
                           });
@@ -111,7 +111,7 @@ BasicTensor<T> gather(const BasicTensor<T>& x, int dim, const BasicTensor<std::i
     o[k] = xd[off];
   });
   const Sizes in = x.sizes();
-  detail::record_dim_node(out, x, "GatherBackward0", false, false,
+  detail::record_closure_node(out, x, "GatherBackward0", false, false,
                           [dim, ic, in](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
                             return detail::scatter_add_zeros(g, dim, ic, in);
                           });
@@ -136,7 +136,7 @@ BasicTensor<T> index_add_zeros(const BasicTensor<T>& g, int dim, const IndexTens
       const T* src = gd + (a * m + k) * inner;
       for (std::int64_t i = 0; i < inner; ++i) dst[i] += src[i];
     }
-  record_dim_node(out, g, "IndexAddBackward0", false, false,
+  record_closure_node(out, g, "IndexAddBackward0", false, false,
                   [dim, index](const BasicTensor<T>& gg, const BasicTensor<T>&, const BasicTensor<T>&) {
                     return index_select(gg, dim, index);
                   });
@@ -158,7 +158,7 @@ BasicTensor<T> scatter_add_zeros(const BasicTensor<T>& g, int dim, const IndexTe
     for (int d = 0; d < at.size(); ++d) off += (d == dim ? id[k] : at[d]) * os[d];
     o[off] += gd[k];
   });
-  record_dim_node(out, g, "ScatterAddBackward0", false, false,
+  record_closure_node(out, g, "ScatterAddBackward0", false, false,
                   [dim, index](const BasicTensor<T>& gg, const BasicTensor<T>&, const BasicTensor<T>&) {
                     return gather(gg, dim, index);
                   });

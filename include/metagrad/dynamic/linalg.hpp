@@ -143,7 +143,7 @@ BasicTensor<T> tril(const BasicTensor<T>& x, std::int64_t k = 0) {
   const std::int64_t r = x.size(0), n = x.size(1);
   for (std::int64_t i = 0; i < r; ++i)
     for (std::int64_t j = 0; j < n; ++j) out.data_ptr()[i * n + j] = j - i <= k ? c.data_ptr()[i * n + j] : T(0);
-  detail::record_dim_node(out, x, "TrilBackward0", false, false,
+  detail::record_closure_node(out, x, "TrilBackward0", false, false,
                           [k](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) { return tril(g, k); });
   return out;
 }

@@ -66,9 +66,9 @@ BasicTensor<T> map_lines(const BasicTensor<T>& x, int dim, F&& f) {
 /// given as a closure (the ops whose formula needs the op's own arguments:
 /// index_select, gather, tril, nll_loss, clamp).
 template <class T, class F>
-class ReduceDimNode final : public BasicNode<T> {
+class ClosureNode final : public BasicNode<T> {
  public:
-  ReduceDimNode(const char* n, F f) : name_(n), f_(std::move(f)) {}
+  ClosureNode(const char* n, F f) : name_(n), f_(std::move(f)) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     out[0] = f_(g, x.defined() ? x.unpack(*this) : BasicTensor<T>{}, y.defined() ? y.unpack(*this) : BasicTensor<T>{});
@@ -83,9 +83,9 @@ class ReduceDimNode final : public BasicNode<T> {
 };
 /// Records node `name` with backward f(g, x, y) for out = op(x).
 template <class T, class F>
-void record_dim_node(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, bool save_x, bool save_y, F f) {
+void record_closure_node(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, bool save_x, bool save_y, F f) {
   if (!(is_grad_enabled() && x.requires_grad())) return;
-  auto n = make_node<T, ReduceDimNode<T, F>>(name, std::move(f));
+  auto n = make_node<T, ClosureNode<T, F>>(name, std::move(f));
   n->add_edge(gradient_edge(x));
   if (save_x) n->x.save(x, false);
   set_history(out, n);
@@ -169,12 +169,16 @@ void record_along(BasicTensor<T>& out, const BasicTensor<T>& x, Along<T> d) {
   if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
 }
 /// Reduction rule R along dim (every element when dim < 0): the value of each
-/// line from R::line(in, n, stride, args...), and R's node.
-template <class R, class T, class... Args>
-BasicTensor<T> reduce_along(const BasicTensor<T>& x, int dim, bool keepdim, T corr, Args... args) {
+/// line from R::line(in, n, stride) (var's and std's also take `corr`), and
+/// R's node.
+template <class R, class T>
+BasicTensor<T> reduce_along(const BasicTensor<T>& x, int dim, bool keepdim, T corr = T(0)) {
   const bool all = dim < 0;
   auto out = reduce_lines(all ? x.reshape({x.numel()}) : x, all ? 0 : dim, !all && keepdim,
-                          [args...](const T* line, std::int64_t n, std::int64_t s) { return R::line(line, n, s, args...); });
+                          [corr](const T* line, std::int64_t n, std::int64_t s) {
+                            if constexpr (requires { R::has_correction; }) return R::line(line, n, s, corr);
+                            else return R::line(line, n, s);
+                          });
   record_along<R>(out, x, Along<T>{x.sizes(), dim, keepdim, corr});
   return out;
 }
@@ -192,17 +196,15 @@ BasicTensor<T> along_op(const BasicTensor<T>& x, int dim, bool keepdim) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
   if constexpr (requires(const T* in, T* out) { R::map_line(in, out, std::int64_t{}, std::int64_t{}); })
     return map_along<R>(x, dim);
-  else if constexpr (requires { R::has_correction; })
-    return reduce_along<R>(x, dim, keepdim, T(0), T(0));
   else
-    return reduce_along<R>(x, dim, keepdim, T(0));
+    return reduce_along<R>(x, dim, keepdim);
 }
 }  // namespace detail
 
 /// log(sum(exp(x))) along dim, computed stably (max subtracted first).
 template <class T>
 BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false) {
-  return detail::reduce_along<rules::LogSumExp>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim, T(0));
+  return detail::reduce_along<rules::LogSumExp>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);
 }
 /// exp(x) / sum(exp(x)) along dim.
 template <class T>
@@ -219,19 +221,19 @@ template <class T>
 BasicTensor<T> amax(const BasicTensor<T>& x, int dim, bool keepdim = false) {
   dim = BasicTensor<T>::wrap_dim(dim, x.dim());
   detail::check(x.numel() > 0, "amax(): Expected reduction dim ", dim, " to have non-zero size.");
-  return detail::reduce_along<rules::Amax>(x, dim, keepdim, T(0));
+  return detail::reduce_along<rules::Amax>(x, dim, keepdim);
 }
 /// The largest element of x (MaxBackward1: ties share the gradient).
 template <class T>
 BasicTensor<T> max(const BasicTensor<T>& x) {
   detail::check(x.numel() > 0, "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                                "reduction dim with the 'dim' argument.");
-  return detail::reduce_along<rules::Max>(x, -1, false, T(0));
+  return detail::reduce_along<rules::Max>(x, -1, false);
 }
 /// The product along dim.
 template <class T>
 BasicTensor<T> prod(const BasicTensor<T>& x, int dim, bool keepdim = false) {
-  return detail::reduce_along<rules::ProdDim>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim, T(0));
+  return detail::reduce_along<rules::ProdDim>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);
 }
 /// Running sums along dim.
 template <class T>
@@ -244,11 +246,11 @@ namespace detail {
 template <class T, bool Std>
 BasicTensor<T> moment2(const BasicTensor<T>& x, int dim, bool unbiased, bool keepdim) {
   const T corr = unbiased ? T(1) : T(0);
-  return reduce_along<rules::Moment2<Std>>(x, dim, keepdim, corr, corr);
+  return reduce_along<rules::Moment2<Std>>(x, dim, keepdim, corr);
 }
 template <class T>
 BasicTensor<T> norm2(const BasicTensor<T>& x, int dim, bool keepdim) {
-  return reduce_along<rules::Norm>(x, dim, keepdim, T(0));
+  return reduce_along<rules::Norm>(x, dim, keepdim);
 }
 }  // namespace detail
 
