@@ -175,7 +175,7 @@ template <class R, class T>
 BasicTensor<T> reduce_along(const BasicTensor<T>& x, int dim, bool keepdim, T corr = T(0)) {
   const bool all = dim < 0;
   auto out = reduce_lines(all ? x.reshape({x.numel()}) : x, all ? 0 : dim, !all && keepdim,
-                          [corr](const T* line, std::int64_t n, std::int64_t s) {
+                          [&](const T* line, std::int64_t n, std::int64_t s) {
                             if constexpr (requires { R::has_correction; }) return R::line(line, n, s, corr);
                             else return R::line(line, n, s);
                           });
