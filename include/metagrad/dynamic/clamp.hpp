@@ -5,7 +5,8 @@
 //   clamp_min(x, lo):  d/dx = g [x >= lo]             ClampMinBackward0
 //   clamp_max(x, hi):  d/dx = g [x <= hi]             ClampMaxBackward0
 // (a missing bound is no condition; the masks are constants of the graph).
-// The backward formulas are rules::ClampMin / ClampMax's (rules/select.hpp).
+// The backward formulas are rules::ClampMin / ClampMax's (rules/select.hpp),
+// with the bounds as arguments (rules::Clamp, ClampMinArg, ClampMaxArg).
 #pragma once
 #include <optional>
 
@@ -25,17 +26,11 @@ BasicTensor<T> clamp_op(const BasicTensor<T>& x, std::optional<T> lo, std::optio
     if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return limit(v);
     else return v.unaryExpr(limit);
   }));
-  // The formulas are the rules' (rules/select.hpp), the bounds being constants;
-  // what they read is found by probing them, as for the table's binary ops.
-  constexpr unsigned needs = rules::grad_a_needs<rules::ClampMin> | rules::grad_a_needs<rules::ClampMax>;
-  static_assert((needs & ~(rules::kA | rules::kB)) == 0, "clamp's backward reads only x and the bounds");
-  record_closure_node(out, x, name, (needs & rules::kA) != 0, false,
-                  [lo, hi](const BasicTensor<T>& g, const BasicTensor<T>& xs, const BasicTensor<T>&) {
-                    BasicTensor<T> r = g;
-                    if (lo) r = rules::ClampMin::vjp_a(xs, *lo, r, r);
-                    if (hi) r = rules::ClampMax::vjp_a(xs, *hi, r, r);
-                    return r;
-                  });
+  // The formulas are the table's ClampMin / ClampMax (rules/select.hpp) with
+  // constant bounds (rules/structure.hpp); what they read is probed.
+  if (lo && hi) record_rule(out, x, name, rules::Clamp<T>{*lo, *hi});
+  else if (lo) record_rule(out, x, name, rules::ClampMinArg<T>{*lo});
+  else record_rule(out, x, name, rules::ClampMaxArg<T>{*hi});
   return out;
 }
 }  // namespace detail

@@ -1,9 +1,9 @@
 // metagrad/dynamic/indexing.hpp — ops that pick elements by an index tensor
 // (int64, e.g. `mg::tensor({2, 0, 2})`): index_select and gather, and their
-// adjoints, which add the gradient back into zeros at the same places:
-//   index_select(x, d, i):  d/dx = zeros_like(x).index_add(d, i, g)    IndexSelectBackward0
-//   gather(x, d, i):        d/dx = zeros_like(x).scatter_add(d, i, g)  GatherBackward0
-// The adjoints are ops of their own (IndexAddBackward0, ScatterAddBackward0)
+// adjoints index_select_backward and gather_backward, which add the gradient
+// back into zeros at the same places. The backward formulas are the rules
+// IndexSelect, Gather, IndexAdd and ScatterAdd (rules/structure.hpp); the
+// adjoints are ops of their own (IndexAddBackward0, ScatterAddBackward0)
 // whose backward is index_select / gather again, so create_graph works.
 #pragma once
 #include "reductions.hpp"
@@ -60,10 +60,6 @@ inline void check_gather(const Sizes& in, int dim, const IndexTensor& index) {
       fail("gather(): index ", i, " is out of bounds for dimension ", dim, " with size ", n);
 }
 
-template <class T> BasicTensor<T> index_add_zeros(const BasicTensor<T>& g, int dim, const IndexTensor& index,
-                                                  const Sizes& sizes);
-template <class T> BasicTensor<T> scatter_add_zeros(const BasicTensor<T>& g, int dim, const IndexTensor& index,
-                                                    const Sizes& sizes);
 }  // namespace detail
 
 /// The slices index[k] of x along dim, in that order (repeats allowed).
@@ -84,11 +80,7 @@ BasicTensor<T> index_select(const BasicTensor<T>& x, int dim, const BasicTensor<
   for (std::int64_t a = 0; a < outer; ++a)
     for (std::int64_t k = 0; k < m; ++k)
       std::copy_n(xd + (a * n + id[k]) * inner, inner, o + (a * m + k) * inner);
-  const Sizes in = x.sizes();
-  detail::record_closure_node(out, x, "IndexSelectBackward0", false, false,
-                          [dim, ic, in](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
-                            return detail::index_add_zeros(g, dim, ic, in);
-                          });
+  record_rule(out, x, "IndexSelectBackward0", [&] { return rules::IndexSelect<detail::IndexTensor>{dim, ic, x.sizes()}; });
   return out;
 }
 
@@ -110,61 +102,64 @@ BasicTensor<T> gather(const BasicTensor<T>& x, int dim, const BasicTensor<std::i
     for (int d = 0; d < at.size(); ++d) off += (d == dim ? id[k] : at[d]) * xs[d];
     o[k] = xd[off];
   });
-  const Sizes in = x.sizes();
-  detail::record_closure_node(out, x, "GatherBackward0", false, false,
-                          [dim, ic, in](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
-                            return detail::scatter_add_zeros(g, dim, ic, in);
-                          });
+  record_rule(out, x, "GatherBackward0", [&] { return rules::Gather<detail::IndexTensor>{dim, ic, x.sizes()}; });
   return out;
 }
 
-namespace detail {
-/// zeros(sizes) with g's slices added at index along dim (index_select's adjoint).
+/// zeros(sizes) with g's slices added at index along dim: index_select's
+/// adjoint (IndexAddBackward0: its own backward is index_select again).
 template <class T>
-BasicTensor<T> index_add_zeros(const BasicTensor<T>& g, int dim, const IndexTensor& index, const Sizes& sizes) {
+BasicTensor<T> index_select_backward(const BasicTensor<T>& g, const Sizes& sizes, int dim,
+                                     const BasicTensor<std::int64_t>& index) {
+  dim = BasicTensor<T>::wrap_dim(dim, sizes.size());
+  detail::check_index_select(sizes, dim, index);
+  Sizes want = sizes;
+  if (want.size()) want[dim] = index.numel();
+  detail::check(g.sizes() == want, "index_select_backward: the gradient's shape ", g.sizes(), " must be ", want);
   const auto gc = g.contiguous();
+  const auto ic = index.contiguous();
   BasicTensor<T> out(new_impl<T>(sizes));
   kernels::fill(out.impl(), T(0));
-  const auto [outer, n, inner] = split_at(sizes, dim);
-  const std::int64_t m = index.numel();
+  const auto [outer, n, inner] = detail::split_at(sizes, dim);
+  const std::int64_t m = ic.numel();
   const T* gd = gc.data_ptr();
   T* o = out.data_ptr();
-  const std::int64_t* id = index.data_ptr();
+  const std::int64_t* id = ic.data_ptr();
   for (std::int64_t a = 0; a < outer; ++a)
     for (std::int64_t k = 0; k < m; ++k) {
       T* dst = o + (a * n + id[k]) * inner;
       const T* src = gd + (a * m + k) * inner;
       for (std::int64_t i = 0; i < inner; ++i) dst[i] += src[i];
     }
-  record_closure_node(out, g, "IndexAddBackward0", false, false,
-                  [dim, index](const BasicTensor<T>& gg, const BasicTensor<T>&, const BasicTensor<T>&) {
-                    return index_select(gg, dim, index);
-                  });
+  record_rule(out, g, "IndexAddBackward0", [&] { return rules::IndexAdd<detail::IndexTensor>{dim, index}; });
   return out;
 }
 
-/// zeros(sizes) with g's elements added at index along dim (gather's adjoint).
+/// zeros(sizes) with g's elements added at index along dim: gather's adjoint
+/// (ScatterAddBackward0: its own backward is gather again).
 template <class T>
-BasicTensor<T> scatter_add_zeros(const BasicTensor<T>& g, int dim, const IndexTensor& index, const Sizes& sizes) {
+BasicTensor<T> gather_backward(const BasicTensor<T>& g, const Sizes& sizes, int dim,
+                               const BasicTensor<std::int64_t>& index) {
+  dim = BasicTensor<T>::wrap_dim(dim, sizes.size());
+  detail::check_gather(sizes, dim, index);
+  detail::check(g.sizes() == index.sizes(), "gather_backward: the gradient's shape ", g.sizes(),
+                " must be the index's ", index.sizes());
   const auto gc = g.contiguous();
+  const auto ic = index.contiguous();
   BasicTensor<T> out(new_impl<T>(sizes));
   kernels::fill(out.impl(), T(0));
-  const Sizes os = contiguous_strides(sizes);
+  const Sizes os = detail::contiguous_strides(sizes);
   const T* gd = gc.data_ptr();
   T* o = out.data_ptr();
-  const std::int64_t* id = index.data_ptr();
-  for_each_index(index.sizes(), [&](const Sizes& at, std::int64_t k) {
+  const std::int64_t* id = ic.data_ptr();
+  detail::for_each_index(ic.sizes(), [&](const Sizes& at, std::int64_t k) {
     std::int64_t off = 0;
     for (int d = 0; d < at.size(); ++d) off += (d == dim ? id[k] : at[d]) * os[d];
     o[off] += gd[k];
   });
-  record_closure_node(out, g, "ScatterAddBackward0", false, false,
-                  [dim, index](const BasicTensor<T>& gg, const BasicTensor<T>&, const BasicTensor<T>&) {
-                    return gather(gg, dim, index);
-                  });
+  record_rule(out, g, "ScatterAddBackward0", [&] { return rules::ScatterAdd<detail::IndexTensor>{dim, index}; });
   return out;
 }
-}  // namespace detail
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::index_select(int d, const BasicTensor<std::int64_t>& index) const {

@@ -1,9 +1,9 @@
 // metagrad/dynamic/linalg.hpp — linear algebra on 2-d tensors: mg::inverse,
 // mg::det, mg::logdet, mg::linalg::solve (a vector or matrix right-hand
-// side), mg::linalg::cholesky, mg::linalg::slogdet, mg::tril, mg::outer,
-// mg::bmm (batched products). The backward formulas are the rules of rules/linalg.hpp
-// (Solve, Inverse, Det, LogDet), evaluated with Tensor ops, so create_graph
-// differentiates them again.
+// side), mg::linalg::cholesky, mg::linalg::slogdet, mg::tril, mg::bmm
+// (batched products). The backward formulas are rules (rules/linalg.hpp:
+// Solve, Inverse, Det, LogDet, Cholesky, Bmm; rules/structure.hpp: Tril),
+// evaluated with Tensor ops, so create_graph differentiates them again.
 #pragma once
 #include <Eigen/LU>
 
@@ -40,27 +40,10 @@ BasicTensor<T> from_matrix(const M& m, const Sizes& s) {
 template <class T>
 BasicTensor<T> as_column(const BasicTensor<T>& v) { return v.dim() == 1 ? v.reshape({v.numel(), 1}) : v; }
 
-/// Backward of a unary linear-algebra op from its rule (x, y saved).
-template <class Rule, class T>
-class LinalgUnaryNode final : public BasicNode<T> {
- public:
-  std::string name() const override { return Rule::node_name; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    out[0] = Rule::vjp(x.unpack(*this), y.unpack(*this), g);
-  }
-  void release_variables() override { x.reset(); y.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  SavedVariable<T> x, y;
-};
+/// Records a unary linear-algebra rule (it saves what its formula reads).
 template <class Rule, class T>
 BasicTensor<T> record_linalg_unary(BasicTensor<T> out, const BasicTensor<T>& a) {
-  if (is_grad_enabled() && a.requires_grad()) {
-    auto n = make_node<T, LinalgUnaryNode<Rule, T>>();
-    n->add_edge(gradient_edge(a));
-    n->x.save(a, false);
-    set_history(out, n);
-    n->y.save(out, true);
-  }
+  record_rule(out, a, Rule::node_name, Rule{});
   return out;
 }
 
@@ -143,8 +126,7 @@ BasicTensor<T> tril(const BasicTensor<T>& x, std::int64_t k = 0) {
   const std::int64_t r = x.size(0), n = x.size(1);
   for (std::int64_t i = 0; i < r; ++i)
     for (std::int64_t j = 0; j < n; ++j) out.data_ptr()[i * n + j] = j - i <= k ? c.data_ptr()[i * n + j] : T(0);
-  detail::record_closure_node(out, x, "TrilBackward0", false, false,
-                          [k](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) { return tril(g, k); });
+  record_rule(out, x, "TrilBackward0", rules::Tril{k});
   return out;
 }
 /// (tril(x) + tril(x, -1)^T) / 2, the family function rules::Cholesky uses.
@@ -211,12 +193,6 @@ std::tuple<BasicTensor<T>, BasicTensor<T>> linalg_slogdet(const BasicTensor<T>& 
   return {s, l};
 }
 
-/// The outer product a b^T of two vectors (recorded as broadcasting Mul).
-template <class T>
-BasicTensor<T> outer(const BasicTensor<T>& a, const BasicTensor<T>& b) {
-  detail::check(a.dim() == 1 && b.dim() == 1, "outer: expected 1-d tensors, got ", a.sizes(), " and ", b.sizes());
-  return a.reshape({a.numel(), 1}) * b;
-}
 
 namespace linalg {
 template <class T> BasicTensor<T> solve(const BasicTensor<T>& a, const BasicTensor<T>& b) { return linalg_solve(a, b); }
@@ -226,20 +202,8 @@ template <class T> BasicTensor<T> cholesky(const BasicTensor<T>& a) { return lin
 template <class T> std::tuple<BasicTensor<T>, BasicTensor<T>> slogdet(const BasicTensor<T>& a) { return linalg_slogdet(a); }
 }  // namespace linalg
 
-/// Batched matrix products: out[i] = a[i] b[i] for 3-d a (n x p x k), b (n x k x q).
-///   BmmBackward0:  da = g b^T,  db = a^T g  (^T: the last two dims swapped)
-template <class T>
-class BmmNode final : public BasicNode<T> {
- public:
-  std::string name() const override { return "BmmBackward0"; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    if (this->edge(0).valid()) out[0] = bmm(g, b.unpack(*this).transpose(1, 2));
-    if (this->edge(1).valid()) out[1] = bmm(a.unpack(*this).transpose(1, 2), g);
-  }
-  void release_variables() override { a.reset(); b.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
-  SavedVariable<T> a, b;
-};
+/// Batched matrix products: out[i] = a[i] b[i] for 3-d a (n x p x k), b (n x
+/// k x q); BmmBackward0 is rules::Bmm (da = g b^T, db = a^T g per batch).
 template <class T>
 BasicTensor<T> bmm(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   detail::check(a.dim() == 3, "batch1 must be a 3D tensor");
@@ -256,14 +220,7 @@ BasicTensor<T> bmm(const BasicTensor<T>& a, const BasicTensor<T>& b) {
     o.noalias() = Eigen::Map<const RowMat>(ac.data_ptr() + i * p * k, p, k) *
                   Eigen::Map<const RowMat>(bc.data_ptr() + i * k * q, k, q);
   }
-  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
-    auto node = make_node<T, BmmNode<T>>();
-    node->add_edge(gradient_edge(a));
-    node->add_edge(gradient_edge(b));
-    if (b.requires_grad()) node->a.save(a, false);
-    if (a.requires_grad()) node->b.save(b, false);
-    set_history(out, node);
-  }
+  record_pair_rule<rules::Bmm>(out, a, b, rules::Bmm::node_name);
   return out;
 }
 template <class T> BasicTensor<T> BasicTensor<T>::bmm(const BasicTensor& o) const { return metagrad::bmm(*this, o); }

@@ -124,10 +124,7 @@ BasicTensor<T> nll_loss(const BasicTensor<T>& logp, const BasicTensor<std::int64
     }
   BasicTensor<T> out(new_impl<T>(Sizes{}));
   out.data_ptr()[0] = -total / static_cast<T>(count);  // (0/0 = NaN when every target is ignored, as PyTorch)
-  metagrad::detail::record_closure_node(out, logp, "NllLossBackward0", false, false,
-                                    [pick](const BasicTensor<T>& g, const BasicTensor<T>&, const BasicTensor<T>&) {
-                                      return pick * g;
-                                    });
+  record_rule(out, logp, "NllLossBackward0", rules::NllLoss<BasicTensor<T>>{pick});
   return out;
 }
 template <class T>

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "../rules/linalg.hpp"
-#include "autograd_meta.hpp"
+#include "rule_node.hpp"
 
 namespace metagrad {
 
@@ -21,27 +21,6 @@ template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, const Basic
 template <class T> BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b);
 
 namespace detail {
-
-/// Stands in a backward formula's slot for an operand the node did not save.
-/// It has no operations, so a formula that reads it does not compile: what a
-/// node saves is probed from the same formula (rules/probe.hpp), and this
-/// makes a read of anything else a compile error instead of a wrong gradient.
-struct NotSaved {};
-template <class A> inline constexpr bool is_not_saved_v = std::is_same_v<A, NotSaved>;
-
-/// The operand itself when the formula needs it (bit `Bit` of `Needs`),
-/// NotSaved otherwise.
-template <unsigned Needs, unsigned Bit, class T>
-auto operand_if(const BasicTensor<T>& t) {
-  if constexpr ((Needs & Bit) != 0) return t;
-  else return NotSaved{};
-}
-/// The saved tensor, unpacked only when the formula reads it.
-template <bool Needed, class T>
-auto unpack_if(const SavedVariable<T>& s, BasicNode<T>& self) {
-  if constexpr (Needed) return s.unpack(self);
-  else return NotSaved{};
-}
 
 template <class A, class T>
 bool fuses_with(const A& a, const BasicTensor<T>& g) {
@@ -350,37 +329,7 @@ template <class T> BasicTensor<T> BasicTensor<T>::pow(T c) const { return metagr
 template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) const { return metagrad::pow(*this, e); }
 
 // ======================================================== shape functions
-/// A node whose backward is one shape function of the gradient.
-template <class T>
-class ShapeNode final : public BasicNode<T> {
- public:
-  enum Kind { Expand, SumTo, Clone, Reshape, Transpose, Permute };
-  ShapeNode(const char* n, Kind k, Sizes s) : name_(n), kind_(k), sizes_(s) {}
-  std::string name() const override { return name_; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    switch (kind_) {
-      case Expand: out[0] = g.sum_to_size(sizes_); break;   // adjoint of broadcasting is summing
-      case SumTo: out[0] = g.expand(sizes_); break;         // and vice versa
-      case Clone: out[0] = g; break;
-      case Reshape: out[0] = g.reshape(sizes_); break;
-      case Transpose: out[0] = g.t(); break;
-      case Permute: out[0] = g.permute(sizes_); break;      // sizes_: the inverse permutation
-    }
-  }
- private:
-  const char* name_;
-  Kind kind_;
-  Sizes sizes_;
-};
-
-template <class T>
-void record_shape_node(BasicTensor<T>& out, const BasicTensor<T>& in, const char* name,
-                       typename ShapeNode<T>::Kind kind, const Sizes& s) {
-  if (!(is_grad_enabled() && in.requires_grad())) return;
-  auto n = make_node<T, ShapeNode<T>>(name, kind, s);
-  n->add_edge(gradient_edge(in));
-  set_history(out, n);
-}
+// Their backward formulas are rules/structure.hpp's (Expand, SumToSize, Clone).
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::expand(const Sizes& s) const {
@@ -390,7 +339,7 @@ BasicTensor<T> BasicTensor<T>::expand(const Sizes& s) const {
                 sizes(), " to ", s);
   BasicTensor out(new_impl<T>(s));
   kernels::copy(out.impl(), impl());
-  record_shape_node(out, *this, "ExpandBackward0", ShapeNode<T>::Expand, sizes());
+  record_rule(out, *this, "ExpandBackward0", [&] { return rules::Expand{sizes()}; });
   return out;
 }
 
@@ -398,43 +347,33 @@ template <class T>
 BasicTensor<T> BasicTensor<T>::sum_to_size(const Sizes& s) const {
   if (s == sizes()) return *this;
   BasicTensor out(kernels::sum_to(impl(), s));
-  record_shape_node(out, *this, "SumToSizeBackward0", ShapeNode<T>::SumTo, sizes());
+  record_rule(out, *this, "SumToSizeBackward0", [&] { return rules::SumToSize{sizes()}; });
   return out;
 }
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::clone() const {
   BasicTensor out(kernels::contiguous_copy(impl()));
-  record_shape_node(out, *this, "CloneBackward0", ShapeNode<T>::Clone, sizes());
+  record_rule(out, *this, "CloneBackward0", rules::Clone{});
   return out;
 }
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::contiguous() const { return is_contiguous() ? *this : clone(); }
 
-// ============================================================== reductions
-template <class T>
-class ReduceNode final : public BasicNode<T> {
- public:
-  ReduceNode(const char* n, Sizes in, int dim, bool keepdim, T scale)
-      : name_(n), in_(in), dim_(dim), keepdim_(keepdim), scale_(scale) {}
-  std::string name() const override { return name_; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    if (dim_ >= 0 && !keepdim_) {  // put the reduced dim back as size 1
-      Sizes s = g.sizes();
-      s.insert(dim_, 1);
-      g = g.reshape(s);
-    }
-    out[0] = (scale_ == T(1) ? g : g * scale_).expand(in_);
-  }
- private:
-  const char* name_;
-  Sizes in_;
-  int dim_;
-  bool keepdim_;
-  T scale_;
-};
+// Free forms of the shape functions (the rules' formulas call these).
+template <class T> BasicTensor<T> expand(const BasicTensor<T>& x, const Sizes& s) { return x.expand(s); }
+template <class T> BasicTensor<T> sum_to_size(const BasicTensor<T>& x, const Sizes& s) { return x.sum_to_size(s); }
+template <class T> BasicTensor<T> reshape(const BasicTensor<T>& x, const Sizes& s) { return x.reshape(s); }
+template <class T> BasicTensor<T> t(const BasicTensor<T>& x) { return x.t(); }
+template <class T> BasicTensor<T> permute(const BasicTensor<T>& x, const Sizes& dims) { return x.permute(dims); }
+template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x, int d0, int d1) { return x.transpose(d0, d1); }
+template <class T> BasicTensor<T> select(const BasicTensor<T>& x, int d, std::int64_t index) { return x.select(d, index); }
+template <class T> BasicTensor<T> narrow(const BasicTensor<T>& x, int d, std::int64_t start, std::int64_t length) {
+  return x.narrow(d, start, length);
+}
 
+// ============================================================== reductions
 template <class T>
 BasicTensor<T> reduce_op(const BasicTensor<T>& x, int dim, bool keepdim, bool mean) {
   Sizes target;
@@ -451,13 +390,8 @@ BasicTensor<T> reduce_op(const BasicTensor<T>& x, int dim, bool keepdim, bool me
     impl->strides = detail::contiguous_strides(impl->sizes);
   }
   BasicTensor<T> out(std::move(impl));
-  if (is_grad_enabled() && x.requires_grad()) {
-    const char* name = mean ? (dim >= 0 ? "MeanBackward1" : "MeanBackward0")
-                            : (dim >= 0 ? "SumBackward1" : "SumBackward0");
-    auto n = make_node<T, ReduceNode<T>>(name, x.sizes(), dim, keepdim, scale);
-    n->add_edge(gradient_edge(x));
-    set_history(out, n);
-  }
+  const char* name = mean ? (dim >= 0 ? "MeanBackward1" : "MeanBackward0") : (dim >= 0 ? "SumBackward1" : "SumBackward0");
+  record_rule(out, x, name, [&] { return rules::SumMean<T>{x.sizes(), target, dim >= 0 && !keepdim, scale}; });
   return out;
 }
 
@@ -529,57 +463,12 @@ void check_mm(const char* op, const BasicTensor<T>& a, const BasicTensor<T>& b, 
 }
 }  // namespace detail
 
-/// Products of 1-d/2-d tensors. Backward (all written with these same ops):
-///   mm:  dA = g B^T, dB = A^T g;   mv: dM = g v^T, dv = M^T g;
-///   dot: da = g b,  db = g a;      v@M: dv = M g, dM = v g^T.
+/// Products of 1-d/2-d tensors; their backward formulas are the rules
+/// MatMul, Mv, Dot and Vm (rules/linalg.hpp), run by a PairNode.
+enum class Product { MM, MV, DOT, VM };
 template <class T>
-class MatmulNode final : public BasicNode<T> {
- public:
-  enum Kind { MM, MV, DOT, VM };
-  explicit MatmulNode(Kind k) : kind_(k) {}
-  std::string name() const override {
-    switch (kind_) {
-      case MM: return "MmBackward0";
-      case MV: return "MvBackward0";
-      case DOT: return "DotBackward0";
-      default: return "SqueezeBackward3";
-    }
-  }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const bool ga = this->edge(0).valid(), gb = this->edge(1).valid();
-    const auto A = gb ? a.unpack(*this) : BasicTensor<T>{};
-    const auto B = ga ? b.unpack(*this) : BasicTensor<T>{};
-    auto col = [](const BasicTensor<T>& v) { return v.reshape({v.numel(), 1}); };
-    auto row = [](const BasicTensor<T>& v) { return v.reshape({1, v.numel()}); };
-    switch (kind_) {
-      case MM:  // the shared rules: dA = G B^T, dB = A^T G
-        if (ga) out[0] = rules::MatMul::vjp_a(A, B, g, g);
-        if (gb) out[1] = rules::MatMul::vjp_b(A, B, g, g);
-        break;
-      case MV:
-        if (ga) out[0] = col(g).mm(row(B));
-        if (gb) out[1] = A.t().mv(g);
-        break;
-      case DOT:
-        if (ga) out[0] = rules::Dot::vjp_a(A, B, g, g);
-        if (gb) out[1] = rules::Dot::vjp_b(A, B, g, g);
-        break;
-      case VM:
-        if (ga) out[0] = B.mv(g);
-        if (gb) out[1] = col(A).mm(row(g));
-        break;
-    }
-  }
-  void release_variables() override { a.reset(); b.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
-  SavedVariable<T> a, b;
- private:
-  Kind kind_;
-};
-
-template <class T>
-BasicTensor<T> matmul_op(const BasicTensor<T>& a, const BasicTensor<T>& b, typename MatmulNode<T>::Kind kind) {
-  using K = typename MatmulNode<T>::Kind;
+BasicTensor<T> matmul_op(const BasicTensor<T>& a, const BasicTensor<T>& b, Product kind) {
+  using K = Product;
   std::shared_ptr<TensorImpl<T>> out;
   const auto& A = a.impl();
   const auto& B = b.impl();
@@ -612,20 +501,18 @@ BasicTensor<T> matmul_op(const BasicTensor<T>& a, const BasicTensor<T>& b, typen
     }
   }
   BasicTensor<T> r(std::move(out));
-  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
-    auto n = make_node<T, MatmulNode<T>>(kind);
-    n->add_edge(gradient_edge(a));
-    n->add_edge(gradient_edge(b));
-    if (b.requires_grad()) n->a.save(a, false);
-    if (a.requires_grad()) n->b.save(b, false);
-    set_history(r, n);
+  switch (kind) {
+    case K::MM: record_pair_rule<rules::MatMul>(r, a, b, rules::MatMul::node_name); break;
+    case K::MV: record_pair_rule<rules::Mv>(r, a, b, rules::Mv::node_name); break;
+    case K::DOT: record_pair_rule<rules::Dot>(r, a, b, rules::Dot::node_name); break;
+    case K::VM: record_pair_rule<rules::Vm>(r, a, b, rules::Vm::node_name); break;
   }
   return r;
 }
 
-template <class T> BasicTensor<T> mm(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::MM); }
-template <class T> BasicTensor<T> mv(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::MV); }
-template <class T> BasicTensor<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, MatmulNode<T>::DOT); }
+template <class T> BasicTensor<T> mm(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, Product::MM); }
+template <class T> BasicTensor<T> mv(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, Product::MV); }
+template <class T> BasicTensor<T> dot(const BasicTensor<T>& a, const BasicTensor<T>& b) { return matmul_op(a, b, Product::DOT); }
 template <class T> BasicTensor<T> bmm(const BasicTensor<T>& a, const BasicTensor<T>& b);  // (linalg.hpp)
 namespace detail {
 /// matmul's batched result handed out as PyTorch does: a view of the product
@@ -636,7 +523,7 @@ BasicTensor<T> unsafe_view(const BasicTensor<T>& r, const Sizes& s) {
   impl->sizes = s;
   impl->strides = contiguous_strides(s);
   BasicTensor<T> v(std::move(impl));
-  record_shape_node(v, r, "UnsafeViewBackward0", ShapeNode<T>::Reshape, r.sizes());
+  record_rule(v, r, "UnsafeViewBackward0", [&] { return rules::Reshape{r.sizes()}; });
   return v;
 }
 }  // namespace detail
@@ -647,7 +534,7 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const int da = a.dim(), db = b.dim();
   if (da == 1 && db == 1) return dot(a, b);
   if (da == 2 && db == 1) return mv(a, b);
-  if (da == 1 && db == 2) return matmul_op(a, b, MatmulNode<T>::VM);
+  if (da == 1 && db == 2) return matmul_op(a, b, Product::VM);
   if (da == 2 && db == 2) return mm(a, b);
   if (da == 3 && db == 3) {
     const auto r = bmm(a, b);
@@ -663,6 +550,12 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
 template <class T> BasicTensor<T> BasicTensor<T>::matmul(const BasicTensor& o) const { return metagrad::matmul(*this, o); }
 /// The matrix transpose (for 2-d tensors, t()).
 template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x) { return x.t(); }
+/// The outer product a b^T of two vectors (recorded as broadcasting Mul).
+template <class T>
+BasicTensor<T> outer(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  detail::check(a.dim() == 1 && b.dim() == 1, "outer: expected 1-d tensors, got ", a.sizes(), " and ", b.sizes());
+  return a.reshape({a.numel(), 1}) * b;
+}
 template <class T> BasicTensor<T> BasicTensor<T>::mm(const BasicTensor& o) const { return metagrad::mm(*this, o); }
 template <class T> BasicTensor<T> BasicTensor<T>::mv(const BasicTensor& o) const { return metagrad::mv(*this, o); }
 template <class T> BasicTensor<T> BasicTensor<T>::dot(const BasicTensor& o) const { return metagrad::dot(*this, o); }

@@ -62,36 +62,6 @@ BasicTensor<T> map_lines(const BasicTensor<T>& x, int dim, F&& f) {
   for_each_line(c, dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) { f(xd + b, o + b, n, s); });
   return out;
 }
-/// A node whose backward is a formula of g, the saved input x and output y,
-/// given as a closure (the ops whose formula needs the op's own arguments:
-/// index_select, gather, tril, nll_loss, clamp).
-template <class T, class F>
-class ClosureNode final : public BasicNode<T> {
- public:
-  ClosureNode(const char* n, F f) : name_(n), f_(std::move(f)) {}
-  std::string name() const override { return name_; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    out[0] = f_(g, x.defined() ? x.unpack(*this) : BasicTensor<T>{}, y.defined() ? y.unpack(*this) : BasicTensor<T>{});
-  }
-  void release_variables() override { x.reset(); y.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  SavedVariable<T> x, y;
-
- private:
-  const char* name_;
-  F f_;
-};
-/// Records node `name` with backward f(g, x, y) for out = op(x).
-template <class T, class F>
-void record_closure_node(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, bool save_x, bool save_y, F f) {
-  if (!(is_grad_enabled() && x.requires_grad())) return;
-  auto n = make_node<T, ClosureNode<T, F>>(name, std::move(f));
-  n->add_edge(gradient_edge(x));
-  if (save_x) n->x.save(x, false);
-  set_history(out, n);
-  if (save_y) n->y.save(out, true);
-}
-
 /// out_i = prod_{j != i} x_j along dim, from prefix and suffix products (no
 /// division: exact with zeros). Under grad mode (create_graph) it is built
 /// from multiplications of slices, so that it is differentiable to any order.

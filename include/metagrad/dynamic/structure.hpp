@@ -1,11 +1,11 @@
 // metagrad/dynamic/structure.hpp — ops that rearrange elements: unsqueeze,
 // squeeze and flatten (views), narrow (a slice view), transpose and permute
-// (views), cat and stack.
-//   unsqueeze/squeeze/flatten: the gradient reshaped back
-//   permute(x, p):         d/dx = g.permute(p^-1)              PermuteBackward0
-//   transpose(x, d0, d1):  d/dx = g with d0, d1 swapped back   TransposeBackward0
-//   cat(xs, d):   d/dxs[i] = g.narrow(d, offset_i, size_i)     CatBackward0
-//   stack(xs, d): d/dxs[i] = g.select(d, i)                    StackBackward0
+// (views), cat and stack. Their backward formulas are rules/structure.hpp's:
+//   unsqueeze/squeeze/flatten: the gradient reshaped back      (Reshape)
+//   permute(x, p):         d/dx = permute(g, p^-1)             PermuteBackward0 (Permute)
+//   transpose(x, d0, d1):  the same, p swapping d0 and d1      TransposeBackward0 (Permute)
+//   cat(xs, d):   d/dxs[i] = narrow(g, d, offset_i, size_i)    CatBackward0 (Cat)
+//   stack(xs, d): d/dxs[i] = select(g, d, i)                   StackBackward0 (Stack)
 #pragma once
 #include "factories.hpp"
 
@@ -92,37 +92,11 @@ BasicTensor<T> BasicTensor<T>::transpose(int d0, int d1) const {
   std::swap(p[d0], p[d1]);
   return detail::permuted_view(*this, p, "TransposeBackward0");
 }
-template <class T> BasicTensor<T> permute(const BasicTensor<T>& x, const Sizes& dims) { return x.permute(dims); }
-template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x, int d0, int d1) { return x.transpose(d0, d1); }
 
 template <class T> BasicTensor<T> unsqueeze(const BasicTensor<T>& x, int d) { return x.unsqueeze(d); }
 template <class T> BasicTensor<T> squeeze(const BasicTensor<T>& x, int d) { return x.squeeze(d); }
 template <class T> BasicTensor<T> squeeze(const BasicTensor<T>& x) { return x.squeeze(); }
 template <class T> BasicTensor<T> flatten(const BasicTensor<T>& x) { return x.flatten(); }
-template <class T> BasicTensor<T> narrow(const BasicTensor<T>& x, int d, std::int64_t start, std::int64_t length) {
-  return x.narrow(d, start, length);
-}
-
-/// CatBackward0 / StackBackward0: the gradient cut back into the inputs.
-template <class T>
-class CatNode final : public BasicNode<T> {
- public:
-  CatNode(bool stack, int dim, std::vector<std::int64_t> lengths) : stack_(stack), dim_(dim), lengths_(std::move(lengths)) {}
-  std::string name() const override { return stack_ ? "StackBackward0" : "CatBackward0"; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    std::int64_t off = 0;
-    for (int i = 0; i < this->num_edges(); ++i) {
-      const std::int64_t len = lengths_[static_cast<std::size_t>(i)];
-      if (this->edge(i).valid()) out[i] = stack_ ? g.select(dim_, i) : g.narrow(dim_, off, len);
-      off += len;
-    }
-  }
-
- private:
-  bool stack_;
-  int dim_;
-  std::vector<std::int64_t> lengths_;
-};
 
 namespace detail {
 template <class T>
@@ -158,12 +132,12 @@ BasicTensor<T> cat_impl(const std::vector<BasicTensor<T>>& xs, int dim, bool sta
       off += lengths[i];
     }
   }
-  bool any = false;
-  for (const auto& x : xs) any = any || x.requires_grad();
-  if (is_grad_enabled() && any) {
-    auto n = make_node<T, CatNode<T>>(stack, dim, lengths);
-    for (const auto& x : xs) n->add_edge(gradient_edge(x));
-    set_history(out, n);
+  if (stack) {
+    record_list_rule(out, xs, "StackBackward0", rules::Stack{dim});
+  } else {
+    std::vector<std::int64_t> offsets(lengths.size(), 0);
+    for (std::size_t i = 1; i < lengths.size(); ++i) offsets[i] = offsets[i - 1] + lengths[i - 1];
+    record_list_rule(out, xs, "CatBackward0", rules::Cat{dim, std::move(offsets), std::move(lengths)});
   }
   return out;
 }

@@ -65,20 +65,23 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
   v->view_version = src.storage->version;
   BasicTensor<T> out(std::move(v));
   if (is_grad_enabled() && self.requires_grad()) {
-    std::shared_ptr<BasicNode<T>> n;
-    if (step.kind == ViewStep::Transpose)
-      n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Transpose, src.sizes);
-    else if (step.kind == ViewStep::Reshape)
-      n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Reshape, src.sizes);
-    else if (step.kind == ViewStep::Permute) {
-      Sizes inverse = step.sizes;
-      for (int i = 0; i < step.sizes.size(); ++i) inverse[step.sizes[i]] = i;
-      n = make_node<T, ShapeNode<T>>(node_name, ShapeNode<T>::Permute, inverse);
+    // transposes, reshapes and permutations have a rule (rules/structure.hpp);
+    // select and slice scatter the gradient back through the view step
+    switch (step.kind) {
+      case ViewStep::Transpose: record_rule(out, self, node_name, rules::T2{}); break;
+      case ViewStep::Reshape: record_rule(out, self, node_name, rules::Reshape{src.sizes}); break;
+      case ViewStep::Permute: {
+        Sizes inverse = step.sizes;
+        for (int i = 0; i < step.sizes.size(); ++i) inverse[step.sizes[i]] = i;
+        record_rule(out, self, node_name, rules::Permute{inverse});
+        break;
+      }
+      default: {
+        auto n = make_node<T, ViewNode<T>>(node_name, src.sizes, std::make_shared<ViewChain>(ViewChain{step}));
+        n->add_edge(gradient_edge(self));
+        set_history(out, std::move(n));
+      }
     }
-    else
-      n = make_node<T, ViewNode<T>>(node_name, src.sizes, std::make_shared<ViewChain>(ViewChain{step}));
-    n->add_edge(gradient_edge(self));
-    set_history(out, std::move(n));
   }
   return out;
 }

@@ -359,6 +359,32 @@ struct MatMul {
     matmul_into<Add>(out, transpose(a), g);
   }
 };
+/// mv(M, v): dM = outer(g, v), dv = mv(M^T, g).
+struct Mv {
+  static constexpr const char* node_name = "MvBackward0";
+  template <class A, class B, class Y, class G>
+  static auto vjp_a(const A&, const B& b, const Y&, const G& g) { return outer(g, b); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return mv(transpose(a), g); }
+};
+/// v @ M for a vector v: dv = mv(M, g), dM = outer(v, g) (PyTorch records
+/// unsqueeze, mm, squeeze; the node is named for the last).
+struct Vm {
+  static constexpr const char* node_name = "SqueezeBackward3";
+  template <class A, class B, class Y, class G>
+  static auto vjp_a(const A&, const B& b, const Y&, const G& g) { return mv(b, g); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return outer(a, g); }
+};
+/// bmm(a, b), a batch of products: da = bmm(g, b^T), db = bmm(a^T, g)
+/// (^T: the last two dims swapped).
+struct Bmm {
+  static constexpr const char* node_name = "BmmBackward0";
+  template <class A, class B, class Y, class G>
+  static auto vjp_a(const A&, const B& b, const Y&, const G& g) { return bmm(g, transpose(b, 1, 2)); }
+  template <class A, class B, class Y, class G>
+  static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return bmm(transpose(a, 1, 2), g); }
+};
 // Linear algebra (dynamic mode; the value family supplies linalg_solve,
 // linalg_inv, transpose and matmul; matrices only, vectors as columns):
 //   X = solve(A, B):  dB = solve(A^T, G),  dA = -dB X^T  (A^T solved with A's own

@@ -22,9 +22,10 @@ template <unsigned M> struct is_p<P<M>> : std::true_type {};
 template <class T> constexpr unsigned mask_of() {
   if constexpr (is_p<T>::value) return T::mask; else return 0;
 }
+/// A probe with a probe or with a constant of the formula (a number, or an
+/// argument of the op such as nll_loss's weights).
 template <class A, class B>
-concept Operands = (is_p<A>::value && (is_p<B>::value || std::is_arithmetic_v<B>)) ||
-                   (std::is_arithmetic_v<A> && is_p<B>::value);
+concept Operands = is_p<A>::value || is_p<B>::value;
 #define METAGRAD_PROBE_BINARY(OP) \
   template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> operator OP(const A&, const B&) { return {}; }
 METAGRAD_PROBE_BINARY(+)
@@ -53,6 +54,22 @@ template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | m
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where(const A&, const B&) { return {}; }
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where_not(const A&, const B&) { return {}; }
 template <int N, unsigned M> constexpr P<M> polygamma_n(const P<M>&) { return {}; }
+/// Functions of one operand and the op's own arguments (a shape, a dim, an
+/// index, k): rules/structure.hpp's formulas.
+#define METAGRAD_PROBE_WITH_ARGS(fn) \
+  template <unsigned M, class... Args> constexpr P<M> fn(const P<M>&, const Args&...) { return {}; }
+METAGRAD_PROBE_WITH_ARGS(sum_to_size) METAGRAD_PROBE_WITH_ARGS(expand) METAGRAD_PROBE_WITH_ARGS(reshape)
+METAGRAD_PROBE_WITH_ARGS(t) METAGRAD_PROBE_WITH_ARGS(permute) METAGRAD_PROBE_WITH_ARGS(index_select)
+METAGRAD_PROBE_WITH_ARGS(index_select_backward) METAGRAD_PROBE_WITH_ARGS(gather)
+METAGRAD_PROBE_WITH_ARGS(gather_backward) METAGRAD_PROBE_WITH_ARGS(tril) METAGRAD_PROBE_WITH_ARGS(transpose)
+METAGRAD_PROBE_WITH_ARGS(linalg_inv) METAGRAD_PROBE_WITH_ARGS(sym_lower)
+#undef METAGRAD_PROBE_WITH_ARGS
+/// Products of two operands (the matrix products' formulas).
+#define METAGRAD_PROBE_PRODUCT(fn) \
+  template <unsigned M, unsigned N> constexpr P<M | N> fn(const P<M>&, const P<N>&) { return {}; }
+METAGRAD_PROBE_PRODUCT(matmul) METAGRAD_PROBE_PRODUCT(mm) METAGRAD_PROBE_PRODUCT(mv) METAGRAD_PROBE_PRODUCT(bmm)
+METAGRAD_PROBE_PRODUCT(outer)
+#undef METAGRAD_PROBE_PRODUCT
 /// The engine's view of a dimension (rules/reductions.hpp's `d`), on probes.
 struct Along {
   template <unsigned M> constexpr P<M> back(const P<M>&) const { return {}; }

@@ -1,0 +1,147 @@
+// metagrad/dynamic/rule_node.hpp — the graph nodes that run a rule whose
+// formula is not elementwise: one input with the op's own arguments
+// (`RuleNode`, rules/structure.hpp and the linear-algebra rules), one input
+// per part (`ListNode`: cat, stack), and two inputs of unrelated shapes
+// (`PairNode`: the matrix products). A node saves exactly what its formula
+// reads (probed, rules/probe.hpp) and hands the formula `NotSaved` for the
+// rest, so a formula that reads an operand it did not save does not compile.
+#pragma once
+#include <type_traits>
+#include <utility>
+
+#include "../rules/linalg.hpp"
+#include "../rules/structure.hpp"
+#include "autograd_meta.hpp"
+
+namespace metagrad {
+namespace detail {
+
+/// Stands in a backward formula's slot for an operand the node did not save.
+/// It has no operations, so a formula that reads it does not compile: what a
+/// node saves is probed from the same formula (rules/probe.hpp), and this
+/// makes a read of anything else a compile error instead of a wrong gradient.
+struct NotSaved {};
+template <class A> inline constexpr bool is_not_saved_v = std::is_same_v<A, NotSaved>;
+
+/// The operand itself when the formula needs it (bit `Bit` of `Needs`),
+/// NotSaved otherwise.
+template <unsigned Needs, unsigned Bit, class T>
+auto operand_if(const BasicTensor<T>& t) {
+  if constexpr ((Needs & Bit) != 0) return t;
+  else return NotSaved{};
+}
+/// The saved tensor, unpacked only when the formula reads it.
+template <bool Needed, class T>
+auto unpack_if(const SavedVariable<T>& s, BasicNode<T>& self) {
+  if constexpr (Needed) return s.unpack(self);
+  else return NotSaved{};
+}
+
+}  // namespace detail
+
+/// out = op(x) with backward `rule.vjp(x, y, g)`; x and y saved only when
+/// the formula reads them (rules::param_needs<R>).
+template <class R, class T>
+class RuleNode final : public BasicNode<T> {
+ public:
+  static constexpr unsigned needs = rules::param_needs<R>;
+  RuleNode(const char* name, R rule) : name_(name), rule_(std::move(rule)) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    out[0] = rule_.vjp(detail::unpack_if<(needs & rules::kA) != 0>(x, *this),
+                       detail::unpack_if<(needs & rules::kY) != 0>(y, *this), g);
+  }
+  void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
+  SavedVariable<T> x, y;
+
+ private:
+  const char* name_;
+  R rule_;
+};
+
+/// Records `rule` as the backward of out = op(x) (when x needs a gradient);
+/// `rule` may be a function making it, called only then (no copy of a shape
+/// or an index on a path that records nothing).
+template <class RuleOrMake, class T>
+void record_rule(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, RuleOrMake&& rule) {
+  if (!(is_grad_enabled() && x.requires_grad())) return;
+  auto make = [&]() -> decltype(auto) {
+    if constexpr (std::is_invocable_v<RuleOrMake&>) return rule();
+    else return std::forward<RuleOrMake>(rule);
+  };
+  using R = std::remove_cvref_t<decltype(make())>;
+  using N = RuleNode<R, T>;
+  auto n = make_node<T, N>(name, make());
+  n->add_edge(gradient_edge(x));
+  if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
+  set_history(out, n);
+  if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+}
+
+/// out = op(xs[0], xs[1], ...) with part i's gradient `rule.vjp_at(g, i)`.
+template <class R, class T>
+class ListNode final : public BasicNode<T> {
+ public:
+  ListNode(const char* name, R rule) : name_(name), rule_(std::move(rule)) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    for (int i = 0; i < this->num_edges(); ++i)
+      if (this->edge(i).valid()) out[i] = rule_.vjp_at(g, static_cast<std::size_t>(i));
+  }
+
+ private:
+  const char* name_;
+  R rule_;
+};
+template <class R, class T>
+void record_list_rule(BasicTensor<T>& out, const std::vector<BasicTensor<T>>& xs, const char* name, R rule) {
+  bool any = false;
+  for (const auto& x : xs) any = any || x.requires_grad();
+  if (!(is_grad_enabled() && any)) return;
+  auto n = make_node<T, ListNode<R, T>>(name, std::move(rule));
+  for (const auto& x : xs) n->add_edge(gradient_edge(x));
+  set_history(out, n);
+}
+
+/// out = op(a, b) for a binary rule whose operands have shapes of their own
+/// (no broadcasting): `R::vjp_a(a, b, y, g)`, `R::vjp_b(a, b, y, g)`. An
+/// operand is saved only when the other side's formula reads it and that
+/// side needs a gradient.
+template <class R, class T>
+class PairNode final : public BasicNode<T> {
+ public:
+  static constexpr unsigned na = rules::grad_a_needs<R>, nb = rules::grad_b_needs<R>;
+  static_assert(((na | nb) & rules::kY) == 0, "a pair rule's formulas read its operands, not its output");
+  explicit PairNode(const char* name) : name_(name) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const bool ga = this->edge(0).valid(), gb = this->edge(1).valid();
+    const unsigned need = (ga ? na : 0u) | (gb ? nb : 0u);
+    const auto A = (need & rules::kA) ? a.unpack(*this) : BasicTensor<T>{};
+    const auto B = (need & rules::kB) ? b.unpack(*this) : BasicTensor<T>{};
+    using detail::operand_if;
+    if (ga) out[0] = R::vjp_a(operand_if<na, rules::kA>(A), operand_if<na, rules::kB>(B), detail::NotSaved{}, g);
+    if (gb) out[1] = R::vjp_b(operand_if<nb, rules::kA>(A), operand_if<nb, rules::kB>(B), detail::NotSaved{}, g);
+  }
+  void release_variables() override { a.reset(); b.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
+  SavedVariable<T> a, b;
+
+ private:
+  const char* name_;
+};
+template <class R, class T>
+void record_pair_rule(BasicTensor<T>& out, const BasicTensor<T>& a, const BasicTensor<T>& b, const char* name) {
+  if (!(is_grad_enabled() && (a.requires_grad() || b.requires_grad()))) return;
+  using N = PairNode<R, T>;
+  auto n = make_node<T, N>(name);
+  n->add_edge(gradient_edge(a));
+  n->add_edge(gradient_edge(b));
+  const unsigned save = (a.requires_grad() ? N::na : 0u) | (b.requires_grad() ? N::nb : 0u);
+  if (save & rules::kA) n->a.save(a, false);
+  if (save & rules::kB) n->b.save(b, false);
+  set_history(out, n);
+}
+
+}  // namespace metagrad
