@@ -116,6 +116,24 @@ BOOST_AUTO_TEST_CASE(reduction_nodes_save_what_their_formula_reads) {
   BOOST_CHECK(m[0] == mg::Sizes({2, 3}) && m[1] == mg::Sizes{});
 }
 
+BOOST_AUTO_TEST_CASE(structure_and_linalg_nodes_save_what_their_formula_reads) {
+  auto a = mg::tensor({{2.0, 0.5}, {0.3, 1.5}}, mg::requires_grad());
+  const std::vector<mg::Sizes> none, one{{2, 2}}, a_and_y{{2, 2}, {}};
+  BOOST_CHECK(mg::inverse(a).grad_fn()->saved_sizes() == one);  // y only
+  BOOST_CHECK(mg::logdet(a).grad_fn()->saved_sizes() == one);   // A only
+  BOOST_CHECK(mg::det(a).grad_fn()->saved_sizes() == a_and_y);
+  BOOST_CHECK(mg::tril(a).grad_fn()->saved_sizes() == none);
+  BOOST_CHECK(a.clamp(0.4, 1.0).grad_fn()->saved_sizes() == one);
+  BOOST_CHECK(a.index_select(0, mg::tensor({1, 1, 0})).grad_fn()->saved_sizes() == none);
+  BOOST_CHECK(a.permute({1, 0}).grad_fn()->saved_sizes() == none);
+  // a product saves an operand only for the other side's gradient
+  auto b = mg::tensor({{1.0, 2.0}, {3.0, 4.0}});
+  BOOST_CHECK(mg::mm(a, b).grad_fn()->saved_sizes() == one);
+  auto a3 = a.reshape({1, 2, 2}), b3 = b.reshape({1, 2, 2});
+  const std::vector<mg::Sizes> a3_only{{1, 2, 2}};
+  BOOST_CHECK(mg::bmm(a3, b3).grad_fn()->saved_sizes() == a3_only);
+}
+
 BOOST_AUTO_TEST_CASE(max_shares_the_gradient_between_ties) {
   auto x = mg::tensor({1., 3., 3., 2.}, mg::requires_grad());
   auto m = x.max();

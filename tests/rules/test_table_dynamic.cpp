@@ -51,6 +51,16 @@ static_assert(!Exponentiable<mg::detail::NotSaved> && Exponentiable<mg::Tensor>)
 static_assert(std::is_same_v<decltype(mg::detail::operand_if<r::grad_a_needs<r::Mul>, r::kA>(mg::Tensor{})),
                              mg::detail::NotSaved>);
 static_assert(std::is_same_v<decltype(mg::detail::operand_if<r::grad_a_needs<r::Mul>, r::kB>(mg::Tensor{})), mg::Tensor>);
+// Rules holding the op's arguments (rules/structure.hpp) and the matrix
+// products: what each node saves is probed from the formula too.
+static_assert(r::param_needs<r::Expand> == 0 && r::param_needs<r::Permute> == 0 && r::param_needs<r::SumMean<double>> == 0);
+static_assert(r::param_needs<r::IndexSelect<mg::detail::IndexTensor>> == 0 && r::param_needs<r::Tril> == 0);
+static_assert(r::param_needs<r::NllLoss<mg::Tensor>> == 0);
+static_assert(r::param_needs<r::Clamp<double>> == r::kA && r::param_needs<r::ClampMinArg<float>> == r::kA);
+static_assert(r::param_needs<r::Inverse> == r::kY && r::param_needs<r::LogDet> == r::kA);
+static_assert(r::param_needs<r::Det> == (r::kA | r::kY) && r::param_needs<r::Cholesky> == r::kY);
+static_assert(r::grad_a_needs<r::Bmm> == r::kB && r::grad_b_needs<r::Bmm> == r::kA);
+static_assert(r::grad_a_needs<r::Mv> == r::kB && r::grad_b_needs<r::Vm> == r::kA && r::grad_a_needs<r::MatMul> == r::kB);
 
 BOOST_AUTO_TEST_SUITE(rules_elementwise)
 
