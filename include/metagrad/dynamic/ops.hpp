@@ -408,46 +408,6 @@ template <class T> BasicTensor<T> sum(const BasicTensor<T>& x, int dim, bool kee
 template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(); }
 template <class T> BasicTensor<T> mean(const BasicTensor<T>& x, int dim, bool keepdim = false) { return x.mean(dim, keepdim); }
 
-/// prod of all elements; ProdBackward0: g * prod_{j != i} x_j (the rule in
-/// rules/linalg.hpp; a zero among the inputs is handled exactly).
-namespace detail {
-template <class T> BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim);  // (reductions.hpp)
-}  // namespace detail
-
-template <class T>
-class ProdNode final : public BasicNode<T> {
- public:
-  std::string name() const override { return rules::Prod::node_name; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto xv = x.unpack(*this).contiguous();
-    const auto yv = y.unpack(*this);
-    if (is_grad_enabled()) {  // create_graph: recorded as Tensor ops, exact with zeros
-      out[0] = yv.item() != T(0) ? g * yv / xv : g * detail::prod_others(xv.reshape({xv.numel()}), 0).reshape(xv.sizes());
-      return;
-    }
-    BasicTensor<T> r(new_impl<T>(xv.sizes()));
-    kernels::map(r.impl()) = rules::Prod::vjp(kernels::cmap(xv.impl()), yv.item(), g.item());
-    out[0] = std::move(r);
-  }
-  void release_variables() override { x.reset(); y.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  SavedVariable<T> x, y;
-};
-
-template <class T>
-BasicTensor<T> prod(const BasicTensor<T>& x) {
-  const auto c = x.contiguous();
-  BasicTensor<T> out = detail::scalar_tensor<T>(c.numel() ? rules::Prod::f(kernels::cmap(c.impl())) : T(1));
-  if (is_grad_enabled() && x.requires_grad()) {
-    auto n = make_node<T, ProdNode<T>>();
-    n->add_edge(gradient_edge(x));
-    n->x.save(x, false);
-    set_history(out, n);
-    n->y.save(out, true);
-  }
-  return out;
-}
-
 // ========================================================= matrix products
 namespace detail {
 inline std::string shape_str(const Sizes& s) {

@@ -1,7 +1,7 @@
 // metagrad/dynamic/reductions.hpp — reductions along a dimension and the
 // normalisations built on them, as graph nodes: logsumexp (LogsumexpBackward0),
 // softmax (SoftmaxBackward0), log_softmax (LogSoftmaxBackward0), amax
-// (AmaxBackward0), max() (MaxBackward1), prod(x, d) (ProdBackward1), cumsum
+// (AmaxBackward0), max() (MaxBackward1), prod() (ProdBackward0), prod(x, d) (ProdBackward1), cumsum
 // (CumsumBackward0), var (VarBackward0), std (StdBackward0), norm
 // (NormBackward1). Each line's value and each backward formula are the
 // rules' (rules/reductions.hpp; prod's in rules/linalg.hpp); this file walks
@@ -105,6 +105,7 @@ struct Along {
     const auto xc = x.contiguous();
     const T* p = xc.data_ptr();
     if (std::find(p, p + xc.numel(), T(0)) == p + xc.numel()) return back(y) / x;
+    if (dim < 0) return detail::prod_others(x.reshape({x.numel()}), 0).reshape(x.sizes());
     return detail::prod_others(x, dim);
   }
 };
@@ -200,7 +201,13 @@ BasicTensor<T> max(const BasicTensor<T>& x) {
                                "reduction dim with the 'dim' argument.");
   return detail::reduce_along<rules::Max>(x, -1, false);
 }
-/// The product along dim.
+/// The product of all elements (ProdBackward0) and along dim (ProdBackward1):
+/// dx_i = g prod_{j != i} x_j, exact with zeros in every order (the rules
+/// rules::Prod and rules::ProdDim through Along::prod_others).
+template <class T>
+BasicTensor<T> prod(const BasicTensor<T>& x) {
+  return detail::reduce_along<rules::Prod>(x, -1, false);
+}
 template <class T>
 BasicTensor<T> prod(const BasicTensor<T>& x, int dim, bool keepdim = false) {
   return detail::reduce_along<rules::ProdDim>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);

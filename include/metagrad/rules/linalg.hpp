@@ -313,13 +313,10 @@ struct Prod {
   template <class Out, class X, class Y, class G> static void vjp_into(Out& out, const X& x, const Y& y, const G& g) {
     prod_vjp_into(out, x, y, g);
   }
-};
-/// prod(x, d): the product along a dimension (ProdBackward1), dx_i = g
-/// prod_{j != i} x_j; `d.prod_others(x, y)` is that product of the others
-/// along the line (y / x_i without zeros, prefix and suffix products with
-/// them, and recorded multiplications under create_graph: exact in every order).
-struct ProdDim : Prod {
-  static constexpr const char* node_name = "ProdBackward1";
+  /// The same formula as the dynamic engine runs it, over every element or
+  /// along a dimension: `d.prod_others(x, y)` is the product of the others
+  /// (y / x_i without zeros, prefix and suffix products with them, and
+  /// recorded multiplications under create_graph: exact in every order).
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
     T p = 1;
     for (std::int64_t k = 0; k < n; ++k) p *= in[k * s];
@@ -327,6 +324,10 @@ struct ProdDim : Prod {
   }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) { return d.back(g) * d.prod_others(x, y); }
+};
+/// prod(x, d): the product along a dimension (ProdBackward1), Prod's formula.
+struct ProdDim : Prod {
+  static constexpr const char* node_name = "ProdBackward1";
 };
 struct Transpose {
   static constexpr bool elementwise = false;
