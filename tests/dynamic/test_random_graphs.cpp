@@ -28,16 +28,20 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
   int checked = 0, overflowed = 0;
   for (int s = 0; s < n; ++s) {
     Gen g(1000u + static_cast<unsigned>(s));
-    std::vector<mg::Tensor> inputs;
-    for (int i = 0; i < 1 + g.pick(3); ++i) inputs.push_back(check::values(g.shape(), -1.2, 1.2));
+    // distinct values (the fuzzer's inputs): equal elements of two inputs
+    // would put minimum/maximum/amax on a tie, where finite differences see a kink
+    const auto inputs = fuzzgraph::random_inputs(g);
     const int steps = 3 + g.pick(6);
     const unsigned seed = 77u * static_cast<unsigned>(s) + 5u;
     auto f = [&](const std::vector<mg::Tensor>& in) { return random_graph(seed, in, steps); };
     BOOST_TEST_CONTEXT("graph seed " << s) {
       try {
         // overflow (exp of exp, a long pow chain) is IEEE behaviour, not a
-        // bug: as in the fuzzer, only graphs with a finite value are compared
-        if (!std::isfinite(mg::abs(f(inputs)).sum().item())) {
+        // bug: as in the fuzzer, only graphs with a finite value are compared,
+        // and, as in the fuzzer, not those above 1e8 either, where central
+        // differences lose the change of the output to rounding (seed 14422:
+        // a value of 2e17, a derivative of 9e5, a numerical derivative of 0)
+        if (!(mg::abs(f(inputs)).max().item() <= 1e8)) {
           ++overflowed;
           continue;
         }
