@@ -4,6 +4,7 @@
 // gradcheck and gradgradcheck, float, domain errors; what each backward reads
 // (found by probing the rule, rules/probe.hpp).
 #include <map>
+#include <random>
 
 #include "reference/ops_r2.hpp"
 #include "support/check.hpp"
@@ -181,6 +182,30 @@ BOOST_AUTO_TEST_CASE(every_row_along_a_dimension_passes_gradcheck_and_gradgradch
           auto x = values({2, 3}, -1.1, 1.7).requires_grad_();
           BOOST_CHECK_EQUAL(f({x}).grad_fn()->name(), row.node);
           check::gradients(f, {values({2, 3}, -1.1, 1.7)});
+        }
+      }
+}
+
+BOOST_AUTO_TEST_CASE(every_op_with_arguments_passes_gradcheck_and_gradgradcheck) {
+  // the list the random graphs and the fuzzer draw from (METAGRAD_FOR_EACH_STRUCTURE),
+  // each op on arguments drawn valid for inputs of several shapes
+  BOOST_REQUIRE_EQUAL(fuzzgraph::structure_rows().size(), 30u);
+  std::mt19937 rng(7);
+  const fuzzgraph::Pick pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+  const std::vector<mg::Sizes> shapes{{2, 3}, {}, {4}, {3, 1, 2}};
+  for (const auto& row : fuzzgraph::structure_rows())
+    for (std::size_t k = 0; k < shapes.size(); ++k)
+      for (int draw = 0; draw < 3; ++draw) {
+        BOOST_TEST_CONTEXT(row.name << " on input shape #" << k << ", draw " << draw) {
+          const auto op = row.draw(shapes[k], pick);
+          const auto x = values(shapes[k]);
+          const auto y = op(x);
+          BOOST_REQUIRE(y.requires_grad());
+          if (!y.grad_fn())  // expand / sum_to_size to the input's own shape return the input
+            BOOST_CHECK(y.impl_ptr() == x.impl_ptr());
+          else if (k == 0)
+            BOOST_CHECK_EQUAL(y.grad_fn()->name(), row.node);
+          check::gradients([&](const std::vector<mg::Tensor>& in) { return op(in[0]); }, {values(shapes[k])});
         }
       }
 }

@@ -11,6 +11,8 @@
 
 #include <metagrad/metagrad.hpp>
 
+#include "structure_rows.hpp"
+
 namespace fuzzgraph {
 namespace mg = metagrad;
 
@@ -130,10 +132,12 @@ struct Gen {
         c -= mg::sin(c * 1.0);  // reads c, then overwrites it
         return c;
       }
-      case 15: {  // any unary or binary row of the derivative table, on its domain
-        const auto nu = table_rows().size(), nb = binary_table_rows().size();
-        const auto k = static_cast<std::size_t>(pick(static_cast<int>(nu + nb)));
+      case 15: {  // any unary or binary row of the derivative table, on its domain, or
+                  // any op with arguments, on arguments drawn valid for a's shape
+        const auto nu = table_rows().size(), nb = binary_table_rows().size(), ns = structure_rows().size();
+        const auto k = static_cast<std::size_t>(pick(static_cast<int>(nu + nb + ns)));
         if (k < nu) return table_rows()[k].fn(into_domain(table_rows()[k].domain, a));
+        if (k >= nu + nb) return structure_rows()[k - nu - nb].draw(a.sizes(), [this](int n) { return pick(n); })(a);
         const auto& row = binary_table_rows()[k - nu];
         return row.fn(into_domain(row.domain_a, a), into_domain(row.domain_b, b));
       }

@@ -365,6 +365,7 @@ BasicTensor<T> BasicTensor<T>::contiguous() const { return is_contiguous() ? *th
 template <class T> BasicTensor<T> expand(const BasicTensor<T>& x, const Sizes& s) { return x.expand(s); }
 template <class T> BasicTensor<T> sum_to_size(const BasicTensor<T>& x, const Sizes& s) { return x.sum_to_size(s); }
 template <class T> BasicTensor<T> reshape(const BasicTensor<T>& x, const Sizes& s) { return x.reshape(s); }
+template <class T> BasicTensor<T> clone(const BasicTensor<T>& x) { return x.clone(); }
 template <class T> BasicTensor<T> t(const BasicTensor<T>& x) { return x.t(); }
 template <class T> BasicTensor<T> permute(const BasicTensor<T>& x, const Sizes& dims) { return x.permute(dims); }
 template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x, int d0, int d1) { return x.transpose(d0, d1); }

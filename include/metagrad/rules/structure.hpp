@@ -143,6 +143,62 @@ struct Stack {
   }
 };
 
+/// The arguments an op of METAGRAD_FOR_EACH_STRUCTURE takes besides its
+/// input, by kind. The op lists of the tests and fuzzers draw valid ones of
+/// that kind for a random input (tests/support/structure_rows.hpp); a new
+/// kind needs a drawer there.
+enum class Args {
+  none,              // f(x)
+  matrix,            // f(x) on a 2-d x
+  matrix_offset,     // f(x, k) on a 2-d x, k a diagonal offset
+  dim,               // f(x, d), d an existing dimension
+  new_dim,           // f(x, d), d in [0, x.dim()]
+  dim_pair,          // f(x, d0, d1)
+  permutation,       // f(x, p)
+  dim_position,      // f(x, d, i), 0 <= i < x.size(d)
+  dim_start_length,  // f(x, d, start, length)
+  dim_index,         // f(x, d, index), index 1-d with entries < x.size(d) (repeats allowed)
+  dim_index_like,    // f(x, d, index), index of x's rank with index[..] < x.size(d)
+  index_into,        // f(g, sizes, d, index): index_select's adjoint into a larger shape
+  gather_into,       // f(g, sizes, d, index): gather's adjoint into a larger shape
+  bounds,            // f(x, lo, hi)
+  lower,             // f(x, lo)
+  upper,             // f(x, hi)
+  broadcast,         // f(x, s), x broadcastable to s
+  reduced,           // f(x, s), s broadcastable to x
+  same_numel,        // f(x, s), s with x's number of elements
+  parts,             // f({x, ...}, d), parts of x's shape, d an existing dimension
+  new_parts,         // f({x, ...}, d), d in [0, x.dim()]
+  square,            // f(A), A square with positive determinant
+  spd,               // f(A), A symmetric positive definite
+  square_rhs,        // f(A, B), A square, B with A's rows
+  batches,           // f(A, B), 3-d with matching batch and inner sizes
+  vectors,           // f(a, b), 1-d
+  targets,           // f(x, t), x 2-d scores, t int64 class indices
+};
+
+/// Every op with arguments, i.e. whose rule above (or view step) holds
+/// them: M(function in namespace metagrad, node name, argument kind). The
+/// list the table test (tests/rules/test_table_dynamic.cpp), the random
+/// graphs and the fuzzer draw from, so a new row is gradchecked and fuzzed
+/// with no other change. (The node name is the one a contiguous 2-d input
+/// gives; a view of a view may be named by its last step.)
+#define METAGRAD_FOR_EACH_STRUCTURE(M)                                                                        \
+  M(expand, "ExpandBackward0", broadcast) M(sum_to_size, "SumToSizeBackward0", reduced)                        \
+  M(clone, "CloneBackward0", none) M(reshape, "ViewBackward0", same_numel) M(flatten, "ViewBackward0", none)     \
+  M(t, "TBackward0", matrix) M(permute, "PermuteBackward0", permutation)                                       \
+  M(transpose, "TransposeBackward0", dim_pair) M(squeeze, "SqueezeBackward1", dim)                             \
+  M(unsqueeze, "UnsqueezeBackward0", new_dim) M(select, "SelectBackward0", dim_position)                       \
+  M(narrow, "SliceBackward0", dim_start_length) M(index_select, "IndexSelectBackward0", dim_index)             \
+  M(gather, "GatherBackward0", dim_index_like) M(index_select_backward, "IndexAddBackward0", index_into)        \
+  M(gather_backward, "ScatterAddBackward0", gather_into) M(tril, "TrilBackward0", matrix_offset)               \
+  M(clamp, "ClampBackward1", bounds) M(clamp_min, "ClampMinBackward0", lower)                                  \
+  M(clamp_max, "ClampMaxBackward0", upper) M(cat, "CatBackward0", parts) M(stack, "StackBackward0", new_parts) \
+  M(inverse, "LinalgInvExBackward0", square) M(det, "LinalgDetBackward0", square)                              \
+  M(logdet, "LogdetBackward0", square) M(linalg::cholesky, "LinalgCholeskyExBackward0", spd)                   \
+  M(linalg::solve, "LinalgSolveExBackward0", square_rhs) M(bmm, "BmmBackward0", batches)                       \
+  M(outer, "MulBackward0", vectors) M(nn::functional::nll_loss, "NllLossBackward0", targets)
+
 /// What the VJP of rule R (with its arguments) reads: kA (x) and/or kY (y).
 template <class R>
 inline constexpr unsigned param_needs =
