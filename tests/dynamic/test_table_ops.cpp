@@ -441,6 +441,29 @@ BOOST_AUTO_TEST_CASE(cholesky_slogdet_tril_equal_pytorch) {
   check::close(A.grad(), all(reference::tril_gA));
 }
 
+BOOST_AUTO_TEST_CASE(outer_is_one_kernel_without_grad_and_mul_with_it) {
+  // operands that are views: a column of a matrix (stride 3), a slice of a row
+  const auto m = mg::tensor({{1., 2., 3.}, {4., 5., 6.}, {7., 8., 9.}});
+  const auto a = m.select(1, 1), b = m.select(0, 2).narrow(0, 0, 2);  // [2, 5, 8], [7, 8]
+  const std::vector<double> expect{14., 16., 35., 40., 56., 64.};
+  {
+    mg::NoGradGuard off;
+    const auto o = mg::outer(a, b);
+    BOOST_CHECK(!o.grad_fn());
+    check::close(o, expect);
+  }
+  const auto x = a.detach().requires_grad_();
+  const auto y = mg::outer(x, b);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "MulBackward0");  // as PyTorch records it
+  check::close(y, expect);
+  check::gradients([&](const std::vector<mg::Tensor>& in) { return mg::outer(in[0], in[1]); }, {values({3}), values({2})});
+  // mv's backward runs the kernel: dM = outer(g, v)
+  const auto M = values({2, 3});
+  const auto v = mg::tensor({0.5, -1.0, 2.0});
+  (mg::mv(M, v) * mg::tensor({1.0, 3.0})).sum().backward();
+  check::close(M.grad(), {0.5, -1.0, 2.0, 1.5, -3.0, 6.0});
+}
+
 BOOST_AUTO_TEST_CASE(bmm_and_batched_matmul_equal_pytorch) {
   auto a = (mg::arange(24).reshape({2, 3, 4}) * 0.1 - 1.0).detach().requires_grad_();
   auto b = (mg::arange(16).reshape({2, 4, 2}) * 0.25 - 1.5).detach().requires_grad_();

@@ -204,4 +204,11 @@ void gemm(T* out, const TensorImpl<T>& a, const TensorImpl<T>& b, std::int64_t r
   with_matrix(a, [&](const auto& A) { with_matrix(b, [&](const auto& B) { o.noalias() = A * B; }); });
 }
 
+/// out (n x m, contiguous) = a b^T for 1-d strided a (n) and b (m).
+template <class T>
+void outer(T* out, const TensorImpl<T>& a, const TensorImpl<T>& b) {
+  OutMat<T> o(out, a.sizes[0], b.sizes[0]);
+  with_matrix(a, [&](const auto& A) { with_matrix(b, [&](const auto& B) { o.noalias() = A * B.transpose(); }); });
+}
+
 }  // namespace metagrad::kernels
