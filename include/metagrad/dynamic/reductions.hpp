@@ -101,10 +101,18 @@ struct Along {
   T correction() const { return corr; }
   /// prod_{j != i} x_j along the line: y / x_i when no element is 0, else
   /// prod_others above.
+  /// (A line with a zero has a product of exactly 0, so y is what is
+  /// scanned for zeros: one number per line. A product that underflowed to 0
+  /// takes the exact path too.)
   BasicTensor<T> prod_others(const BasicTensor<T>& x, const BasicTensor<T>& y) const {
-    const auto xc = x.contiguous();
-    const T* p = xc.data_ptr();
-    if (std::find(p, p + xc.numel(), T(0)) == p + xc.numel()) return back(y) / x;
+    const auto yc = y.contiguous();
+    const T* p = yc.data_ptr();
+    if (std::find(p, p + yc.numel(), T(0)) == p + yc.numel()) {
+      if (dim >= 0 || is_grad_enabled()) return back(y) / x;
+      BasicTensor<T> r(new_impl<T>(x.sizes()));  // y / x in one pass (y is one number)
+      kernels::map(r.impl()) = *p / kernels::cmap(x.contiguous().impl());
+      return r;
+    }
     if (dim < 0) return detail::prod_others(x.reshape({x.numel()}), 0).reshape(x.sizes());
     return detail::prod_others(x, dim);
   }
@@ -145,11 +153,16 @@ void record_along(BasicTensor<T>& out, const BasicTensor<T>& x, Along<T> d) {
 template <class R, class T>
 BasicTensor<T> reduce_along(const BasicTensor<T>& x, int dim, bool keepdim, T corr = T(0)) {
   const bool all = dim < 0;
-  auto out = reduce_lines(all ? x.reshape({x.numel()}) : x, all ? 0 : dim, !all && keepdim,
-                          [&](const T* line, std::int64_t n, std::int64_t s) {
-                            if constexpr (requires { R::has_correction; }) return R::line(line, n, s, corr);
-                            else return R::line(line, n, s);
-                          });
+  auto line = [&](const T* in, std::int64_t n, std::int64_t s) {
+    if constexpr (requires { R::has_correction; }) return R::line(in, n, s, corr);
+    else return R::line(in, n, s);
+  };
+  auto flat = [&] {  // every element as one line (a view recording no node)
+    NoGradGuard off;
+    return x.reshape({x.numel()});
+  };
+  auto out = all && x.is_contiguous() ? scalar_tensor<T>(line(x.data_ptr(), x.numel(), 1))
+                                      : reduce_lines(all ? flat() : x, all ? 0 : dim, !all && keepdim, line);
   record_along<R>(out, x, Along<T>{x.sizes(), dim, keepdim, corr});
   return out;
 }

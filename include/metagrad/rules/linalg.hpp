@@ -318,9 +318,13 @@ struct Prod {
   /// (y / x_i without zeros, prefix and suffix products with them, and
   /// recorded multiplications under create_graph: exact in every order).
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
-    T p = 1;
-    for (std::int64_t k = 0; k < n; ++k) p *= in[k * s];
-    return p;
+    if (s == 1) return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(in, n).prod();  // vectorised
+    T p[4] = {1, 1, 1, 1};  // four independent chains of multiplications
+    std::int64_t k = 0;
+    for (; k + 4 <= n; k += 4)
+      for (int j = 0; j < 4; ++j) p[j] *= in[(k + j) * s];
+    for (; k < n; ++k) p[0] *= in[k * s];
+    return (p[0] * p[1]) * (p[2] * p[3]);
   }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) { return d.back(g) * d.prod_others(x, y); }
