@@ -100,10 +100,9 @@ struct Along {
   T count() const { return static_cast<T>(dim < 0 ? detail::checked_numel(in) : (in.size() ? in[dim] : 1)); }
   T correction() const { return corr; }
   /// prod_{j != i} x_j along the line: y / x_i when no element is 0, else
-  /// prod_others above.
-  /// (A line with a zero has a product of exactly 0, so y is what is
-  /// scanned for zeros: one number per line. A product that underflowed to 0
-  /// takes the exact path too.)
+  /// prod_others above. A line with a zero has a product of exactly 0, so y
+  /// is what is scanned for zeros (one number per line; a product that
+  /// underflowed to 0 takes the exact path too).
   BasicTensor<T> prod_others(const BasicTensor<T>& x, const BasicTensor<T>& y) const {
     const auto yc = y.contiguous();
     const T* p = yc.data_ptr();
