@@ -25,17 +25,8 @@ namespace structure {
 inline mg::Tensor at_least_1d(const mg::Tensor& x) { return x.dim() == 0 ? x.reshape({1}) : x; }
 inline mg::Sizes at_least_1d(const mg::Sizes& s) { return s.empty() ? mg::Sizes{1} : s; }
 inline mg::Tensor as_matrix(const mg::Tensor& x) { return x.dim() == 2 ? x : x.reshape({1, x.numel()}); }
-inline mg::Sizes as_matrix(const mg::Sizes& s) {
-  if (s.size() == 2) return s;
-  std::int64_t n = 1;
-  for (auto k : s) n *= k;
-  return {1, n};
-}
-inline std::int64_t numel(const mg::Sizes& s) {
-  std::int64_t n = 1;
-  for (auto k : s) n *= k;
-  return n;
-}
+inline std::int64_t numel(const mg::Sizes& s) { return mg::detail::checked_numel(s); }
+inline mg::Sizes as_matrix(const mg::Sizes& s) { return s.size() == 2 ? s : mg::Sizes{1, numel(s)}; }
 /// A dimension of an n-d shape, negative half of the time (d - n).
 inline int any_dim(int n, const Pick& pick) { return pick(n) - (pick(2) == 1 ? n : 0); }
 /// An int64 tensor of `shape` with entries drawn in [0, bound).
