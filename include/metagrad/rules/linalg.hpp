@@ -14,6 +14,9 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <tuple>
+#include <array>
+#include <vector>
 
 #include "../detail/config.hpp"
 #include "../detail/number.hpp"
@@ -60,6 +63,66 @@ auto prod_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
   prod_vjp_into(out, x, y, g);
   return out;
 }
+/// The derivatives of prod without division (mg::d of prod to second order,
+/// and a sweep through them): out_i = [s_1 ... s_M] prod_{k != i} (x_k +
+/// s_1 t1_k + ... + s_M tM_k), the multilinear coefficient, from prefix and
+/// suffix products of truncated polynomials in the s_m (2^M coefficients
+/// each). M = 0: the product of the others; M = 1: sum_{j != i} t_j
+/// prod_{k != i, j} x_k; M = 2: the next order. Exact with zeros in x.
+/// Tangents may be arrays of x's shape or numbers (the same for every k).
+template <class D, class... T>
+auto others_coefficient(const Eigen::ArrayBase<D>& x, const T&... t) {
+  using S = typename D::Scalar;
+  constexpr int C = 1 << sizeof...(T);
+  const auto xe = x.derived().eval();
+  const auto te = std::make_tuple([](const auto& v) {
+    if constexpr (::metagrad::detail::is_number_v<std::remove_cvref_t<decltype(v)>>) return S(v);
+    else return v.derived().eval();
+  }(t)...);
+  const Eigen::Index n = xe.size(), r = xe.rows();
+  auto factor = [&](std::array<S, C>& p, Eigen::Index k) {  // p *= x_k + sum_m s_m tm_k (in place, high subsets first)
+    const S xk = xe(k % r, k / r);
+    std::array<S, sizeof...(T) + 1> tk{};
+    std::apply([&](const auto&... tv) {
+      int m = 0;
+      ((tk[m++] = [&] {
+         if constexpr (::metagrad::detail::is_number_v<std::remove_cvref_t<decltype(tv)>>) return tv;
+         else return S(tv(k % r, k / r));
+       }()), ...);
+    }, te);
+    for (int set = C - 1; set >= 0; --set) {
+      S v = p[set] * xk;
+      for (int m = 0; m < int(sizeof...(T)); ++m)
+        if (set & (1 << m)) v += p[set ^ (1 << m)] * tk[m];
+      p[set] = v;
+    }
+  };
+  std::vector<std::array<S, C>> pre(static_cast<std::size_t>(n));
+  std::array<S, C> run{};
+  run[0] = S(1);
+  for (Eigen::Index k = 0; k < n; ++k) pre[k] = run, factor(run, k);
+  Eigen::Array<S, D::RowsAtCompileTime, D::ColsAtCompileTime> out(xe.rows(), xe.cols());
+  run = {};
+  run[0] = S(1);
+  for (Eigen::Index k = n - 1; k >= 0; --k) {
+    S v = S(0);
+    for (int set = 0; set < C; ++set) v += pre[k][set] * run[(C - 1) ^ set];
+    out(k % r, k / r) = v;
+    factor(run, k);
+  }
+  return out;
+}
+/// prod_others(x)_i = prod_{j != i} x_j, its directional derivative
+/// prod_others_jvp(x, t) (M = 1 above) and that one's, prod_others_jvp2.
+/// A number is the product of itself alone: the others' product is 1.
+template <class D> auto prod_others(const Eigen::ArrayBase<D>& x) { return others_coefficient(x); }
+template <class D, class T> auto prod_others_jvp(const Eigen::ArrayBase<D>& x, const T& t) { return others_coefficient(x, t); }
+template <class D, class T, class G>
+auto prod_others_jvp2(const Eigen::ArrayBase<D>& x, const T& t, const G& g) { return others_coefficient(x, t, g); }
+template <class X> requires ::metagrad::detail::is_number_v<X> constexpr X prod_others(X) { return X(1); }
+template <class X, class T> requires ::metagrad::detail::is_number_v<X> constexpr X prod_others_jvp(X, const T&) { return X(0); }
+template <class X, class T, class G> requires ::metagrad::detail::is_number_v<X>
+constexpr X prod_others_jvp2(X, const T&, const G&) { return X(0); }
 template <class D>
 auto transpose(const Eigen::ArrayBase<D>& x) { return x.derived().transpose(); }
 /// The inner dimensions of a product agree (a sentence at compile time for
@@ -328,6 +391,30 @@ struct Prod {
   }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) { return d.back(g) * d.prod_others(x, y); }
+};
+/// The product of the others, prod_{j != i} x_j, as a static node (what
+/// mg::d of prod is written with). Its Jacobian M_ij = prod_{k != i, j} x_k
+/// is symmetric, so its vector-Jacobian and Jacobian-vector products are both
+/// prod_others_jvp.
+struct ProdOthers {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "ProdOthersBackward";
+  static constexpr const char* symbol = "prod_others";
+  template <class X> static constexpr auto f(const X& x) { return prod_others(x); }
+  template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y&, const G& g) { return prod_others_jvp(x, g); }
+};
+/// prod_others_jvp(x, t)_i = sum_{j != i} t_j prod_{k != i, j} x_k: linear in
+/// t with ProdOthers' symmetric Jacobian; in x its products (either way, the
+/// three-index tensor being symmetric) are prod_others_jvp2.
+struct ProdOthersJvp {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = "ProdOthersJvpBackward";
+  static constexpr const char* symbol = "prod_others_jvp";
+  template <class X, class T> static constexpr auto f(const X& x, const T& t) { return prod_others_jvp(x, t); }
+  template <class X, class T, class Y, class G>
+  static constexpr auto vjp_a(const X& x, const T& t, const Y&, const G& g) { return prod_others_jvp2(x, t, g); }
+  template <class X, class T, class Y, class G>
+  static constexpr auto vjp_b(const X& x, const T&, const Y&, const G& g) { return prod_others_jvp(x, g); }
 };
 /// prod(x, d): the product along a dimension (ProdBackward1), Prod's formula.
 struct ProdDim : Prod {

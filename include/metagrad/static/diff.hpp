@@ -56,7 +56,7 @@ constexpr auto diff(const E& e, const V& v) {
     const auto da = diff(e.a, v);
     if constexpr (std::is_same_v<R, rules::Sum>) return sum(da);
     else if constexpr (std::is_same_v<R, rules::Mean>) return mean(da);
-    else if constexpr (std::is_same_v<R, rules::Prod>) return sum(e / e.a * da);  // d prod = sum(prod / x_i dx_i)
+    else if constexpr (std::is_same_v<R, rules::Prod>) return sum(prod_others(e.a) * da);  // no y / x_i: exact at 0
     else if constexpr (std::is_same_v<R, rules::Transpose>) return transpose(da);
     else if constexpr (std::is_same_v<R, rules::LogSumExp>) return sum(exp(e.a - e) * da);  // softmax . da
     else if constexpr (std::is_same_v<R, rules::Max>)  // the mean of da over the ties

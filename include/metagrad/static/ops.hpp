@@ -254,6 +254,23 @@ template <StaticExpr A> constexpr auto mean(const A& a) {
 template <StaticExpr A> constexpr auto prod(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Prod, A>(a);
 }
+/// The product of the others, prod_{j != i} e_j, and its directional
+/// derivatives: what mg::d of prod is written with, exact where elements are
+/// 0 (d prod(e) = sum(prod_others(e) * de); rules::ProdOthers, ProdOthersJvp).
+template <StaticExpr A> constexpr auto prod_others(const A& a) {
+  if constexpr (is_intc<A>::value) return IntC<1>{}; else return Unary<rules::ProdOthers, A>(a);
+}
+template <StaticExpr A, StaticExpr T> constexpr auto prod_others_jvp(const A& a, const T& t) {
+  if constexpr (is_intc<A>::value || simplify::is_c<T, 0>) return IntC<0>{};
+  else return Binary<rules::ProdOthersJvp, A, T>(a, t);
+}
+/// (The third derivative of prod is a sum over triples of indices that no
+/// static node holds: mg::d stops at the second.)
+template <StaticExpr A, StaticExpr T, StaticExpr G> constexpr auto prod_others_jvp2(const A&, const T&, const G&) {
+  static_assert(sizeof(G) == 0,
+                "mg::d: prod has symbolic derivatives to the second order only; use mg::grad, mg::hvp or mg::hessian on d(prod(x), x)");
+  return IntC<0>{};
+}
 /// log(sum(exp(e))) computed without overflow, the largest element (max,
 /// amax: ties share the gradient evenly) and the 2-norm sqrt(sum(e^2)), of
 /// an Eigen-valued expression (a scalar is its own: logsumexp(x) = max(x) = x,

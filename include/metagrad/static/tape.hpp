@@ -441,7 +441,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
           constexpr bool only_reader =
               (std::size_t{0} + ... + ((is_operand<C, Ts, 0>::value || is_operand<C, Ts, 1>::value) ? 1 : 0)) == 1;
           if (only_reader || !got[at<C>]) {
-            auto dst = std::get<binding_index<C::name, Bs...>()>(grads).array();
+            auto&& dst = std::get<binding_index<C::name, Bs...>()>(grads).array();
             decltype(rule_of(std::declval<T>()))::vjp_into(dst, plain_value(get(std::type_identity<C>{})),
                                                             plain_value(get(std::type_identity<T>{})), a);
             got[at<C>] = true;
