@@ -132,6 +132,13 @@ BOOST_AUTO_TEST_CASE(structure_and_linalg_nodes_save_what_their_formula_reads) {
   auto a3 = a.reshape({1, 2, 2}), b3 = b.reshape({1, 2, 2});
   const std::vector<mg::Sizes> a3_only{{1, 2, 2}};
   BOOST_CHECK(mg::bmm(a3, b3).grad_fn()->saved_sizes() == a3_only);
+  // solve (rules::Solve through the pair node): A and the solution X, never B;
+  // only A when B alone needs a gradient (its formula is solve(A^T, G))
+  auto r = mg::tensor({1.0, -2.0}, mg::requires_grad());
+  const std::vector<mg::Sizes> a_and_x{{2, 2}, {2}}, a_only{{2, 2}};
+  BOOST_CHECK(mg::linalg::solve(a, r).grad_fn()->saved_sizes() == a_and_x);
+  BOOST_CHECK(mg::linalg::solve(a.detach(), r).grad_fn()->saved_sizes() == a_only);
+  static_assert(r::grad_a_needs<r::Solve> == (r::kA | r::kY) && r::grad_b_needs<r::Solve> == r::kA);
 }
 
 BOOST_AUTO_TEST_CASE(max_shares_the_gradient_between_ties) {

@@ -36,9 +36,6 @@ BasicTensor<T> from_matrix(const M& m, const Sizes& s) {
   kernels::OutMat<T>(out.data_ptr(), m.rows(), m.cols()) = m;
   return out;
 }
-/// A 1-d tensor as a column (its gradient reshaped back by the caller).
-template <class T>
-BasicTensor<T> as_column(const BasicTensor<T>& v) { return v.dim() == 1 ? v.reshape({v.numel(), 1}) : v; }
 
 /// Records a unary linear-algebra rule (it saves what its formula reads).
 template <class Rule, class T>
@@ -47,25 +44,13 @@ BasicTensor<T> record_linalg_unary(BasicTensor<T> out, const BasicTensor<T>& a) 
   return out;
 }
 
-/// LinalgSolveExBackward0 (rules::Solve, vectors as columns).
-template <class T>
-class SolveNode final : public BasicNode<T> {
- public:
-  std::string name() const override { return rules::Solve::node_name; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto A = a.unpack(*this);
-    const auto X = as_column(x.unpack(*this));
-    const auto G = as_column(g);
-    if (this->edge(1).valid()) out[1] = rules::Solve::vjp_b(A, X, X, G).reshape(b_sizes);
-    if (this->edge(0).valid()) out[0] = rules::Solve::vjp_a(A, X, X, G);
-  }
-  void release_variables() override { a.reset(); x.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, x); }
-  SavedVariable<T> a, x;
-  Sizes b_sizes;
-};
 }  // namespace detail
 
+/// A 1-d tensor as an n x 1 column (a view: ViewBackward0 under a graph);
+/// other tensors as they are. rules::Solve's formula treats vector and matrix
+/// right-hand sides alike through it.
+template <class T>
+BasicTensor<T> as_column(const BasicTensor<T>& v) { return v.dim() == 1 ? v.reshape({v.numel(), 1}) : v; }
 /// A^-1 (LinalgInvExBackward0).
 template <class T>
 BasicTensor<T> linalg_inv(const BasicTensor<T>& a) {
@@ -82,15 +67,7 @@ BasicTensor<T> linalg_solve(const BasicTensor<T>& a, const BasicTensor<T>& b) {
                  ")");
   const detail::DynMatrix<T> B = kernels::mat(b.impl());
   BasicTensor<T> out = detail::from_matrix<T>(detail::DynMatrix<T>(lu.solve(B)), b.sizes());
-  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
-    auto n = make_node<T, detail::SolveNode<T>>();
-    n->b_sizes = b.sizes();
-    n->add_edge(gradient_edge(a));
-    n->add_edge(gradient_edge(b));
-    n->a.save(a, false);
-    set_history(out, n);
-    n->x.save(out, true);
-  }
+  record_pair_rule<rules::Solve>(out, a, b, rules::Solve::node_name);
   return out;
 }
 /// X with A^T X = B (solve's backward formula, recorded with create_graph).

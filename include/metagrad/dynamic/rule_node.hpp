@@ -106,13 +106,12 @@ void record_list_rule(BasicTensor<T>& out, const std::vector<BasicTensor<T>>& xs
 
 /// out = op(a, b) for a binary rule whose operands have shapes of their own
 /// (no broadcasting): `R::vjp_a(a, b, y, g)`, `R::vjp_b(a, b, y, g)`. An
-/// operand is saved only when the other side's formula reads it and that
-/// side needs a gradient.
+/// operand or the output is saved only when a side's formula reads it and
+/// that side needs a gradient.
 template <class R, class T>
 class PairNode final : public BasicNode<T> {
  public:
   static constexpr unsigned na = rules::grad_a_needs<R>, nb = rules::grad_b_needs<R>;
-  static_assert(((na | nb) & rules::kY) == 0, "a pair rule's formulas read its operands, not its output");
   explicit PairNode(const char* name) : name_(name) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
@@ -120,13 +119,14 @@ class PairNode final : public BasicNode<T> {
     const unsigned need = (ga ? na : 0u) | (gb ? nb : 0u);
     const auto A = (need & rules::kA) ? a.unpack(*this) : BasicTensor<T>{};
     const auto B = (need & rules::kB) ? b.unpack(*this) : BasicTensor<T>{};
+    const auto Y = (need & rules::kY) ? y.unpack(*this) : BasicTensor<T>{};
     using detail::operand_if;
-    if (ga) out[0] = R::vjp_a(operand_if<na, rules::kA>(A), operand_if<na, rules::kB>(B), detail::NotSaved{}, g);
-    if (gb) out[1] = R::vjp_b(operand_if<nb, rules::kA>(A), operand_if<nb, rules::kB>(B), detail::NotSaved{}, g);
+    if (ga) out[0] = R::vjp_a(operand_if<na, rules::kA>(A), operand_if<na, rules::kB>(B), operand_if<na, rules::kY>(Y), g);
+    if (gb) out[1] = R::vjp_b(operand_if<nb, rules::kA>(A), operand_if<nb, rules::kB>(B), operand_if<nb, rules::kY>(Y), g);
   }
-  void release_variables() override { a.reset(); b.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
-  SavedVariable<T> a, b;
+  void release_variables() override { a.reset(); b.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b, y); }
+  SavedVariable<T> a, b, y;
 
  private:
   const char* name_;
@@ -142,6 +142,7 @@ void record_pair_rule(BasicTensor<T>& out, const BasicTensor<T>& a, const BasicT
   if (save & rules::kA) n->a.save(a, false);
   if (save & rules::kB) n->b.save(b, false);
   set_history(out, n);
+  if (save & rules::kY) n->y.save(out, true);
 }
 
 }  // namespace metagrad

@@ -331,6 +331,9 @@ auto sym_lower(const Eigen::ArrayBase<D>& x) {
     for (Eigen::Index i = 0; i < x.rows(); ++i) r(i, j) = x.derived()(std::max(i, j), std::min(i, j)) / S(2);
   return r;
 }
+/// A vector as a column: a static binding already is one (an n x 1 array).
+template <class D>
+const D& as_column(const Eigen::ArrayBase<D>& x) { return x.derived(); }
 /// x evaluated when it is an Eigen expression (a rule's result must not
 /// refer to its temporaries); other values as they are.
 template <class X>
@@ -477,10 +480,10 @@ struct Bmm {
   template <class A, class B, class Y, class G>
   static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return bmm(transpose(a, 1, 2), g); }
 };
-// Linear algebra (dynamic mode; the value family supplies linalg_solve,
-// linalg_inv, transpose and matmul; matrices only, vectors as columns):
+// Linear algebra (the value family supplies linalg_solve, linalg_solve_t,
+// linalg_inv, transpose, matmul and as_column, a vector as an n x 1 matrix):
 //   X = solve(A, B):  dB = solve(A^T, G),  dA = -dB X^T  (A^T solved with A's own
-//                     factorisation: linalg_solve_t)
+//                     factorisation: linalg_solve_t; B, X and G vectors or matrices)
 //   Y = inverse(A):   dA = -Y^T G Y^T
 //   y = det(A):       dA = g y A^-T
 //   y = logdet(A):    dA = g A^-T
@@ -495,7 +498,7 @@ struct Solve {
   static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return ev(linalg_solve_t(a, g)); }
   template <class A, class B, class Y, class G>
   static auto vjp_a(const A& a, const B&, const Y& y, const G& g) {
-    return ev(-ev(matmul(linalg_solve_t(a, g), ev(transpose(y)))));
+    return ev(-ev(matmul(as_column(linalg_solve_t(a, g)), ev(transpose(as_column(y))))));
   }
 };
 struct Inverse {

@@ -62,13 +62,13 @@ METAGRAD_PROBE_WITH_ARGS(sum_to_size) METAGRAD_PROBE_WITH_ARGS(expand) METAGRAD_
 METAGRAD_PROBE_WITH_ARGS(t) METAGRAD_PROBE_WITH_ARGS(permute) METAGRAD_PROBE_WITH_ARGS(index_select)
 METAGRAD_PROBE_WITH_ARGS(index_select_backward) METAGRAD_PROBE_WITH_ARGS(gather)
 METAGRAD_PROBE_WITH_ARGS(gather_backward) METAGRAD_PROBE_WITH_ARGS(tril) METAGRAD_PROBE_WITH_ARGS(transpose)
-METAGRAD_PROBE_WITH_ARGS(linalg_inv) METAGRAD_PROBE_WITH_ARGS(sym_lower)
+METAGRAD_PROBE_WITH_ARGS(linalg_inv) METAGRAD_PROBE_WITH_ARGS(sym_lower) METAGRAD_PROBE_WITH_ARGS(as_column)
 #undef METAGRAD_PROBE_WITH_ARGS
 /// Products of two operands (the matrix products' formulas).
 #define METAGRAD_PROBE_PRODUCT(fn) \
   template <unsigned M, unsigned N> constexpr P<M | N> fn(const P<M>&, const P<N>&) { return {}; }
 METAGRAD_PROBE_PRODUCT(matmul) METAGRAD_PROBE_PRODUCT(mm) METAGRAD_PROBE_PRODUCT(mv) METAGRAD_PROBE_PRODUCT(bmm)
-METAGRAD_PROBE_PRODUCT(outer)
+METAGRAD_PROBE_PRODUCT(outer) METAGRAD_PROBE_PRODUCT(linalg_solve_t)
 #undef METAGRAD_PROBE_PRODUCT
 /// The engine's view of a dimension (rules/reductions.hpp's `d`), on probes.
 struct Along {
