@@ -36,6 +36,33 @@ BOOST_AUTO_TEST_CASE(summed_gradients_are_added_in_place_only_into_unseen_contig
   check::close(seen, {2., 11., 101., 1001.});
 }
 
+BOOST_AUTO_TEST_CASE(a_nodes_gradient_is_overwritten_in_place_only_when_nothing_else_holds_it) {
+  // An elementwise node writes its input's gradient over the gradient it was
+  // handed when that buffer is exclusively its own: here a hook, retain_grad
+  // and autograd::grad's captured input each hold the gradient of y, so the
+  // sin node must not reuse it; without them it does (no new tensor).
+  auto x = values({8});  // (deterministic: x2 and x3 below hold the same values)
+  auto y = mg::sin(x);
+  mg::Tensor seen;
+  y.register_hook([&](const mg::Tensor& g) { seen = g; });
+  y.retain_grad();
+  (mg::exp(y) * 2.0).sum().backward();
+  const auto dy = (mg::exp(mg::sin(x.detach())) * 2.0);
+  check::close(seen, dy);
+  check::close(y.grad(), dy);
+  check::close(x.grad(), dy * mg::cos(x.detach()));
+  auto x2 = values({8});
+  auto y2 = mg::sin(x2);
+  const auto both = mg::autograd::grad({(mg::exp(y2) * 2.0).sum()}, {y2, x2});
+  check::close(both[0], dy);
+  check::close(both[1], dy * mg::cos(x.detach()));
+  // a chain of elementwise nodes with no one watching: same values
+  auto x3 = values({8});
+  (mg::tanh(mg::sin(x3) * 3.0) * x3).sum().backward();
+  const auto xd = x.detach(), t = mg::tanh(mg::sin(xd) * 3.0);
+  check::close(x3.grad(), t + xd * (1.0 - t * t) * 3.0 * mg::cos(xd));
+}
+
 BOOST_AUTO_TEST_CASE(passed_through_gradients_are_never_shared) {
   // Add hands the same gradient to both inputs; their .grad must not alias
   auto a = mg::tensor({1., 2.}, mg::requires_grad()), b = mg::tensor({3., 4.}, mg::requires_grad());

@@ -66,6 +66,17 @@ void set_history(BasicTensor<T>& out, std::shared_ptr<N> fn) {
 }
 
 namespace detail {
+/// t is the only handle on its elements: no other tensor, view or saved
+/// variable shares its impl or its storage, and it is neither a graph's
+/// output nor a leaf, so its elements may be overwritten in place.
+template <class T>
+bool exclusively_owned(const BasicTensor<T>& t) {
+  const auto& impl = t.impl();
+  return t.impl_ptr().use_count() == 1 && impl.storage.use_count() == 1 && !impl.grad_fn && !impl.requires_grad;
+}
+}  // namespace detail
+
+namespace detail {
 template <class T> constexpr const char* tensor_type_name() {
   return std::is_same_v<T, float> ? "torch.FloatTensor" : "torch.DoubleTensor";
 }

@@ -107,10 +107,6 @@ struct GraphTask {
     }
     buf = buf + g;
   }
-  static bool exclusively_owned(const BasicTensor<T>& t) {
-    const auto& impl = t.impl();
-    return t.impl_ptr().use_count() == 1 && impl.storage.use_count() == 1 && !impl.grad_fn && !impl.requires_grad;
-  }
 };
 
 /// Runs the hooks registered for output k on its gradient g, in order; a hook

@@ -46,6 +46,19 @@ BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
   }
   return f(g, args...);
 }
+/// The same, for a caller that reads g no more: when g is exclusively owned
+/// (the engine hands each node its gradient by value) the fused result is
+/// written over g's own elements, with no new tensor (a coefficient-wise
+/// assignment reads element i of g before it writes it; no operand can share
+/// g's storage).
+template <class T, class F, class... Ts>
+BasicTensor<T> run_formula_in_g(F&& f, BasicTensor<T>&& g, const Ts&... args) {
+  if (!is_grad_enabled() && g.is_contiguous() && exclusively_owned(g) && (fuses_with(args, g) && ...)) {
+    kernels::map(g.impl()) = f(kernels::cmap(g.impl()), fused_operand(args)...);
+    return std::move(g);
+  }
+  return run_formula<T>(std::forward<F>(f), g, args...);
+}
 
 template <class T>
 BasicTensor<T> scalar_tensor(T v) {
@@ -65,8 +78,8 @@ class UnaryNode final : public BasicNode<T> {
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     const auto x = detail::unpack_if<rules::uses_input<Rule>>(this->x, *this);
     const auto y = detail::unpack_if<rules::uses_output<Rule>>(this->y, *this);
-    out[0] = detail::run_formula<T>(
-        [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, g, x, y);
+    out[0] = detail::run_formula_in_g<T>(
+        [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, std::move(g), x, y);
   }
   void release_variables() override { x.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
@@ -112,20 +125,26 @@ class BinaryNode final : public BasicNode<T> {
     using detail::operand_if;
     if (ga) {
       constexpr unsigned na = rules::grad_a_needs<Rule>;
-      if constexpr (rules::passes_a<Rule>()) out[0] = g.sum_to_size(a_sizes);
-      else
-        out[0] = detail::run_formula<T>(
-            [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); },
-            g, operand_if<na, rules::kA>(a), operand_if<na, rules::kB>(b), operand_if<na, rules::kY>(y))
-            .sum_to_size(a_sizes);
+      if constexpr (rules::passes_a<Rule>()) {
+        out[0] = g.sum_to_size(a_sizes);
+      } else {
+        auto f = [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); };
+        const auto A = operand_if<na, rules::kA>(a);
+        const auto B = operand_if<na, rules::kB>(b);
+        const auto Y = operand_if<na, rules::kY>(y);
+        // (g's elements are reused only when b's side will not read it)
+        out[0] = (gb ? detail::run_formula<T>(f, g, A, B, Y) : detail::run_formula_in_g<T>(f, std::move(g), A, B, Y))
+                     .sum_to_size(a_sizes);
+      }
     }
     if (gb) {
       constexpr unsigned nb = rules::grad_b_needs<Rule>;
-      if constexpr (rules::passes_b<Rule>()) out[1] = g.sum_to_size(b_sizes);
+      if constexpr (rules::passes_b<Rule>())
+        out[1] = g.sum_to_size(b_sizes);
       else
-        out[1] = detail::run_formula<T>(
+        out[1] = detail::run_formula_in_g<T>(
             [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
-            g, operand_if<nb, rules::kA>(a), operand_if<nb, rules::kB>(b), operand_if<nb, rules::kY>(y))
+            std::move(g), operand_if<nb, rules::kA>(a), operand_if<nb, rules::kB>(b), operand_if<nb, rules::kY>(y))
             .sum_to_size(b_sizes);
     }
   }
