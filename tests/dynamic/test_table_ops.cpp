@@ -458,6 +458,7 @@ BOOST_AUTO_TEST_CASE(outer_is_one_kernel_without_grad_and_mul_with_it) {
     const auto o = mg::outer(a, b);
     BOOST_CHECK(!o.grad_fn());
     check::close(o, expect);
+    check::close(mg::outer(b, a), {14., 35., 56., 16., 40., 64.});  // the strided operand on the right
   }
   const auto x = a.detach().requires_grad_();
   const auto y = mg::outer(x, b);
