@@ -7,6 +7,7 @@
 // themselves are tested in tests/rules/.)
 #include "reference/ops_r2.hpp"
 #include "support/check.hpp"
+#include "support/random_graphs.hpp"
 
 using check::values;
 
@@ -446,6 +447,30 @@ BOOST_AUTO_TEST_CASE(cholesky_slogdet_tril_equal_pytorch) {
   check::close(t, all(reference::tril_y));
   (t * mg::arange(9).reshape({3, 3})).sum().backward();
   check::close(A.grad(), all(reference::tril_gA));
+}
+
+BOOST_AUTO_TEST_CASE(broadcast_rows_equal_the_same_shape_kernel_for_every_binary_row) {
+  // Rows of at least 8 elements where one operand's row is one broadcast
+  // number run a row at a time (kernels::binary), and the gradient of such
+  // an operand sums whole rows (kernels::sum_to): every binary row of the
+  // table against the same op on expanded contiguous copies, then gradcheck
+  // and gradgradcheck through both kernels.
+  const auto m = values({5, 9}, -1.5, 1.5, false), c = values({5, 1}, -1.2, 1.4, false);
+  const auto r = values({1, 9}, -1.3, 1.1, false);
+  for (const auto& row : fuzzgraph::binary_table_rows()) {
+    BOOST_TEST_CONTEXT(row.name) {
+      const auto A = fuzzgraph::into_domain(row.domain_a, m), B = fuzzgraph::into_domain(row.domain_b, m);
+      const auto Ac = fuzzgraph::into_domain(row.domain_a, c), Bc = fuzzgraph::into_domain(row.domain_b, c);
+      const auto Br = fuzzgraph::into_domain(row.domain_b, r);
+      const mg::Sizes full{5, 9};
+      check::close(row.fn(A, Bc), row.fn(A, Bc.expand(full).contiguous()), 1e-13);
+      check::close(row.fn(Ac, B), row.fn(Ac.expand(full).contiguous(), B), 1e-13);
+      check::close(row.fn(Ac, Br), row.fn(Ac.expand(full).contiguous(), Br.expand(full).contiguous()), 1e-13);
+      check::gradients([&](const std::vector<mg::Tensor>& in) {
+        return row.fn(fuzzgraph::into_domain(row.domain_a, in[0]), fuzzgraph::into_domain(row.domain_b, in[1]));
+      }, {values({5, 9}), values({5, 1}, -1.2, 1.4)});
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(outer_is_one_kernel_without_grad_and_mul_with_it) {

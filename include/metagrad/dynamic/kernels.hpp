@@ -95,6 +95,9 @@ std::shared_ptr<TensorImpl<T>> unary(const TensorImpl<T>& x, F&& f) {
   return out;
 }
 
+/// Broadcasting kernels work a row at a time from this many elements on.
+inline constexpr std::int64_t kRowMin = 8;
+
 /// out = f(a, b) elementwise with broadcasting.
 template <class T, class F>
 std::shared_ptr<TensorImpl<T>> binary(const TensorImpl<T>& a, const TensorImpl<T>& b, F&& f) {
@@ -110,9 +113,29 @@ std::shared_ptr<TensorImpl<T>> binary(const TensorImpl<T>& a, const TensorImpl<T
   } else {
     T* o = out->data();
     const T *ad = a.data(), *bd = b.data();
-    std::int64_t i = 0;
-    nd_loop<2>(shape, {broadcast_strides(a, shape), broadcast_strides(b, shape)},
-               [&](const auto& off) { o[i++] = f(ad[off[0]], bd[off[1]]); });
+    const Sizes sa = broadcast_strides(a, shape), sb = broadcast_strides(b, shape);
+    const int nd = shape.size();
+    const std::int64_t inner = nd > 0 ? shape[nd - 1] : 1;
+    const std::int64_t ia = nd > 0 ? sa[nd - 1] : 0, ib = nd > 0 ? sb[nd - 1] : 0;
+    if (inner >= kRowMin && ((ia == 1 && ib == 0) || (ia == 0 && ib == 1))) {
+      // one operand's row dense, the other's one broadcast number (a column
+      // against a matrix, an outer sum or product): the rule's Eigen-array
+      // form per row, vectorised, instead of one call per element (3-4x at
+      // 64 x 64; where both rows are dense g++ vectorises the loop below
+      // itself, faster than a Map per row for rows under ~1000 elements)
+      using Row = Eigen::Array<T, Eigen::Dynamic, 1>;
+      Sizes rows = shape;
+      rows[nd - 1] = 1;
+      std::int64_t r = 0;
+      nd_loop<2>(rows, {sa, sb}, [&](const auto& off) {
+        Eigen::Map<Row> dst(o + (r++) * inner, inner);
+        if (ia) dst = f(Eigen::Map<const Row>(ad + off[0], inner), bd[off[1]]);
+        else dst = f(ad[off[0]], Eigen::Map<const Row>(bd + off[1], inner));
+      });
+    } else {
+      std::int64_t i = 0;
+      nd_loop<2>(shape, {sa, sb}, [&](const auto& off) { o[i++] = f(ad[off[0]], bd[off[1]]); });
+    }
   }
   return out;
 }
@@ -161,8 +184,20 @@ std::shared_ptr<TensorImpl<T>> sum_to(const TensorImpl<T>& x, const Sizes& targe
   }
   T* o = out->data();
   const T* xd = x.data();
-  nd_loop<2>(x.sizes, {x.strides, broadcast_strides(*out, x.sizes)},
-             [&](const auto& off) { o[off[1]] += xd[off[0]]; });
+  const Sizes so = broadcast_strides(*out, x.sizes);
+  const int nd = x.sizes.size();
+  const std::int64_t inner = x.sizes[nd - 1], ix = x.strides[nd - 1], io = so[nd - 1];
+  if (inner >= kRowMin && ix == 1 && io == 0) {
+    // a dense row summed into one element of the target (the gradient of a
+    // column broadcast): a vectorised sum per row instead of one serial chain
+    // of additions into the same element (12x at 64 x 64)
+    using Row = Eigen::Array<T, Eigen::Dynamic, 1>;
+    Sizes rows = x.sizes;
+    rows[nd - 1] = 1;
+    nd_loop<2>(rows, {x.strides, so}, [&](const auto& off) { o[off[1]] += Eigen::Map<const Row>(xd + off[0], inner).sum(); });
+    return out;
+  }
+  nd_loop<2>(x.sizes, {x.strides, so}, [&](const auto& off) { o[off[1]] += xd[off[0]]; });
   return out;
 }
 
