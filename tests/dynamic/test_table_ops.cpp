@@ -457,6 +457,10 @@ BOOST_AUTO_TEST_CASE(broadcast_rows_equal_the_same_shape_kernel_for_every_binary
   // and gradgradcheck through both kernels.
   const auto m = values({5, 9}, -1.5, 1.5, false), c = values({5, 1}, -1.2, 1.4, false);
   const auto r = values({1, 9}, -1.3, 1.1, false);
+  // (the references below expand a column into dense rows: kernels::copy fills each row)
+  const auto ce = c.expand({5, 9}).contiguous();
+  for (std::int64_t i = 0; i < 5; ++i)
+    for (std::int64_t j = 0; j < 9; ++j) BOOST_CHECK_EQUAL(ce.data_ptr()[i * 9 + j], c.data_ptr()[i]);
   for (const auto& row : fuzzgraph::binary_table_rows()) {
     BOOST_TEST_CONTEXT(row.name) {
       const auto A = fuzzgraph::into_domain(row.domain_a, m), B = fuzzgraph::into_domain(row.domain_b, m);
