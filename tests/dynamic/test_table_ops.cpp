@@ -437,6 +437,18 @@ BOOST_AUTO_TEST_CASE(cholesky_slogdet_tril_equal_pytorch) {
   check::close(N.grad(), all(reference::slogdet_gN), 1e-13);
   check::gradients([](const std::vector<mg::Tensor>& in) { return std::get<1>(mg::linalg::slogdet(in[0])); },
                    {mg::tensor({{0., 2., 1.}, {1., 0.5, 0.}, {0.3, -1., 2.}}, mg::requires_grad())});
+  // one node, two outputs (MultiOutputRuleNode): output numbers 0 and 1, only
+  // A saved; the sign's gradient alone gives zeros, both together the logdet's
+  BOOST_CHECK_EQUAL(sign.output_nr(), 0u);
+  BOOST_CHECK_EQUAL(logabs.output_nr(), 1u);
+  BOOST_CHECK(logabs.grad_fn()->saved_sizes() == std::vector<mg::Sizes>{});  // freed by the backward above
+  {
+    auto [s1, l1] = mg::linalg::slogdet(N);
+    BOOST_CHECK(l1.grad_fn()->saved_sizes() == std::vector<mg::Sizes>{N.sizes()});
+    check::close(mg::autograd::grad({s1}, {N})[0], mg::zeros({3, 3}));
+    auto [s2, l2] = mg::linalg::slogdet(N);
+    check::close(mg::autograd::grad({s2 * 5.0 + l2}, {N})[0], all(reference::slogdet_gN), 1e-13);
+  }
   auto [s0, l0] = mg::linalg::slogdet(mg::tensor({{1., 2.}, {2., 4.}}));
   BOOST_CHECK_EQUAL(s0.item(), 0.);
   BOOST_CHECK(std::isinf(l0.item()) && l0.item() < 0);

@@ -115,6 +115,44 @@ BOOST_AUTO_TEST_CASE(base_without_grad_value_with_grad) {
   BOOST_CHECK_EQUAL(v0.grad_fn()->name(), "AsStridedBackward0");
 }
 
+// select and slice record rules::Select / rules::SliceDim (nothing saved);
+// their backward functions are ops with their own rules, so a second
+// derivative goes through SelectBackwardBackward0 / SliceBackwardBackward0,
+// PyTorch's nodes, and reads the region back.
+BOOST_AUTO_TEST_CASE(select_and_slice_backward_are_rules_with_adjoints) {
+  auto x = values({3, 4});
+  auto g = mg::autograd::grad({(x.select(1, 2) * x.select(1, 2)).sum()}, {x}, {}, std::nullopt, true)[0];
+  BOOST_CHECK(x.select(1, 2).grad_fn()->saved_sizes().empty());
+  BOOST_CHECK(x.slice(0, 1, 3).grad_fn()->saved_sizes().empty());
+  const auto xc = x.detach();
+  for (std::int64_t i = 0; i < 3; ++i)
+    for (std::int64_t j = 0; j < 4; ++j) BOOST_CHECK_EQUAL(g.at({i, j}), j == 2 ? 2 * xc.at({i, j}) : 0.0);
+  auto s = mg::select_backward(x.select(1, 2), x.sizes(), 1, 2);
+  BOOST_CHECK_EQUAL(s.grad_fn()->name(), "SelectBackwardBackward0");
+  auto sl = mg::slice_backward(x.slice(1, 0, 4, 2), x.sizes(), 1, 0, 4, 2);
+  BOOST_CHECK_EQUAL(sl.grad_fn()->name(), "SliceBackwardBackward0");
+  check::close(sl.detach(), x.detach() * mg::tensor({1., 0., 1., 0.}));
+  check::throws([&] { mg::select_backward(x, x.sizes(), 1, 2); }, "select_backward: the gradient's shape [3, 4] must be [3]");
+  check::gradients([](const std::vector<mg::Tensor>& in) { return (in[0].select(0, 1) * in[0].select(1, 3).sum()).exp(); },
+                   {values({3, 4})});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].slice(1, 1, 4, 2).sin() * in[0].narrow(1, 0, 2); },
+                   {values({3, 4})});
+  check::gradients([](const std::vector<mg::Tensor>& in) {
+    return mg::select_backward(in[0], {2, 3}, 0, 1).sin() + mg::slice_backward(in[1], {2, 3}, 1, 0, 3, 2).exp();
+  }, {values({3}), values({2, 2})});
+}
+
+BOOST_AUTO_TEST_CASE(a_regenerated_view_history_is_a_rule_of_its_base) {
+  auto x = values({2, 3});
+  auto b = x * 1.0;
+  auto v = b.slice(1, 1, 3).t();
+  b.mul_(2.0);  // the base changes in place after the view was taken
+  BOOST_CHECK_EQUAL(v.grad_fn()->name(), "AsStridedBackward0");
+  BOOST_CHECK(v.grad_fn()->saved_sizes().empty());
+  auto g = mg::autograd::grad({(v * mg::tensor({{1., 2.}, {3., 4.}})).sum()}, {x})[0];
+  check::close(g, {0., 2., 6., 0., 4., 8.});
+}
+
 BOOST_AUTO_TEST_CASE(inplace_ops_record_history) {
   auto a = values({3});
   auto b = values({3}, 0.5, 2.0);

@@ -119,30 +119,6 @@ BasicTensor<T> linalg_cholesky(const BasicTensor<T>& a) {
       detail::from_matrix<T>(detail::DynMatrix<T>(math::linalg_cholesky(A.array()).matrix()), a.sizes()), a);
 }
 
-namespace detail {
-/// LinalgSlogdetBackward0: two outputs (sign, log|det A|); only the second
-/// has a gradient, g A^-T.
-template <class T>
-class SlogdetNode final : public BasicNode<T> {
- public:
-  std::string name() const override { return "LinalgSlogdetBackward0"; }
-  int num_outputs() const override { return 2; }
-  /// (The engine calls apply_multi for a two-output node; a lone gradient
-  /// here is the sign's, which carries none.)
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    BasicTensor<T> grads[2] = {std::move(g), BasicTensor<T>{}};
-    apply_multi(grads, out);
-  }
-  void apply_multi(BasicTensor<T>* grads, BasicTensor<T>* out) override {
-    const auto A = a.unpack(*this);
-    if (grads[1].defined()) out[0] = rules::LogDet::vjp(A, A, grads[1]);
-    else out[0] = zeros_like(A);
-  }
-  void release_variables() override { a.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a); }
-  SavedVariable<T> a;
-};
-}  // namespace detail
 /// (sign(det A), log|det A|): the log-determinant without overflow, for any
 /// invertible A (a singular A gives (0, -inf), as PyTorch).
 template <class T>
@@ -158,15 +134,7 @@ std::tuple<BasicTensor<T>, BasicTensor<T>> linalg_slogdet(const BasicTensor<T>& 
   }
   if (!std::isfinite(logabs) && logabs < 0) sign = 0;
   auto s = detail::scalar_tensor<T>(sign), l = detail::scalar_tensor<T>(logabs);
-  if (is_grad_enabled() && a.requires_grad()) {
-    auto n = make_node<T, detail::SlogdetNode<T>>();
-    n->add_edge(gradient_edge(a));
-    n->a.save(a, false);
-    s.impl().grad_fn = n;
-    s.impl().output_nr = 0;
-    l.impl().grad_fn = n;
-    l.impl().output_nr = 1;
-  }
+  record_multi_output_rule<rules::Slogdet, T>({&s, &l}, a, rules::Slogdet::node_name, {});
   return {s, l};
 }
 

@@ -193,11 +193,11 @@ class ScalarNode final : public BasicNode<T> {
     if constexpr (ScalarIsB && rules::passes_a<Rule>()) out[0] = std::move(g);
     else if constexpr (!ScalarIsB && rules::passes_b<Rule>()) out[1] = std::move(g);
     else if constexpr (ScalarIsB)
-      out[0] = detail::run_formula<T>(
-          [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_a(x_, c, y_, g_); }, g, x, y);
+      out[0] = detail::run_formula_in_g<T>(
+          [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_a(x_, c, y_, g_); }, std::move(g), x, y);
     else
-      out[1] = detail::run_formula<T>(
-          [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_b(c, x_, y_, g_); }, g, x, y);
+      out[1] = detail::run_formula_in_g<T>(
+          [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_b(c, x_, y_, g_); }, std::move(g), x, y);
   }
   void release_variables() override { x.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
@@ -389,6 +389,11 @@ template <class T> BasicTensor<T> t(const BasicTensor<T>& x) { return x.t(); }
 template <class T> BasicTensor<T> permute(const BasicTensor<T>& x, const Sizes& dims) { return x.permute(dims); }
 template <class T> BasicTensor<T> transpose(const BasicTensor<T>& x, int d0, int d1) { return x.transpose(d0, d1); }
 template <class T> BasicTensor<T> select(const BasicTensor<T>& x, int d, std::int64_t index) { return x.select(d, index); }
+template <class T>
+BasicTensor<T> slice(const BasicTensor<T>& x, int d, std::optional<std::int64_t> start, std::optional<std::int64_t> stop,
+                     std::int64_t step = 1) {
+  return x.slice(d, start, stop, step);
+}
 template <class T> BasicTensor<T> narrow(const BasicTensor<T>& x, int d, std::int64_t start, std::int64_t length) {
   return x.narrow(d, start, length);
 }

@@ -1,11 +1,13 @@
 // metagrad/dynamic/rule_node.hpp — the graph nodes that run a rule whose
 // formula is not elementwise: one input with the op's own arguments
 // (`RuleNode`, rules/structure.hpp and the linear-algebra rules), one input
-// per part (`ListNode`: cat, stack), and two inputs of unrelated shapes
-// (`PairNode`: the matrix products). A node saves exactly what its formula
+// per part (`ListNode`: cat, stack), two inputs of unrelated shapes
+// (`PairNode`: the matrix products), and one input with several outputs of
+// which one has a gradient (`MultiOutputRuleNode`: slogdet). A node saves exactly what its formula
 // reads (probed, rules/probe.hpp) and hands the formula `NotSaved` for the
 // rest, so a formula that reads an operand it did not save does not compile.
 #pragma once
+#include <array>
 #include <type_traits>
 #include <utility>
 
@@ -77,6 +79,59 @@ void record_rule(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name,
   if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
   set_history(out, n);
   if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+}
+
+/// outs = op(x) with R::outputs outputs of which only output R::grad_output
+/// has a gradient (the others are piecewise constant, like slogdet's sign):
+/// backward `rule.vjp(x, y, g)` with that output's g, zeros of x's shape
+/// when only the others' gradients arrived.
+template <class R, class T>
+class MultiOutputRuleNode final : public BasicNode<T> {
+ public:
+  static constexpr unsigned needs = rules::param_needs<R>;
+  static_assert((needs & rules::kY) == 0, "a rule with several outputs may not read its outputs in its backward formula");
+  MultiOutputRuleNode(const char* name, R rule, Sizes in) : name_(name), rule_(std::move(rule)), in_(std::move(in)) {}
+  std::string name() const override { return name_; }
+  int num_outputs() const override { return R::outputs; }
+  /// (The engine calls apply_multi for a node of several outputs; a lone
+  /// gradient here is output 0's.)
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    std::array<BasicTensor<T>, R::outputs> gs;
+    gs[0] = std::move(g);
+    apply_multi(gs.data(), out);
+  }
+  void apply_multi(BasicTensor<T>* gs, BasicTensor<T>* out) override {
+    const auto x_ = detail::unpack_if<(needs & rules::kA) != 0>(x, *this);
+    if (gs[R::grad_output].defined()) {
+      out[0] = rule_.vjp(x_, detail::NotSaved{}, gs[R::grad_output]);
+    } else {
+      BasicTensor<T> z(new_impl<T>(in_));
+      kernels::fill(z.impl(), T(0));
+      out[0] = std::move(z);
+    }
+  }
+  void release_variables() override { x.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x); }
+  SavedVariable<T> x;
+
+ private:
+  const char* name_;
+  R rule_;
+  Sizes in_;
+};
+/// Records `rule` as the backward of the outputs `outs` of op(x).
+template <class R, class T>
+void record_multi_output_rule(const std::array<BasicTensor<T>*, R::outputs>& outs, const BasicTensor<T>& x,
+                              const char* name, R rule) {
+  if (!(is_grad_enabled() && x.requires_grad())) return;
+  using N = MultiOutputRuleNode<R, T>;
+  auto n = make_node<T, N>(name, std::move(rule), x.sizes());
+  n->add_edge(gradient_edge(x));
+  if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
+  for (std::size_t k = 0; k < outs.size(); ++k) {
+    outs[k]->impl().grad_fn = n;
+    outs[k]->impl().output_nr = static_cast<std::uint32_t>(k);
+  }
 }
 
 /// out = op(xs[0], xs[1], ...) with part i's gradient `rule.vjp_at(g, i)`.

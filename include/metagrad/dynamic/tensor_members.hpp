@@ -35,7 +35,9 @@ void BasicTensor<T>::regenerate_view_grad_fn() const {
   m.view_version = m.storage->version;
   BasicTensor base(m.view_base);
   if (base.requires_grad()) {
-    auto n = make_node<T, ViewNode<T>>("AsStridedBackward0", m.view_base->sizes, m.view_chain);
+    // (recorded whatever the grad mode: the view's history is its base's)
+    using R = rules::AsStrided<std::shared_ptr<const ViewChain>>;
+    auto n = make_node<T, RuleNode<R, T>>("AsStridedBackward0", R{m.view_base->sizes, m.view_chain});
     n->add_edge(gradient_edge(base));
     m.grad_fn = std::move(n);
     m.output_nr = 0;

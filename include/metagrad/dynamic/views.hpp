@@ -9,6 +9,51 @@
 
 namespace metagrad {
 
+namespace detail {
+/// zeros(sizes) with g written into the region that `view` (a function of a
+/// tensor of those sizes) selects: the backward of select, slice and a
+/// regenerated view (recorded as Tensor ops when grad mode is on).
+template <class T, class View>
+BasicTensor<T> scatter_into_zeros(const BasicTensor<T>& g, const Sizes& sizes, View&& view, const char* op) {
+  BasicTensor<T> out(new_impl<T>(sizes));
+  kernels::fill(out.impl(), T(0));
+  BasicTensor<T> region = view(out);
+  check(g.sizes() == region.sizes(), op, ": the gradient's shape ", g.sizes(), " must be ", region.sizes(),
+        " (the region of ", sizes, " it goes to)");
+  region.copy_(g);
+  return out;
+}
+}  // namespace detail
+
+/// zeros(sizes) with g at `index` along dim: select's backward
+/// (SelectBackwardBackward0: its own backward selects again).
+template <class T>
+BasicTensor<T> select_backward(const BasicTensor<T>& g, const Sizes& sizes, int dim, std::int64_t index) {
+  BasicTensor<T> out;
+  {
+    NoGradGuard plain;
+    out = detail::scatter_into_zeros(g, sizes, [&](const BasicTensor<T>& z) { return z.select(dim, index); },
+                                     "select_backward");
+  }
+  record_rule(out, g, "SelectBackwardBackward0", rules::SelectAdjoint{dim, index});
+  return out;
+}
+
+/// zeros(sizes) with g at start:end:step along dim: slice's backward
+/// (SliceBackwardBackward0: its own backward slices again).
+template <class T>
+BasicTensor<T> slice_backward(const BasicTensor<T>& g, const Sizes& sizes, int dim, std::int64_t start,
+                              std::int64_t end, std::int64_t step) {
+  BasicTensor<T> out;
+  {
+    NoGradGuard plain;
+    out = detail::scatter_into_zeros(g, sizes, [&](const BasicTensor<T>& z) { return z.slice(dim, start, end, step); },
+                                     "slice_backward");
+  }
+  record_rule(out, g, "SliceBackwardBackward0", rules::SliceAdjoint{dim, start, end, step});
+  return out;
+}
+
 template <class T>
 BasicTensor<T> apply_view_step(const BasicTensor<T>& t, const ViewStep& s) {
   switch (s.kind) {
@@ -25,25 +70,15 @@ BasicTensor<T> replay_view(BasicTensor<T> t, const ViewChain& chain) {
   return t;
 }
 
-/// Backward of a view: scatter the gradient into zeros of the input's shape.
-/// Also serves as the regenerated grad_fn of a view whose base changed.
+/// zeros(sizes) with g in the region the view steps select: the backward of
+/// a view whose base changed in place (AsStridedBackward0). Recorded as Tensor
+/// ops (the view steps and a CopySlices), so create_graph differentiates it.
 template <class T>
-class ViewNode final : public BasicNode<T> {
- public:
-  ViewNode(const char* n, Sizes in, std::shared_ptr<const ViewChain> chain)
-      : name_(n), in_(in), chain_(std::move(chain)) {}
-  std::string name() const override { return name_; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    BasicTensor<T> base(new_impl<T>(in_));
-    kernels::fill(base.impl(), T(0));
-    replay_view(base, *chain_).copy_(g);
-    out[0] = base;
-  }
- private:
-  const char* name_;
-  Sizes in_;
-  std::shared_ptr<const ViewChain> chain_;
-};
+BasicTensor<T> as_strided_backward(const BasicTensor<T>& g, const Sizes& sizes,
+                                   const std::shared_ptr<const ViewChain>& steps) {
+  return detail::scatter_into_zeros(g, sizes, [&](const BasicTensor<T>& z) { return replay_view(z, *steps); },
+                                    "as_strided_backward");
+}
 
 namespace detail {
 /// Builds a view of `self` with the given geometry, recording `step` both in
@@ -65,8 +100,7 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
   v->view_version = src.storage->version;
   BasicTensor<T> out(std::move(v));
   if (is_grad_enabled() && self.requires_grad()) {
-    // transposes, reshapes and permutations have a rule (rules/structure.hpp);
-    // select and slice scatter the gradient back through the view step
+    // each view step's rule (rules/structure.hpp)
     switch (step.kind) {
       case ViewStep::Transpose: record_rule(out, self, node_name, rules::T2{}); break;
       case ViewStep::Reshape: record_rule(out, self, node_name, rules::Reshape{src.sizes}); break;
@@ -76,11 +110,10 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
         record_rule(out, self, node_name, rules::Permute{inverse});
         break;
       }
-      default: {
-        auto n = make_node<T, ViewNode<T>>(node_name, src.sizes, std::make_shared<ViewChain>(ViewChain{step}));
-        n->add_edge(gradient_edge(self));
-        set_history(out, std::move(n));
-      }
+      case ViewStep::Select: record_rule(out, self, node_name, rules::Select{src.sizes, step.dim, step.a}); break;
+      case ViewStep::Slice:
+        record_rule(out, self, node_name, rules::SliceDim{src.sizes, step.dim, step.a, step.b, step.step});
+        break;
     }
   }
   return out;

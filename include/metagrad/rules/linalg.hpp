@@ -531,6 +531,15 @@ struct LogDet {
   template <class A, class Y, class G>
   static auto vjp(const A& a, const Y&, const G& g) { return ev(g * ev(transpose(linalg_inv(a)))); }
 };
+/// slogdet(A) = (sign det A, log|det A|), two outputs: the sign is
+/// piecewise constant, so only log|det A| (output 1) has a gradient,
+/// dA = g A^-T as for logdet (LinalgSlogdetBackward0).
+struct Slogdet {
+  static constexpr const char* node_name = "LinalgSlogdetBackward0";
+  static constexpr int outputs = 2;
+  static constexpr int grad_output = 1;
+  template <class A, class Y, class G> auto vjp(const A& a, const Y& y, const G& g) const { return LogDet::vjp(a, y, g); }
+};
 struct Cholesky {
   static constexpr bool elementwise = false;
   static constexpr const char* node_name = "LinalgCholeskyExBackward0";

@@ -12,6 +12,11 @@
 //   reshape, view:          dx = reshape(g, x.sizes())                  ViewBackward0, UnsafeViewBackward0
 //   t(x):                   dx = t(g)                                   TBackward0
 //   permute(x, p):          dx = permute(g, p^-1)                       PermuteBackward0, TransposeBackward0
+//   select(x, d, i):        dx = select_backward(g, x.sizes(), d, i)    SelectBackward0
+//   its adjoint (g into zeros at i): dg = select(g, d, i)              SelectBackwardBackward0
+//   slice(x, d, a, b, s):   dx = slice_backward(g, x.sizes(), d, a, b, s) SliceBackward0 (narrow too)
+//   its adjoint (g into zeros at a:b:s): dg = slice(g, d, a, b, s)      SliceBackwardBackward0
+//   a view whose base changed in place: dbase = as_strided_backward(g, base.sizes(), steps)  AsStridedBackward0
 //   sum, mean (along d):    dx = expand(g with d kept * scale, x.sizes())  SumBackward0/1, MeanBackward0/1
 //   index_select(x, d, i):  dx = index_select_backward(g, x.sizes(), d, i) IndexSelectBackward0
 //   its adjoint (index_add into zeros):  dsrc = index_select(g, d, i)   IndexAddBackward0
@@ -56,6 +61,50 @@ struct T2 {
 struct Permute {
   Sizes inverse;
   template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const { return permute(g, inverse); }
+};
+/// select(x, dim, index): the gradient goes to that position, zeros elsewhere.
+struct Select {
+  Sizes in;
+  int dim;
+  std::int64_t index;
+  template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const {
+    return select_backward(g, in, dim, index);
+  }
+};
+/// select_backward's adjoint: the position's gradient read back.
+struct SelectAdjoint {
+  int dim;
+  std::int64_t index;
+  template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const { return select(g, dim, index); }
+};
+/// x[start:end:step] along dim (slice, narrow): the gradient goes to those
+/// positions, zeros elsewhere.
+struct SliceDim {
+  Sizes in;
+  int dim;
+  std::int64_t start, end, step;
+  template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const {
+    return slice_backward(g, in, dim, start, end, step);
+  }
+};
+/// slice_backward's adjoint: those positions' gradient read back.
+struct SliceAdjoint {
+  int dim;
+  std::int64_t start, end, step;
+  template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const {
+    return slice(g, dim, start, end, step);
+  }
+};
+/// A view whose base was changed in place after the view was taken: its
+/// history is regenerated as a view of the base's new history, `steps` the
+/// view's steps from the base (select, slice, transpose, reshape, permute).
+template <class Steps>
+struct AsStrided {
+  Sizes in;
+  Steps steps;
+  template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const {
+    return as_strided_backward(g, in, steps);
+  }
 };
 /// sum or mean of every element (`kept` empty) or along a dimension: g,
 /// given the reduced dim back as size 1 (`kept`, unless keepdim already did),
