@@ -36,6 +36,19 @@ struct SplitMarked : Function<SplitMarked> {
     return {g[1] * 3};
   }
 };
+/// (e^x, e^2x), both saved as outputs: a second derivative through the saved
+/// e^2x must reach the node as output 1's gradient, not output 0's.
+struct TwoExps : Function<TwoExps> {
+  static variable_list forward(AutogradContext* ctx, mg::Tensor x) {
+    auto a = x.exp(), b = (x * 2).exp();
+    ctx->save_for_backward({a, b});
+    return {a, b};
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list g) {
+    const auto s = ctx->get_saved_variables();
+    return {g[0] * s[0] + g[1] * 2 * s[1]};
+  }
+};
 /// Returns its input unchanged; backward doubles.
 struct Identity2 : Function<Identity2> {
   static mg::Tensor forward(AutogradContext*, mg::Tensor x) { return x; }
@@ -158,6 +171,15 @@ BOOST_AUTO_TEST_CASE(several_outputs_and_non_differentiable_ones) {
   auto o2 = AddInPlace::apply(x2.clone(), x2);
   (o2[0] * 2 + o2[1] * 5).sum().backward();
   check::close(x2.grad(), {9., 9.});  // g0 = 2 through the clone, g0 + g1 = 7 as b
+}
+
+BOOST_AUTO_TEST_CASE(a_saved_output_keeps_its_output_number_under_create_graph) {
+  auto x = mg::tensor({0.3, -0.2}, mg::requires_grad());
+  auto out = TwoExps::apply(x);
+  auto g = mg::autograd::grad({out[1].sum()}, {x}, {}, std::nullopt, true)[0];
+  check::close(g, {2 * std::exp(0.6), 2 * std::exp(-0.4)}, 1e-14);
+  g.sum().backward();
+  check::close(x.grad(), {4 * std::exp(0.6), 4 * std::exp(-0.4)}, 1e-14);
 }
 
 BOOST_AUTO_TEST_CASE(dirty_inputs_are_rebased_and_leaves_refuse) {

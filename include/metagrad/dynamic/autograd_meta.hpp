@@ -103,6 +103,10 @@ class SavedVariable {
     saved_ = true;
     is_output_ = is_output;
     version_ = src.storage->version;
+    if (is_output) {  // (the saving node, weakly: it holds this)
+      node_ = t.grad_fn_ref();
+      output_nr_ = src.output_nr;
+    }
     if (!is_output && (!t.requires_grad() || (t.grad_fn_ref() && !src.retains_grad && !src.view_base))) {
       // a constant (no graph to keep), or a computed input: saved itself, as
       // PyTorch does — its grad_fn is not this node and it holds no gradient,
@@ -157,7 +161,10 @@ class SavedVariable {
     }
     if (is_output_ && is_grad_enabled()) {  // create_graph: reconnect the output to its node
       auto a = alias_impl(*data_);
-      a->grad_fn = self.shared_from_this();
+      a->grad_fn = node_.lock();
+      a->output_nr = output_nr_;
+      detail::check(a->grad_fn != nullptr, "metagrad: the output saved by ", self.name(),
+                    " was saved before the node became its history");
       return BasicTensor<T>(std::move(a));
     }
     return BasicTensor<T>(data_);
@@ -181,7 +188,8 @@ class SavedVariable {
 
  private:
   std::shared_ptr<TensorImpl<T>> data_;
-  std::uint32_t version_ = 0;
+  std::weak_ptr<BasicNode<T>> node_;  // an output's node
+  std::uint32_t version_ = 0, output_nr_ = 0;
   bool saved_ = false, is_output_ = false, released_ = false;
 };
 

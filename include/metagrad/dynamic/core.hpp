@@ -273,7 +273,7 @@ struct EdgeRef {
 /// output (`apply_multi`). Either returns one gradient per edge (undefined
 /// where no gradient flows).
 template <class T>
-class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
+class BasicNode {
  public:
   using TensorT = BasicTensor<T>;
   BasicNode() = default;
@@ -325,11 +325,21 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
     return r;
   }
 
-  /// Hooks of the non-leaf tensors this node produced (by output number).
-  std::vector<TensorHook<T>> tensor_hooks;
-
-  /// Non-leaf tensors whose `.grad` keeps the gradient arriving here.
-  std::vector<std::weak_ptr<TensorImpl<T>>> retain_grad_hooks;
+  /// What the tensors this node produced asked for (most nodes have none:
+  /// kept out of line, made on first use).
+  struct Hooks {
+    /// Hooks of the non-leaf tensors this node produced (by output number).
+    std::vector<TensorHook<T>> tensor_hooks;
+    /// Non-leaf tensors whose `.grad` keeps the gradient arriving here.
+    std::vector<std::weak_ptr<TensorImpl<T>>> retain_grad;
+  };
+  /// This node's hooks, made on first use.
+  Hooks& hooks() {
+    if (!hooks_) hooks_ = std::make_unique<Hooks>();
+    return *hooks_;
+  }
+  /// This node's hooks, or null when none were ever added.
+  Hooks* hooks_if_any() const { return hooks_.get(); }
 
   // Per-backward bookkeeping owned by the engine (see engine.hpp).
   struct EngineState {
@@ -343,6 +353,7 @@ class BasicNode : public std::enable_shared_from_this<BasicNode<T>> {
 
  private:
   detail::EdgeList<Edge<T>, 2> edges_;
+  std::unique_ptr<Hooks> hooks_;
 };
 
 }  // namespace metagrad

@@ -215,14 +215,15 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
         if (GraphTask<T>::is_accumulator(n)) {
           if (auto leaf = static_cast<AccumulateGrad<T>*>(n)->variable.lock()) run_hooks(leaf->hooks, 0, g);
         } else {
-          run_hooks(n->tensor_hooks, static_cast<std::uint32_t>(k), g);
+          if (auto* h = n->hooks_if_any()) run_hooks(h->tensor_hooks, static_cast<std::uint32_t>(k), g);
         }
       }
       for (int t : target_of[slot]) task.captured[static_cast<std::size_t>(t)] = g;
       any = any || g.defined();
     }
-    for (auto& h : n->retain_grad_hooks)
-      if (auto impl = h.lock()) commits.emplace_back(h, grads[static_cast<std::size_t>(impl->output_nr) % grads.size()]);
+    if (auto* hooks = n->hooks_if_any())
+      for (auto& h : hooks->retain_grad)
+        if (auto impl = h.lock()) commits.emplace_back(h, grads[static_cast<std::size_t>(impl->output_nr) % grads.size()]);
     const int ne = n->num_edges();
     out.assign(static_cast<std::size_t>(ne), TensorT{});
     if (GraphTask<T>::is_accumulator(n)) {

@@ -219,7 +219,7 @@ struct Function {
     variable_list outs;
     if constexpr (std::is_same_v<Ret, Tensor>) outs.push_back(std::move(ret));
     else outs = std::move(ret);
-    wrap_outputs(*node, inputs, outs, executable);
+    wrap_outputs(node, inputs, outs, executable);
     if constexpr (std::is_same_v<Ret, Tensor>) return outs[0];
     else return outs;
   }
@@ -230,7 +230,9 @@ struct Function {
   /// new alias with that history; an input marked dirty is itself rebased on
   /// the node; a non-differentiable output gets none. Then the tensors to
   /// save are saved (outputs as outputs, without a reference cycle).
-  static void wrap_outputs(CppNode<X>& node, const variable_list& inputs, variable_list& outs, bool executable) {
+  static void wrap_outputs(const std::shared_ptr<CppNode<X>>& self, const variable_list& inputs, variable_list& outs,
+                           bool executable) {
+    auto& node = *self;
     auto& ctx = node.ctx_;
     for (const auto& d : ctx.dirty_) {
       const bool returned = std::any_of(outs.begin(), outs.end(), [&](const Tensor& o) { return o.defined() && o.impl_ptr() == d; });
@@ -255,7 +257,7 @@ struct Function {
         if (!is_input || !dirty) o.impl().requires_grad = false;
         continue;
       }
-      o.impl().grad_fn = node.shared_from_this();
+      o.impl().grad_fn = self;
       o.impl().output_nr = static_cast<std::uint32_t>(i);
       o.impl().requires_grad = false;
     }

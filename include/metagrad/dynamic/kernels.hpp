@@ -82,11 +82,21 @@ void nd_loop(const Sizes& sizes, const std::array<Sizes, K>& strides, F&& f) {
   }
 }
 
+/// A one-element tensor is computed by the rule's scalar form, whose
+/// transcendentals are <cmath>'s (as the strided loops and static scalars):
+/// glibc's functions are built for latency, the vector kernels for
+/// throughput, and one lane of a packet kernel took ~4x as long as glibc's
+/// sin, which a chain of one-element ops pays at every step.
+template <class T>
+bool one_element(const TensorImpl<T>& t) { return t.numel == 1; }
+
 /// out = f(x) elementwise; f is generic (called on Eigen arrays or scalars).
 template <class T, class F>
 std::shared_ptr<TensorImpl<T>> unary(const TensorImpl<T>& x, F&& f) {
   auto out = new_impl<T>(x.sizes);
-  if (x.is_contiguous()) {
+  if (one_element(x)) {
+    *out->data() = f(*x.data());
+  } else if (x.is_contiguous()) {
     map(*out) = f(cmap(x));
   } else {
     T* o = out->data();
@@ -106,7 +116,9 @@ std::shared_ptr<TensorImpl<T>> binary(const TensorImpl<T>& a, const TensorImpl<T
   const bool same = a.sizes == b.sizes;
   const Sizes shape = same ? a.sizes : broadcast_shapes(a.sizes, b.sizes);
   auto out = new_impl<T>(shape);
-  if (same && a.is_contiguous() && b.is_contiguous()) {
+  if (one_element(*out)) {
+    *out->data() = f(*a.data(), *b.data());
+  } else if (same && a.is_contiguous() && b.is_contiguous()) {
     map(*out) = f(cmap(a), cmap(b));
   } else if (b.numel == 1 && a.sizes == shape && a.is_contiguous()) {
     map(*out) = f(cmap(a), *b.data());

@@ -32,6 +32,11 @@ decltype(auto) fused_operand(const A& a) {
   if constexpr (is_not_saved_v<A>) return a;
   else return kernels::cmap(a.impl());
 }
+template <class A>
+decltype(auto) scalar_operand(const A& a) {
+  if constexpr (is_not_saved_v<A>) return a;
+  else return *a.impl().data();
+}
 
 /// Evaluates a backward formula. Without create_graph, when every operand is
 /// contiguous and of the gradient's shape, it runs as ONE fused Eigen loop;
@@ -41,7 +46,8 @@ template <class T, class F, class... Ts>
 BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
   if (!is_grad_enabled() && g.is_contiguous() && (fuses_with(args, g) && ...)) {
     auto out = new_impl<T>(g.sizes());
-    kernels::map(*out) = f(kernels::cmap(g.impl()), fused_operand(args)...);
+    if (kernels::one_element(*out)) *out->data() = f(*g.impl().data(), scalar_operand(args)...);
+    else kernels::map(*out) = f(kernels::cmap(g.impl()), fused_operand(args)...);
     return BasicTensor<T>(std::move(out));
   }
   return f(g, args...);
@@ -54,7 +60,8 @@ BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
 template <class T, class F, class... Ts>
 BasicTensor<T> run_formula_in_g(F&& f, BasicTensor<T>&& g, const Ts&... args) {
   if (!is_grad_enabled() && g.is_contiguous() && exclusively_owned(g) && (fuses_with(args, g) && ...)) {
-    kernels::map(g.impl()) = f(kernels::cmap(g.impl()), fused_operand(args)...);
+    if (kernels::one_element(g.impl())) *g.impl().data() = f(*g.impl().data(), scalar_operand(args)...);
+    else kernels::map(g.impl()) = f(kernels::cmap(g.impl()), fused_operand(args)...);
     return std::move(g);
   }
   return run_formula<T>(std::forward<F>(f), g, args...);

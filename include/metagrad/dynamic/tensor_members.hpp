@@ -58,7 +58,7 @@ void BasicTensor<T>::retain_grad() const {
   detail::check(requires_grad(), "can't retain_grad on Tensor that has requires_grad=False");
   if (is_leaf() || impl().retains_grad) return;
   impl().retains_grad = true;
-  grad_fn()->retain_grad_hooks.push_back(impl_ptr());
+  grad_fn()->hooks().retain_grad.push_back(impl_ptr());
 }
 
 template <class T>
@@ -82,7 +82,7 @@ unsigned BasicTensor<T>::register_hook(F&& fn) const {
     h.fn = [f = std::forward<F>(fn)](const BasicTensor& g) mutable { return BasicTensor(f(g)); };
   }
   auto fn_ = grad_fn();
-  auto& hooks = fn_ ? fn_->tensor_hooks : impl().hooks;
+  auto& hooks = fn_ ? fn_->hooks().tensor_hooks : impl().hooks;
   hooks.push_back(std::move(h));
   return static_cast<unsigned>(hooks.size() - 1);
 }
@@ -90,7 +90,7 @@ unsigned BasicTensor<T>::register_hook(F&& fn) const {
 template <class T>
 void BasicTensor<T>::remove_hook(unsigned handle) const {
   auto fn_ = grad_fn();
-  auto& hooks = fn_ ? fn_->tensor_hooks : impl().hooks;
+  auto& hooks = fn_ ? fn_->hooks().tensor_hooks : impl().hooks;
   detail::check(handle < hooks.size(), "Invalid index, no hook at position ", handle);
   hooks[handle].fn = nullptr;
 }
