@@ -101,7 +101,8 @@ struct GraphTask {
     if (!is_grad_enabled() && buf.sizes() == g.sizes() && buf.is_contiguous() && g.is_contiguous()) {
       if (!exclusively_owned(buf) && exclusively_owned(g)) std::swap(buf, g);
       if (exclusively_owned(buf)) {
-        kernels::map(buf.impl()) += kernels::cmap(g.impl());
+        if (kernels::one_element(buf.impl())) *buf.impl().data() += *g.impl().data();
+        else kernels::map(buf.impl()) += kernels::cmap(g.impl());
         return;
       }
     }

@@ -67,6 +67,14 @@ BasicTensor<T> run_formula_in_g(F&& f, BasicTensor<T>&& g, const Ts&... args) {
   return run_formula<T>(std::forward<F>(f), g, args...);
 }
 
+/// g summed to `sizes` (broadcasting's adjoint), or g itself, moved, when it
+/// has them already.
+template <class T>
+BasicTensor<T> reduced_to(BasicTensor<T>&& g, const Sizes& sizes) {
+  if (g.sizes() == sizes) return std::move(g);
+  return g.sum_to_size(sizes);
+}
+
 template <class T>
 BasicTensor<T> scalar_tensor(T v) {
   auto impl = new_impl<T>(Sizes{});
@@ -133,26 +141,27 @@ class BinaryNode final : public BasicNode<T> {
     if (ga) {
       constexpr unsigned na = rules::grad_a_needs<Rule>;
       if constexpr (rules::passes_a<Rule>()) {
-        out[0] = g.sum_to_size(a_sizes);
+        out[0] = gb ? g.sum_to_size(a_sizes) : detail::reduced_to(std::move(g), a_sizes);
       } else {
         auto f = [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); };
         const auto A = operand_if<na, rules::kA>(a);
         const auto B = operand_if<na, rules::kB>(b);
         const auto Y = operand_if<na, rules::kY>(y);
         // (g's elements are reused only when b's side will not read it)
-        out[0] = (gb ? detail::run_formula<T>(f, g, A, B, Y) : detail::run_formula_in_g<T>(f, std::move(g), A, B, Y))
-                     .sum_to_size(a_sizes);
+        out[0] = detail::reduced_to(
+            gb ? detail::run_formula<T>(f, g, A, B, Y) : detail::run_formula_in_g<T>(f, std::move(g), A, B, Y), a_sizes);
       }
     }
     if (gb) {
       constexpr unsigned nb = rules::grad_b_needs<Rule>;
       if constexpr (rules::passes_b<Rule>())
-        out[1] = g.sum_to_size(b_sizes);
+        out[1] = detail::reduced_to(std::move(g), b_sizes);
       else
-        out[1] = detail::run_formula_in_g<T>(
-            [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
-            std::move(g), operand_if<nb, rules::kA>(a), operand_if<nb, rules::kB>(b), operand_if<nb, rules::kY>(y))
-            .sum_to_size(b_sizes);
+        out[1] = detail::reduced_to(
+            detail::run_formula_in_g<T>(
+                [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
+                std::move(g), operand_if<nb, rules::kA>(a), operand_if<nb, rules::kB>(b), operand_if<nb, rules::kY>(y)),
+            b_sizes);
     }
   }
   /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
