@@ -399,6 +399,28 @@ BOOST_AUTO_TEST_CASE(solve_inverse_det_logdet_equal_pytorch) {
   check::close(A.grad(), all(reference::logdet_gA), 1e-12);
 }
 
+// A symmetric positive-definite A is factorised by Cholesky (rules/linalg.hpp,
+// math::Factorisation): values and gradients as from LU, to rounding.
+BOOST_AUTO_TEST_CASE(spd_matrices_solve_by_cholesky_with_lus_results) {
+  Eigen::MatrixXd Pv(3, 3);
+  Pv << 4., 1., 0.5, 1., 3., -0.2, 0.5, -0.2, 2.;
+  const Eigen::PartialPivLU<Eigen::MatrixXd> lu(Pv);
+  const Eigen::MatrixXd inv = lu.inverse();
+  auto P = mg::from_eigen(Pv, mg::requires_grad());
+  auto r = mg::tensor({1., 2., -1.});
+  auto x = mg::linalg::solve(P, r);
+  const Eigen::VectorXd want_x = lu.solve(Eigen::Vector3d(1., 2., -1.));
+  check::close(x, {want_x[0], want_x[1], want_x[2]}, 1e-14);
+  auto l = mg::logdet(P);
+  check::close(l, {std::log(lu.determinant())}, 1e-14);
+  check::close(mg::det(P), {lu.determinant()}, 1e-14);
+  check::close(mg::inverse(P), mg::from_eigen(inv), 1e-14);
+  l.backward();
+  check::close(P.grad(), mg::from_eigen(Eigen::MatrixXd(inv.transpose())), 1e-14);
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::linalg::solve(in[0], in[1]) + mg::logdet(in[0]); },
+                   {mg::from_eigen(Pv, mg::requires_grad()), values({3})});
+}
+
 BOOST_AUTO_TEST_CASE(linalg_gradcheck_and_gradgradcheck) {
   auto A = mg::tensor({{4., 1., 0.5}, {1., 3., -0.2}, {0.3, -0.1, 2.}}, mg::requires_grad());
   check::gradients([](const std::vector<mg::Tensor>& in) { return mg::linalg::solve(in[0], in[1]); }, {A, values({3, 2})});

@@ -321,6 +321,63 @@ BOOST_AUTO_TEST_CASE(shared_factorisation_is_never_stale) {
     for (int j = 0; j < k; ++j) check_close(hv[S](i, j), fd_hS(i, j), 1e-6);
 }
 
+/// rules/linalg.hpp factorises a symmetric positive-definite matrix (to 8
+/// ulps of its largest element, as B B^T comes out) by Cholesky, anything
+/// else by LU; both answer solve, the solve with A^T, the inverse, det and
+/// log det alike. log det comes from the factors' diagonals: no overflow.
+BOOST_AUTO_TEST_CASE(factorisation_is_cholesky_for_spd_and_lu_otherwise) {
+  using M = Eigen::MatrixXd;
+  const int k = 6;
+  M B(k, k);
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j) B(i, j) = std::sin(0.9 * i + 0.4 * j + 0.1);
+  const M spd = B * B.transpose() / k + M::Identity(k, k);
+  M nonsymmetric = spd;
+  nonsymmetric(0, 3) += 0.1;
+  const M indefinite = spd - 2.0 * M::Identity(k, k);
+  const Eigen::VectorXd b = vec({1.0, -2.0, 0.5, 3.0, 0.25, -1.0});
+  const M rhs = B.leftCols(2);
+  struct Case { const M* a; bool cholesky; };
+  for (const Case c : {Case{&spd, true}, Case{&nonsymmetric, false}, Case{&indefinite, false}}) {
+    const M& A = *c.a;
+    mg::math::Factorisation<M> f;
+    f.compute(A);
+    BOOST_CHECK_EQUAL(f.is_cholesky(), c.cholesky);
+    const Eigen::PartialPivLU<M> lu(A), lut(M(A.transpose()));
+    const Eigen::VectorXd xs = f.solve(b), xt = f.solve_t(b), want_s = lu.solve(b), want_t = lut.solve(b);
+    for (int i = 0; i < k; ++i) check_close(xs[i], want_s[i], 1e-12), check_close(xt[i], want_t[i], 1e-12);
+    const M X = f.solve(rhs), want_X = lu.solve(rhs), inv = f.inverse(), want_inv = lu.inverse();
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < 2; ++j) check_close(X(i, j), want_X(i, j), 1e-12);
+      for (int j = 0; j < k; ++j) check_close(inv(i, j), want_inv(i, j), 1e-12);
+    }
+    const double det = lu.determinant();
+    check_close(f.determinant(), det, 1e-12);
+    if (det > 0) check_close(f.log_determinant(), std::log(det), 1e-12);
+    else BOOST_CHECK(std::isnan(f.log_determinant()));
+    BOOST_CHECK_EQUAL(f.zero_pivot(), -1);
+  }
+  // log det of 10 I (400 x 400) and of an upper-triangular matrix with that
+  // diagonal: 400 ln 10, where det itself overflows to inf
+  M big = 10.0 * M::Identity(400, 400), upper = big;
+  upper.diagonal(1).setConstant(1.0);
+  for (const M* a : {&big, &upper}) {
+    mg::math::Factorisation<M> f;
+    f.compute(*a);
+    BOOST_CHECK_EQUAL(f.is_cholesky(), a == &big);
+    BOOST_CHECK(std::isinf(f.determinant()));
+    check_close(f.log_determinant(), 400 * std::log(10.0), 1e-13);
+    check_close(mg::eval(mg::logdet(S), S = *a), 400 * std::log(10.0), 1e-13);
+  }
+  M singular = M::Zero(3, 3);
+  singular(0, 0) = 1;
+  mg::math::Factorisation<M> f;
+  f.compute(singular);
+  BOOST_CHECK(!f.is_cholesky());
+  BOOST_CHECK_EQUAL(f.zero_pivot(), 1);
+  BOOST_CHECK(std::isinf(f.log_determinant()) && f.log_determinant() < 0);
+}
+
 BOOST_AUTO_TEST_CASE(inverse_and_det) {
   Eigen::MatrixXd Av(2, 2);
   Av << 4, 1, 0.5, 3;

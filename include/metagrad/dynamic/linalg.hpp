@@ -23,10 +23,10 @@ void check_square(const char* op, const BasicTensor<T>& a) {
     fail(op, ": A must be batches of square matrices, but they are ", (a.dim() == 2 ? a.size(0) : a.numel()), " by ",
          (a.dim() == 2 ? a.size(1) : 1), " matrices (got shape ", a.sizes(), ")");
 }
-/// The LU factorisation of a 2-d A: the static rules' (a zero pivot fails
-/// with PyTorch's phrase there).
+/// The factorisation of a 2-d A: the static rules' (Cholesky or LU; a zero
+/// pivot fails with PyTorch's phrase there). Valid until the next one.
 template <class T>
-Eigen::PartialPivLU<DynMatrix<T>> lu_of(const char* op, const BasicTensor<T>& a) {
+const auto& lu_of(const char* op, const BasicTensor<T>& a) {
   check_square(op, a);
   return math::lu_of(op, DynMatrix<T>(kernels::mat(a.impl())).array());
 }
@@ -54,19 +54,19 @@ BasicTensor<T> as_column(const BasicTensor<T>& v) { return v.dim() == 1 ? v.resh
 /// A^-1 (LinalgInvExBackward0).
 template <class T>
 BasicTensor<T> linalg_inv(const BasicTensor<T>& a) {
-  const auto lu = detail::lu_of("linalg.inv", a);
-  return detail::record_linalg_unary<rules::Inverse>(detail::from_matrix<T>(lu.inverse(), a.sizes()), a);
+  const auto& fac = detail::lu_of("linalg.inv", a);
+  return detail::record_linalg_unary<rules::Inverse>(detail::from_matrix<T>(fac.inverse(), a.sizes()), a);
 }
 /// X with A X = B, for B a vector or a matrix (LinalgSolveExBackward0).
 template <class T>
 BasicTensor<T> linalg_solve(const BasicTensor<T>& a, const BasicTensor<T>& b) {
-  const auto lu = detail::lu_of("linalg.solve", a);
+  const auto& fac = detail::lu_of("linalg.solve", a);
   const std::int64_t rows = b.dim() == 1 ? b.numel() : (b.dim() == 2 ? b.size(0) : -1);
   if (rows != a.size(0))
     detail::fail("linalg.solve: Incompatible shapes of A and B for the equation AX = B (", a.sizes(), " and ", b.sizes(),
                  ")");
   const detail::DynMatrix<T> B = kernels::mat(b.impl());
-  BasicTensor<T> out = detail::from_matrix<T>(detail::DynMatrix<T>(lu.solve(B)), b.sizes());
+  BasicTensor<T> out = detail::from_matrix<T>(fac.solve(B), b.sizes());
   record_pair_rule<rules::Solve>(out, a, b, rules::Solve::node_name);
   return out;
 }
@@ -87,8 +87,8 @@ BasicTensor<T> linalg_det(const BasicTensor<T>& a) {
 template <class T>
 BasicTensor<T> linalg_logdet(const BasicTensor<T>& a) {
   detail::check_square("logdet", a);
-  const T v = math::linalg_det(detail::DynMatrix<T>(kernels::mat(a.impl())).array());
-  return detail::record_linalg_unary<rules::LogDet>(detail::scalar_tensor<T>(std::log(v)), a);
+  const T v = math::linalg_logdet(detail::DynMatrix<T>(kernels::mat(a.impl())).array());
+  return detail::record_linalg_unary<rules::LogDet>(detail::scalar_tensor<T>(v), a);
 }
 template <class T> BasicTensor<T> det(const BasicTensor<T>& a) { return linalg_det(a); }
 template <class T> BasicTensor<T> logdet(const BasicTensor<T>& a) { return linalg_logdet(a); }
