@@ -196,6 +196,15 @@ struct TensorImpl {
   }
 
   TensorImpl() = default;
+  /// A fresh contiguous tensor of these sizes (uninitialised data). The
+  /// storage handle is built in place: moved in from a temporary, clang++
+  /// stored its two words separately and loaded them as one, a failed
+  /// store-to-load forward that cost more than the rest of new_impl.
+  explicit TensorImpl(const Sizes& s)
+      : storage(make_storage<T>(detail::checked_numel(s))),
+        numel(storage->size),
+        sizes(s),
+        strides(detail::contiguous_strides(s)) {}
   TensorImpl(const TensorImpl&) = delete;
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl() {
@@ -227,12 +236,7 @@ std::shared_ptr<TensorImpl<T>> alias_impl(const TensorImpl<T>& src) {
 /// A fresh contiguous tensor impl of the given sizes (uninitialised data).
 template <class T>
 std::shared_ptr<TensorImpl<T>> new_impl(const Sizes& sizes) {
-  auto impl = make_impl<T>();
-  impl->numel = detail::checked_numel(sizes);
-  impl->sizes = sizes;
-  impl->strides = detail::contiguous_strides(sizes);
-  impl->storage = make_storage<T>(impl->numel);
-  return impl;
+  return std::allocate_shared<TensorImpl<T>>(detail::PoolAllocator<TensorImpl<T>>{}, sizes);
 }
 
 // --------------------------------------------------------------------- node
