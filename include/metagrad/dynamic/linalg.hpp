@@ -124,15 +124,8 @@ BasicTensor<T> linalg_cholesky(const BasicTensor<T>& a) {
 template <class T>
 std::tuple<BasicTensor<T>, BasicTensor<T>> linalg_slogdet(const BasicTensor<T>& a) {
   detail::check_square("linalg.slogdet", a);
-  using M = detail::DynMatrix<T>;
-  const Eigen::PartialPivLU<M> lu{M(kernels::mat(a.impl()))};
-  T sign = lu.permutationP().determinant(), logabs = 0;
-  const auto d = lu.matrixLU().diagonal();
-  for (Eigen::Index i = 0; i < d.size(); ++i) {
-    if (d[i] < T(0)) sign = -sign;
-    logabs += std::log(std::abs(d[i]));
-  }
-  if (!std::isfinite(logabs) && logabs < 0) sign = 0;
+  const auto [sign, logabs] =
+      math::cached_lu(detail::DynMatrix<T>(kernels::mat(a.impl())).array()).sign_log_abs_determinant();
   auto s = detail::scalar_tensor<T>(sign), l = detail::scalar_tensor<T>(logabs);
   record_multi_output_rule<rules::Slogdet, T>({&s, &l}, a, rules::Slogdet::node_name, {});
   return {s, l};

@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <tuple>
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "../detail/config.hpp"
@@ -262,24 +263,29 @@ class Factorisation {
     for (Eigen::Index i = 0; i < n_; ++i) p *= llt_.matrixLLT()(i, i);
     return p * p;
   }
-  /// log det A from the factors' diagonals (no overflow of det itself):
-  /// -inf for a singular A, NaN for a negative determinant (as PyTorch).
-  S log_determinant() const {
+  /// (sign det A, log |det A|) from the factors' diagonals, with no
+  /// overflow of det itself: (0, -inf) for a singular A (as PyTorch).
+  std::pair<S, S> sign_log_abs_determinant() const {
     using std::log;
     using std::abs;
     S sum = S(0);
     if (cholesky_) {
       for (Eigen::Index i = 0; i < n_; ++i) sum += log(llt_.matrixLLT()(i, i));
-      return S(2) * sum;
+      return {S(1), S(2) * sum};
     }
     int sign = lu_.permutationP().determinant();
     const auto d = lu_.matrixLU().diagonal();
     for (Eigen::Index i = 0; i < n_; ++i) {
-      if (d[i] == S(0)) return S(-std::numeric_limits<double>::infinity());
+      if (d[i] == S(0)) return {S(0), S(-std::numeric_limits<double>::infinity())};
       if (d[i] < S(0)) sign = -sign;
       sum += log(abs(d[i]));
     }
-    return sign > 0 ? sum : S(std::numeric_limits<double>::quiet_NaN());
+    return {S(sign), sum};
+  }
+  /// log det A: -inf for a singular A, NaN for a negative determinant (as PyTorch).
+  S log_determinant() const {
+    const auto [sign, logabs] = sign_log_abs_determinant();
+    return sign < S(0) ? S(std::numeric_limits<double>::quiet_NaN()) : logabs;
   }
   bool is_cholesky() const { return cholesky_; }
 
