@@ -66,6 +66,12 @@ METAGRAD_VMATH_ARRAY(expm1)
 METAGRAD_VMATH_ARRAY(log1p)
 #undef METAGRAD_VMATH_ARRAY
 // Eigen array overloads of the functions Eigen does not have itself.
+/// sigmoid of an array of other scalars (duals): element by element.
+template <class D>
+  requires(!vmath::Vectorised<typename D::Scalar>)
+auto sigmoid(const Eigen::ArrayBase<D>& x) {
+  return x.derived().unaryExpr([](const auto& v) { return sigmoid(v); });
+}
 template <class D>
 auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
