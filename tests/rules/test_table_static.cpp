@@ -2,7 +2,8 @@
 // static mode, iterating the table's own row list: value, first and second
 // derivative in constant evaluation against PyTorch's numbers (static_asserts,
 // so both compilers check them), float kept as float, the gradient sweep on
-// numbers and on Eigen arrays (the packet pass), integral bindings.
+// numbers and on Eigen arrays (the packet pass), Hessian-vector products in
+// SIMD dual packets, integral bindings.
 #include <boost/test/unit_test.hpp>
 #include <metagrad/static.hpp>
 
@@ -82,6 +83,35 @@ BOOST_AUTO_TEST_CASE(gradient_sweep_equals_pytorch_for_every_new_row) {
       Eigen::VectorXd v = Eigen::VectorXd::Constant(5, r->x[j]);        \
       check_close(mg::grad(mg::sum(mg::fn(x)), x = v)[x][4], r->dy[j], 1e-14); \
     }
+  METAGRAD_FOR_EACH_UNARY(METAGRAD_TEST_ROW)
+#undef METAGRAD_TEST_ROW
+}
+
+// mg::hvp and mg::hessian run the fused pass on SIMD dual packets (values
+// and tangents in registers of their own, detail/dual_packet.hpp): every row
+// on 19 elements (full packets and the one-lane rest, for double and float),
+// against PyTorch's second derivatives. f = sum(fn(x) y + x / y) also runs
+// the packets' products and quotients with tangents on both sides:
+//   (H u)_x = fn''(x) y u,   (H u)_y = (fn'(x) - 1 / y^2) u.
+BOOST_AUTO_TEST_CASE(hvp_in_dual_packets_equals_pytorch_for_every_row) {
+  constexpr int n = 19;
+#define METAGRAD_TEST_ROW(Rule, fn)                                                                      \
+  if (const auto* r = find_row(#fn)) {                                                                   \
+    Eigen::VectorXd v(n), w(n), u(n);                                                                    \
+    for (int i = 0; i < n; ++i) v[i] = r->x[i % 3], w[i] = 1.5 + 0.1 * i, u[i] = 0.5 - 0.07 * i;        \
+    const auto hv = mg::hvp(mg::sum(mg::fn(x)), u, x = v);                                               \
+    const auto hf = mg::hvp(mg::sum(mg::fn(x)), u.cast<float>().eval(), x = v.cast<float>().eval());     \
+    const auto h2 = mg::hvp(mg::sum(mg::fn(x) * y + x / y), u, x = v, y = w);                            \
+    for (int i = 0; i < n; ++i) {                                                                        \
+      BOOST_TEST_CONTEXT(#fn " element " << i) {                                                         \
+        check_close(hv[x][i], r->d2y[i % 3] * u[i], 1e-12);                                              \
+        check_close(hf[x][i], r->d2y[i % 3] * u[i], 2e-4);                                               \
+        check_close(std::get<0>(hv.gradient)[i], r->dy[i % 3], 1e-13);                                   \
+        check_close(h2[x][i], r->d2y[i % 3] * w[i] * u[i], 1e-12);                                       \
+        check_close(h2[y][i], (r->dy[i % 3] - 1 / (w[i] * w[i])) * u[i], 1e-12);                         \
+      }                                                                                                  \
+    }                                                                                                    \
+  }
   METAGRAD_FOR_EACH_UNARY(METAGRAD_TEST_ROW)
 #undef METAGRAD_TEST_ROW
 }

@@ -10,6 +10,10 @@ template <class T> struct Dual;
 namespace detail {
 template <class T> struct is_dual : std::false_type {};
 template <class T> struct is_dual<Dual<T>> : std::true_type {};
+template <class S> struct dual_part { using type = S; };
+template <class T> struct dual_part<Dual<T>> { using type = T; };
+/// The scalar a dual's parts have (S itself for other scalars).
+template <class S> using dual_part_t = typename dual_part<S>::type;
 /// A scalar value: arithmetic, or a dual number.
 template <class T>
 inline constexpr bool is_number_v = std::is_arithmetic_v<T> || is_dual<std::remove_cvref_t<T>>::value;

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "../detail/config.hpp"
+#include "../detail/dual_packet.hpp"
 #include "../detail/flat_tuple.hpp"
 #include "keep_plan.hpp"
 
@@ -43,9 +44,9 @@ struct Source {
 
 /// Everything read off the bindings for one pass; element bindings are
 /// packets for Eigen values and scalars for the rest.
-template <class S, int L, class... Bs>
+template <class S, class PkT, class... Bs>
 struct PacketBindings {
-  using Pk = Eigen::Array<S, L, 1>;
+  using Pk = PkT;
   template <class B> using elem_t = std::conditional_t<is_eigen_value<binding_value_t<B>>::value, Pk, S>;
   template <class B> using elem_binding = Binding<B::name, elem_t<B>>;
 };
@@ -91,6 +92,37 @@ struct hoisted<Binary<R, A, B>, Bs...> {
                                   Binary<rules::Mul, HA, Unary<rules::Reciprocal, HB>>, Binary<R, HA, HB>>;
 };
 
+/// A packet of P elements in a pass whose nodes are Nodes: an Eigen array,
+/// or for duals of float/double, when every node has a DualPacket form
+/// (detail/dual_packet.hpp), values and tangents in registers of their own.
+template <class T> struct dual_packet_node : std::bool_constant<is_var<T>::value || is_intc<T>::value || is_const_at<T>::value> {};
+template <class R, class A> struct dual_packet_node<Unary<R, A>> : std::bool_constant<is_frontier<Unary<R, A>>::value || dual_packet_rule<R>::value> {};
+template <class R, class A, class B>
+struct dual_packet_node<Binary<R, A, B>>
+    : std::bool_constant<is_frontier<Binary<R, A, B>>::value || dual_packet_rule<R>::value || small_int_pow<Binary<R, A, B>>::value> {};
+template <class S, class Nodes> struct dual_packets : std::false_type {};
+template <class T, class... N>
+struct dual_packets<Dual<T>, TypeList<N...>> : std::bool_constant<vmath::Vectorised<T> && (dual_packet_node<N>::value && ...)> {};
+/// The fused pass's nodes, in evaluation order.
+template <class A, class... Bs>
+using pass_nodes = typename inner_order<typename hoisted<A, Bs...>::type, TypeList<>>::type;
+/// How many elements one packet of the pass over A holds.
+template <class S, class A, class... Bs>
+inline constexpr int pass_lanes = dual_packets<S, pass_nodes<A, Bs...>>::value ? lanes<dual_part_t<S>> : lanes<S>;
+template <class S, int P, class Nodes>
+using packet_t = std::conditional_t<dual_packets<S, Nodes>::value, DualPacket<dual_part_t<S>, P>, Eigen::Array<S, P, 1>>;
+/// P elements of memory as a packet, and back.
+template <class Pk, class S>
+METAGRAD_INLINE inline Pk load_packet(const S* p) {
+  if constexpr (is_dual_packet<Pk>::value) return Pk::load(p);
+  else return Eigen::Map<const Pk>(p);
+}
+template <class Pk, class S>
+METAGRAD_INLINE inline void store_packet(S* q, const Pk& a) {
+  if constexpr (is_dual_packet<Pk>::value) a.store(q);
+  else Eigen::Map<Pk>{q} = a;
+}
+
 /// The packet-level type of a node inside the fused pass (frontiers are
 /// packets read from memory).
 template <class S, class Pk, class T, class... EBs> struct packet_node_type { using type = node_type_t<S, T, EBs...>; };
@@ -132,7 +164,7 @@ METAGRAD_INLINE inline void for_lanes(F&& f) {
 /// The seed of one packet (lanes >= m are zero).
 template <class Pk, bool Tail, class S>
 Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
-  if constexpr (!Tail) return Eigen::Map<const Pk>(seed.g + i);
+  if constexpr (!Tail) return load_packet<Pk>(seed.g + i);
   Pk r = Pk::Zero();
   for_lanes<Pk>([&](auto l) {
     if (l < m) r[l] = seed.g[i + l];
@@ -194,10 +226,10 @@ template <class S, class A, int P = lanes<S>, std::size_t NC, class Out, std::si
 METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
                                      const Pass& pass, std::int64_t n, const Bs&... bs) {
   constexpr bool RB = Pass::runtime_broadcast;
-  using PB = PacketBindings<S, P, Bs...>;
+  using Nodes = pass_nodes<A, Bs...>;
+  using PB = PacketBindings<S, packet_t<S, P, Nodes>, Bs...>;
   using Pk = typename PB::Pk;
   using Fronts = frontiers_t<A>;
-  using Nodes = typename inner_order<typename hoisted<A, Bs...>::type, TypeList<>>::type;
   constexpr std::size_t K = tl_size<Nodes>::value;
   using Root = typename tl_at<K - 1, Nodes>::type;
   using Elem = flat_tuple<typename PB::template elem_binding<Bs>...>;
@@ -309,7 +341,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
         if constexpr (Pass::backward && plan.keep[Ii]) {
           const S* src = pass.kept[plan.slot[Ii]] + i;
           auto& slot = fget<Ii>(v);
-          if (m == P) slot = Eigen::Map<const Pk>(src);
+          if (m == P) slot = load_packet<Pk>(src);
           else for_lanes<Pk>([&](auto l) { slot[l] = src[l < m ? int(l) : m - 1]; });
           return;
         } else if constexpr (Pass::backward && !plan.compute[Ii]) {
@@ -320,7 +352,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
             if (pass.kept) {
               S* dst = pass.kept[plan.slot[Ii]] + i;
               const auto& slot = fget<Ii>(v);
-              if (m == P) Eigen::Map<Pk>{dst} = slot;
+              if (m == P) store_packet(dst, slot);
               else for_lanes<Pk>([&](auto l) {
                 if (l < m) dst[l] = slot[l];
               });
@@ -357,14 +389,14 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
            }
            const S* p = fget<J>(sources).ptr + i;
            auto& v = fget<J>(le).value;
-           if constexpr (!Tail) v = Eigen::Map<const Pk>(p);
+           if constexpr (!Tail) v = load_packet<Pk>(p);
            else for_lanes<Pk>([&](auto l) { v[l] = p[l < m ? int(l) : m - 1]; });
          }
        }(), ...);
       [&]<std::size_t... F>(std::index_sequence<F...>) METAGRAD_INLINE {
         ((void)[&] {
            const S* p = io.in[F] + i;
-           if constexpr (!Tail) lf[F] = Eigen::Map<const Pk>(p);
+           if constexpr (!Tail) lf[F] = load_packet<Pk>(p);
            else for_lanes<Pk>([&](auto l) { lf[F][l] = p[l < m ? int(l) : m - 1]; });
          }(), ...);
       }(std::make_index_sequence<NF>{});
@@ -381,7 +413,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
         if constexpr (!Tail) vacc += y; else add_real_lanes(vacc, y);
         if constexpr (RB) {
           if (pass.values) {
-            if constexpr (!Tail) Eigen::Map<Pk>{pass.values + i} = y;
+            if constexpr (!Tail) store_packet(pass.values + i, y);
             else for_lanes<Pk>([&](auto l) {
               if (l < m) pass.values[i + l] = y[l];
             });
@@ -418,7 +450,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
             S* q;
             if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
             else q = io.out[tl_index<T, Fronts>::value] + i;
-            if constexpr (!Tail) Eigen::Map<Pk>{q} = a;
+            if constexpr (!Tail) store_packet(q, a);
             else for_lanes<Pk>([&](auto l) {
               if (l < m) q[l] = a[l];
             });
@@ -524,10 +556,10 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
 S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                const Bs&... bs) {
-  constexpr int P = lanes<S>;
+  constexpr int P = pass_lanes<S, A, Bs...>;
   const std::int64_t full = n - n % P;
   S value = S(0);
-  if (full > 0) value = packet_pass<S, A>(consts, out, fio, seed, PlainPass{}, full, bs...);
+  if (full > 0) value = packet_pass<S, A, P>(consts, out, fio, seed, PlainPass{}, full, bs...);
   if (full < n) value += packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{full}, n, bs...);
   return value;
 }

@@ -1,0 +1,230 @@
+// metagrad/detail/dual_packet.hpp — L dual numbers held as two SIMD registers,
+// the values and the tangents apart (structure of arrays). mg::hvp and
+// mg::hessian run the fused pass (static/packet_pass.hpp) on these instead of
+// on Eigen arrays of Dual<T>, whose arithmetic and transcendentals Eigen
+// computes one dual at a time through glibc: here a product is three vector
+// multiplies and exp one vectorised kernel (detail/vmath.hpp) plus the
+// table's VJP over the tangents.
+//
+// Every function comes from the derivative table, as for scalar duals:
+//   f(v + t e) = f(v) + vjp_f(v, f(v), t) e     (unary rows),
+//   (a * b)' = a' b + a b',  (a / b)' = (a' b - a b') / b^2.
+// `dual_packet_node` says which nodes have these forms; a fused pass with
+// any other node keeps Eigen arrays of duals (steps are the same rules).
+#pragma once
+#include <Eigen/Core>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "config.hpp"
+#include "dual.hpp"
+
+// GCC 12 and clang: vector extensions with __builtin_shufflevector.
+#if defined(__GNUC__) && (defined(__clang__) || __GNUC__ >= 12)
+#define METAGRAD_DUAL_SHUFFLE 1
+#else
+#define METAGRAD_DUAL_SHUFFLE 0
+#endif
+
+namespace metagrad {
+
+template <class T, int L>
+struct DualPacket {
+  using Arr = Eigen::Array<T, L, 1>;
+  /// The constants of the rules' formulas (K<1>(y), ...) are plain T.
+  using Scalar = T;
+  static constexpr int SizeAtCompileTime = L;
+  Arr v, t;
+
+  DualPacket() = default;
+  template <class V, class U>
+  METAGRAD_INLINE DualPacket(const V& value, const U& tangent) : v(value), t(tangent) {}
+  /// x in every lane (one broadcast: g++ 12 writes Eigen's Constant of a
+  /// fixed-size array lane by lane to memory and reads it back as a vector).
+  METAGRAD_INLINE static Arr broadcast(T x) {
+#if METAGRAD_DUAL_SHUFFLE
+    typedef T V __attribute__((vector_size(sizeof(T) * L)));
+    const V b = V{} + x;
+    Arr r;
+    std::memcpy(r.data(), &b, sizeof(V));
+    return r;
+#else
+    return Arr::Constant(x);
+#endif
+  }
+  /// Every lane d.
+  METAGRAD_INLINE explicit DualPacket(const Dual<T>& d) : v(broadcast(d.v)), t(broadcast(d.t)) {}
+  METAGRAD_INLINE static DualPacket Zero() { return {Arr::Zero(), Arr::Zero()}; }
+  METAGRAD_INLINE static DualPacket Constant(const Dual<T>& d) { return DualPacket(d); }
+  /// L consecutive duals of memory, split into values and tangents (two
+  /// vector loads and two shuffles; lane by lane, the compiler writes the
+  /// lanes to the stack and reads them back as a vector, a failed
+  /// store-to-load forward per packet).
+  METAGRAD_INLINE static DualPacket load(const Dual<T>* p) {
+    DualPacket r;
+#if METAGRAD_DUAL_SHUFFLE
+    if constexpr (L >= 2) {
+      typedef T V __attribute__((vector_size(sizeof(T) * L)));
+      V a, b;
+      std::memcpy(&a, static_cast<const void*>(p), sizeof(V));
+      std::memcpy(&b, static_cast<const void*>(p + L / 2), sizeof(V));
+      [&]<int... I>(std::integer_sequence<int, I...>) METAGRAD_INLINE {
+        const V value = __builtin_shufflevector(a, b, (2 * I)...);
+        const V tangent = __builtin_shufflevector(a, b, (2 * I + 1)...);
+        std::memcpy(r.v.data(), &value, sizeof(V));
+        std::memcpy(r.t.data(), &tangent, sizeof(V));
+      }(std::make_integer_sequence<int, L>{});
+      return r;
+    }
+#endif
+    for (int l = 0; l < L; ++l) {
+      r.v[l] = p[l].v;
+      r.t[l] = p[l].t;
+    }
+    return r;
+  }
+  METAGRAD_INLINE void store(Dual<T>* p) const {
+#if METAGRAD_DUAL_SHUFFLE
+    if constexpr (L >= 2) {
+      typedef T V __attribute__((vector_size(sizeof(T) * L)));
+      V value, tangent;
+      std::memcpy(&value, v.data(), sizeof(V));
+      std::memcpy(&tangent, t.data(), sizeof(V));
+      [&]<int... I>(std::integer_sequence<int, I...>) METAGRAD_INLINE {
+        // memory holds v0 t0 v1 t1 ...: element 2i is v[i], 2i + 1 is t[i]
+        const V lo = __builtin_shufflevector(value, tangent, ((I % 2) * L + I / 2)...);
+        const V hi = __builtin_shufflevector(value, tangent, ((I % 2) * L + L / 2 + I / 2)...);
+        std::memcpy(static_cast<void*>(p), &lo, sizeof(V));
+        std::memcpy(static_cast<void*>(p + L / 2), &hi, sizeof(V));
+      }(std::make_integer_sequence<int, L>{});
+      return;
+    }
+#endif
+    for (int l = 0; l < L; ++l) p[l] = Dual<T>(v[l], t[l]);
+  }
+  METAGRAD_INLINE Dual<T> sum() const { return {v.sum(), t.sum()}; }
+
+  /// One lane, read or written as a Dual<T>.
+  struct Lane {
+    T& v;
+    T& t;
+    Lane& operator=(const Dual<T>& d) { v = d.v, t = d.t; return *this; }
+    Lane& operator+=(const Dual<T>& d) { v += d.v, t += d.t; return *this; }
+    operator Dual<T>() const { return {v, t}; }
+  };
+  Lane operator[](int l) { return {v[l], t[l]}; }
+  Dual<T> operator[](int l) const { return {v[l], t[l]}; }
+
+  METAGRAD_INLINE DualPacket& operator+=(const DualPacket& o) { v += o.v, t += o.t; return *this; }
+  METAGRAD_INLINE DualPacket& operator-=(const DualPacket& o) { v -= o.v, t -= o.t; return *this; }
+};
+
+namespace detail {
+template <class P> struct is_dual_packet : std::false_type {};
+template <class T, int L> struct is_dual_packet<DualPacket<T, L>> : std::true_type {};
+/// A packet's lanes as a DualPacket (a dual or a number in every lane).
+template <class T, int L>
+METAGRAD_INLINE inline const DualPacket<T, L>& as_dual_packet(const DualPacket<T, L>& p) { return p; }
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> as_dual_packet(const Dual<T>& d) { return DualPacket<T, L>(d); }
+template <class T, int L, class U> requires std::is_arithmetic_v<U>
+METAGRAD_INLINE inline DualPacket<T, L> as_dual_packet(U s) {
+  using A = typename DualPacket<T, L>::Arr;
+  return {DualPacket<T, L>::broadcast(static_cast<T>(s)), A::Zero()};
+}
+template <class X> struct packet_of_operands;
+template <class T, int L> struct packet_of_operands<DualPacket<T, L>> { using type = DualPacket<T, L>; };
+/// Operands of a mixed operation: at least one DualPacket, the other a
+/// DualPacket of the same kind, a Dual of its parts or a number.
+template <class A, class B>
+concept DualPacketOperands =
+    (is_dual_packet<A>::value || is_dual_packet<B>::value) &&
+    (std::is_arithmetic_v<A> || is_dual<A>::value || is_dual_packet<A>::value) &&
+    (std::is_arithmetic_v<B> || is_dual<B>::value || is_dual_packet<B>::value);
+template <class A, class B>
+using dual_packet_of = typename packet_of_operands<std::conditional_t<is_dual_packet<A>::value, A, B>>::type;
+}  // namespace detail
+
+template <class A, class B> requires detail::DualPacketOperands<A, B>
+METAGRAD_INLINE inline auto operator+(const A& a, const B& b) {
+  using P = detail::dual_packet_of<A, B>;
+  constexpr int L = P::SizeAtCompileTime;
+  using T = typename P::Scalar;
+  if constexpr (std::is_arithmetic_v<B>) return P(a.v + static_cast<T>(b), a.t);
+  else if constexpr (std::is_arithmetic_v<A>) return P(static_cast<T>(a) + b.v, b.t);
+  else {
+    const auto& x = detail::as_dual_packet<T, L>(a);
+    const auto& y = detail::as_dual_packet<T, L>(b);
+    return P(x.v + y.v, x.t + y.t);
+  }
+}
+template <class A, class B> requires detail::DualPacketOperands<A, B>
+METAGRAD_INLINE inline auto operator-(const A& a, const B& b) {
+  using P = detail::dual_packet_of<A, B>;
+  constexpr int L = P::SizeAtCompileTime;
+  using T = typename P::Scalar;
+  if constexpr (std::is_arithmetic_v<B>) return P(a.v - static_cast<T>(b), a.t);
+  else if constexpr (std::is_arithmetic_v<A>) return P(static_cast<T>(a) - b.v, -b.t);
+  else {
+    const auto& x = detail::as_dual_packet<T, L>(a);
+    const auto& y = detail::as_dual_packet<T, L>(b);
+    return P(x.v - y.v, x.t - y.t);
+  }
+}
+/// (a b)' = a' b + a b'
+template <class A, class B> requires detail::DualPacketOperands<A, B>
+METAGRAD_INLINE inline auto operator*(const A& a, const B& b) {
+  using P = detail::dual_packet_of<A, B>;
+  using T = typename P::Scalar;
+  if constexpr (std::is_arithmetic_v<B>) return P(a.v * static_cast<T>(b), a.t * static_cast<T>(b));
+  else if constexpr (std::is_arithmetic_v<A>) return P(static_cast<T>(a) * b.v, static_cast<T>(a) * b.t);
+  else return P(a.v * b.v, a.t * b.v + a.v * b.t);  // (a Dual operand's parts broadcast)
+}
+/// (a / b)' = (a' b - a b') / b^2 (the scalar dual's grouping)
+template <class A, class B> requires detail::DualPacketOperands<A, B>
+METAGRAD_INLINE inline auto operator/(const A& a, const B& b) {
+  using P = detail::dual_packet_of<A, B>;
+  using T = typename P::Scalar;
+  if constexpr (std::is_arithmetic_v<B>) return P(a.v / static_cast<T>(b), a.t / static_cast<T>(b));
+  else if constexpr (std::is_arithmetic_v<A>) return P(static_cast<T>(a) / b.v, (-static_cast<T>(a) * b.t) / (b.v * b.v));
+  else return P(a.v / b.v, (a.t * b.v - a.v * b.t) / (b.v * b.v));
+}
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> operator-(const DualPacket<T, L>& a) { return {-a.v, -a.t}; }
+template <class T, int L>
+METAGRAD_INLINE inline const DualPacket<T, L>& operator+(const DualPacket<T, L>& a) { return a; }
+
+namespace detail {
+/// y = f(v), y' = vjp(v, y, t): the table's row over the value and tangent
+/// registers (its array forms are the vectorised kernels).
+template <class Rule, class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> dual_packet_unary(const DualPacket<T, L>& x) {
+  using A = typename DualPacket<T, L>::Arr;
+  const A y = Rule::f(x.v);
+  return {y, A(Rule::vjp(x.v, y, x.t))};
+}
+}  // namespace detail
+#define METAGRAD_DUAL_PACKET_UNARY(Rule, fn) \
+  template <class T, int L>                  \
+  METAGRAD_INLINE inline DualPacket<T, L> fn(const DualPacket<T, L>& x) { return detail::dual_packet_unary<rules::Rule>(x); }
+METAGRAD_FOR_EACH_UNARY(METAGRAD_DUAL_PACKET_UNARY)
+#undef METAGRAD_DUAL_PACKET_UNARY
+template <int N, class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> polygamma_n(const DualPacket<T, L>& x) {
+  return detail::dual_packet_unary<rules::Polygamma<N>>(x);
+}
+
+namespace detail {
+template <class R> struct dual_packet_rule : std::false_type {};
+#define METAGRAD_DUAL_PACKET_RULE(Rule, fn) \
+  template <> struct dual_packet_rule<rules::Rule> : std::true_type {};
+METAGRAD_FOR_EACH_UNARY(METAGRAD_DUAL_PACKET_RULE)
+#undef METAGRAD_DUAL_PACKET_RULE
+template <> struct dual_packet_rule<rules::Add> : std::true_type {};
+template <> struct dual_packet_rule<rules::Sub> : std::true_type {};
+template <> struct dual_packet_rule<rules::Mul> : std::true_type {};
+template <> struct dual_packet_rule<rules::Div> : std::true_type {};
+}  // namespace detail
+
+}  // namespace metagrad
