@@ -8,34 +8,44 @@
 //                               such sweep per element of the bindings;
 //                               symmetric by construction ((H + H^T) / 2).
 #pragma once
+#include <optional>
+#include <tuple>
+
 #include "../detail/dual.hpp"
 #include "grad.hpp"
 
 namespace metagrad {
 namespace detail {
-/// v as duals: value v, tangent u (a number or an array of v's shape) or 0.
-template <class S, class V, class U>
-auto to_dual(const V& v, const U* u) {
+/// v as duals, written into d: value v, tangent u (a number or an array of
+/// v's shape) or 0. An array d keeps its buffer when v's shape is unchanged.
+template <class S, class V, class U, class D>
+void to_dual(D& d, const V& v, const U* u) {
   if constexpr (is_number_v<V>) {
     S t = S(0);
     if constexpr (is_number_v<U>) {
       if (u) t = static_cast<S>(*u);
     }
-    return Dual<S>(static_cast<S>(v), t);
+    d = Dual<S>(static_cast<S>(v), t);
   } else {
-    using Plain = typename V::PlainObject;
-    Eigen::Array<Dual<S>, Plain::RowsAtCompileTime, Plain::ColsAtCompileTime> r(v.rows(), v.cols());
+    d.resize(v.rows(), v.cols());
     for (Eigen::Index j = 0; j < v.cols(); ++j)
       for (Eigen::Index i = 0; i < v.rows(); ++i) {
         S t = S(0);
         if constexpr (!is_number_v<U>) {
           if (u) t = static_cast<S>((*u)(i, j));
         }
-        r(i, j) = Dual<S>(static_cast<S>(v(i, j)), t);
+        d(i, j) = Dual<S>(static_cast<S>(v(i, j)), t);
       }
-    return r;
   }
 }
+/// The dual form of a value of type V.
+template <class S, class V> struct dual_value { using type = Dual<S>; };
+template <class S, class V> requires(!is_number_v<V>)
+struct dual_value<S, V> {
+  using type = Eigen::Array<Dual<S>, V::PlainObject::RowsAtCompileTime, V::PlainObject::ColsAtCompileTime>;
+};
+template <class S, class V>
+using dual_value_t = typename dual_value<S, V>::type;
 /// The binding B again, over the dual value d (kept as data if it was).
 template <class B, class D>
 auto rebind(const D& d) {
@@ -50,14 +60,44 @@ auto part(const G& g) {
   else if constexpr (is_number_v<G>) return g;  // (an mg::data slot)
   else return g.unaryExpr([](const auto& d) { return Tangent ? d.t : d.v; }).eval();
 }
-/// mg::grad over duals: binding J seeded with direction u (null: none).
-template <std::size_t J, class E, class U, class... Bs>
-auto dual_grad(const E& e, const U* u, const Bs&... bs) {
+/// What one thread keeps between the dual sweeps of expression type E with
+/// bindings Bs: the bindings as duals and the last result (gradient arrays
+/// and tape, for mg::grad_into). A Hessian runs one sweep per element, and
+/// an hvp loop one per call: none of them allocates after the first.
+template <class E, class... Bs>
+struct DualSweeps {
   using S = common_scalar_t<Bs...>;
-  auto lifted = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return std::make_tuple(to_dual<S>(bval(bs), I == J ? u : static_cast<const U*>(nullptr))...);
+  std::tuple<dual_value_t<S, std::remove_cvref_t<decltype(bval(std::declval<const Bs&>()))>>...> lifted;
+  using Result = decltype(grad(std::declval<const E&>(), rebind<Bs>(std::declval<const dual_value_t<S, std::remove_cvref_t<decltype(bval(std::declval<const Bs&>()))>>&>())...));
+  std::optional<Result> last;
+  bool busy = false;
+};
+/// mg::grad over duals: binding J seeded with direction u (null: none). The
+/// result lives in this thread's DualSweeps until the next sweep of the same
+/// types (a nested sweep of the same types, from inside a custom op, gets a
+/// result of its own: `own`).
+template <std::size_t J, class E, class U, class... Bs>
+const auto& dual_grad(const E& e, const U* u, auto& own, const Bs&... bs) {
+  using State = DualSweeps<E, Bs...>;
+  using S = typename State::S;
+  thread_local State state;
+  State* st = &state;
+  if (st->busy) st = &own.emplace();
+  struct Release {
+    State* s;
+    ~Release() { s->busy = false; }
+  } release{st};
+  st->busy = true;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (to_dual<S>(std::get<I>(st->lifted), bval(bs), I == J ? u : static_cast<const U*>(nullptr)), ...);
   }(std::index_sequence_for<Bs...>{});
-  return std::apply([&](const auto&... d) { return grad(e, rebind<Bs>(d)...); }, lifted);
+  std::apply(
+      [&](const auto&... d) {
+        if (st->last) grad_into(*st->last, e, rebind<Bs>(d)...);
+        else st->last.emplace(grad(e, rebind<Bs>(d)...));
+      },
+      st->lifted);
+  return *st->last;
 }
 template <class B>
 Eigen::Index binding_size(const B& b) {
@@ -94,7 +134,8 @@ auto hvp(const E& e, const U& u, const B0& b0, const Bs&... bs) {
       detail::fail("mg::hvp: the direction has shape ", u.rows(), "x", u.cols(), " but the first binding has shape ", v.rows(), "x",
                    v.cols());
   }
-  const auto r = detail::dual_grad<0>(e, &u, b0, bs...);
+  std::optional<detail::DualSweeps<E, B0, Bs...>> own;
+  const auto& r = detail::dual_grad<0>(e, &u, own, b0, bs...);
   auto values = std::apply([](const auto&... g) { return std::make_tuple(detail::part<false>(g)...); }, r.grads);
   auto tangents = std::apply([](const auto&... g) { return std::make_tuple(detail::part<true>(g)...); }, r.grads);
   return HvpResult<S, decltype(values), decltype(tangents), B0, Bs...>{r.value.v, std::move(values), std::move(tangents)};
@@ -135,18 +176,19 @@ void hessian_columns(H& h, const E& e, const Bs&... bs) {
   using B = std::tuple_element_t<J, std::tuple<Bs...>>;
   using S = common_scalar_t<Bs...>;
   if constexpr (!is_data_binding<B>) {
+    std::optional<DualSweeps<E, Bs...>> own;
     const auto& v = bval(std::get<J>(std::forward_as_tuple(bs...)));
     using V = std::remove_cvref_t<decltype(v)>;
     if constexpr (is_number_v<V>) {
       const S one = S(1);
-      const auto r = dual_grad<J>(e, &one, bs...);
+      const auto& r = dual_grad<J>(e, &one, own, bs...);
       h.value = r.value.v;
       put_columns<J>(h, 0, r, std::index_sequence_for<Bs...>{});
     } else {
       typename V::PlainObject u = V::PlainObject::Zero(v.rows(), v.cols());
       for (Eigen::Index k = 0; k < v.size(); ++k) {
         u.data()[k] = S(1);
-        const auto r = dual_grad<J>(e, &u, bs...);
+        const auto& r = dual_grad<J>(e, &u, own, bs...);
         u.data()[k] = S(0);
         h.value = r.value.v;
         put_columns<J>(h, k, r, std::index_sequence_for<Bs...>{});
