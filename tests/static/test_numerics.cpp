@@ -10,6 +10,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <thread>
 #include <vector>
 
 
@@ -260,6 +261,41 @@ BOOST_AUTO_TEST_CASE(hessian_of_a_50_dimensional_function_is_symmetric_and_match
       check_close(H[x](i, k), column[i], 1e-6);
     }
   }
+}
+
+// Dual sweeps keep their buffers per thread and expression type
+// (static/hessian.hpp): results handed out earlier stay intact, bindings may
+// change size between calls, and each thread has its own state.
+BOOST_AUTO_TEST_CASE(repeated_hvps_of_changing_sizes_and_threads) {
+  const auto f = mg::sum(mg::exp(x) * y);
+  auto expected = [](const Eigen::VectorXd& v, double w, const Eigen::VectorXd& u) {
+    return Eigen::VectorXd((v.array().exp() * w * u.array()).matrix());
+  };
+  std::vector<Eigen::VectorXd> kept;
+  for (int n : {5, 3, 19, 1, 8}) {
+    Eigen::VectorXd v(n), u(n);
+    for (int i = 0; i < n; ++i) v[i] = 0.1 * i - 0.3, u[i] = 1.0 - 0.2 * i;
+    const auto hv = mg::hvp(f, u, x = v, y = 1.5);
+    BOOST_REQUIRE_EQUAL(hv[x].size(), n);
+    const Eigen::VectorXd want = expected(v, 1.5, u);
+    for (int i = 0; i < n; ++i) check_close(hv[x][i], want[i], 1e-14);
+    check_close(hv[y], (v.array().exp() * u.array()).sum(), 1e-14);
+    kept.push_back(hv[x]);
+  }
+  check_close(kept[0][4], std::exp(0.1) * 1.5 * 0.2, 1e-14);
+  std::vector<double> from_threads(2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      double acc = 0;
+      for (int k = 0; k < 200; ++k) {
+        Eigen::VectorXd v = Eigen::VectorXd::Constant(7 + t, 0.25), u = Eigen::VectorXd::Ones(7 + t);
+        acc += mg::hvp(f, u, x = v, y = 2.0)[x].sum();
+      }
+      from_threads[t] = acc;
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 2; ++t) check_close(from_threads[t], 200 * (7 + t) * std::exp(0.25) * 2.0, 1e-12);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
