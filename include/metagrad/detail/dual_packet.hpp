@@ -19,13 +19,8 @@
 
 #include "config.hpp"
 #include "dual.hpp"
+#include "splat.hpp"
 
-// GCC 12 and clang: vector extensions with __builtin_shufflevector.
-#if defined(__GNUC__) && (defined(__clang__) || __GNUC__ >= 12)
-#define METAGRAD_DUAL_SHUFFLE 1
-#else
-#define METAGRAD_DUAL_SHUFFLE 0
-#endif
 
 namespace metagrad {
 
@@ -40,19 +35,8 @@ struct DualPacket {
   DualPacket() = default;
   template <class V, class U>
   METAGRAD_INLINE DualPacket(const V& value, const U& tangent) : v(value), t(tangent) {}
-  /// x in every lane (one broadcast: g++ 12 writes Eigen's Constant of a
-  /// fixed-size array lane by lane to memory and reads it back as a vector).
-  METAGRAD_INLINE static Arr broadcast(T x) {
-#if METAGRAD_DUAL_SHUFFLE
-    typedef T V __attribute__((vector_size(sizeof(T) * L)));
-    const V b = V{} + x;
-    Arr r;
-    std::memcpy(r.data(), &b, sizeof(V));
-    return r;
-#else
-    return Arr::Constant(x);
-#endif
-  }
+  /// x in every lane (detail/splat.hpp: one register broadcast).
+  METAGRAD_INLINE static Arr broadcast(T x) { return detail::splat<Arr>(x); }
   /// Every lane d.
   METAGRAD_INLINE explicit DualPacket(const Dual<T>& d) : v(broadcast(d.v)), t(broadcast(d.t)) {}
   METAGRAD_INLINE static DualPacket Zero() { return {Arr::Zero(), Arr::Zero()}; }
@@ -63,7 +47,7 @@ struct DualPacket {
   /// store-to-load forward per packet).
   METAGRAD_INLINE static DualPacket load(const Dual<T>* p) {
     DualPacket r;
-#if METAGRAD_DUAL_SHUFFLE
+#if METAGRAD_VECTOR_EXTENSIONS
     if constexpr (L >= 2) {
       typedef T V __attribute__((vector_size(sizeof(T) * L)));
       V a, b;
@@ -85,7 +69,7 @@ struct DualPacket {
     return r;
   }
   METAGRAD_INLINE void store(Dual<T>* p) const {
-#if METAGRAD_DUAL_SHUFFLE
+#if METAGRAD_VECTOR_EXTENSIONS
     if constexpr (L >= 2) {
       typedef T V __attribute__((vector_size(sizeof(T) * L)));
       V value, tangent;

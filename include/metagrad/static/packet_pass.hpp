@@ -111,6 +111,12 @@ template <class S, class A, class... Bs>
 inline constexpr int pass_lanes = dual_packets<S, pass_nodes<A, Bs...>>::value ? lanes<dual_part_t<S>> : lanes<S>;
 template <class S, int P, class Nodes>
 using packet_t = std::conditional_t<dual_packets<S, Nodes>::value, DualPacket<dual_part_t<S>, P>, Eigen::Array<S, P, 1>>;
+/// x in every lane of a packet (one register broadcast: detail/splat.hpp).
+template <class Pk, class S>
+METAGRAD_INLINE inline Pk packet_constant(const S& x) {
+  if constexpr (is_dual_packet<Pk>::value) return Pk::Constant(x);
+  else return splat<Pk>(x);
+}
 /// P elements of memory as a packet, and back.
 template <class Pk, class S>
 METAGRAD_INLINE inline Pk load_packet(const S* p) {
@@ -173,7 +179,7 @@ Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
 }
 template <class Pk, bool Tail, class S>
 Pk seed_packet(S seed, std::int64_t, int m) {
-  if constexpr (!Tail) return Pk::Constant(seed);
+  if constexpr (!Tail) return packet_constant<Pk>(seed);
   Pk r = Pk::Zero();
   for_lanes<Pk>([&](auto l) {
     if (l < m) r[l] = seed;
@@ -311,7 +317,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
       ((void)[&] {
          using B = std::tuple_element_t<J, std::tuple<Bs...>>;
          if constexpr (is_eigen_value<binding_value_t<B>>::value && reads_direct<A, B::name>::value)
-           if (pass.one[J]) fget<J>(elem).value = Pk::Constant(fget<J>(sources).ptr[0]);
+           if (pass.one[J]) fget<J>(elem).value = packet_constant<Pk>(fget<J>(sources).ptr[0]);
        }(), ...);
       ((varying[I] && rtu[I] ? compute(vals, elem, fpk, std::integral_constant<std::size_t, I>{}) : void()), ...);
     }
