@@ -88,7 +88,8 @@ auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
     using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
     constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<Root>())), rules::Mean>;
     const std::int64_t n = common_size<A>(bs...);
-    S value = packet_sweep<S, A>(consts_of(e), grads, FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
+    S value = packet_sweep<S, A>(consts_of(e), grads, FrontierIO<S, 0>{}, mean ? S(1) / static_cast<S>(n) : S(1), n,
+                               NothingAfterBlock{}, bs...);
     if constexpr (mean) value /= static_cast<S>(n);
     return value;
   } else if constexpr (scalar_grad<E, Bs...>) {

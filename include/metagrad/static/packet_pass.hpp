@@ -149,6 +149,15 @@ struct FrontierIO {
   std::array<const S*, NF> in{};
   std::array<S*, NF> out{};
 };
+/// Frontier Fr's adjoint buffer holds one block of packet_sweep's
+/// (sweep_block elements, reused by every block): a slice of a variable
+/// that needs a gradient, whose adjoint the tape adds into the variable's
+/// gradient after each block.
+template <class Fr, class... Bs>
+inline constexpr bool blockwise_frontier = [] {
+  if constexpr (slice_of_var<Fr>::value) return needs_grad<typename slice_root<Fr>::type, Bs...>::value;
+  else return false;
+}();
 
 /// A seed given per element (the bridge's upstream gradient): contiguous, n
 /// elements. A plain S seeds every element alike.
@@ -203,6 +212,9 @@ struct PlainPass {
   /// The first element of this pass (packet_sweep runs the last n % lanes
   /// elements as a one-lane pass from here).
   std::int64_t begin = 0;
+  /// The first element of this block: element i of a blockwise frontier's
+  /// adjoint is at i - block_begin.
+  std::int64_t block_begin = 0;
 };
 /// The bridge's passes: `one[j]` says that Eigen binding j holds ONE value for
 /// all n elements (a 0-d tensor), known only at run time. Nodes that read
@@ -275,6 +287,9 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
     const std::int64_t count = n;
     const Seed seed_l = seed;
     const FrontierIO<S, NF> io = fio;
+    const std::int64_t block_begin = [&] {
+      if constexpr (RB) return std::int64_t(0); else return pass.block_begin;
+    }();
     auto getter_of = [](const Types& v) METAGRAD_INLINE {
       return [&v]<class U>(std::type_identity<U>) METAGRAD_INLINE -> const auto& { return fget<tl_index<U, Nodes>::value>(v); };
     };
@@ -455,6 +470,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
             // a buffer nobody else writes (so it needs no zeroing first).
             S* q;
             if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
+            else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
             else q = io.out[tl_index<T, Fronts>::value] + i;
             if constexpr (!Tail) store_packet(q, a);
             else for_lanes<Pk>([&](auto l) {
@@ -559,17 +575,36 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
 /// ns for a normal log-density; with AVX-512, 10-d Rosenbrock's one element
 /// left over cost 32 ns as a masked packet). The one-lane pass is a second
 /// instantiation; the packet pass then needs no partial-packet body.
-template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class... Bs>
+///
+/// A pass with frontiers runs in blocks of sweep_block elements, calling
+/// after_block(begin, end) after each: the tape adds the slices' adjoints
+/// (blockwise buffers, reused by every block) into their variables'
+/// gradients while they are in cache. (In one pass over 100,000 elements a
+/// Rosenbrock's three slice buffers and the gradient, 3.2 MB, left the cache
+/// between the pass and the adds: 1.9x a hand-written loop.)
+inline constexpr std::int64_t sweep_block = 2048;
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class AfterBlock, class... Bs>
 S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
-               const Bs&... bs) {
+               AfterBlock&& after_block, const Bs&... bs) {
   constexpr int P = pass_lanes<S, A, Bs...>;
-  const std::int64_t full = n - n % P;
+  static_assert(sweep_block % P == 0);
+  const std::int64_t block = NF > 0 ? sweep_block : n;
   S value = S(0);
-  if (full > 0) value = packet_pass<S, A, P>(consts, out, fio, seed, PlainPass{}, full, bs...);
-  if (full < n) value += packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{full}, n, bs...);
+  std::int64_t begin = 0;
+  do {
+    const std::int64_t end = n - begin > block ? begin + block : n;
+    const std::int64_t full = end - (end - begin) % P;
+    if (full > begin) value += packet_pass<S, A, P>(consts, out, fio, seed, PlainPass{begin, begin}, full, bs...);
+    if (full < end) value += packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{full, begin}, end, bs...);
+    after_block(begin, end);
+    begin = end;
+  } while (begin < n);
   return value;
 }
-
+/// (without frontiers: nothing to do after a block)
+struct NothingAfterBlock {
+  void operator()(std::int64_t, std::int64_t) const {}
+};
 
 }  // namespace detail
 }  // namespace metagrad

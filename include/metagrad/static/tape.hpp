@@ -16,6 +16,7 @@
 // only scales them. Slices of bound vectors inside it are read in place.
 // mg::scan's loops: scan_loops.hpp.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <tuple>
@@ -255,9 +256,11 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
              fio.in[F] = fget<F>(sources).ptr + sp.offset;
              const bool row = xv.rows() == 1 && xv.cols() != 1;
              shapes[F] = row ? Shape{1, sp.length} : Shape{sp.length, 1};
-             if constexpr (needs_grad<V, Bs...>::value) {
-               std::get<F>(r.fjac).resize(shapes[F].rows, shapes[F].cols);
-               fio.out[F] = std::get<F>(r.fjac).data();
+             if constexpr (blockwise_frontier<Fr, Bs...>) {  // (one block's adjoints: packet_sweep)
+               auto& buffer = std::get<F>(r.fjac);
+               const Eigen::Index length = std::min<Eigen::Index>(sp.length, sweep_block);
+               if (buffer.size() != length) buffer.resize(row ? 1 : length, row ? length : 1);
+               fio.out[F] = buffer.data();
              }
            } else {
              const auto& v = val<Fr>();
@@ -268,22 +271,24 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
          }(), ...);
         return common_size<A>(shapes, bs...);
       }(std::make_index_sequence<NF>{});
-      r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, bs...);
-      // (a separate pass: adding in place inside the packet loop, where head
-      // and tail of one vector overlap by an element, stalls every store)
-      [&]<std::size_t... F>(std::index_sequence<F...>) {
-        ((void)[&] {
-           using Fr = typename tl_at<F, Fronts>::type;
-           if constexpr (slice_of_var<Fr>::value) {
-             using V = typename slice_root<Fr>::type;
-             if constexpr (needs_grad<V, Bs...>::value) {
+      // Slices' adjoints are added into their variables' gradients block by
+      // block, while the block is in cache (a separate loop: adding in place
+      // inside the packet loop, where head and tail of one vector overlap by
+      // an element, stalls every store).
+      auto add_slices = [&](std::int64_t begin, std::int64_t end) {
+        [&]<std::size_t... F>(std::index_sequence<F...>) {
+          ((void)[&] {
+             using Fr = typename tl_at<F, Fronts>::type;
+             if constexpr (blockwise_frontier<Fr, Bs...>) {
+               using V = typename slice_root<Fr>::type;
                using Arr = Eigen::Array<S, Eigen::Dynamic, 1>;
-               Eigen::Map<Arr>(std::get<binding_index<V::name, Bs...>()>(out).data() + spans[F].offset, spans[F].length) +=
-                   Eigen::Map<const Arr>(std::get<F>(r.fjac).data(), spans[F].length);
+               Eigen::Map<Arr>(std::get<binding_index<V::name, Bs...>()>(out).data() + spans[F].offset + begin, end - begin) +=
+                   Eigen::Map<const Arr>(std::get<F>(r.fjac).data(), end - begin);
              }
-           }
-         }(), ...);
-      }(std::make_index_sequence<NF>{});
+           }(), ...);
+        }(std::make_index_sequence<NF>{});
+      };
+      r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, add_slices, bs...);
       if constexpr (mean) r.value /= static_cast<S>(n);
     } else if constexpr (is_scan<T>::value) {
       scan_forward<S, T>(s, static_cast<S>(plain_value(val<std::remove_cvref_t<decltype(std::declval<T>().init)>>())),
