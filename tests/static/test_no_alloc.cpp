@@ -48,6 +48,10 @@ constexpr auto T = mg::var<"T">;
 constexpr auto w = mg::var<"w">;
 constexpr auto W1 = mg::var<"W1">;
 constexpr auto W2 = mg::var<"W2">;
+constexpr auto h = mg::var<"h">;
+constexpr auto e = mg::var<"e">;
+constexpr auto mu = mg::var<"mu">;
+constexpr auto phi = mg::var<"phi">;
 
 Eigen::MatrixXd matrix(long r, long c, double phase) {
   Eigen::MatrixXd m(r, c);
@@ -117,6 +121,17 @@ BOOST_AUTO_TEST_CASE(grad_into_allocates_nothing) {
                  mg::sum(mg::tanh(mg::matmul(A, B))) + mg::sum(mg::matmul(A, W) * mg::matmul(A, B)) + mg::sum(A * A),
                  A = a, B = b, W = c);
   check_no_alloc("chained products", mg::sum(mg::exp(mg::matmul(mg::matmul(A, B), T))), A = a, B = b, T = d);
+  // Slices over several of the fused pass's blocks, and a scan (its reverse
+  // loop's gradient for xs is kept on the tape).
+  const Eigen::VectorXd long_x = matrix(5000, 1, 0.3);
+  check_no_alloc("rosenbrock through head and tail",
+                 mg::sum(100_c * mg::pow(mg::tail(x, 4999) - mg::pow(mg::head(x, 4999), 2_c), 2_c) +
+                         mg::pow(1_c - mg::head(x, 4999), 2_c)),
+                 x = long_x);
+  const auto latent = mg::scan(mu + phi * (h - mu) + s * e, h, mu, e, x);
+  check_no_alloc("stochastic volatility (scan)",
+                 mg::sum(-0.5 * mg::pow(x, 2_c)) + mg::sum(-0.5 * latent - 0.5 * mg::pow(y, 2_c) * mg::exp(-latent)), x = xv,
+                 y = mg::data(yv), mu = -0.5, phi = 0.9, s = 0.3);
 }
 
 BOOST_AUTO_TEST_CASE(new_shapes_reallocate_then_settle) {

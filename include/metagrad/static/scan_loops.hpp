@@ -55,9 +55,11 @@ void scan_forward(Slot& s, S init, const X& xs, const std::array<double, NC>& co
 /// Reverse loop of scan node T with adjoint g (one entry per step): the
 /// adjoint of c_t is g_t plus what step t+1 sends back through its carry;
 /// each step's body runs one forward and reverse sweep (packet_pass on
-/// scalars). Sends the gradients of init, xs and the body's outer variables.
+/// scalars). Sends the gradients of init, xs (computed in gx, a buffer the
+/// caller keeps) and the body's outer variables.
 template <class S, class T, class... Bs, class Get, class G, class Send, std::size_t NC>
-void scan_backward(const Get& get, const G& g, Send&& send, const std::array<double, NC>& consts, const Bs&... bs) {
+void scan_backward(const Get& get, const G& g, Send&& send, Eigen::Array<S, Eigen::Dynamic, 1>& gx,
+                   const std::array<double, NC>& consts, const Bs&... bs) {
   using Body = std::remove_cvref_t<decltype(std::declval<T>().body)>;
   using In = std::remove_cvref_t<decltype(std::declval<T>().init)>;
   using X = std::remove_cvref_t<decltype(std::declval<T>().xs)>;
@@ -66,7 +68,9 @@ void scan_backward(const Get& get, const G& g, Send&& send, const std::array<dou
   const auto& xs = plain_value(get(std::type_identity<X>{}));
   const S init = static_cast<S>(plain_value(get(std::type_identity<In>{})));
   const Eigen::Index n = y.size();
-  Eigen::Array<S, Eigen::Dynamic, 1> gx(needs_grad<X, Bs...>::value ? n : 0);
+  if constexpr (needs_grad<X, Bs...>::value) {
+    if (gx.size() != n) gx.resize(n);
+  }
   std::array<S, sizeof...(Bs) + 1> outer{};
   S a = 0;
   for (Eigen::Index t = n - 1; t >= 0; --t) {

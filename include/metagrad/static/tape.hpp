@@ -166,6 +166,9 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
 
   std::array<double, const_count<E>::value> consts;
   std::tuple<std::optional<value_t<Ts>>...> vals;
+  /// A scan's reverse loop writes the gradient of its xs here (reused by the
+  /// next sweep of a kept tape: mg::grad_into allocates nothing for it).
+  Eigen::Array<S, Eigen::Dynamic, 1> scan_xs_grad;
 
   /// Does the tape hold heap buffers (dynamic-size values, adjoints or a
   /// reduction's derivatives), worth keeping for the next sweep?
@@ -436,7 +439,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
              }(), ...);
           }(std::make_index_sequence<tl_size<typename slot<T>::Fronts>::value>{});
         } else if constexpr (is_scan<T>::value) {
-          scan_backward<S, T, Bs...>(get, a, send, consts, bs...);
+          scan_backward<S, T, Bs...>(get, a, send, scan_xs_grad, consts, bs...);
         } else if constexpr (vjp_into_grad<T>()) {
           // The rule writes its product straight into the variable's
           // gradient when it is the first contribution (prod: no temporary).
