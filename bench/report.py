@@ -50,7 +50,7 @@ def load(results):
 
 # Issue 17's workloads (suite_numerics): static against hand-written, with
 # each target; "_clang" engines come from the same suite built by clang++.
-NUMERICS = {"rosen": 1.1, "rosen2": 1.1, "sv": 1.2, "mvn": 1.3, "hess": None}
+NUMERICS = {"rosen": 1.1, "rosen2": 1.1, "sv": 1.2, "mvn": 1.3, "hess": None, "hvpt": None}
 
 
 def numerics_section(lines, times, verdict):
@@ -85,6 +85,13 @@ def numerics_section(lines, times, verdict):
         lines.append(f"* hess n=50 ({compiler}): gradient {fmt_time(g)}, one hvp {fmt_time(hv)} = {hv / g:.2f}x a gradient "
                      f"(<= 3x: {verdict(hv / g <= 3)}), hessian {fmt_time(H)} = {H / (50 * hv):.2f}x 50 hvps "
                      f"(<= 1.5x: {verdict(H / (50 * hv) <= 1.5)})")
+    for suffix, compiler in (("", "g++"), ("_clang", "clang++")):
+        for n in sorted({k[1] for k in times if k[0] == "hvpt" and k[2] == "hvp" + suffix}):
+            g, hv = times.get(("hvpt", n, "grad" + suffix)), times.get(("hvpt", n, "hvp" + suffix))
+            if None in (g, hv):
+                continue
+            lines.append(f"* hvpt n={n} ({compiler}, transcendental chain): gradient {fmt_time(g)}, one hvp {fmt_time(hv)} "
+                         f"= {hv / g:.2f}x a gradient (<= 3x: {verdict(hv / g <= 3)})")
 
 
 def fmt_time(ns):

@@ -1,7 +1,8 @@
 // bench/suite_numerics.cpp — issue 17's numerics workloads in static mode,
 // each next to its hand-written gradient (numerics_workloads.hpp): Rosenbrock
 // through head/tail, stochastic volatility through scan, the multivariate
-// normal through solve/logdet, and gradient / hvp / hessian at n = 50.
+// normal through solve/logdet, gradient / hvp / hessian at n = 50, and
+// hvps of a chain of transcendental rows (hvpt).
 // Names: workload/engine/n. Each engine's gradient is compared with the
 // hand-written one before timing; a mismatch makes the run exit 1.
 // Counters: `bytes` is what one timed call allocates (after the first call);
@@ -321,12 +322,74 @@ void hess_workload() {
   });
 }
 
+// ------------------------------------------------------------- hvpt
+// Hessian-vector products beyond hess's Rosenbrock + log-sum-exp: a chain of
+// transcendental rows, f(x) = sum(tanh(x) sin(x) + log1p(exp(-x^2))), at
+// n = 50 and 1000; separable, so the hand-written f' and f'' check both.
+const auto hvpt_f = mg::sum(mg::tanh(x) * mg::sin(x) + mg::log1p(mg::exp(-mg::pow(x, 2_c))));
+/// f'(v) and f''(v) of one element of hvpt_f.
+inline void hvpt_derivatives(double v, double& d1, double& d2) {
+  const double t = std::tanh(v), s = std::sin(v), c = std::cos(v), q = 1 / (1 + std::exp(v * v));  // q = e / (1 + e)
+  d1 = (1 - t * t) * s + t * c - 2 * v * q;
+  d2 = -2 * t * (1 - t * t) * s + 2 * (1 - t * t) * c - t * s - 2 * q + 4 * v * v * q * (1 - q);
+}
+void hvpt_workload() {
+  for (long n : {50L, 1000L}) {
+    reg("hvpt/hand", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.4, 1.2);
+      Vec g(n);
+      for (auto _ : st) {
+        double f = 0;
+        for (long i = 0; i < n; ++i) {
+          const double v = xv[i], t = std::tanh(v), s = std::sin(v), e = std::exp(-v * v);
+          f += t * s + std::log1p(e);
+          g[i] = (1 - t * t) * s + t * std::cos(v) - 2 * v * e / (1 + e);
+        }
+        benchmark::DoNotOptimize(f);
+        benchmark::DoNotOptimize(g.data());
+      }
+    });
+    reg("hvpt/grad", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.4, 1.2);
+      Vec want(n);
+      for (long i = 0; i < n; ++i) {
+        double d2;
+        hvpt_derivatives(xv[i], want[i], d2);
+      }
+      auto g = mg::grad(hvpt_f, x = xv);
+      if (!nw::close_all("hvpt d/dx", g[x].data(), want.data(), n)) return fail(st);
+      for (auto _ : st) {
+        mg::grad_into(g, hvpt_f, x = xv);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::ClobberMemory();
+      }
+    });
+    reg("hvpt/hvp", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.4, 1.2), dir = nw::data(n, 2.0);
+      Vec want(n);
+      for (long i = 0; i < n; ++i) {
+        double d1, d2;
+        hvpt_derivatives(xv[i], d1, d2);
+        want[i] = d2 * dir[i];
+      }
+      const Vec got = mg::hvp(hvpt_f, dir, x = xv)[x];
+      if (!nw::close_all("hvpt H u", got.data(), want.data(), n)) return fail(st);
+      for (auto _ : st) {
+        auto r = mg::hvp(hvpt_f, dir, x = xv);
+        benchmark::DoNotOptimize(r.value);
+        benchmark::DoNotOptimize(r[x].data());
+      }
+    });
+  }
+}
+
 void register_all() {
   rosen_workload();
   rosen2_workload();
   sv_workload();
   mvn_workload();
   hess_workload();
+  hvpt_workload();
 }
 }  // namespace
 
