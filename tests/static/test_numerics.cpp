@@ -269,6 +269,25 @@ BOOST_AUTO_TEST_CASE(hessian_of_a_50_dimensional_function_is_symmetric_and_match
   }
 }
 
+// pow with a constant exponent runs in dual packets too (detail/dual_packet.hpp):
+// f = sum(x^2.5 y + x^11), (H u)_x = (3.75 x^0.5 y + 110 x^9) u, (H u)_y = 2.5 x^1.5 u.
+BOOST_AUTO_TEST_CASE(hvp_through_pow_with_a_constant_exponent) {
+  for (int n : {19, 1, 8}) {
+    Eigen::VectorXd v(n), w(n), u(n);
+    for (int i = 0; i < n; ++i) v[i] = 0.6 + 0.05 * i, w[i] = 1.2 - 0.03 * i, u[i] = 0.4 + 0.1 * i;
+    const auto f = mg::sum(mg::pow(x, 2.5) * y + mg::pow(x, 11_c));
+    const auto hv = mg::hvp(f, u, x = v, y = w);
+    const auto hf = mg::hvp(f, u.cast<float>().eval(), x = v.cast<float>().eval(), y = w.cast<float>().eval());
+    for (int i = 0; i < n; ++i) {
+      const double hx = (3.75 * std::sqrt(v[i]) * w[i] + 110 * std::pow(v[i], 9)) * u[i];
+      check_close(hv[x][i], hx, 1e-13);
+      check_close(hf[x][i], hx, 2e-5);
+      check_close(hv[y][i], 2.5 * std::pow(v[i], 1.5) * u[i], 1e-13);
+      check_close(std::get<0>(hv.gradient)[i], 2.5 * std::pow(v[i], 1.5) * w[i] + 11 * std::pow(v[i], 10), 1e-13);
+    }
+  }
+}
+
 // Dual sweeps keep their buffers per thread and expression type
 // (static/hessian.hpp): results handed out earlier stay intact, bindings may
 // change size between calls, and each thread has its own state.

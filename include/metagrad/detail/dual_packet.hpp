@@ -199,6 +199,19 @@ METAGRAD_INLINE inline DualPacket<T, L> polygamma_n(const DualPacket<T, L>& x) {
   return detail::dual_packet_unary<rules::Polygamma<N>>(x);
 }
 
+/// a^b for an exponent that is one dual for every lane (a constant in a
+/// fused pass): the Pow row's sides, y' = vjp_a(v, b, y, t) + vjp_b(v, b, y, b')
+/// with d/da = b a^(b-1), d/db = a^b log a (skipped when b' = 0, as for
+/// scalar duals: log a is NaN for a < 0).
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> pow(const DualPacket<T, L>& a, const Dual<T>& b) {
+  using A = typename DualPacket<T, L>::Arr;
+  const A y = math::array_pow(a.v, b.v);
+  A t = A(rules::Pow::vjp_a(a.v, b.v, y, a.t));
+  if (b.t != T(0)) t += A(rules::Pow::vjp_b(a.v, b.v, y, b.t));
+  return {y, t};
+}
+
 namespace detail {
 template <class R> struct dual_packet_rule : std::false_type {};
 #define METAGRAD_DUAL_PACKET_RULE(Rule, fn) \

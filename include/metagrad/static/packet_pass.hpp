@@ -100,6 +100,9 @@ template <class R, class A> struct dual_packet_node<Unary<R, A>> : std::bool_con
 template <class R, class A, class B>
 struct dual_packet_node<Binary<R, A, B>>
     : std::bool_constant<is_frontier<Binary<R, A, B>>::value || dual_packet_rule<R>::value || small_int_pow<Binary<R, A, B>>::value> {};
+/// (pow with a constant exponent: one dual for every lane)
+template <class A, class B> requires(is_const_at<B>::value || is_intc<B>::value)
+struct dual_packet_node<Binary<rules::Pow, A, B>> : std::true_type {};
 template <class S, class Nodes> struct dual_packets : std::false_type {};
 template <class T, class... N>
 struct dual_packets<Dual<T>, TypeList<N...>> : std::bool_constant<vmath::Vectorised<T> && (dual_packet_node<N>::value && ...)> {};
