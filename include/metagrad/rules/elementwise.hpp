@@ -123,7 +123,9 @@ auto hypot(const A& a, const B& b) {
   return array_binary([](auto p, auto q) { return std::hypot(p, q); }, a, b);
 }
 /// x^y for an Eigen array and a scalar y: small integer and half powers by
-/// multiplication/sqrt (Eigen's vectorised generic pow is ~40x slower).
+/// multiplication/sqrt (Eigen's vectorised generic pow is ~40x slower), any
+/// other exponent by <cmath>'s pow element by element (Eigen 3.4's packet pow
+/// took twice as long: 19 against 9.4 ns an element, g++ and clang++, AVX-512).
 template <class D, class E>
   requires std::is_arithmetic_v<E>
 auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
@@ -137,7 +139,10 @@ auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
   if (e == S(-1)) return A(x.derived().inverse());
   if (e == S(-2)) return A(x.derived().square().inverse());
   if (e == S(0.5)) return A(x.derived().sqrt());
-  return A(x.derived().pow(e));
+  return A(x.derived().unaryExpr([e](const S& a) -> S {
+    using std::pow;
+    return pow(a, e);
+  }));
 }
 }  // namespace math
 
