@@ -7,6 +7,8 @@
 //   mg::hessian(f, x = v, ...): H(x, y), the block d^2 f / dx dy, from one
 //                               such sweep per element of the bindings;
 //                               symmetric by construction ((H + H^T) / 2).
+// Each thread keeps the dual bindings and the last result per expression type
+// (DualSweeps), so repeated sweeps allocate nothing.
 #pragma once
 #include <optional>
 #include <tuple>

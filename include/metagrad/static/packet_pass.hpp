@@ -3,6 +3,9 @@
 // over memory in SIMD packets, each packet running the compile-time forward AND
 // reverse sweep of the expression. Uniform subexpressions are computed once and
 // their adjoints summed; frontiers (non-elementwise parts) are read like bindings.
+// Over dual numbers (mg::hvp, mg::hessian) a packet is a DualPacket when every
+// node has a packet form (detail/dual_packet.hpp). A pass with frontiers runs in
+// blocks (packet_sweep), the slices' adjoints added after each block.
 #pragma once
 #include <array>
 #include <cstdint>
