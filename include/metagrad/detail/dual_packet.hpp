@@ -107,18 +107,12 @@ struct DualPacket {
 namespace detail {
 template <class P> struct is_dual_packet : std::false_type {};
 template <class T, int L> struct is_dual_packet<DualPacket<T, L>> : std::true_type {};
-/// A packet's lanes as a DualPacket (a dual or a number in every lane).
+/// An operand of + or - as a DualPacket (a dual in every lane; numbers are
+/// handled by the operators themselves).
 template <class T, int L>
 METAGRAD_INLINE inline const DualPacket<T, L>& as_dual_packet(const DualPacket<T, L>& p) { return p; }
 template <class T, int L>
 METAGRAD_INLINE inline DualPacket<T, L> as_dual_packet(const Dual<T>& d) { return DualPacket<T, L>(d); }
-template <class T, int L, class U> requires std::is_arithmetic_v<U>
-METAGRAD_INLINE inline DualPacket<T, L> as_dual_packet(U s) {
-  using A = typename DualPacket<T, L>::Arr;
-  return {DualPacket<T, L>::broadcast(static_cast<T>(s)), A::Zero()};
-}
-template <class X> struct packet_of_operands;
-template <class T, int L> struct packet_of_operands<DualPacket<T, L>> { using type = DualPacket<T, L>; };
 /// Operands of a mixed operation: at least one DualPacket, the other a
 /// DualPacket of the same kind, a Dual of its parts or a number.
 template <class A, class B>
@@ -126,8 +120,9 @@ concept DualPacketOperands =
     (is_dual_packet<A>::value || is_dual_packet<B>::value) &&
     (std::is_arithmetic_v<A> || is_dual<A>::value || is_dual_packet<A>::value) &&
     (std::is_arithmetic_v<B> || is_dual<B>::value || is_dual_packet<B>::value);
+/// The DualPacket type of a mixed operation's operands.
 template <class A, class B>
-using dual_packet_of = typename packet_of_operands<std::conditional_t<is_dual_packet<A>::value, A, B>>::type;
+using dual_packet_of = std::conditional_t<is_dual_packet<A>::value, A, B>;
 }  // namespace detail
 
 template <class A, class B> requires detail::DualPacketOperands<A, B>
