@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
+#include <memory>
 #include <new>
 #include <unordered_map>
 #include <vector>
@@ -24,7 +25,11 @@ class SmallPool {
  public:
   static constexpr std::size_t kGranule = 16;
   static constexpr std::size_t kClasses = 32;  // up to 512 bytes
-  static constexpr std::size_t kMaxCached = 4096;
+  /// Bytes each size class keeps for reuse. A graph of n ops frees about n
+  /// nodes, tensor handles and small buffers of each class at once when its
+  /// backward ends; a cap of 4,096 blocks sent a 10,000-op chain's objects back
+  /// to malloc on every iteration (466 against 246 ns per op).
+  static constexpr std::size_t kMaxCachedBytes = std::size_t{16} << 20;
 
   static void* allocate(std::size_t bytes) {
     std::size_t c = (bytes + kGranule - 1) / kGranule;
@@ -46,7 +51,7 @@ class SmallPool {
     }
     auto& lists = local();
     auto& l = lists.lists[c - 1];
-    if (lists.dead || l.count >= kMaxCached) {
+    if (lists.dead || l.count * c >= kMaxCachedBytes / kGranule) {
       ::operator delete(p, std::align_val_t{kGranule});
       return;
     }
@@ -172,5 +177,28 @@ struct PoolAllocator {
   template <class U>
   bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
 };
+
+/// Deletes what make_pooled made: destroys it, returns its block to SmallPool.
+template <class T>
+struct PoolDelete {
+  void operator()(T* p) const noexcept {
+    p->~T();
+    SmallPool::deallocate(p, sizeof(T));
+  }
+};
+/// A unique_ptr whose object lives in SmallPool.
+template <class T>
+using PoolPtr = std::unique_ptr<T, PoolDelete<T>>;
+template <class T, class... A>
+PoolPtr<T> make_pooled(A&&... a) {
+  static_assert(alignof(T) <= SmallPool::kGranule, "metagrad: SmallPool aligns to 16 bytes only");
+  void* p = SmallPool::allocate(sizeof(T));
+  try {
+    return PoolPtr<T>(::new (p) T(std::forward<A>(a)...));
+  } catch (...) {
+    SmallPool::deallocate(p, sizeof(T));
+    throw;
+  }
+}
 
 }  // namespace metagrad::detail

@@ -70,7 +70,7 @@ class Sizes {
   void assign(It first, It last) {
     for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
   }
-  std::int64_t v_[kMaxDims]{};
+  std::int64_t v_[kMaxDims];  // (only the first n_ are meaningful: left uninitialised, as a tensor is made per op)
   int n_ = 0;
 };
 
