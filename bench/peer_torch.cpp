@@ -120,14 +120,15 @@ void register_all() {
       return y;
     });
   });
-  reg("ttchain", wl::kChainOps, [](benchmark::State& st, long n) {
-    auto x = scalar(1.0, true), w = scalar(wl::kW, true);
-    time_backward(st, "ttchain", n, {x, w}, [&] {
-      auto y = x;
-      for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * w : torch::sin(y);
-      return y;
+  for (const long ops : {long{wl::kChainOps}, 10L * wl::kChainOps})
+    reg("ttchain", ops, [](benchmark::State& st, long n) {
+      auto x = scalar(1.0, true), w = scalar(wl::kW, true);
+      time_backward(st, "ttchain", n, {x, w}, [&] {
+        auto y = x;
+        for (long i = 0; i < n; ++i) y = (i % 2) ? y * w : torch::sin(y);
+        return y;
+      });
     });
-  });
   reg("trans", wl::kTrans, [](benchmark::State& st, long n) {
     auto u = to_torch(wl::data(n, 0.2), true), v = to_torch(wl::data(n, 0.8), true);
     time_backward(st, "trans", n, {u, v}, [&] { return (torch::exp(u) * v + torch::sin(u * v)).sum(); });

@@ -401,30 +401,34 @@ void chains_workload() {
     mg::NoGradGuard ng;
     for (auto _ : st) benchmark::DoNotOptimize(sinchain(xt).data_ptr());
   });
-  reg("ttchain/hand", n, [](benchmark::State& st, long) {
-    double x0 = 1.0, gx, gw;
-    std::vector<double> ys;
-    for (auto _ : st) {
-      benchmark::DoNotOptimize(x0);
-      double r = wl::ttchain_hand(x0, wl::kW, ys, gx, gw);
-      benchmark::DoNotOptimize(r);
-      benchmark::DoNotOptimize(gw);
-    }
-  });
-  auto ttchain = [](const mg::Tensor& x, const mg::Tensor& w) {
+  // ttchain also at 10,000 ops: a graph whose objects outgrow the caches and
+  // the pool's free lists (a user's long loop), not only one that fits
+  auto ttchain = [](const mg::Tensor& x, const mg::Tensor& w, long ops) {
     auto y = x;
-    for (int i = 0; i < wl::kChainOps; ++i) y = (i % 2) ? y * w : mg::sin(y);
+    for (long i = 0; i < ops; ++i) y = (i % 2) ? y * w : mg::sin(y);
     return y;
   };
-  reg("ttchain/dynamic", n, [=](benchmark::State& st, long n) {
-    auto xt = mg::tensor(1.0, mg::requires_grad()), wt = mg::tensor(wl::kW, mg::requires_grad());
-    time_backward(st, "ttchain", n, {xt, wt}, [&] { return ttchain(xt, wt); });
-  });
-  reg("ttchain/dynamic_nograd", n, [=](benchmark::State& st, long) {
-    auto xt = mg::tensor(1.0), wt = mg::tensor(wl::kW);
-    mg::NoGradGuard ng;
-    for (auto _ : st) benchmark::DoNotOptimize(ttchain(xt, wt).data_ptr());
-  });
+  for (const long ops : {n, 10 * n}) {
+    reg("ttchain/hand", ops, [](benchmark::State& st, long ops) {
+      double x0 = 1.0, gx, gw;
+      std::vector<double> ys;
+      for (auto _ : st) {
+        benchmark::DoNotOptimize(x0);
+        double r = wl::ttchain_hand(x0, wl::kW, ops, ys, gx, gw);
+        benchmark::DoNotOptimize(r);
+        benchmark::DoNotOptimize(gw);
+      }
+    });
+    reg("ttchain/dynamic", ops, [=](benchmark::State& st, long ops) {
+      auto xt = mg::tensor(1.0, mg::requires_grad()), wt = mg::tensor(wl::kW, mg::requires_grad());
+      time_backward(st, "ttchain", ops, {xt, wt}, [&] { return ttchain(xt, wt, ops); });
+    });
+    reg("ttchain/dynamic_nograd", ops, [=](benchmark::State& st, long ops) {
+      auto xt = mg::tensor(1.0), wt = mg::tensor(wl::kW);
+      mg::NoGradGuard ng;
+      for (auto _ : st) benchmark::DoNotOptimize(ttchain(xt, wt, ops).data_ptr());
+    });
+  }
 }
 
 // A transcendental elementwise chain at 1M elements, and GELU (tanh form)

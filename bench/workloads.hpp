@@ -14,7 +14,7 @@
 //   chain6    sum sqrt(u v + 1) u - v / (u + 2) + u^2       u, v: 1M
 // Workloads users bring (issue 18), where the cheap ops above do not decide:
 //   sinchain  1000 scalar ops y = y * 1.0001 / y = sin(y) alternately
-//   ttchain   1000 ops y = y * w / y = sin(y), w a second leaf (tensor-tensor)
+//   ttchain   1000 and 10,000 ops y = y * w / y = sin(y), w a second leaf (tensor-tensor)
 //   trans     sum exp(u) v + sin(u v)                         u, v: 1M
 //   gelu      sum gelu_tanh(X)                                X: 256 x 64
 #pragma once
@@ -159,14 +159,14 @@ inline double sinchain_hand(double x, double& gx) {
 /// ttchain: y = y * w (i odd) or sin(y) (i even); gradients for x and w.
 /// Reverse: the adjoint a of y runs backwards; each y * w step adds
 /// a * y_before to d/dw. The forward values are kept (one buffer).
-inline double ttchain_hand(double x, double w, std::vector<double>& ys, double& gx, double& gw) {
-  ys.resize(kChainOps);
-  for (int i = 0; i < kChainOps; ++i) {
+inline double ttchain_hand(double x, double w, long n, std::vector<double>& ys, double& gx, double& gw) {
+  ys.resize(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) {
     ys[i] = x;
     x = (i % 2) ? x * w : std::sin(x);
   }
   double a = 1, dw = 0;
-  for (int i = kChainOps - 1; i >= 0; --i) {
+  for (long i = n - 1; i >= 0; --i) {
     if (i % 2) dw += a * ys[i], a *= w;
     else a *= std::cos(ys[i]);
   }
@@ -246,7 +246,7 @@ inline Result reference(const std::string& w, long n) {
   } else if (w == "ttchain") {
     std::vector<double> ys;
     double gx, gw;
-    r.value = ttchain_hand(1.0, kW, ys, gx, gw);
+    r.value = ttchain_hand(1.0, kW, n, ys, gx, gw);
     append(r, gx);
     append(r, gw);
   } else if (w == "trans") {

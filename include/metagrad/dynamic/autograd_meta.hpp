@@ -21,7 +21,7 @@ class AccumulateGrad final : public BasicNode<T> {
   static void accumulate(const std::weak_ptr<TensorImpl<T>>& target, BasicTensor<T> grad) {
     auto impl = target.lock();
     if (!impl || !grad.defined()) return;
-    auto& g = impl->grad;
+    auto& g = impl->extras().grad;
     if (!g.defined()) {
       const bool unique = grad.impl_ptr().use_count() == 1 && grad.impl().storage.use_count() == 1 &&
                           !grad.impl().grad_fn && grad.sizes() == impl->sizes && grad.is_contiguous();
@@ -44,9 +44,9 @@ std::shared_ptr<N> make_node(A&&... a) {
 /// The leaf's AccumulateGrad (created on first use, shared afterwards).
 template <class T>
 const std::shared_ptr<BasicNode<T>>& grad_accumulator(const std::shared_ptr<TensorImpl<T>>& leaf) {
-  if (!leaf->grad_accumulator)
-    leaf->grad_accumulator = make_node<T, AccumulateGrad<T>>(std::weak_ptr<TensorImpl<T>>(leaf));
-  return leaf->grad_accumulator;
+  auto& acc = leaf->extras().grad_accumulator;
+  if (!acc) acc = make_node<T, AccumulateGrad<T>>(std::weak_ptr<TensorImpl<T>>(leaf));
+  return acc;
 }
 
 /// Where the gradient of `t` must go: its grad_fn, its leaf accumulator, or nowhere.
@@ -107,7 +107,7 @@ class SavedVariable {
       node_ = t.grad_fn_ref();
       output_nr_ = src.output_nr;
     }
-    if (!is_output && (!t.requires_grad() || (t.grad_fn_ref() && !src.retains_grad && !src.view_base))) {
+    if (!is_output && (!t.requires_grad() || (t.grad_fn_ref() && !src.retains_grad && !src.is_view()))) {
       // a constant (no graph to keep), or a computed input: saved itself, as
       // PyTorch does — its grad_fn is not this node and it holds no gradient,
       // so no cycle can form (a view or a tensor that retains its gradient
@@ -133,9 +133,10 @@ class SavedVariable {
   /// accumulator, which refers to the leaf only weakly.
   static std::shared_ptr<TensorImpl<T>> leaf_alias(const BasicTensor<T>& t) {
     auto& src = t.impl();
-    auto& a = src.saved_alias;
+    auto& x = src.extras();
+    auto& a = x.saved_alias;
     if (!a || a->storage != src.storage || a->offset != src.offset || a->sizes != src.sizes ||
-        a->strides != src.strides || !a->grad_fn || a->grad_fn != src.grad_accumulator) {
+        a->strides != src.strides || !a->grad_fn || a->grad_fn != x.grad_accumulator) {
       a = alias_impl(src);
       a->grad_fn = grad_accumulator(t.impl_ptr());
     }
@@ -192,5 +193,23 @@ class SavedVariable {
   std::uint32_t version_ = 0, output_nr_ = 0;
   bool saved_ = false, is_output_ = false, released_ = false;
 };
+
+/// The slot of an operand a node's rule never reads: it takes no room (with
+/// [[no_unique_address]]), saves nothing and unpacks to an undefined tensor.
+/// `Tag` keeps two such slots of one node distinct types, so both fold away.
+template <class T, int Tag>
+class NoSavedVariable {
+ public:
+  void save(const BasicTensor<T>&, bool) {}
+  BasicTensor<T> unpack(BasicNode<T>&) const { return {}; }
+  void reset() {}
+  bool defined() const { return false; }
+  void collect(std::vector<Sizes>&) const {}
+};
+
+/// A node's slot for one operand: a SavedVariable when the rule can read it
+/// (`Used`, known from the rule at compile time), else nothing.
+template <class T, bool Used, int Tag>
+using SavedSlot = std::conditional_t<Used, SavedVariable<T>, NoSavedVariable<T, Tag>>;
 
 }  // namespace metagrad

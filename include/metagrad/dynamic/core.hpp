@@ -161,6 +161,33 @@ struct TensorHook {
 };
 
 // --------------------------------------------------------------- tensor impl
+/// What only some tensors carry, kept out of line and made on first use (as
+/// PyTorch's AutogradMeta): a leaf's gradient, accumulator, hooks and saved
+/// alias; a view's base, chain of steps and base version. The tensor every op
+/// makes then has none of it to build or destroy.
+template <class T>
+struct TensorExtras {
+  std::shared_ptr<BasicNode<T>> grad_accumulator;  // a leaf's AccumulateGrad (autograd_meta.hpp)
+  BasicTensor<T> grad;
+  std::vector<TensorHook<T>> hooks;  // a leaf's hooks (a non-leaf's live on its grad_fn)
+  std::shared_ptr<TensorImpl<T>> saved_alias;  // a leaf's alias for SavedVariable (autograd_meta.hpp)
+
+  /// A view's base (the tensor owning the elements), the steps from the base
+  /// to this view, and the base's version when its history was recorded.
+  std::shared_ptr<TensorImpl<T>> view_base;
+  std::shared_ptr<const ViewChain> view_chain;
+  std::uint32_t view_version = 0;
+
+  TensorExtras() = default;
+  TensorExtras(const TensorExtras&) = delete;
+  TensorExtras& operator=(const TensorExtras&) = delete;
+  ~TensorExtras() {
+    detail::release_later(std::move(grad.impl_ref()));
+    detail::release_later(std::move(view_base));
+    detail::release_later(std::move(grad_accumulator));
+  }
+};
+
 template <class T>
 struct TensorImpl {
   std::shared_ptr<Storage<T>> storage;
@@ -173,17 +200,22 @@ struct TensorImpl {
   bool retains_grad = false;
   std::uint32_t output_nr = 0;
   std::shared_ptr<BasicNode<T>> grad_fn;
-  // A leaf's AccumulateGrad, held strongly: it refers to the leaf only
-  // weakly, so there is no cycle, and using a leaf locks no weak pointer.
-  std::shared_ptr<BasicNode<T>> grad_accumulator;
-  BasicTensor<T> grad;
-  std::vector<TensorHook<T>> hooks;  // a leaf's hooks (a non-leaf's live on its grad_fn)
-  std::shared_ptr<TensorImpl> saved_alias;  // a leaf's alias for SavedVariable (autograd_meta.hpp)
+  // The rest, made on first use. (A leaf's AccumulateGrad there is held
+  // strongly: it refers to the leaf only weakly, so there is no cycle, and
+  // using a leaf locks no weak pointer.)
+  detail::PoolPtr<TensorExtras<T>> extras_;
 
-  // differentiable view metadata: the root base, and how to get here from it
-  std::shared_ptr<TensorImpl> view_base;
-  std::shared_ptr<const ViewChain> view_chain;
-  std::uint32_t view_version = 0;
+  TensorExtras<T>& extras() {
+    if (!extras_) extras_ = detail::make_pooled<TensorExtras<T>>();
+    return *extras_;
+  }
+  TensorExtras<T>* extras_if_any() const { return extras_.get(); }
+  /// A differentiable view of another tensor's elements.
+  bool is_view() const { return extras_ && extras_->view_base; }
+  const std::shared_ptr<TensorImpl>& view_base() const {
+    static const std::shared_ptr<TensorImpl> none;
+    return extras_ ? extras_->view_base : none;
+  }
 
   T* data() const { return storage->data + offset; }
   bool is_contiguous() const {
@@ -209,9 +241,6 @@ struct TensorImpl {
   TensorImpl& operator=(const TensorImpl&) = delete;
   ~TensorImpl() {
     detail::release_later(std::move(grad_fn));
-    detail::release_later(std::move(grad.impl_ref()));
-    detail::release_later(std::move(view_base));
-    detail::release_later(std::move(grad_accumulator));
   }
 };
 

@@ -174,8 +174,8 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
     task.captured.resize(inputs->size());
   }
   task.discover(roots);
-  // multiple targets may share a node; remember them all
-  std::vector<std::vector<int>> target_of(task.buffers.size());
+  // multiple targets may share a node; remember them all (autograd::grad only)
+  std::vector<std::vector<int>> target_of(inputs ? task.buffers.size() : 0);
   for (std::size_t k = 0; k < targets.size(); ++k) {
     auto* n = targets[k].fn.get();
     if (n->engine_state.task != task.id) continue;  // unreachable: stays undefined
@@ -214,12 +214,14 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
       g = std::move(task.buffers[slot]);
       if (g.defined()) {  // tensor hooks first (a leaf's live on the leaf), then retain_grad and capture
         if (GraphTask<T>::is_accumulator(n)) {
-          if (auto leaf = static_cast<AccumulateGrad<T>*>(n)->variable.lock()) run_hooks(leaf->hooks, 0, g);
+          if (auto leaf = static_cast<AccumulateGrad<T>*>(n)->variable.lock())
+            if (auto* x = leaf->extras_if_any()) run_hooks(x->hooks, 0, g);
         } else {
           if (auto* h = n->hooks_if_any()) run_hooks(h->tensor_hooks, static_cast<std::uint32_t>(k), g);
         }
       }
-      for (int t : target_of[slot]) task.captured[static_cast<std::size_t>(t)] = g;
+      if (task.capture_mode)
+        for (int t : target_of[slot]) task.captured[static_cast<std::size_t>(t)] = g;
       any = any || g.defined();
     }
     if (auto* hooks = n->hooks_if_any())

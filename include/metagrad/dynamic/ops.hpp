@@ -75,6 +75,29 @@ BasicTensor<T> reduced_to(BasicTensor<T>&& g, const Sizes& sizes) {
   return g.sum_to_size(sizes);
 }
 
+/// An input's shape as a binary node keeps it for reducing a broadcast
+/// gradient back to it: nothing when the input had the output's shape (most
+/// ops), the shape out of line otherwise — a node carries no two 72-byte
+/// shape lists it never reads.
+class InputShape {
+ public:
+  void set(const Sizes& input, const Sizes& output) {
+    if (!(input == output)) s_ = std::make_unique<Sizes>(input);
+  }
+  bool broadcast() const { return s_ != nullptr; }
+  const Sizes& sizes() const { return *s_; }
+
+ private:
+  std::unique_ptr<Sizes> s_;
+};
+
+/// g summed to the input's shape, or g itself when the input was not broadcast.
+template <class T>
+BasicTensor<T> reduced_to(BasicTensor<T>&& g, const InputShape& shape) {
+  if (!shape.broadcast()) return std::move(g);
+  return reduced_to(std::move(g), shape.sizes());
+}
+
 template <class T>
 BasicTensor<T> scalar_tensor(T v) {
   auto impl = new_impl<T>(Sizes{});
@@ -98,7 +121,8 @@ class UnaryNode final : public BasicNode<T> {
   }
   void release_variables() override { x.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  SavedVariable<T> x, y;
+  [[no_unique_address]] SavedSlot<T, rules::uses_input<Rule>, 0> x;
+  [[no_unique_address]] SavedSlot<T, rules::uses_output<Rule>, 1> y;
 
  private:
   const char* name_;
@@ -141,7 +165,7 @@ class BinaryNode final : public BasicNode<T> {
     if (ga) {
       constexpr unsigned na = rules::grad_a_needs<Rule>;
       if constexpr (rules::passes_a<Rule>()) {
-        out[0] = gb ? g.sum_to_size(a_sizes) : detail::reduced_to(std::move(g), a_sizes);
+        out[0] = !gb ? detail::reduced_to(std::move(g), a_shape) : a_shape.broadcast() ? g.sum_to_size(a_shape.sizes()) : g;
       } else {
         auto f = [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); };
         const auto A = operand_if<na, rules::kA>(a);
@@ -149,27 +173,30 @@ class BinaryNode final : public BasicNode<T> {
         const auto Y = operand_if<na, rules::kY>(y);
         // (g's elements are reused only when b's side will not read it)
         out[0] = detail::reduced_to(
-            gb ? detail::run_formula<T>(f, g, A, B, Y) : detail::run_formula_in_g<T>(f, std::move(g), A, B, Y), a_sizes);
+            gb ? detail::run_formula<T>(f, g, A, B, Y) : detail::run_formula_in_g<T>(f, std::move(g), A, B, Y), a_shape);
       }
     }
     if (gb) {
       constexpr unsigned nb = rules::grad_b_needs<Rule>;
       if constexpr (rules::passes_b<Rule>())
-        out[1] = detail::reduced_to(std::move(g), b_sizes);
+        out[1] = detail::reduced_to(std::move(g), b_shape);
       else
         out[1] = detail::reduced_to(
             detail::run_formula_in_g<T>(
                 [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_b(a_, b_, y_, g_); },
                 std::move(g), operand_if<nb, rules::kA>(a), operand_if<nb, rules::kB>(b), operand_if<nb, rules::kY>(y)),
-            b_sizes);
+            b_shape);
     }
   }
   /// Which of a, b, y to save when gradients flow to a (ga) and/or b (gb).
   static unsigned saves(bool ga, bool gb) { return (ga ? rules::grad_a_needs<Rule> : 0u) | (gb ? rules::grad_b_needs<Rule> : 0u); }
   void release_variables() override { a.reset(); b.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b, y); }
-  SavedVariable<T> a, b, y;
-  Sizes a_sizes, b_sizes;
+  static constexpr unsigned kReads = rules::grad_a_needs<Rule> | rules::grad_b_needs<Rule>;
+  [[no_unique_address]] SavedSlot<T, (kReads & rules::kA) != 0, 0> a;
+  [[no_unique_address]] SavedSlot<T, (kReads & rules::kB) != 0, 1> b;
+  [[no_unique_address]] SavedSlot<T, (kReads & rules::kY) != 0, 2> y;
+  detail::InputShape a_shape, b_shape;  // set where the input was broadcast
 
  private:
   const char* name_;
@@ -180,8 +207,8 @@ BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const
   BasicTensor<T> out(kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); }));
   if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
     auto n = make_node<T, BinaryNode<Rule, T>>(name);
-    n->a_sizes = a.sizes();
-    n->b_sizes = b.sizes();
+    n->a_shape.set(a.sizes(), out.sizes());
+    n->b_shape.set(b.sizes(), out.sizes());
     n->add_edge(gradient_edge(a));
     n->add_edge(gradient_edge(b));
     const unsigned save = BinaryNode<Rule, T>::saves(a.requires_grad(), b.requires_grad());
@@ -217,8 +244,10 @@ class ScalarNode final : public BasicNode<T> {
   }
   void release_variables() override { x.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  static unsigned saves() { return ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>; }
-  SavedVariable<T> x, y;
+  static constexpr unsigned kReads = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
+  static unsigned saves() { return kReads; }
+  [[no_unique_address]] SavedSlot<T, (kReads & (ScalarIsB ? rules::kA : rules::kB)) != 0, 0> x;
+  [[no_unique_address]] SavedSlot<T, (kReads & rules::kY) != 0, 1> y;
 
  private:
   const char* name_;

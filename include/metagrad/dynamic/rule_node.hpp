@@ -33,8 +33,8 @@ auto operand_if(const BasicTensor<T>& t) {
   else return NotSaved{};
 }
 /// The saved tensor, unpacked only when the formula reads it.
-template <bool Needed, class T>
-auto unpack_if(const SavedVariable<T>& s, BasicNode<T>& self) {
+template <bool Needed, class S, class T>
+auto unpack_if(const S& s, BasicNode<T>& self) {
   if constexpr (Needed) return s.unpack(self);
   else return NotSaved{};
 }

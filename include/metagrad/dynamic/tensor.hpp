@@ -48,7 +48,11 @@ class BasicTensor {
   using Impl = TensorImpl<T>;
 
   BasicTensor() = default;
-  explicit BasicTensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  // (two overloads rather than one by value: a copied handle is then built
+  // in place, not on the stack and reloaded — a failed store-to-load forward
+  // in every saved tensor's unpack)
+  explicit BasicTensor(std::shared_ptr<Impl>&& impl) : impl_(std::move(impl)) {}
+  explicit BasicTensor(const std::shared_ptr<Impl>& impl) : impl_(impl) {}
   /// A condition or an integer tensor used as numbers (libtorch's implicit
   /// promotion, e.g. `Tensor mask = v > 0;`): a copy of the values, no history.
   template <class U>
@@ -90,8 +94,12 @@ class BasicTensor {
   const std::shared_ptr<BasicNode<T>>& grad_fn_ref() const;
   std::uint32_t output_nr() const { return impl().output_nr; }
   /// The accumulated gradient (undefined when there is none).
-  const BasicTensor& grad() const { return impl().grad; }
-  BasicTensor& mutable_grad() const { return impl().grad; }
+  const BasicTensor& grad() const {
+    static const BasicTensor none;
+    const auto* x = impl().extras_if_any();
+    return x ? x->grad : none;
+  }
+  BasicTensor& mutable_grad() const { return impl().extras().grad; }
   void retain_grad() const;
   bool retains_grad() const { return impl().retains_grad; }
   BasicTensor detach() const;

@@ -23,7 +23,8 @@ std::shared_ptr<BasicNode<T>> BasicTensor<T>::grad_fn() const { return grad_fn_r
 template <class T>
 const std::shared_ptr<BasicNode<T>>& BasicTensor<T>::grad_fn_ref() const {
   auto& m = impl();
-  if (m.view_base && m.view_version != m.storage->version) [[unlikely]] regenerate_view_grad_fn();
+  if (const auto* x = m.extras_if_any(); x && x->view_base && x->view_version != m.storage->version) [[unlikely]]
+    regenerate_view_grad_fn();
   return m.grad_fn;
 }
 
@@ -32,12 +33,13 @@ void BasicTensor<T>::regenerate_view_grad_fn() const {
   // the base changed in place since this view's history was recorded:
   // regenerate it as a view of the base's current history
   auto& m = impl();
-  m.view_version = m.storage->version;
-  BasicTensor base(m.view_base);
+  auto& x = m.extras();
+  x.view_version = m.storage->version;
+  BasicTensor base(x.view_base);
   if (base.requires_grad()) {
     // (recorded whatever the grad mode: the view's history is its base's)
     using R = rules::AsStrided<std::shared_ptr<const ViewChain>>;
-    auto n = make_node<T, RuleNode<R, T>>("AsStridedBackward0", R{m.view_base->sizes, m.view_chain});
+    auto n = make_node<T, RuleNode<R, T>>("AsStridedBackward0", R{x.view_base->sizes, x.view_chain});
     n->add_edge(gradient_edge(base));
     m.grad_fn = std::move(n);
     m.output_nr = 0;
@@ -82,7 +84,7 @@ unsigned BasicTensor<T>::register_hook(F&& fn) const {
     h.fn = [f = std::forward<F>(fn)](const BasicTensor& g) mutable { return BasicTensor(f(g)); };
   }
   auto fn_ = grad_fn();
-  auto& hooks = fn_ ? fn_->hooks().tensor_hooks : impl().hooks;
+  auto& hooks = fn_ ? fn_->hooks().tensor_hooks : impl().extras().hooks;
   hooks.push_back(std::move(h));
   return static_cast<unsigned>(hooks.size() - 1);
 }
@@ -90,7 +92,7 @@ unsigned BasicTensor<T>::register_hook(F&& fn) const {
 template <class T>
 void BasicTensor<T>::remove_hook(unsigned handle) const {
   auto fn_ = grad_fn();
-  auto& hooks = fn_ ? fn_->hooks().tensor_hooks : impl().hooks;
+  auto& hooks = fn_ ? fn_->hooks().tensor_hooks : impl().extras().hooks;
   detail::check(handle < hooks.size(), "Invalid index, no hook at position ", handle);
   hooks[handle].fn = nullptr;
 }

@@ -93,11 +93,13 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
   v->sizes = sizes;
   v->strides = strides;
   v->numel = checked_numel(sizes);
-  v->view_base = src.view_base ? src.view_base : self.impl_ptr();
-  auto chain = std::make_shared<ViewChain>(src.view_chain ? *src.view_chain : ViewChain{});
+  const auto* sx = src.extras_if_any();
+  auto& vx = v->extras();
+  vx.view_base = sx && sx->view_base ? sx->view_base : self.impl_ptr();
+  auto chain = std::make_shared<ViewChain>(sx && sx->view_chain ? *sx->view_chain : ViewChain{});
   chain->push_back(step);
-  v->view_chain = std::move(chain);
-  v->view_version = src.storage->version;
+  vx.view_chain = std::move(chain);
+  vx.view_version = src.storage->version;
   BasicTensor<T> out(std::move(v));
   if (is_grad_enabled() && self.requires_grad()) {
     // each view step's rule (rules/structure.hpp)
@@ -227,7 +229,7 @@ BasicTensor<T> BasicTensor<T>::detach() const {
 
 template <class T>
 BasicTensor<T>& BasicTensor<T>::detach_() {
-  detail::check(!impl().view_base, "Can't detach views in-place. Use detach() instead.");
+  detail::check(!impl().is_view(), "Can't detach views in-place. Use detach() instead.");
   impl().grad_fn.reset();
   impl().requires_grad = false;
   return *this;
@@ -278,9 +280,10 @@ template <class T>
 void check_inplace(const BasicTensor<T>& self) {
   if (!is_grad_enabled()) return;
   const auto& m = self.impl();
-  if (!m.view_base && !m.grad_fn && m.requires_grad)
+  const auto& base = m.view_base();
+  if (!base && !m.grad_fn && m.requires_grad)
     fail("a leaf Variable that requires grad is being used in an in-place operation.");
-  if (m.view_base && !m.view_base->grad_fn && m.view_base->requires_grad)
+  if (base && !base->grad_fn && base->requires_grad)
     fail("a view of a leaf Variable that requires grad is being used in an in-place operation.");
 }
 
@@ -294,11 +297,11 @@ void commit_inplace(const BasicTensor<T>& self, std::shared_ptr<BasicNode<T>> no
   write();
   ++m.storage->version;
   if (!node) return;
-  if (m.view_base) {
-    BasicTensor<T> base(m.view_base);
+  if (m.is_view()) {
+    BasicTensor<T> base(m.view_base());
     Edge<T> base_old = gradient_edge(base);
     node->set_edge(0, base_old);  // marks "self's old value needs a gradient" for CopySlices
-    auto cs = make_node<T, CopySlices<T>>(m.view_chain, node);
+    auto cs = make_node<T, CopySlices<T>>(m.extras_if_any()->view_chain, node);
     cs->add_edge(base_old);
     for (int i = 1; i < node->num_edges(); ++i) cs->add_edge(node->edge(i));
     base.impl().grad_fn = std::move(cs);
@@ -367,8 +370,7 @@ const BasicTensor<T>& binary_inplace(const BasicTensor<T>& self, const BasicTens
   std::shared_ptr<BinaryNode<Rule, T>> node;
   if (is_grad_enabled() && (self.requires_grad() || other.requires_grad())) {
     node = make_node<T, BinaryNode<Rule, T>>(Rule::node_name);
-    node->a_sizes = self.sizes();
-    node->b_sizes = other.sizes();
+    node->b_shape.set(other.sizes(), self.sizes());
     node->add_edge({});
     node->add_edge(gradient_edge(other));
     // the old value of self is about to be overwritten: save a copy of it
