@@ -58,10 +58,12 @@ Edge<T> gradient_edge(const BasicTensor<T>& t) {
 }
 
 
-/// Makes `fn` the history of `out`.
+/// Makes `fn` the history of `out`. (By reference and copy-assigned: a
+/// handle passed by value was built on the stack as two words and moved in
+/// as one, a failed store-to-load forward in every op that records a node.)
 template <class T, class N>
-void set_history(BasicTensor<T>& out, std::shared_ptr<N> fn) {
-  out.impl().grad_fn = std::move(fn);
+void set_history(BasicTensor<T>& out, const std::shared_ptr<N>& fn) {
+  out.impl().grad_fn = fn;
   out.impl().output_nr = 0;
 }
 
