@@ -310,4 +310,28 @@ BOOST_AUTO_TEST_CASE(threads_build_and_backprop_their_own_graphs) {
   for (int t = 0; t < 4; ++t) BOOST_CHECK_CLOSE(results[static_cast<std::size_t>(t)], std::exp(1.0 + t) * (2.0 + t), 1e-10);
 }
 
+BOOST_AUTO_TEST_CASE(buffers_under_16_kb_are_reused_and_may_be_freed_on_another_thread) {
+  // tensors of 5 to 2,000 elements take their buffers from a per-thread cache
+  // (detail/pool.hpp, MediumPool): made on one thread, destroyed on another,
+  // then made again, their values stay right and no byte is lost
+  const auto base = mg::detail::live_storage_bytes().load();
+  std::vector<mg::Tensor> made;
+  std::thread([&] {
+    for (std::int64_t n : {5, 9, 64, 100, 511, 2000}) made.push_back(mg::full({n}, static_cast<double>(n)));
+  }).join();
+  for (const auto& t : made) BOOST_CHECK_EQUAL(t.sum().item(), static_cast<double>(t.numel() * t.numel()));
+  made.clear();
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+  const double* first = nullptr;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto x = mg::arange(100);
+    if (rep == 0) first = x.data_ptr();
+    else BOOST_CHECK_EQUAL(x.data_ptr(), first);  // the freed buffer comes back
+    BOOST_CHECK_EQUAL(x.sum().item(), 4950.0);
+  }
+  mg::detail::release_cached_buffers();
+  BOOST_CHECK_EQUAL(mg::arange(100).sum().item(), 4950.0);
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
