@@ -24,6 +24,40 @@ BOOST_AUTO_TEST_CASE(views_share_storage_and_route_gradients) {
   check::gradients(f, {x});
 }
 
+BOOST_AUTO_TEST_CASE(expand_to_its_own_shape_is_a_view) {
+  // PyTorch: x.expand(x.shape) is a view of x with ExpandBackward0; written
+  // in place, its base takes CopySlices and the view AsStridedBackward0
+  // (references from python3-torch 1.13)
+  auto x = mg::tensor({{1., 2., 3.}, {4., 5., 6.}}, mg::requires_grad());
+  auto y = x.expand({2, 3});
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "ExpandBackward0");
+  BOOST_CHECK(!y.is_leaf());
+  BOOST_CHECK_EQUAL(y.data_ptr(), x.data_ptr());
+  (y * 2).sum().backward();
+  check::close(x.grad(), {2., 2., 2., 2., 2., 2.});
+
+  auto b = x * 1;
+  auto w = b.expand({2, 3});
+  BOOST_CHECK_EQUAL(w.grad_fn()->name(), "ExpandBackward0");
+  w.mul_(3);
+  BOOST_CHECK_EQUAL(b.grad_fn()->name(), "CopySlices");
+  BOOST_CHECK_EQUAL(w.grad_fn()->name(), "AsStridedBackward0");
+  check::close(b, {3., 6., 9., 12., 15., 18.});
+  (w * w).sum().backward();
+  check::close(x.grad(), {20., 38., 56., 74., 92., 110.});
+
+  // a transposed (strided) tensor expanded to its own shape: the same elements
+  auto t = (x * 2).t();
+  auto e = t.expand({3, 2});
+  BOOST_CHECK_EQUAL(e.data_ptr(), t.data_ptr());
+  BOOST_CHECK(!e.is_contiguous());
+  check::close(e, {2., 8., 4., 10., 6., 12.});
+  BOOST_CHECK(mg::autograd::gradcheck([](const std::vector<mg::Tensor>& in) { return in[0].t().expand({3, 2}) * in[0].t(); },
+                            {mg::tensor({{1., 2., 3.}, {4., 5., 6.}}, mg::requires_grad())}));
+  BOOST_CHECK(mg::autograd::gradgradcheck([](const std::vector<mg::Tensor>& in) { return in[0].expand({2, 3}) * in[0]; },
+                                {mg::tensor({{1., 2., 3.}, {4., 5., 6.}}, mg::requires_grad())}));
+}
+
 BOOST_AUTO_TEST_CASE(python_slice_semantics) {
   auto a = mg::arange(10);
   check::close(a.index({mg::Slice(2, 8, 3)}), {2, 5});

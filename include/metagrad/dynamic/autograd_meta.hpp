@@ -1,6 +1,7 @@
 // metagrad/dynamic/autograd_meta.hpp — how tensors attach to the graph:
 // AccumulateGrad for leaves, gradient edges, SavedVariable (with the version
-// check that catches in-place modification), and history helpers.
+// check that catches in-place modification) and the empty slot of an operand
+// a rule never reads, and history helpers.
 #pragma once
 #include "kernels.hpp"
 

@@ -1,7 +1,8 @@
 // metagrad/dynamic/core.hpp — the data structures of the dynamic graph:
-// Storage (shared buffer + version counter), TensorImpl (geometry + autograd
-// metadata), Node (a backward function with edges {node, input_nr}),
-// SavedVariable, grad mode, and the iterative graph destructor.
+// Storage (shared buffer + version counter), TensorImpl (geometry + grad_fn,
+// with what only leaves and views carry out of line in TensorExtras), Node (a
+// backward function with edges {node, input_nr}), grad mode, and the
+// iterative graph destructor.
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
@@ -134,7 +135,8 @@ std::shared_ptr<Storage<T>> make_storage(std::int64_t n) {
 /// One step of a view, replayable on any tensor of the right shape: this is
 /// how a view's region is found again inside its base's gradient.
 struct ViewStep {
-  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape, Permute } kind;
+  // (Alias: the same elements and geometry, as expand to the tensor's own shape)
+  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape, Permute, Alias } kind;
   int dim = 0;
   std::int64_t a = 0, b = 0, step = 1;  // Select: index a; Slice: [a, b) by step
   Sizes sizes;                          // Reshape: the new sizes; Permute: the order of dims

@@ -13,6 +13,13 @@
 
 namespace metagrad {
 
+namespace detail {
+// (views.hpp: a view of `self` with this geometry, recording `step`)
+template <class T>
+BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides, std::int64_t offset,
+                         const ViewStep& step, const char* node_name);
+}  // namespace detail
+
 // Forward declarations of the free functions used inside backward formulas.
 template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a);
 template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const BasicTensor<T>& b);
@@ -397,7 +404,10 @@ template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) cons
 
 template <class T>
 BasicTensor<T> BasicTensor<T>::expand(const Sizes& s) const {
-  if (s == sizes()) return *this;
+  // to its own shape: a view of the same elements (ExpandBackward0, as PyTorch)
+  if (s == sizes())
+    return detail::make_view(*this, sizes(), strides(), impl().offset, ViewStep{ViewStep::Alias, 0, 0, 0, 1, {}},
+                             "ExpandBackward0");
   const Sizes b = kernels::broadcast_shapes(sizes(), s);
   detail::check(b == s, "The expanded size of the tensor must match the existing size: cannot expand ",
                 sizes(), " to ", s);

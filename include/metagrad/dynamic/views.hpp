@@ -61,6 +61,7 @@ BasicTensor<T> apply_view_step(const BasicTensor<T>& t, const ViewStep& s) {
     case ViewStep::Slice: return t.slice(s.dim, s.a, s.b, s.step);
     case ViewStep::Transpose: return t.t();
     case ViewStep::Permute: return t.permute(s.sizes);
+    case ViewStep::Alias: return t;
     default: return t.view(s.sizes);
   }
 }
@@ -106,6 +107,7 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
     switch (step.kind) {
       case ViewStep::Transpose: record_rule(out, self, node_name, rules::T2{}); break;
       case ViewStep::Reshape: record_rule(out, self, node_name, rules::Reshape{src.sizes}); break;
+      case ViewStep::Alias: record_rule(out, self, node_name, rules::Expand{src.sizes}); break;
       case ViewStep::Permute: {
         Sizes inverse = step.sizes;
         for (int i = 0; i < step.sizes.size(); ++i) inverse[step.sizes[i]] = i;
