@@ -206,12 +206,12 @@ def main():
         d, ng = times.get((w, n, "dynamic")), times.get((w, n, "dynamic_nograd"))
         if d is not None and ng is not None:
             per_op = (d - ng) / n
-            lines.append(f"* dynamic autograd overhead per op on {w} (forward + backward minus the no-grad forward): "
+            lines.append(f"* dynamic autograd overhead per op on {w} n={n} (forward + backward minus the no-grad forward): "
                          f"{per_op:.0f} ns — <= 60 ns: {verdict(per_op <= 60)}")
         r = ratio(w, n, "torch", "dynamic")
         if r is not None:
             goal = 40.0 if w == "sinchain" else 15.0
-            lines.append(f"* dynamic faster than libtorch on {w}: {r:.1f}x — >= {goal:.0f}x: {verdict(r >= goal)}")
+            lines.append(f"* dynamic faster than libtorch on {w} n={n}: {r:.1f}x — >= {goal:.0f}x: {verdict(r >= goal)}")
     r = ratio("mlp", 64, "torch", "dynamic")
     if r is not None:
         lines.append(f"* dynamic faster than libtorch on the MLP step: {r:.1f}x — >= 15x: {verdict(r >= 15)}")
