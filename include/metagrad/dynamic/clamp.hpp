@@ -22,10 +22,12 @@ BasicTensor<T> clamp_op(const BasicTensor<T>& x, std::optional<T> lo, std::optio
     if (hi && v > *hi) v = *hi;
     return v;
   };
-  BasicTensor<T> out(kernels::unary(x.impl(), [limit](const auto& v) {
-    if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return limit(v);
-    else return v.unaryExpr(limit);
-  }));
+  BasicTensor<T> out(std::in_place, [&] {
+    return kernels::unary(x.impl(), [limit](const auto& v) {
+      if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return limit(v);
+      else return v.unaryExpr(limit);
+    });
+  });
   // The formulas are the table's ClampMin / ClampMax (rules/select.hpp) with
   // constant bounds (rules/structure.hpp); what they read is probed.
   if (lo && hi) record_rule(out, x, name, rules::Clamp<T>{*lo, *hi});

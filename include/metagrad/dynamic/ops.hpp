@@ -52,10 +52,12 @@ decltype(auto) scalar_operand(const A& a) {
 template <class T, class F, class... Ts>
 BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
   if (!is_grad_enabled() && g.is_contiguous() && (fuses_with(args, g) && ...)) {
-    auto out = new_impl<T>(g.sizes());
-    if (kernels::one_element(*out)) *out->data() = f(*g.impl().data(), scalar_operand(args)...);
-    else kernels::map(*out) = f(kernels::cmap(g.impl()), fused_operand(args)...);
-    return BasicTensor<T>(std::move(out));
+    return BasicTensor<T>(std::in_place, [&] {
+      auto out = new_impl<T>(g.sizes());
+      if (kernels::one_element(*out)) *out->data() = f(*g.impl().data(), scalar_operand(args)...);
+      else kernels::map(*out) = f(kernels::cmap(g.impl()), fused_operand(args)...);
+      return out;
+    });
   }
   return f(g, args...);
 }
@@ -137,7 +139,8 @@ class UnaryNode final : public BasicNode<T> {
 
 template <class Rule, class T>
 BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_name) {
-  BasicTensor<T> out(kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }));
+  BasicTensor<T> out(std::in_place,
+                     [&] { return kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }); });
   if (is_grad_enabled() && x.requires_grad()) {
     auto n = make_node<T, UnaryNode<Rule, T>>(name);
     n->add_edge(gradient_edge(x));
@@ -211,7 +214,9 @@ class BinaryNode final : public BasicNode<T> {
 
 template <class Rule, class T>
 BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const char* name = Rule::node_name) {
-  BasicTensor<T> out(kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); }));
+  BasicTensor<T> out(std::in_place, [&] {
+    return kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
+  });
   if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
     auto n = make_node<T, BinaryNode<Rule, T>>(name);
     n->a_shape.set(a.sizes(), out.sizes());
@@ -263,10 +268,12 @@ class ScalarNode final : public BasicNode<T> {
 
 template <class Rule, bool ScalarIsB, class T>
 BasicTensor<T> scalar_op(const BasicTensor<T>& x, T c, const char* name = Rule::node_name) {
-  BasicTensor<T> out(kernels::unary(x.impl(), [c](const auto& v) {
-    if constexpr (ScalarIsB) return Rule::f(v, c);
-    else return Rule::f(c, v);
-  }));
+  BasicTensor<T> out(std::in_place, [&] {
+    return kernels::unary(x.impl(), [c](const auto& v) {
+      if constexpr (ScalarIsB) return Rule::f(v, c);
+      else return Rule::f(c, v);
+    });
+  });
   if (is_grad_enabled() && x.requires_grad()) {
     using N = ScalarNode<Rule, T, ScalarIsB>;
     auto n = make_node<T, N>(name, c);
@@ -310,10 +317,12 @@ template <class T>
 BasicTensor<T> polygamma(int n, const BasicTensor<T>& x) {
   detail::check(n >= 0, "polygamma(n, x) does not support negative n.");
   if (n == 0) return x.digamma();
-  BasicTensor<T> out(kernels::unary(x.impl(), [n](const auto& v) {
-    if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return math::polygamma(n, v);
-    else return v.unaryExpr([n](T e) { return math::polygamma(n, e); });
-  }));
+  BasicTensor<T> out(std::in_place, [&] {
+    return kernels::unary(x.impl(), [n](const auto& v) {
+      if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return math::polygamma(n, v);
+      else return v.unaryExpr([n](T e) { return math::polygamma(n, e); });
+    });
+  });
   if (is_grad_enabled() && x.requires_grad()) {
     auto node = make_node<T, PolygammaNode<T>>(n);
     node->add_edge(gradient_edge(x));
@@ -373,7 +382,7 @@ BasicTensor<T> operator*(std::type_identity_t<T> a, const BasicTensor<T>& b) { r
 /// c - x (RsubBackward1): gradient -g.
 template <class T>
 BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
-  BasicTensor<T> out(kernels::unary(b.impl(), [a](const auto& v) { return T(a) - v; }));
+  BasicTensor<T> out(std::in_place, [&] { return kernels::unary(b.impl(), [a](const auto& v) { return T(a) - v; }); });
   if (is_grad_enabled() && b.requires_grad()) {
     auto n = make_node<T, UnaryNode<rules::Neg, T>>("RsubBackward1");
     n->add_edge(gradient_edge(b));
