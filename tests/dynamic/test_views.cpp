@@ -209,6 +209,25 @@ BOOST_AUTO_TEST_CASE(inplace_ops_record_history) {
   check::close(c.zero_(), {0., 0.});
 }
 
+BOOST_AUTO_TEST_CASE(inplace_ops_with_a_broadcast_operand) {
+  // the in-place node keeps the other operand's shape only when it was
+  // broadcast (InputShape): its gradient is summed back to [3] and [2, 1]
+  // (references from python3-torch 1.13)
+  auto x = mg::tensor({{1., 2., 3.}, {4., 5., 6.}}, mg::requires_grad());
+  auto b = mg::tensor({0.5, -1., 2.}, mg::requires_grad());
+  auto c = mg::tensor({{3.}, {-2.}}, mg::requires_grad());
+  auto y = x * 1;
+  y.mul_(b);
+  y.add_(c);
+  y.div_(b);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "DivBackward0");
+  check::close(y, {7., -1., 4.5, 0., 7., 5.});
+  (y * y).sum().backward();
+  check::close(x.grad(), {14., -2., 9., 0., 14., 10.});
+  check::close(b.grad(), {-168., 34., -1.75});
+  check::close(c.grad(), {34.5, -9.});
+}
+
 BOOST_AUTO_TEST_CASE(version_counter_errors_name_shape_and_node) {
   auto x = mg::tensor({1., 2.}, mg::requires_grad());
   auto a = x * 1;
