@@ -7,6 +7,7 @@
 #pragma once
 #include <atomic>
 #include <exception>
+#include <span>
 #include <thread>
 
 #include "tensor_members.hpp"
@@ -22,7 +23,7 @@ inline std::uint64_t next_task_id() {
 template <class T>
 struct GraphTask {
   using NodeT = BasicNode<T>;
-  std::uint64_t id = next_task_id();
+  std::uint64_t id = 0;
   std::vector<NodeT*> order;                  // post-order: children before parents
   std::vector<BasicTensor<T>> buffers;        // one input buffer per node output
   std::vector<BasicTensor<T>> captured;       // autograd::grad results
@@ -32,16 +33,39 @@ struct GraphTask {
   /// inner task keeps their state and puts it back when it ends.
   bool reentrant = false;
   std::vector<std::pair<NodeT*, typename NodeT::EngineState>> saved_states;
-  ~GraphTask() {
+  // run_backward_here's working lists, kept with the task: a task is reused
+  // (TaskLease), so a backward allocates none of them once warm
+  std::vector<std::pair<NodeT*, int>> stack;
+  std::vector<NodeT*> ready;
+  std::vector<BasicTensor<T>> grads, out;
+  std::vector<std::pair<std::weak_ptr<TensorImpl<T>>, BasicTensor<T>>> commits;  // (target impl, gradient)
+  std::vector<Edge<T>> roots;
+  std::vector<BasicTensor<T>> seeds;
+
+  /// Puts back the states a re-entrant task saved and empties every list
+  /// (keeping their capacity).
+  void finish() noexcept {
     for (auto it = saved_states.rbegin(); it != saved_states.rend(); ++it) it->first->engine_state = it->second;
+    saved_states.clear();
+    order.clear();
+    buffers.clear();
+    captured.clear();
+    stack.clear();
+    ready.clear();
+    grads.clear();
+    out.clear();
+    commits.clear();
+    roots.clear();
+    seeds.clear();
+    capture_mode = reentrant = false;
   }
+  ~GraphTask() { finish(); }
 
   static bool is_accumulator(const NodeT* n) { return n->is_accumulator(); }
 
   /// Iterative post-order DFS from the roots: assigns buffers, counts
   /// dependencies, and marks which nodes lead to a capture target.
   void discover(const std::vector<Edge<T>>& roots) {
-    std::vector<std::pair<NodeT*, int>> stack;
     auto visit = [&](NodeT* n) {
       auto& st = n->engine_state;
       if (st.task == id) return false;
@@ -110,6 +134,44 @@ struct GraphTask {
   }
 };
 
+/// A GraphTask for one backward, taken from this thread's free list and given
+/// back emptied (a few kept): a small graph's backward then allocates none of
+/// the engine's lists. A re-entrant backward takes a task of its own.
+template <class T>
+class TaskLease {
+ public:
+  TaskLease() {
+    auto& f = free_list();
+    if (!f.tasks.empty()) {
+      task_ = std::move(f.tasks.back());
+      f.tasks.pop_back();
+    } else {
+      task_ = std::make_unique<GraphTask<T>>();
+    }
+    task_->id = next_task_id();
+  }
+  ~TaskLease() {
+    task_->finish();
+    auto& f = free_list();
+    if (!f.dead && f.tasks.size() < 4) f.tasks.push_back(std::move(task_));
+  }
+  TaskLease(const TaskLease&) = delete;
+  TaskLease& operator=(const TaskLease&) = delete;
+  GraphTask<T>& operator*() const { return *task_; }
+
+ private:
+  struct FreeList {
+    std::vector<std::unique_ptr<GraphTask<T>>> tasks;
+    bool dead = false;
+    ~FreeList() { dead = true; }
+  };
+  static FreeList& free_list() {
+    thread_local FreeList f;
+    return f;
+  }
+  std::unique_ptr<GraphTask<T>> task_;
+};
+
 /// Runs the hooks registered for output k on its gradient g, in order; a hook
 /// returning a tensor replaces g, which must keep its shape.
 template <class T>
@@ -130,15 +192,17 @@ void run_hooks(const std::vector<TensorHook<T>>& hooks, std::uint32_t k, BasicTe
 /// Runs backward from `roots` seeded with `seeds`. In capture mode the
 /// gradients reaching `inputs` are returned instead of accumulated.
 template <class T>
-std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>& outputs,
-                                              const std::vector<BasicTensor<T>>& grad_outputs, bool keep_graph,
+std::vector<BasicTensor<T>> run_backward_here(std::span<const BasicTensor<T>> outputs,
+                                              std::span<const BasicTensor<T>> grad_outputs, bool keep_graph,
                                               bool create_graph, const std::vector<BasicTensor<T>>* inputs,
                                               bool allow_unused, bool reentrant) {
   using TensorT = BasicTensor<T>;
   check(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "got ", grad_outputs.size(),
         " gradients for ", outputs.size(), " outputs");
-  std::vector<Edge<T>> roots;
-  std::vector<TensorT> seeds;
+  TaskLease<T> lease;
+  GraphTask<T>& task = *lease;
+  auto& roots = task.roots;
+  auto& seeds = task.seeds;
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const auto& out = outputs[i];
     if (!out.requires_grad())
@@ -162,7 +226,6 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
     seeds.push_back(std::move(g));
   }
 
-  GraphTask<T> task;
   task.capture_mode = inputs != nullptr;
   task.reentrant = reentrant;
   std::vector<Edge<T>> targets;
@@ -190,7 +253,7 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
     GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(n->engine_state.buffer + roots[i].input_nr)],
                            std::move(seeds[i]));
   }
-  std::vector<BasicNode<T>*> ready;
+  auto& ready = task.ready;
   for (auto& r : roots)
     if (r.fn->engine_state.deps == 0 && !r.fn->engine_state.expanded) {
       r.fn->engine_state.expanded = true;
@@ -198,9 +261,9 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
     }
 
   // commits are applied at the end: (target impl, gradient)
-  std::vector<std::pair<std::weak_ptr<TensorImpl<T>>, TensorT>> commits;
-  std::vector<TensorT> out;
-  std::vector<TensorT> grads;
+  auto& commits = task.commits;
+  auto& out = task.out;
+  auto& grads = task.grads;
   while (!ready.empty()) {
     BasicNode<T>* n = ready.back();
     ready.pop_back();
@@ -246,6 +309,7 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
     }
   }
   for (auto& [target, grad] : commits) AccumulateGrad<T>::accumulate(target, std::move(grad));
+  commits.clear();
   if (inputs && !allow_unused)
     for (std::size_t k = 0; k < task.captured.size(); ++k)
       if (!task.captured[k].defined())
@@ -260,8 +324,8 @@ std::vector<BasicTensor<T>> run_backward_here(const std::vector<BasicTensor<T>>&
 /// PyTorch's engine does), so thousands of nested levels never overflow one.
 inline constexpr int kMaxReentrantDepth = 32;
 template <class T>
-std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outputs,
-                                         const std::vector<BasicTensor<T>>& grad_outputs, bool keep_graph,
+std::vector<BasicTensor<T>> run_backward(std::span<const BasicTensor<T>> outputs,
+                                         std::span<const BasicTensor<T>> grad_outputs, bool keep_graph,
                                          bool create_graph, const std::vector<BasicTensor<T>>* inputs,
                                          bool allow_unused) {
   thread_local int depth = 0;
@@ -295,7 +359,9 @@ std::vector<BasicTensor<T>> run_backward(const std::vector<BasicTensor<T>>& outp
 template <class T>
 void BasicTensor<T>::backward(const BasicTensor& gradient, std::optional<bool> retain_graph,
                               bool create_graph) const {
-  detail::run_backward<T>({*this}, {gradient}, retain_graph.value_or(create_graph), create_graph, nullptr, false);
+  // (one output and its gradient as spans: a backward builds no vectors for them)
+  detail::run_backward<T>(std::span<const BasicTensor>(this, 1), std::span<const BasicTensor>(&gradient, 1),
+                          retain_graph.value_or(create_graph), create_graph, nullptr, false);
 }
 
 namespace autograd {

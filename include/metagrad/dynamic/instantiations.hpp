@@ -104,7 +104,7 @@
   X template bool equal<T>(const BasicTensor<T>&, const BasicTensor<T>&);                                  \
   /* the engine and printing */                                                                            \
   X template std::vector<BasicTensor<T>> detail::run_backward<T>(                                          \
-      const std::vector<BasicTensor<T>>&, const std::vector<BasicTensor<T>>&, bool, bool,                  \
+      std::span<const BasicTensor<T>>, std::span<const BasicTensor<T>>, bool, bool,                        \
       const std::vector<BasicTensor<T>>*, bool);                                                           \
   X template std::string repr<T>(const BasicTensor<T>&);                                                   \
   X template std::string to_dot<T>(const BasicTensor<T>&);                                                 \
