@@ -153,13 +153,16 @@ class TaskLease {
   ~TaskLease() {
     task_->finish();
     auto& f = free_list();
-    if (!f.dead && f.tasks.size() < 4) f.tasks.push_back(std::move(task_));
+    // (a task that ran a graph of more than kKeepNodes nodes is freed, not
+    // kept: its lists would hold tens of MB for the thread's lifetime)
+    if (!f.dead && f.tasks.size() < 4 && task_->order.capacity() <= kKeepNodes) f.tasks.push_back(std::move(task_));
   }
   TaskLease(const TaskLease&) = delete;
   TaskLease& operator=(const TaskLease&) = delete;
   GraphTask<T>& operator*() const { return *task_; }
 
  private:
+  static constexpr std::size_t kKeepNodes = std::size_t{1} << 16;
   struct FreeList {
     std::vector<std::unique_ptr<GraphTask<T>>> tasks;
     bool dead = false;
