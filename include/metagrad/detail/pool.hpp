@@ -21,6 +21,13 @@ inline std::atomic<std::int64_t>& live_storage_bytes() {
   return n;
 }
 
+/// `c` bytes aligned to `align`, or std::bad_alloc.
+inline void* aligned_or_throw(std::size_t align, std::size_t c) {
+  void* p = std::aligned_alloc(align, c);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
 class SmallPool {
  public:
   static constexpr std::size_t kGranule = 16;
@@ -103,9 +110,7 @@ class MediumPool {
       l.bytes -= c;
       return b;
     }
-    void* p = std::aligned_alloc(kAlign, c);
-    if (!p) throw std::bad_alloc();
-    return p;
+    return aligned_or_throw(kAlign, c);
   }
   static void deallocate(void* p, std::size_t c) noexcept {
     auto& l = local();
@@ -182,9 +187,7 @@ class BufferCache {
         return p;
       }
     }
-    void* p = std::aligned_alloc(kAlign, c);
-    if (!p) throw std::bad_alloc();
-    return p;
+    return aligned_or_throw(kAlign, c);
   }
   static void deallocate(void* p, std::size_t bytes) noexcept {
     const std::size_t c = size_class(bytes);

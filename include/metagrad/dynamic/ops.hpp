@@ -91,13 +91,13 @@ BasicTensor<T> reduced_to(BasicTensor<T>&& g, const Sizes& sizes) {
 class InputShape {
  public:
   void set(const Sizes& input, const Sizes& output) {
-    if (!(input == output)) s_ = std::make_unique<Sizes>(input);
+    if (!(input == output)) s_ = make_pooled<Sizes>(input);
   }
   bool broadcast() const { return s_ != nullptr; }
   const Sizes& sizes() const { return *s_; }
 
  private:
-  std::unique_ptr<Sizes> s_;
+  PoolPtr<Sizes> s_;  // (from the small-object pool: no malloc per broadcasting op)
 };
 
 /// g summed to the input's shape, or g itself when the input was not broadcast.
@@ -175,7 +175,7 @@ class BinaryNode final : public BasicNode<T> {
     if (ga) {
       constexpr unsigned na = rules::grad_a_needs<Rule>;
       if constexpr (rules::passes_a<Rule>()) {
-        out[0] = !gb ? detail::reduced_to(std::move(g), a_shape) : a_shape.broadcast() ? g.sum_to_size(a_shape.sizes()) : g;
+        out[0] = detail::reduced_to(gb ? BasicTensor<T>(g) : std::move(g), a_shape);
       } else {
         auto f = [](const auto& g_, const auto& a_, const auto& b_, const auto& y_) { return Rule::vjp_a(a_, b_, y_, g_); };
         const auto A = operand_if<na, rules::kA>(a);
