@@ -58,6 +58,88 @@ BOOST_AUTO_TEST_CASE(expand_to_its_own_shape_is_a_view) {
                                 {mg::tensor({{1., 2., 3.}, {4., 5., 6.}}, mg::requires_grad())}));
 }
 
+BOOST_AUTO_TEST_CASE(expand_is_a_stride_0_view) {
+  // PyTorch: expand copies nothing; broadcast dims read one element (stride
+  // 0). References from python3-torch 1.13.
+  auto x = mg::tensor({{1.}, {2.}}, mg::requires_grad());
+  auto e = x.expand({2, 3});
+  BOOST_CHECK(e.strides() == (mg::Sizes{1, 0}));
+  BOOST_CHECK(x.expand({-1, 3}).strides() == (mg::Sizes{1, 0}));
+  BOOST_CHECK(x.expand({2, 2, 3}).strides() == (mg::Sizes{0, 1, 0}));
+  BOOST_CHECK(x.expand({2, 2, 3}).sizes() == (mg::Sizes{2, 2, 3}));
+  BOOST_CHECK(mg::tensor(3., mg::requires_grad()).expand({2, 2}).strides() == (mg::Sizes{0, 0}));
+  BOOST_CHECK(!e.is_contiguous());
+  BOOST_CHECK_EQUAL(e.data_ptr(), x.data_ptr());
+  BOOST_CHECK_EQUAL(e.grad_fn()->name(), "ExpandBackward0");
+  BOOST_CHECK_EQUAL(mg::repr(x.detach().expand({2, 3})), "tensor([[1., 1., 1.],\n        [2., 2., 2.]])");
+  const auto c = mg::tensor({{1., 2., 3.}, {4., 5., 6.}});
+  (e * c).sum().backward();
+  check::close(x.grad(), {6., 15.});
+
+  // PyTorch's phrases for sizes it cannot expand to
+  check::throws([&] { x.expand({3}); },
+                "expand(torch.DoubleTensor{[2, 1]}, size=[3]): the number of sizes provided (1) must be greater or "
+                "equal to the number of dimensions in the tensor (2)");
+  check::throws([&] { x.expand({3, 3}); },
+                "The expanded size of the tensor (3) must match the existing size (2) at non-singleton dimension 0.  "
+                "Target sizes: [3, 3].  Tensor sizes: [2, 1]");
+  check::throws([&] { x.expand({-1, -1, 3}); },
+                "The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0");
+  check::throws([&] { e.view({6}); }, "view size is not compatible with input tensor's size and stride");
+  check::close(e.reshape({6}), {1., 1., 1., 2., 2., 2.});
+
+  // ops that read what they write refuse an expanded tensor; fill_ does not
+  const char* overlap =
+      "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
+      "Please clone() the tensor before performing the operation.";
+  check::throws([&] { e.detach().add_(1.); }, overlap);
+  check::throws([&] { e.detach().mul_(c); }, overlap);
+  check::throws([&] { e.detach().copy_(c); }, overlap);
+  auto ones = mg::ones({2, 1});
+  ones.expand({2, 3}).fill_(5.);
+  check::close(ones, {5., 5.});
+  ones.expand({2, 3}).select(1, 2).add_(1.);  // one column: no element twice
+  check::close(ones, {6., 6.});
+
+  // a column of an expanded view written in place: CopySlices on the base
+  x.mutable_grad() = mg::Tensor();
+  auto y = x * 1;
+  auto w = y.expand({2, 3});
+  w.select(1, 0).mul_(2.);
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "CopySlices");
+  BOOST_CHECK_EQUAL(w.grad_fn()->name(), "AsStridedBackward0");
+  check::close(y, {2., 4.});
+  check::close(w, {2., 2., 2., 4., 4., 4.});
+  (w * c).sum().backward();
+  check::close(x.grad(), {12., 30.});
+  // the whole base overwritten through an expanded view: no gradient reaches x
+  // (PyTorch 1.13's own CopySlices raises the overlap error here)
+  x.mutable_grad() = mg::Tensor();
+  auto y2 = x * 1;
+  auto w2 = y2.expand({2, 3});
+  w2.fill_(7.);
+  check::close(y2, {7., 7.});
+  (w2 * c).sum().backward();
+  check::close(x.grad(), {0., 0.});
+
+  // an expanded operand of a matrix product
+  auto v = mg::tensor({1., 2., 3., 4.}, mg::requires_grad());
+  auto M = mg::tensor({{1., 2.}, {3., 4.}, {5., 6.}, {7., 8.}}, mg::requires_grad());
+  auto r = v.expand({3, 4}).matmul(M);
+  check::close(r, {50., 60., 50., 60., 50., 60.});
+  (r * r).sum().backward();
+  check::close(v.grad(), {1020., 2340., 3660., 4980.});
+  check::close(M.grad(), {300., 360., 600., 720., 900., 1080., 1200., 1440.});
+
+  const std::vector<mg::Tensor> in{mg::tensor({{0.5}, {-1.25}}, mg::requires_grad()),
+                                   mg::tensor({0.3, -0.7, 1.1}, mg::requires_grad())};
+  auto f = [](const std::vector<mg::Tensor>& a) {
+    return (a[0].expand({2, 3}) * a[1].expand({4, 2, 3})).sin() + a[1].expand({2, 3}).matmul(a[0].t().expand({3, 2})).sum();
+  };
+  BOOST_CHECK(mg::autograd::gradcheck(f, in));
+  BOOST_CHECK(mg::autograd::gradgradcheck(f, in));
+}
+
 BOOST_AUTO_TEST_CASE(python_slice_semantics) {
   auto a = mg::arange(10);
   check::close(a.index({mg::Slice(2, 8, 3)}), {2, 5});

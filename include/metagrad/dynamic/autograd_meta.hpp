@@ -70,12 +70,14 @@ void set_history(BasicTensor<T>& out, const std::shared_ptr<N>& fn) {
 
 namespace detail {
 /// t is the only handle on its elements: no other tensor, view or saved
-/// variable shares its impl or its storage, and it is neither a graph's
-/// output nor a leaf, so its elements may be overwritten in place.
+/// variable shares its impl or its storage, it is neither a graph's output
+/// nor a leaf, and no two of its indices share an element (not expanded), so
+/// its elements may be overwritten in place.
 template <class T>
 bool exclusively_owned(const BasicTensor<T>& t) {
   const auto& impl = t.impl();
-  return t.impl_ptr().use_count() == 1 && impl.storage.use_count() == 1 && !impl.grad_fn && !impl.requires_grad;
+  return t.impl_ptr().use_count() == 1 && impl.storage.use_count() == 1 && !impl.grad_fn && !impl.requires_grad &&
+         !impl.has_internal_overlap();
 }
 }  // namespace detail
 

@@ -135,11 +135,11 @@ std::shared_ptr<Storage<T>> make_storage(std::int64_t n) {
 /// One step of a view, replayable on any tensor of the right shape: this is
 /// how a view's region is found again inside its base's gradient.
 struct ViewStep {
-  // (Alias: the same elements and geometry, as expand to the tensor's own shape)
-  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape, Permute, Alias } kind;
+  // (Expand: `sizes` are the target; broadcast dims read one element, stride 0)
+  enum Kind : std::uint8_t { Select, Slice, Transpose, Reshape, Permute, Expand } kind;
   int dim = 0;
   std::int64_t a = 0, b = 0, step = 1;  // Select: index a; Slice: [a, b) by step
-  Sizes sizes;                          // Reshape: the new sizes; Permute: the order of dims
+  Sizes sizes;  // Reshape, Expand: the new sizes; Permute: the order of dims
 };
 using ViewChain = std::vector<ViewStep>;
 
@@ -227,6 +227,14 @@ struct TensorImpl {
       expect *= sizes[i];
     }
     return true;
+  }
+  /// Several indices share one element (an expanded view: a stride-0 dim of
+  /// size > 1). Such a tensor is read-only for the ops that read what they
+  /// write (copy_, add_, ...) and is never written in place by the engine.
+  bool has_internal_overlap() const {
+    for (int i = 0; i < sizes.size(); ++i)
+      if (sizes[i] > 1 && strides[i] == 0) return true;
+    return false;
   }
 
   TensorImpl() = default;

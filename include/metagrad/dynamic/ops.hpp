@@ -411,19 +411,39 @@ template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) cons
 // ======================================================== shape functions
 // Their backward formulas are rules/structure.hpp's (Expand, SumToSize, Clone).
 
+/// A view reading the tensor as if broadcast to `target` (PyTorch's rules: a
+/// -1 keeps a dimension, new dimensions lead, a size-1 dimension repeats):
+/// broadcast dimensions get stride 0, so no element is copied. Its rule is
+/// Expand: dx = sum_to_size(g, x.sizes()).
 template <class T>
-BasicTensor<T> BasicTensor<T>::expand(const Sizes& s) const {
-  // to its own shape: a view of the same elements (ExpandBackward0, as PyTorch)
-  if (s == sizes())
-    return detail::make_view(*this, sizes(), strides(), impl().offset, ViewStep{ViewStep::Alias, 0, 0, 0, 1, {}},
-                             "ExpandBackward0");
-  const Sizes b = kernels::broadcast_shapes(sizes(), s);
-  detail::check(b == s, "The expanded size of the tensor must match the existing size: cannot expand ",
-                sizes(), " to ", s);
-  BasicTensor out(new_impl<T>(s));
-  kernels::copy(out.impl(), impl());
-  record_rule(out, *this, "ExpandBackward0", [&] { return rules::Expand{sizes()}; });
-  return out;
+BasicTensor<T> BasicTensor<T>::expand(const Sizes& target) const {
+  const int nd = target.size(), own = dim();
+  if (nd < own)
+    detail::fail("expand(", detail::tensor_type_name<T>(), "{", sizes(), "}, size=", target,
+                 "): the number of sizes provided (", nd,
+                 ") must be greater or equal to the number of dimensions in the tensor (", own, ")");
+  Sizes s = target, st;
+  st.resize(nd);
+  for (int i = nd - 1; i >= 0; --i) {
+    const int j = i - (nd - own);
+    if (j < 0) {  // a new leading dimension
+      detail::check(target[i] >= 0, "The expanded size of the tensor (", target[i],
+                    ") isn't allowed in a leading, non-existing dimension ", i);
+      st[i] = 0;
+      continue;
+    }
+    const std::int64_t have = sizes()[j];
+    if (target[i] == -1 || target[i] == have) {
+      s[i] = have;
+      st[i] = strides()[j];
+    } else {
+      detail::check(have == 1 && target[i] >= 0, "The expanded size of the tensor (", target[i],
+                    ") must match the existing size (", have, ") at non-singleton dimension ", i,
+                    ".  Target sizes: ", target, ".  Tensor sizes: ", sizes());
+      st[i] = 0;
+    }
+  }
+  return detail::make_view(*this, s, st, impl().offset, ViewStep{ViewStep::Expand, 0, 0, 0, 1, s}, "ExpandBackward0");
 }
 
 template <class T>

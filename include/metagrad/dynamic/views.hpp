@@ -61,7 +61,7 @@ BasicTensor<T> apply_view_step(const BasicTensor<T>& t, const ViewStep& s) {
     case ViewStep::Slice: return t.slice(s.dim, s.a, s.b, s.step);
     case ViewStep::Transpose: return t.t();
     case ViewStep::Permute: return t.permute(s.sizes);
-    case ViewStep::Alias: return t;
+    case ViewStep::Expand: return t.expand(s.sizes);
     default: return t.view(s.sizes);
   }
 }
@@ -71,14 +71,53 @@ BasicTensor<T> replay_view(BasicTensor<T> t, const ViewChain& chain) {
   return t;
 }
 
+namespace detail {
+/// The gradient of a view's input from the gradient of one view step's
+/// output, by the step's rule (`in`: the step's input sizes).
+template <class T>
+BasicTensor<T> view_step_adjoint(const ViewStep& s, const Sizes& in, const BasicTensor<T>& g) {
+  switch (s.kind) {
+    case ViewStep::Select: return rules::Select{in, s.dim, s.a}.vjp(NotSaved{}, NotSaved{}, g);
+    case ViewStep::Slice: return rules::SliceDim{in, s.dim, s.a, s.b, s.step}.vjp(NotSaved{}, NotSaved{}, g);
+    case ViewStep::Transpose: return t(g);
+    case ViewStep::Permute: {
+      Sizes inverse = s.sizes;
+      for (int i = 0; i < s.sizes.size(); ++i) inverse[s.sizes[i]] = i;
+      return g.permute(inverse);
+    }
+    case ViewStep::Expand: return sum_to_size(g, in);
+    default: return reshape(g, in);
+  }
+}
+}  // namespace detail
+
 /// zeros(sizes) with g in the region the view steps select: the backward of
 /// a view whose base changed in place (AsStridedBackward0). Recorded as Tensor
 /// ops (the view steps and a CopySlices), so create_graph differentiates it.
+/// A chain through an expand selects some elements more than once: their
+/// gradients add up, so g goes back step by step through each step's rule.
 template <class T>
 BasicTensor<T> as_strided_backward(const BasicTensor<T>& g, const Sizes& sizes,
                                    const std::shared_ptr<const ViewChain>& steps) {
-  return detail::scatter_into_zeros(g, sizes, [&](const BasicTensor<T>& z) { return replay_view(z, *steps); },
-                                    "as_strided_backward");
+  const bool expands =
+      std::any_of(steps->begin(), steps->end(), [](const ViewStep& s) { return s.kind == ViewStep::Expand; });
+  if (!expands)
+    return detail::scatter_into_zeros(g, sizes, [&](const BasicTensor<T>& z) { return replay_view(z, *steps); },
+                                      "as_strided_backward");
+  std::vector<Sizes> in;  // each step's input sizes, from a replay on an uninitialised tensor
+  {
+    NoGradGuard plain;
+    BasicTensor<T> z(new_impl<T>(sizes));
+    for (const auto& s : *steps) {
+      in.push_back(z.sizes());
+      z = apply_view_step(z, s);
+    }
+    detail::check(g.sizes() == z.sizes(), "as_strided_backward: the gradient's shape ", g.sizes(), " must be ",
+                  z.sizes());
+  }
+  BasicTensor<T> r = g;
+  for (std::size_t i = steps->size(); i-- > 0;) r = detail::view_step_adjoint((*steps)[i], in[i], r);
+  return r.contiguous();
 }
 
 namespace detail {
@@ -107,7 +146,7 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
     switch (step.kind) {
       case ViewStep::Transpose: record_rule(out, self, node_name, rules::T2{}); break;
       case ViewStep::Reshape: record_rule(out, self, node_name, rules::Reshape{src.sizes}); break;
-      case ViewStep::Alias: record_rule(out, self, node_name, rules::Expand{src.sizes}); break;
+      case ViewStep::Expand: record_rule(out, self, node_name, rules::Expand{src.sizes}); break;
       case ViewStep::Permute: {
         Sizes inverse = step.sizes;
         for (int i = 0; i < step.sizes.size(); ++i) inverse[step.sizes[i]] = i;
@@ -315,6 +354,15 @@ void commit_inplace(const BasicTensor<T>& self, std::shared_ptr<BasicNode<T>> no
   }
 }
 
+/// An op that writes what it reads cannot write an expanded tensor (PyTorch's
+/// phrase); fill_ and zero_ can, as in PyTorch.
+template <class T>
+void check_no_internal_overlap(const BasicTensor<T>& self) {
+  if (self.impl().has_internal_overlap())
+    fail("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+         "location. Please clone() the tensor before performing the operation.");
+}
+
 template <class T>
 void check_inplace_shape(const BasicTensor<T>& self, const BasicTensor<T>& other) {
   const Sizes b = kernels::broadcast_shapes(self.sizes(), other.sizes());
@@ -326,6 +374,7 @@ void check_inplace_shape(const BasicTensor<T>& self, const BasicTensor<T>& other
 template <class T>
 const BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) const {
   detail::check_inplace(*this);
+  detail::check_no_internal_overlap(*this);
   detail::check_inplace_shape(*this, src);
   std::shared_ptr<BasicNode<T>> node;
   if (is_grad_enabled() && (requires_grad() || src.requires_grad())) {
@@ -368,6 +417,7 @@ namespace detail {
 template <class Rule, class T>
 const BasicTensor<T>& binary_inplace(const BasicTensor<T>& self, const BasicTensor<T>& other) {
   check_inplace(self);
+  check_no_internal_overlap(self);
   check_inplace_shape(self, other);
   std::shared_ptr<BinaryNode<Rule, T>> node;
   if (is_grad_enabled() && (self.requires_grad() || other.requires_grad())) {
