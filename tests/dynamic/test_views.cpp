@@ -140,6 +140,26 @@ BOOST_AUTO_TEST_CASE(expand_is_a_stride_0_view) {
   BOOST_CHECK(mg::autograd::gradgradcheck(f, in));
 }
 
+BOOST_AUTO_TEST_CASE(a_long_chain_of_views_of_views) {
+  // each view shares the chain of steps of the tensor it was made from; a
+  // chain of 200,000 links is freed without recursion, and an in-place op at
+  // its end still writes the base
+  auto x = mg::zeros({4});
+  mg::Tensor v = x;
+  for (int i = 0; i < 200000; ++i) v = v.view({4});
+  v.add_(1.);
+  check::close(x, {1., 1., 1., 1.});
+  v = mg::Tensor();
+  // ... and a short one with history: CopySlices replays its steps from the base
+  auto a = mg::tensor({1., 2., 3., 4.}, mg::requires_grad());
+  auto b = a * 1;
+  auto w = b.view({2, 2}).t().select(0, 1);
+  w.mul_(3.);
+  check::close(b, {1., 6., 3., 12.});
+  b.sum().backward();
+  check::close(a.grad(), {1., 3., 1., 3.});
+}
+
 BOOST_AUTO_TEST_CASE(python_slice_semantics) {
   auto a = mg::arange(10);
   check::close(a.index({mg::Slice(2, 8, 3)}), {2, 5});

@@ -141,7 +141,29 @@ struct ViewStep {
   std::int64_t a = 0, b = 0, step = 1;  // Select: index a; Slice: [a, b) by step
   Sizes sizes;  // Reshape, Expand: the new sizes; Permute: the order of dims
 };
-using ViewChain = std::vector<ViewStep>;
+/// The steps from a view's base to the view, kept as a list from the last
+/// step back: a view adds one link to the chain of the tensor it was made
+/// from, which it shares (no step is copied; links come from the pool).
+struct ViewChain {
+  std::shared_ptr<const ViewChain> before;  // the steps before `step` (null: none)
+  ViewStep step;
+  /// The steps in order from the base.
+  std::vector<const ViewStep*> from_base() const {
+    std::vector<const ViewStep*> out;
+    for (const ViewChain* c = this; c; c = c->before.get()) out.push_back(&c->step);
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+  /// Unlinks the links only this one holds in a loop: a long chain (a view
+  /// of a view of ... made in a loop) would otherwise be freed by recursion.
+  ~ViewChain() {
+    auto next = std::move(before);
+    while (next && next.use_count() == 1) {
+      auto after = std::move(const_cast<ViewChain&>(*next).before);  // made non-const (allocate_shared)
+      next = std::move(after);
+    }
+  }
+};
 
 // ---------------------------------------------------------------------- edge
 template <class T>

@@ -90,12 +90,24 @@ void nd_loop(const Sizes& sizes, const std::array<Sizes, K>& strides, F&& f) {
 template <class T>
 bool one_element(const TensorImpl<T>& t) { return t.numel == 1; }
 
+/// Every index reads one element: a number, or a number expanded (all
+/// strides 0, as a sum's gradient on its way back).
+template <class T>
+bool reads_one_element(const TensorImpl<T>& t) {
+  if (t.numel == 0) return false;
+  for (int i = 0; i < t.sizes.size(); ++i)
+    if (t.sizes[i] > 1 && t.strides[i] != 0) return false;
+  return true;
+}
+
 /// out = f(x) elementwise; f is generic (called on Eigen arrays or scalars).
 template <class T, class F>
 std::shared_ptr<TensorImpl<T>> unary(const TensorImpl<T>& x, F&& f) {
   auto out = new_impl<T>(x.sizes);
   if (one_element(x)) {
     *out->data() = f(*x.data());
+  } else if (reads_one_element(x)) {
+    map(*out).setConstant(f(*x.data()));
   } else if (x.is_contiguous()) {
     map(*out) = f(cmap(x));
   } else {
@@ -120,9 +132,9 @@ std::shared_ptr<TensorImpl<T>> binary(const TensorImpl<T>& a, const TensorImpl<T
     *out->data() = f(*a.data(), *b.data());
   } else if (same && a.is_contiguous() && b.is_contiguous()) {
     map(*out) = f(cmap(a), cmap(b));
-  } else if (b.numel == 1 && a.sizes == shape && a.is_contiguous()) {
+  } else if (reads_one_element(b) && a.sizes == shape && a.is_contiguous()) {
     map(*out) = f(cmap(a), *b.data());
-  } else if (a.numel == 1 && b.sizes == shape && b.is_contiguous()) {
+  } else if (reads_one_element(a) && b.sizes == shape && b.is_contiguous()) {
     map(*out) = f(*a.data(), cmap(b));
   } else {
     T* o = out->data();
@@ -159,6 +171,10 @@ template <class T>
 void copy(TensorImpl<T>& dst, const TensorImpl<T>& src) {
   if (dst.sizes == src.sizes && dst.is_contiguous() && src.is_contiguous()) {
     if (dst.data() != src.data()) std::memmove(dst.data(), src.data(), sizeof(T) * static_cast<std::size_t>(dst.numel));
+    return;
+  }
+  if (dst.is_contiguous() && reads_one_element(src)) {  // a number broadcast
+    map(dst).setConstant(*src.data());
     return;
   }
   T* d = dst.data();

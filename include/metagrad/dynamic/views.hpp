@@ -67,7 +67,7 @@ BasicTensor<T> apply_view_step(const BasicTensor<T>& t, const ViewStep& s) {
 }
 template <class T>
 BasicTensor<T> replay_view(BasicTensor<T> t, const ViewChain& chain) {
-  for (const auto& s : chain) t = apply_view_step(t, s);
+  for (const ViewStep* s : chain.from_base()) t = apply_view_step(t, *s);
   return t;
 }
 
@@ -99,8 +99,9 @@ BasicTensor<T> view_step_adjoint(const ViewStep& s, const Sizes& in, const Basic
 template <class T>
 BasicTensor<T> as_strided_backward(const BasicTensor<T>& g, const Sizes& sizes,
                                    const std::shared_ptr<const ViewChain>& steps) {
+  const auto path = steps->from_base();
   const bool expands =
-      std::any_of(steps->begin(), steps->end(), [](const ViewStep& s) { return s.kind == ViewStep::Expand; });
+      std::any_of(path.begin(), path.end(), [](const ViewStep* s) { return s->kind == ViewStep::Expand; });
   if (!expands)
     return detail::scatter_into_zeros(g, sizes, [&](const BasicTensor<T>& z) { return replay_view(z, *steps); },
                                       "as_strided_backward");
@@ -108,15 +109,15 @@ BasicTensor<T> as_strided_backward(const BasicTensor<T>& g, const Sizes& sizes,
   {
     NoGradGuard plain;
     BasicTensor<T> z(new_impl<T>(sizes));
-    for (const auto& s : *steps) {
+    for (const ViewStep* s : path) {
       in.push_back(z.sizes());
-      z = apply_view_step(z, s);
+      z = apply_view_step(z, *s);
     }
     detail::check(g.sizes() == z.sizes(), "as_strided_backward: the gradient's shape ", g.sizes(), " must be ",
                   z.sizes());
   }
   BasicTensor<T> r = g;
-  for (std::size_t i = steps->size(); i-- > 0;) r = detail::view_step_adjoint((*steps)[i], in[i], r);
+  for (std::size_t i = path.size(); i-- > 0;) r = detail::view_step_adjoint(*path[i], in[i], r);
   return r.contiguous();
 }
 
@@ -136,9 +137,8 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
   const auto* sx = src.extras_if_any();
   auto& vx = v->extras();
   vx.view_base = sx && sx->view_base ? sx->view_base : self.impl_ptr();
-  auto chain = std::make_shared<ViewChain>(sx && sx->view_chain ? *sx->view_chain : ViewChain{});
-  chain->push_back(step);
-  vx.view_chain = std::move(chain);
+  vx.view_chain = std::allocate_shared<ViewChain>(PoolAllocator<ViewChain>{},
+                                                 ViewChain{sx ? sx->view_chain : nullptr, step});
   vx.view_version = src.storage->version;
   BasicTensor<T> out(std::move(v));
   if (is_grad_enabled() && self.requires_grad()) {
