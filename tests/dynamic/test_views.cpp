@@ -69,6 +69,12 @@ BOOST_AUTO_TEST_CASE(expand_is_a_stride_0_view) {
   BOOST_CHECK(x.expand({2, 2, 3}).sizes() == (mg::Sizes{2, 2, 3}));
   BOOST_CHECK(mg::tensor(3., mg::requires_grad()).expand({2, 2}).strides() == (mg::Sizes{0, 0}));
   BOOST_CHECK(!e.is_contiguous());
+  BOOST_CHECK(x.expand_as(mg::zeros({4, 2, 5})).strides() == (mg::Sizes{0, 1, 0}));
+  BOOST_CHECK(mg::broadcast_to(x, {2, 3}).strides() == (mg::Sizes{1, 0}));
+  BOOST_CHECK_EQUAL(x.broadcast_to({2, 3}).grad_fn()->name(), "ExpandBackward0");
+  BOOST_CHECK(x.expand_as(mg::zeros({4, 2, 5})).strides() == (mg::Sizes{0, 1, 0}));
+  BOOST_CHECK(mg::broadcast_to(x, {2, 3}).strides() == (mg::Sizes{1, 0}));
+  BOOST_CHECK_EQUAL(x.broadcast_to({2, 3}).grad_fn()->name(), "ExpandBackward0");
   BOOST_CHECK_EQUAL(e.data_ptr(), x.data_ptr());
   BOOST_CHECK_EQUAL(e.grad_fn()->name(), "ExpandBackward0");
   BOOST_CHECK_EQUAL(mg::repr(x.detach().expand({2, 3})), "tensor([[1., 1., 1.],\n        [2., 2., 2.]])");

@@ -466,6 +466,7 @@ BasicTensor<T> BasicTensor<T>::contiguous() const { return is_contiguous() ? *th
 
 // Free forms of the shape functions (the rules' formulas call these).
 template <class T> BasicTensor<T> expand(const BasicTensor<T>& x, const Sizes& s) { return x.expand(s); }
+template <class T> BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Sizes& s) { return x.expand(s); }
 template <class T> BasicTensor<T> sum_to_size(const BasicTensor<T>& x, const Sizes& s) { return x.sum_to_size(s); }
 template <class T> BasicTensor<T> reshape(const BasicTensor<T>& x, const Sizes& s) { return x.reshape(s); }
 template <class T> BasicTensor<T> clone(const BasicTensor<T>& x) { return x.clone(); }

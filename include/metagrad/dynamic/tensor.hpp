@@ -135,7 +135,12 @@ class BasicTensor {
   BasicTensor permute(const Sizes& dims) const;
   BasicTensor view(const Sizes& sizes) const;
   BasicTensor reshape(const Sizes& sizes) const;
+  /// A stride-0 view broadcast to `sizes` (-1 keeps a dim; ExpandBackward0:
+  /// dx = sum_to_size(g, x.sizes())).
   BasicTensor expand(const Sizes& sizes) const;
+  BasicTensor expand_as(const BasicTensor& other) const { return expand(other.sizes()); }
+  /// torch.broadcast_to: expand (the same view and node).
+  BasicTensor broadcast_to(const Sizes& sizes) const { return expand(sizes); }
   BasicTensor sum_to_size(const Sizes& sizes) const;
 
   // ---- math (members mirror the free functions of ops.hpp)
