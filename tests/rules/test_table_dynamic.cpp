@@ -113,6 +113,28 @@ BOOST_AUTO_TEST_CASE(every_row_passes_gradcheck_over_its_domain) {
   BOOST_CHECK_EQUAL(rows, table_ops().size());
 }
 
+/// Strided inputs take their own kernel paths (kernels::unary): dense rows
+/// of a view a row at a time, an expanded tensor once per distinct element
+/// and broadcast. Every row of the table on a column slice, a row slice, a
+/// row and a column expanded equals the same op on a contiguous copy.
+BOOST_AUTO_TEST_CASE(every_row_on_strided_and_expanded_inputs_equals_contiguous) {
+  const auto m = (mg::arange(6 * 20) * (5.1 / 119) - 2.4).reshape({6, 20});
+  for (const auto& row : fuzzgraph::table_rows()) {
+    BOOST_TEST_CONTEXT("op " << row.name) {
+      const auto x = fuzzgraph::into_domain(row.domain, m);
+      const mg::Tensor inputs[] = {x.slice(1, 2, 14),                              // dense rows of 12
+                                   x.slice(1, 0, 20, 3),                           // strided rows
+                                   x.select(1, 4).unsqueeze(1).expand({6, 16}),    // a column expanded
+                                   x.select(0, 2).expand({3, 20}),                 // a row expanded
+                                   x.select(0, 1).select(0, 7).expand({4, 9})};    // a number expanded
+      for (const auto& in : inputs) {
+        BOOST_CHECK(!in.is_contiguous());
+        check::close(row.fn(in), row.fn(in.contiguous()), 1e-14);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(float_tensors_keep_float) {
   auto x = mg::tensor<float>({0.5f, 1.5f}, mg::requires_grad());
   auto y = mg::atan(x) + mg::erf(x) + mg::log1p(x);

@@ -90,6 +90,9 @@ void nd_loop(const Sizes& sizes, const std::array<Sizes, K>& strides, F&& f) {
 template <class T>
 bool one_element(const TensorImpl<T>& t) { return t.numel == 1; }
 
+/// Strided and broadcasting kernels work a row at a time from this many elements on.
+inline constexpr std::int64_t kRowMin = 8;
+
 /// Every index reads one element: a number, or a number expanded (all
 /// strides 0, as a sum's gradient on its way back).
 template <class T>
@@ -99,6 +102,9 @@ bool reads_one_element(const TensorImpl<T>& t) {
     if (t.sizes[i] > 1 && t.strides[i] != 0) return false;
   return true;
 }
+
+template <class T>
+void copy(TensorImpl<T>& dst, const TensorImpl<T>& src);
 
 /// out = f(x) elementwise; f is generic (called on Eigen arrays or scalars).
 template <class T, class F>
@@ -110,17 +116,40 @@ std::shared_ptr<TensorImpl<T>> unary(const TensorImpl<T>& x, F&& f) {
     map(*out).setConstant(f(*x.data()));
   } else if (x.is_contiguous()) {
     map(*out) = f(cmap(x));
+  } else if (x.has_internal_overlap()) {
+    // expanded: f once per distinct element, the result broadcast
+    TensorImpl<T> distinct;
+    distinct.storage = x.storage;
+    distinct.offset = x.offset;
+    distinct.sizes = x.sizes;
+    distinct.strides = x.strides;
+    for (int i = 0; i < x.sizes.size(); ++i)
+      if (x.strides[i] == 0) distinct.sizes[i] = 1;
+    distinct.numel = detail::checked_numel(distinct.sizes);
+    copy(*out, *unary(distinct, f));
   } else {
     T* o = out->data();
     const T* xd = x.data();
-    std::int64_t i = 0;
-    nd_loop<1>(x.sizes, {x.strides}, [&](const auto& off) { o[i++] = f(xd[off[0]]); });
+    const int nd = x.sizes.size();
+    if (x.sizes[nd - 1] >= kRowMin && x.strides[nd - 1] == 1) {
+      // dense rows (a slice of rows, rows expanded): the rule's vector form
+      // a row at a time, not one scalar call per element
+      using Row = Eigen::Array<T, Eigen::Dynamic, 1>;
+      const std::int64_t inner = x.sizes[nd - 1];
+      Sizes rows = x.sizes;
+      rows[nd - 1] = 1;
+      std::int64_t r = 0;
+      nd_loop<1>(rows, {x.strides}, [&](const auto& off) {
+        Eigen::Map<Row>(o + (r++) * inner, inner) = f(Eigen::Map<const Row>(xd + off[0], inner));
+      });
+    } else {
+      std::int64_t i = 0;
+      nd_loop<1>(x.sizes, {x.strides}, [&](const auto& off) { o[i++] = f(xd[off[0]]); });
+    }
   }
   return out;
 }
 
-/// Broadcasting kernels work a row at a time from this many elements on.
-inline constexpr std::int64_t kRowMin = 8;
 
 /// out = f(a, b) elementwise with broadcasting.
 template <class T, class F>
