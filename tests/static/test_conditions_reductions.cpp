@@ -55,6 +55,9 @@ static_assert(std::is_same_v<decltype(mg::d(mg::where(x > 0, mg::sin(x), x), x)(
 static_assert(mg::logsumexp(x)(x = 2.5) == 2.5 && mg::max(x)(x = -2.5) == -2.5 && mg::norm(x)(x = -2.5) == 2.5);
 static_assert(mg::d(mg::norm(x), x)(x = -2.5) == -1.0);  // (at 0 it is 0: checked at run time, 0 / 0 is no constant)
 static_assert(mg::d(mg::logsumexp(x * x), x)(x = 1.5) == 3.0);
+// softmax / log_softmax of a number: 1 and 0, constexpr, float kept
+static_assert(mg::softmax(x)(x = 2.5) == 1.0 && mg::log_softmax(x)(x = -2.5) == 0.0);
+static_assert(std::is_same_v<decltype(mg::softmax(x)(x = 0.5f)), float>);
 
 Eigen::VectorXd vec(std::span<const double> v) {
   return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
@@ -255,6 +258,49 @@ BOOST_AUTO_TEST_CASE(inside_other_expressions) {
     const Eigen::VectorXd g = f == 0 ? Eigen::VectorXd(mg::grad(ce, x = v)[x]) : Eigen::VectorXd(mg::grad(unit, x = v)[x]);
     for (int i = 0; i < 19; ++i) check_close(g[i], central_difference(value, v, i), 1e-6);
   }
+}
+
+/// softmax and log_softmax of a vector (compositions with logsumexp): values
+/// and the gradient of a weighted sum against PyTorch (torch.softmax(x, 0),
+/// python3-torch 1.13), the Hessian symmetric and consistent with mg::d, and
+/// dynamic mode's ops on the same vector.
+BOOST_AUTO_TEST_CASE(softmax_and_log_softmax_of_a_vector_equal_pytorch) {
+  const double vs[] = {0.5, -1.0, 2.0, 2.0, -0.3}, ws[] = {1., 2., 3., 4., 5.};
+  const Eigen::VectorXd v = vec(vs), w = vec(ws);
+  const double sm_y[] = {0.09402174695698241, 0.02097908745594663, 0.4213762357111993, 0.4213762357111993,
+                         0.04224669416467245};
+  const double sm_g[] = {-0.21595357144487162, -0.02720666752517296, -0.12508428942255304, 0.29629194628864625,
+                         0.0719525821039512};
+  const double lsm_y[] = {-2.3642291728633618, -3.8642291728633618, -0.8642291728633619, -0.8642291728633619,
+                          -3.1642291728633616};
+  const double lsm_g[] = {-0.41032620435473643, 1.6853136881608004, -3.3206435356679895, -2.3206435356679895,
+                          4.366299587529913};
+  check_all(mg::softmax(x)(x = v), sm_y);
+  check_all(mg::log_softmax(x)(x = v), lsm_y);
+  const auto fs = mg::sum(mg::softmax(x) * y);
+  const auto fl = mg::sum(mg::log_softmax(x) * y);
+  const auto gs = mg::grad(fs, x = v, y = w);
+  const auto gl = mg::grad(fl, x = v, y = w);
+  check_close(gs.value, 3.296847042670633);
+  check_close(gl.value, -31.963437592950427);
+  check_all(gs[x], sm_g);
+  check_all(gl[x], lsm_g);
+  const auto H = mg::hessian(fs, x = v, y = w)[x];
+  BOOST_CHECK_SMALL((H - H.transpose()).cwiseAbs().maxCoeff(), 1e-15);
+  for (int i = 0; i < 5; ++i)
+    check_close(H.col(i).sum(), mg::grad(mg::d(fs, x), x = v, y = w)[x][i], 1e-12);
+  check_close(mg::softmax(x)(x = 0.3), 1.0);
+  check_close(mg::log_softmax(x)(x = 0.3), 0.0);
+  BOOST_CHECK_EQUAL(mg::to_string(mg::log_softmax(x)), "x - logsumexp(x)");
+
+  // dynamic mode's softmax(0) / log_softmax(0) (SoftmaxBackward0 / LogSoftmaxBackward0) on the same
+  // vector; the bridge fuses elementwise expressions only (a static_assert says so), so the
+  // reductions stay op by op there
+  auto tx = tensor_of(vs), tw = tensor_of(ws);
+  auto op = (tx.softmax(0) * tw + tx.log_softmax(0) * tw).sum();
+  check_close(op.item(), 3.296847042670633 - 31.963437592950427, 1e-13);
+  auto go = mg::autograd::grad({op}, {tx});
+  for (std::int64_t i = 0; i < 5; ++i) check_close(go[0].data_ptr()[i], sm_g[i] + lsm_g[i], 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(edge_cases_follow_pytorch) {

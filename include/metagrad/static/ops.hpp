@@ -279,6 +279,13 @@ template <StaticExpr A> constexpr auto logsumexp(const A& a) { return Unary<rule
 template <StaticExpr A> constexpr auto max(const A& a) { return Unary<rules::Max, A>(a); }
 template <StaticExpr A> constexpr auto amax(const A& a) { return Unary<rules::Max, A>(a); }
 template <StaticExpr A> constexpr auto norm(const A& a) { return Unary<rules::Norm, A>(a); }
+/// log_softmax(e) = e - logsumexp(e) and softmax(e) = exp(e - logsumexp(e))
+/// over every element of a vector expression (PyTorch's `softmax(x, 0)` on a
+/// vector; a number's is 0 and 1): PyTorch's own decomposition, so their
+/// derivatives are logsumexp's rule and the elementwise rows,
+/// d log_softmax = de - softmax(e) . sum(de), d softmax = softmax(e) (de - sum(softmax(e) de)).
+template <StaticExpr A> constexpr auto log_softmax(const A& a) { return a - logsumexp(a); }
+template <StaticExpr A> constexpr auto softmax(const A& a) { return exp(a - logsumexp(a)); }
 template <StaticExpr A> constexpr auto transpose(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Transpose, A>(a);
 }
