@@ -72,21 +72,22 @@ BasicTensor<T> replay_view(BasicTensor<T> t, const ViewChain& chain) {
 }
 
 namespace detail {
-/// The gradient of a view's input from the gradient of one view step's
-/// output, by the step's rule (`in`: the step's input sizes).
-template <class T>
-BasicTensor<T> view_step_adjoint(const ViewStep& s, const Sizes& in, const BasicTensor<T>& g) {
+/// Calls f with the rule of one view step (rules/structure.hpp), `in` being
+/// the step's input sizes: what a view records, and how a gradient goes back
+/// through a step of a chain.
+template <class F>
+decltype(auto) with_view_rule(const ViewStep& s, const Sizes& in, F&& f) {
   switch (s.kind) {
-    case ViewStep::Select: return rules::Select{in, s.dim, s.a}.vjp(NotSaved{}, NotSaved{}, g);
-    case ViewStep::Slice: return rules::SliceDim{in, s.dim, s.a, s.b, s.step}.vjp(NotSaved{}, NotSaved{}, g);
-    case ViewStep::Transpose: return t(g);
+    case ViewStep::Transpose: return f(rules::T2{});
+    case ViewStep::Reshape: return f(rules::Reshape{in});
+    case ViewStep::Expand: return f(rules::Expand{in});
     case ViewStep::Permute: {
       Sizes inverse = s.sizes;
       for (int i = 0; i < s.sizes.size(); ++i) inverse[s.sizes[i]] = i;
-      return g.permute(inverse);
+      return f(rules::Permute{inverse});
     }
-    case ViewStep::Expand: return sum_to_size(g, in);
-    default: return reshape(g, in);
+    case ViewStep::Select: return f(rules::Select{in, s.dim, s.a});
+    default: return f(rules::SliceDim{in, s.dim, s.a, s.b, s.step});
   }
 }
 }  // namespace detail
@@ -117,7 +118,10 @@ BasicTensor<T> as_strided_backward(const BasicTensor<T>& g, const Sizes& sizes,
                   z.sizes());
   }
   BasicTensor<T> r = g;
-  for (std::size_t i = path.size(); i-- > 0;) r = detail::view_step_adjoint(*path[i], in[i], r);
+  for (std::size_t i = path.size(); i-- > 0;)
+    r = detail::with_view_rule(*path[i], in[i], [&](const auto& rule) {
+      return rule.vjp(detail::NotSaved{}, detail::NotSaved{}, r);
+    });
   return r.contiguous();
 }
 
@@ -141,24 +145,8 @@ BasicTensor<T> make_view(const BasicTensor<T>& self, Sizes sizes, Sizes strides,
                                                  ViewChain{sx ? sx->view_chain : nullptr, step});
   vx.view_version = src.storage->version;
   BasicTensor<T> out(std::move(v));
-  if (is_grad_enabled() && self.requires_grad()) {
-    // each view step's rule (rules/structure.hpp)
-    switch (step.kind) {
-      case ViewStep::Transpose: record_rule(out, self, node_name, rules::T2{}); break;
-      case ViewStep::Reshape: record_rule(out, self, node_name, rules::Reshape{src.sizes}); break;
-      case ViewStep::Expand: record_rule(out, self, node_name, rules::Expand{src.sizes}); break;
-      case ViewStep::Permute: {
-        Sizes inverse = step.sizes;
-        for (int i = 0; i < step.sizes.size(); ++i) inverse[step.sizes[i]] = i;
-        record_rule(out, self, node_name, rules::Permute{inverse});
-        break;
-      }
-      case ViewStep::Select: record_rule(out, self, node_name, rules::Select{src.sizes, step.dim, step.a}); break;
-      case ViewStep::Slice:
-        record_rule(out, self, node_name, rules::SliceDim{src.sizes, step.dim, step.a, step.b, step.step});
-        break;
-    }
-  }
+  if (is_grad_enabled() && self.requires_grad())  // the step's rule (rules/structure.hpp)
+    detail::with_view_rule(step, src.sizes, [&](const auto& rule) { record_rule(out, self, node_name, rule); });
   return out;
 }
 }  // namespace detail
