@@ -16,6 +16,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace mg = metagrad;
 using namespace mg::literals;
@@ -342,6 +343,173 @@ BOOST_AUTO_TEST_CASE(float_keeps_float) {
   const Eigen::VectorXd vd = v.cast<double>();
   const auto gd = mg::grad(mg::logsumexp(x) + mg::norm(x) + mg::max(x), x = vd);
   for (int i = 0; i < 6; ++i) BOOST_CHECK_CLOSE(static_cast<double>(g[x][i]), gd[x][i], 1e-4);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(static_reductions_along_a_dimension)
+
+// sum(op(X, d) * W) for X below, W linspace(-0.7, 1.3) of op's result shape;
+// its value, op(X, d), W, the gradient and the Hessian-vector product with U
+// (matrices column by column, as Eigen stores them): python3-torch 1.13.
+struct AlongRef {
+  const char* op;
+  int dim;
+  double value;
+  std::vector<double> out, w, grad, hvp;
+};
+const AlongRef along_refs[] = {
+    {"sum", 0, 0.0, {2.0, -0.75, 1.25}, {-0.7, 0.30000000000000004, 1.3}, {-0.7, -0.7, 0.30000000000000004, 0.30000000000000004, 1.3, 1.3}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"sum", 1, 0.2500000000000002, {1.5, 1.0}, {-0.7, 1.3}, {-0.7, 1.3, -0.7, 1.3, -0.7, 1.3}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"mean", 0, 0.0, {1.0, -0.375, 0.625}, {-0.7, 0.30000000000000004, 1.3}, {-0.35, -0.35, 0.15000000000000002, 0.15000000000000002, 0.65, 0.65}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"mean", 1, 0.08333333333333337, {0.5, 0.3333333333333333}, {-0.7, 1.3}, {-0.2333333333333333, 0.43333333333333335, -0.2333333333333333, 0.43333333333333335, -0.2333333333333333, 0.43333333333333335}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"prod", 0, -2.55, {0.75, -0.25, -1.5}, {-0.7, 0.30000000000000004, 1.3}, {-1.0499999999999998, -0.35, 0.07500000000000001, -0.30000000000000004, -0.9750000000000001, 2.6}, {-0.49, -0.13999999999999999, 0.030000000000000002, -0.09, -0.5199999999999999, 0.6499999999999999}},
+    {"prod", 1, 0.3343749999999999, {-1.0, -0.28125}, {-0.7, 1.3}, {1.4, -0.24375000000000002, -0.7, -1.4625000000000001, 0.35, 0.48750000000000004}, {0.7700000000000001, -0.22749999999999995, -0.45500000000000007, -1.4625, 0.24500000000000002, 0.4224999999999999}},
+    {"logsumexp", 0, 1.5618534088450144, {1.8132616875182228, 0.501929081345373, 2.0619675890031988}, {-0.7, 0.30000000000000004, 1.3}, {-0.18825899495899656, -0.5117410050410034, 0.06681004164759266, 0.23318995835240736, 1.22188735477379, 0.07811264522620989}, {0.06881417663451864, -0.06881417663451861, -0.020772574439099644, 0.020772574439099644, 0.06607720623450264, -0.06607720623450264}},
+    {"logsumexp", 1, 0.8109564845693813, {2.241311296657157, 1.830672609407224}, {-0.7, 1.3}, {-0.12270327449802568, 0.9339724434963844, -0.02737880128948121, 0.26758758519694703, -0.549917924212493, 0.09843997130666857}, {0.026518978166834205, 0.19314300082332098, 0.019606584490079036, -0.10521615490231509, -0.04612556265691328, -0.08792684592100586}},
+    {"amax", 0, 1.6250000000000002, {1.5, 0.25, 2.0}, {-0.7, 0.30000000000000004, 1.3}, {-0.0, -0.7, 0.0, 0.30000000000000004, 1.3, 0.0}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"amax", 1, 0.5500000000000003, {2.0, 1.5}, {-0.7, 1.3}, {-0.0, 1.3, -0.0, 0.0, -0.7, 0.0}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"norm", 0, 1.9792369580905893, {1.5811388300841898, 1.0307764064044151, 2.1360009363293826}, {-0.7, 0.30000000000000004, 1.3}, {-0.22135943621178655, -0.6640783086353595, -0.2910427500435996, 0.0727606875108999, 1.217227930839758, -0.45646047406490925}, {0.013281566172707177, -0.004427188724235809, 0.0017120161767270603, 0.006848064706908227, -0.042519605803306604, -0.11338561547548431}},
+    {"norm", 1, 0.6003557512811684, {2.29128784747792, 1.695582495781317}, {-0.7, 1.3}, {-0.15275252316519466, 1.1500472580081977, 0.30550504633038933, 0.19167454300136627, -0.6110100926607787, -0.5750236290040989}, {-0.020367003088692624, -0.013333881252268975, 0.010183501544346316, -0.01500061640880257, 0.010183501544346302, -0.03166796797413879}},
+    {"softmax", 0, 0.9821341079744443, {0.2689414213699951, 0.7310585786300049, 0.22270013882530884, 0.7772998611746911, 0.9399133498259924, 0.06008665017400762}, {-0.7, 0.5, -0.29999999999999993, 0.9, 0.10000000000000009, 1.3}, {-0.2359343198897782, 0.2359343198897782, -0.2077257443909964, 0.20772574439099642, -0.06777149357384886, 0.06777149357384885}, {0.054514648603769054, -0.05451464860376905, 0.046081856065626155, -0.046081856065626134, 0.05366445256940861, -0.05366445256940862}},
+    {"softmax", 1, 0.5870357424597832, {0.1752903921400367, 0.7184403411510649, 0.039112573270687456, 0.20583660399765152, 0.7855970345892759, 0.07572305485128351}, {-0.7, 0.5, -0.29999999999999993, 0.9, 0.10000000000000009, 1.3}, {-0.1129085131282532, -0.1026745258872653, -0.009548265308153248, 0.05291789741701334, 0.12245677843640645, 0.04975662847025199}, {0.017125598082966792, 0.040900080343357535, 0.005214122185344686, -0.003006085788837166, -0.022339720268311485, -0.03789399455452039}},
+    {"log_softmax", 0, -2.6752597359080577, {-1.3132616875182228, -0.31326168751822286, -1.501929081345373, -0.25192908134537295, -0.061967589003198625, -2.8119675890031988}, {-0.7, 0.5, -0.29999999999999993, 0.9, 0.10000000000000009, 1.3}, {-0.646211715726001, 0.646211715726001, -0.43362008329518525, 0.4336200832951853, -1.2158786897563894, 1.2158786897563894}, {-0.01966119332414818, 0.019661193324148177, 0.04154514887819929, -0.04154514887819929, -0.07116006825254126, 0.0711600682525413}},
+    {"log_softmax", 1, -2.775635878408065, {-1.7413112966571571, -0.3306726094072241, -3.241311296657157, -1.580672609407224, -0.24131129665715703, -2.580672609407224}, {-0.7, 0.5, -0.29999999999999993, 0.9, 0.10000000000000009, 1.3}, {-0.542238647073967, -1.4397889211078754, -0.26479868405638124, 0.3442411692063408, 0.8070373311303483, 1.0955477519015346}, {-0.034095829071643984, -0.4011431555561281, -0.02520846577295876, 0.21852586018173134, 0.059304294844602756, 0.1826172953743968}},
+    {"cumsum", 0, 2.1, {0.5, 2.0, -1.0, -0.75, 2.0, 1.25}, {-0.7, 0.5, -0.29999999999999993, 0.9, 0.10000000000000009, 1.3}, {-0.19999999999999996, 0.5, 0.6000000000000001, 0.9, 1.4000000000000001, 1.3}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+    {"cumsum", 1, 3.575, {0.5, 1.5, -0.5, 1.75, 1.5, 1.0}, {-0.7, 0.5, -0.29999999999999993, 0.9, 0.10000000000000009, 1.3}, {-0.8999999999999998, 2.7, -0.19999999999999984, 2.2, 0.10000000000000009, 1.3}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+};
+
+template <bool WithHessian = false, class Op>
+void check_along(const AlongRef& r, Op op) {
+  Eigen::MatrixXd X(2, 3), U(2, 3);
+  X << 0.5, -1.0, 2.0, 1.5, 0.25, -0.75;
+  U << 0.2, -0.3, 0.5, 0.7, 0.1, -0.4;
+  const bool keeps_shape = r.out.size() == 6;
+  const Eigen::MatrixXd W = keeps_shape ? Eigen::MatrixXd(Eigen::Map<const Eigen::MatrixXd>(r.w.data(), 2, 3))
+                                        : Eigen::MatrixXd(vec(r.w));
+  for (int dim : {r.dim, r.dim - 2}) {  // the same dimension counted from the end
+    BOOST_TEST_CONTEXT(r.op << " along " << dim) {
+      BOOST_CHECK_EQUAL(mg::to_string(op(x, dim)), std::string(r.op) + "(x, " + std::to_string(dim) + ")");
+      check_all(op(x, dim)(x = X), r.out);
+      const auto f = mg::sum(op(x, dim) * y);
+      const auto g = mg::grad(f, x = X, y = mg::data(W));
+      check_close(g.value, r.value);
+      check_all(g[x], r.grad);
+      const auto hv = mg::hvp(f, U, x = X, y = mg::data(W));
+      check_all(hv[x], r.hvp, 1e-11);
+      if constexpr (WithHessian) {  // (one per kind: a Hessian is another sweep type to compile)
+        const auto H = mg::hessian(f, x = X, y = mg::data(W));
+        BOOST_CHECK_EQUAL((H[x] - H[x].transpose()).cwiseAbs().maxCoeff(), 0.0);
+        check_all(H[x] * U.reshaped(), r.hvp, 1e-11);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(every_reduction_of_a_matrix_equals_pytorch_to_second_order) {
+  std::size_t seen = 0;
+  for (const auto& r : along_refs) {
+    const std::string op = r.op;
+    seen += 1;
+    if (op == "sum") check_along(r, [](auto e, int d) { return mg::sum(e, d); });
+    else if (op == "mean") check_along(r, [](auto e, int d) { return mg::mean(e, d); });
+    else if (op == "prod") check_along<true>(r, [](auto e, int d) { return mg::prod(e, d); });
+    else if (op == "logsumexp") check_along(r, [](auto e, int d) { return mg::logsumexp(e, d); });
+    else if (op == "amax") check_along(r, [](auto e, int d) { return mg::amax(e, d); });
+    else if (op == "norm") check_along(r, [](auto e, int d) { return mg::norm(e, d); });
+    else if (op == "softmax") check_along<true>(r, [](auto e, int d) { return mg::softmax(e, d); });
+    else if (op == "log_softmax") check_along(r, [](auto e, int d) { return mg::log_softmax(e, d); });
+    else if (op == "cumsum") check_along(r, [](auto e, int d) { return mg::cumsum(e, d); });
+    else {
+      BOOST_ERROR("no static function for " << op);
+      seen -= 1;
+    }
+  }
+  BOOST_CHECK_EQUAL(seen, 18u);
+}
+
+BOOST_AUTO_TEST_CASE(a_vector_reduces_to_a_number_and_a_number_to_itself) {
+  Eigen::VectorXd v(4), w(4);
+  v << 0.5, -1.0, 2.0, 0.25;
+  w << 0.3, -0.2, 0.7, 1.1;
+  // op(v, 0) (a reduction) or sum(op(v, 0) * w), and the gradient: python3-torch 1.13
+  auto check = [&](auto e, double value, std::vector<double> grad) {
+    const auto g = mg::grad(e, x = v, y = mg::data(w));
+    check_close(g.value, value);
+    check_all(g[x], grad);
+  };
+  static_assert(std::is_same_v<decltype(mg::logsumexp(x, 0)(x = v)), double>, "a vector reduces to a number");
+  check(mg::sum(x, 0), 1.75, {1.0, 1.0, 1.0, 1.0});
+  check(mg::mean(x, -1), 0.4375, {0.25, 0.25, 0.25, 0.25});
+  check(mg::prod(x, 0), -0.25, {-0.5, 0.25, -0.125, -1.0});
+  check(mg::logsumexp(x, 0), 2.3692789984482534, {0.1542348252841622, 0.034414441266120206, 0.6912325307415308, 0.12011820270818684});
+  check(mg::amax(x, 0), 2.0, {0.0, 0.0, 1.0, 0.0});
+  check(mg::norm(x, -1), 2.3048861143232218, {0.21693045781865616, -0.4338609156373123, 0.8677218312746247, 0.10846522890932808});
+  check(mg::sum(mg::softmax(x, 0) * y), 0.6553803538301017,
+        {-0.05481202678240949, -0.029437436947079156, 0.0308425509428104, 0.053406912786678154});
+  check(mg::sum(mg::log_softmax(x, -1) * y), -2.4766300970516815,
+        {0.006953831960091797, -0.2653874384056284, -0.6133418084089085, 0.8717754148544451});
+  check(mg::sum(mg::cumsum(x, 0) * y), 3.225, {1.9, 1.6, 1.8, 1.1});
+  // its Jacobian, as torch.autograd.functional.jacobian gives it
+  const auto J = mg::jacobian(mg::softmax(x, 0), x = v);
+  const double softmax_j[4][4] = {{0.13044644395372618, -0.00530790533593211, -0.10661212860964929, -0.01852641000814478},
+                                  {-0.00530790533593211, 0.03323008749846097, -0.02378838133043604, -0.00413380083209282},
+                                  {-0.10661212860964929, -0.02378838133043604, 0.21343011918618948, -0.08302960924610418},
+                                  {-0.01852641000814478, -0.00413380083209282, -0.08302960924610418, 0.10568982008634177}};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) check_close(J[x](i, j), softmax_j[i][j]);
+  const auto Jc = mg::jacobian(mg::cumsum(x, 0), x = v);
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) BOOST_CHECK_EQUAL(Jc[x](i, j), j <= i ? 1.0 : 0.0);
+  // a number (PyTorch's 0-d tensor) is its own reduction; softmax of it is 1
+  const auto gs = mg::grad(mg::logsumexp(x, 0) + mg::softmax(x, -1) + mg::norm(x, 0) + mg::cumsum(x, 0), x = -2.0);
+  BOOST_CHECK_EQUAL(gs.value, -2.0 + 1.0 + 2.0 - 2.0);
+  BOOST_CHECK_EQUAL(gs[x], 1.0 + 0.0 - 1.0 + 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(ties_zeros_and_extremes_follow_pytorch) {
+  Eigen::MatrixXd X(2, 3);
+  X << 2.0, 0.0, -800.0, 2.0, 3.0, -801.0;
+  const auto ga = mg::grad(mg::sum(mg::amax(x, 0)), x = X);  // a tie in column 0 shares the gradient
+  check_all(ga[x], std::vector<double>{0.5, 0.5, 0.0, 1.0, 1.0, 0.0});
+  const auto gp = mg::grad(mg::sum(mg::prod(x, 1)), x = X);  // exact at 0: no y / x
+  check_all(gp[x], std::vector<double>{0.0, -2403.0, -1600.0, -1602.0, 0.0, 6.0});
+  check_close(mg::logsumexp(x, 0)(x = X)(2), -800.0 + std::log(1.0 + std::exp(-1.0)));  // no underflow
+  const auto gn = mg::grad(mg::sum(mg::norm(x, 0)), x = Eigen::MatrixXd::Zero(2, 3).eval());
+  BOOST_CHECK_EQUAL(gn[x].cwiseAbs().maxCoeff(), 0.0);  // 0 at the origin, not NaN
+}
+
+BOOST_AUTO_TEST_CASE(a_dimension_out_of_range_is_pytorchs_error) {
+  const Eigen::MatrixXd X = Eigen::MatrixXd::Ones(2, 3);
+  const Eigen::VectorXd v = Eigen::VectorXd::Ones(3);
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const mg::Error& err) {
+      return std::string(err.what());
+    }
+    return std::string("no error");
+  };
+  BOOST_CHECK_EQUAL(message([&] { (void)mg::logsumexp(x, 2)(x = X); }),
+                    "Dimension out of range (expected to be in range of [-2, 1], but got 2) (logsumexp)");
+  BOOST_CHECK_EQUAL(message([&] { (void)mg::grad(mg::sum(mg::softmax(x, -3)), x = X); }),
+                    "Dimension out of range (expected to be in range of [-2, 1], but got -3) (softmax)");
+  BOOST_CHECK_EQUAL(message([&] { (void)mg::cumsum(x, 1)(x = v); }),
+                    "Dimension out of range (expected to be in range of [-1, 0], but got 1) (cumsum)");
+  BOOST_CHECK_EQUAL(message([&] { (void)mg::sum(x, 1)(x = 2.0); }),
+                    "Dimension out of range (expected to be in range of [-1, 0], but got 1) (sum)");
+}
+
+BOOST_AUTO_TEST_CASE(float_keeps_float) {
+  Eigen::MatrixXf X(2, 3);
+  X << 0.5f, -1.0f, 2.0f, 1.5f, 0.25f, -0.75f;
+  const auto e = mg::sum(mg::log_softmax(x, 1)) + mg::sum(mg::logsumexp(x, 0)) + mg::sum(mg::cumsum(x, 1) * x);
+  const auto g = mg::grad(e, x = X);
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(g.value)>, float>);
+  static_assert(std::is_same_v<decltype(mg::softmax(x, 0)(x = X))::Scalar, float>);
+  const Eigen::MatrixXd Xd = X.cast<double>();
+  const auto gd = mg::grad(e, x = Xd);
+  for (int i = 0; i < 6; ++i) BOOST_CHECK_CLOSE(static_cast<double>(g[x].reshaped()(i)), gd[x].reshaped()(i), 1e-4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -108,6 +108,8 @@ template <class X, class Y, class G>
 constexpr auto logsumexp_vjp(const X& x, const Y& y, const G& g) {
   if constexpr (!is_array_v<X>) {
     return g * exp(x - y);  // (math::exp on numbers: constexpr)
+  } else if constexpr (is_array_v<Y>) {  // along a dimension of an Eigen array: y and g broadcast back
+    return typename X::PlainObject(g * exp_elements(x.derived() - y));
   } else {
     using S = typename X::Scalar;
     return typename X::PlainObject(static_cast<S>(g) * exp_elements(x.derived() - static_cast<S>(y)));
@@ -124,13 +126,16 @@ struct LogSumExp {
   template <class X> static constexpr auto f(const X& x) { return logsumexp_all(x); }
   template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y& y, const G& g) { return logsumexp_vjp(x, y, g); }
   /// The largest element taken out first; an infinite or NaN one is the result.
+  /// (Written for any scalar with exp and log, duals included.)
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, in[k * s]);
-    if (!std::isfinite(m)) return m;
+    using std::exp, std::isfinite, std::log;
+    if (n == 0) return T(-std::numeric_limits<double>::infinity());
+    T m = in[0];
+    for (std::int64_t k = 1; k < n; ++k) m = std::max(m, in[k * s]);
+    if (!isfinite(m)) return m;
     T sum = 0;
-    for (std::int64_t k = 0; k < n; ++k) sum += std::exp(in[k * s] - m);
-    return std::log(sum) + m;
+    for (std::int64_t k = 0; k < n; ++k) sum += exp(in[k * s] - m);
+    return log(sum) + m;
   }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) { return logsumexp_vjp(x, d.back(y), d.back(g)); }
@@ -143,9 +148,10 @@ struct Max {
   template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y& y, const G& g) { return max_vjp(x, y, g); }
   /// NaN wins, as in PyTorch.
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
+    using std::isnan;
     T m = in[0];
-    for (std::int64_t k = 1; k < n && !std::isnan(m); ++k)
-      if (const T v = in[k * s]; std::isnan(v) || v > m) m = v;
+    for (std::int64_t k = 1; k < n && !isnan(m); ++k)
+      if (const T v = in[k * s]; isnan(v) || v > m) m = v;
     return m;
   }
   template <class X, class Y, class G, class D>
@@ -177,12 +183,13 @@ struct Norm {
   }
   /// A scaled sum of squares: no overflow or underflow for extreme values.
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
+    using std::abs, std::isfinite, std::sqrt;
     T scale = 0;
-    for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, std::abs(in[k * s]));
-    if (scale == T(0) || !std::isfinite(scale)) return scale;
+    for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, T(abs(in[k * s])));
+    if (scale == T(0) || !isfinite(scale)) return scale;
     T ss = 0;
     for (std::int64_t k = 0; k < n; ++k) ss += (in[k * s] / scale) * (in[k * s] / scale);
-    return scale * std::sqrt(ss);
+    return scale * sqrt(ss);
   }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
@@ -194,10 +201,12 @@ struct Softmax {
   static constexpr const char* node_name = "SoftmaxBackward0";
   static constexpr const char* symbol = "softmax";
   template <class T> static void map_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::int64_t k = 0; k < n; ++k) m = std::max(m, in[k * s]);
+    using std::exp;
+    if (n == 0) return;
+    T m = in[0];
+    for (std::int64_t k = 1; k < n; ++k) m = std::max(m, in[k * s]);
     T sum = 0;
-    for (std::int64_t k = 0; k < n; ++k) sum += (out[k * s] = std::exp(in[k * s] - m));
+    for (std::int64_t k = 0; k < n; ++k) sum += (out[k * s] = exp(in[k * s] - m));
     for (std::int64_t k = 0; k < n; ++k) out[k * s] /= sum;
   }
   template <class X, class Y, class G, class D>

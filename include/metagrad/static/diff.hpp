@@ -21,6 +21,11 @@ constexpr auto diff(const E& e, const V& v) {
   using simplify::add;
   if constexpr (!depends_on<E, V>) {
     return IntC<0>{};
+  } else if constexpr (requires { decltype(rule_of(e))::along_dim; }) {
+    static_assert(!decltype(rule_of(e))::along_dim,
+                  "mg::d: a reduction along a dimension (sum(x, d), softmax(x, d), ...) has no symbolic derivative here; "
+                  "use mg::grad, mg::jacobian or mg::hessian");
+    return IntC<0>{};
   } else if constexpr (requires { decltype(rule_of(e))::symbolic_d; }) {
     static_assert(decltype(rule_of(e))::symbolic_d,
                   "mg::d: solve, inverse, det and logdet have no symbolic derivative here; use mg::grad or mg::jacobian");

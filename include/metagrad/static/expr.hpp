@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "../detail/fixed_string.hpp"
+#include "../rules/along.hpp"
 #include "../rules/elementwise.hpp"
 #include "../rules/indexing.hpp"
 #include "../rules/linalg.hpp"

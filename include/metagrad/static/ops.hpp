@@ -286,6 +286,27 @@ template <StaticExpr A> constexpr auto norm(const A& a) { return Unary<rules::No
 /// d log_softmax = de - softmax(e) . sum(de), d softmax = softmax(e) (de - sum(softmax(e) de)).
 template <StaticExpr A> constexpr auto log_softmax(const A& a) { return a - logsumexp(a); }
 template <StaticExpr A> constexpr auto softmax(const A& a) { return exp(a - logsumexp(a)); }
+/// The same reductions along one dimension (PyTorch's numbering, -1 the
+/// last; an mg::Error names a dimension out of range): a matrix gives a
+/// vector of the other dimension's length, a vector a number. softmax,
+/// log_softmax and cumsum keep the shape. Each is rule R along the dimension
+/// (rules/along.hpp) with R's own derivative, the one the dynamic engine runs:
+///   sum:  dx = g;   mean: dx = g / n;   prod: dx = g prod_{j != i} x_j (exact at 0)
+///   logsumexp: dx = g exp(x - y);   amax: dx = g / k on the k maxima;   norm: dx = g x / y
+///   softmax: dx = y (g - sum(g y));  log_softmax: dx = g - exp(y) sum(g);  cumsum: dx_i = sum_{j >= i} g_j
+template <class R, StaticExpr A>
+constexpr auto along(const A& a, int dim) {
+  return Binary<rules::AlongDim<R>, A, Const>(a, Const(static_cast<double>(dim)));
+}
+template <StaticExpr A> constexpr auto sum(const A& a, int dim) { return along<rules::SumDim>(a, dim); }
+template <StaticExpr A> constexpr auto mean(const A& a, int dim) { return along<rules::MeanDim>(a, dim); }
+template <StaticExpr A> constexpr auto prod(const A& a, int dim) { return along<rules::ProdDim>(a, dim); }
+template <StaticExpr A> constexpr auto logsumexp(const A& a, int dim) { return along<rules::LogSumExp>(a, dim); }
+template <StaticExpr A> constexpr auto amax(const A& a, int dim) { return along<rules::Amax>(a, dim); }
+template <StaticExpr A> constexpr auto norm(const A& a, int dim) { return along<rules::Norm>(a, dim); }
+template <StaticExpr A> constexpr auto softmax(const A& a, int dim) { return along<rules::Softmax>(a, dim); }
+template <StaticExpr A> constexpr auto log_softmax(const A& a, int dim) { return along<rules::LogSoftmax>(a, dim); }
+template <StaticExpr A> constexpr auto cumsum(const A& a, int dim) { return along<rules::Cumsum>(a, dim); }
 template <StaticExpr A> constexpr auto transpose(const A& a) {
   if constexpr (is_intc<A>::value) return a; else return Unary<rules::Transpose, A>(a);
 }
