@@ -488,4 +488,41 @@ BOOST_AUTO_TEST_CASE(cholesky_equals_pytorch) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(slogdet_and_outer_equal_pytorch) {
+  // A has a negative determinant: logdet(A) is NaN, slogdet's log|det A| is not.
+  Eigen::MatrixXd Av(3, 3);
+  Av << 2.0, 1.0, 0.5, -1.0, -3.0, 0.25, 0.5, 0.7, 1.5;
+  const auto [sign, logabsdet] = mg::linalg::slogdet(S);
+  BOOST_CHECK_EQUAL(mg::to_string(logabsdet), "logabsdet(S)");
+  BOOST_CHECK_EQUAL(sign(S = Av), -1.0);
+  BOOST_CHECK(std::isnan(mg::logdet(S)(S = Av)));
+  // value and gradient of 2 log|det A| + sign det A, and two Hessian entries
+  // of log|det A| (column-major positions): python3-torch 1.13
+  const auto g = mg::grad(2.0 * logabsdet + sign, S = Av);
+  check_close(g.value, 2 * 1.9912931549031312 - 1.0);
+  const double want[3][3] = {{1.2764505119453924, -0.44368600682593856, -0.2184300341296928},
+                             {0.31399317406143346, -0.7508532423208191, 0.2457337883959044},
+                             {-0.477815699658703, 0.27303754266211605, 1.36518771331058}};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) check_close(g[S](i, j), want[i][j]);
+  const auto H = mg::hessian(logabsdet, S = Av);
+  check_close(H[S](0, 0), -0.40733147736141356);
+  check_close(H[S](1, 4), 0.05894069820265816);
+  Eigen::MatrixXd singular(2, 2);
+  singular << 1, 2, 2, 4;
+  BOOST_CHECK_EQUAL(sign(S = singular), 0.0);  // (0, -inf), as PyTorch
+  BOOST_CHECK_EQUAL(logabsdet(S = singular), -std::numeric_limits<double>::infinity());
+  BOOST_CHECK_EXCEPTION((void)logabsdet(S = Eigen::MatrixXd::Ones(2, 3).eval()), mg::Error, [](const mg::Error& err) {
+    return std::string(err.what()).find("linalg.slogdet") != std::string::npos;
+  });
+  // outer(a, b) = a b^T: sum(W * outer(u, v)) and its gradients, python3-torch 1.13
+  Eigen::MatrixXd Wv(3, 2);
+  Wv << 0.1, 0.2, 0.3, 0.4, 0.5, 0.6;
+  const auto go = mg::grad(mg::sum(mg::outer(x, m) * y), x = vec({1, 2, 3}), m = vec({-1, 0.5}), y = mg::data(Wv));
+  check_close(go.value, -0.8);
+  for (int i = 0; i < 3; ++i) check_close(go[x](i), std::vector<double>{0.0, -0.1, -0.2}[i]);
+  check_close(go[m](0), 2.2);
+  check_close(go[m](1), 2.8);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -404,6 +404,12 @@ auto linalg_logdet(const Eigen::ArrayBase<D>& a) {
   check_square("logdet", a);
   return cached_lu(a).log_determinant();
 }
+/// (sign det A, log |det A|), without overflow: (0, -inf) for a singular A.
+template <class D>
+auto linalg_slogdet(const Eigen::ArrayBase<D>& a) {
+  check_square("linalg.slogdet", a);
+  return cached_lu(a).sign_log_abs_determinant();
+}
 /// The Cholesky factor L (lower triangular, A = L L^T) of a symmetric
 /// positive-definite A; only A's lower triangle is read (as PyTorch). A
 /// non-positive pivot is PyTorch's error, naming the leading minor.
@@ -648,7 +654,26 @@ struct Slogdet {
   static constexpr const char* node_name = "LinalgSlogdetBackward0";
   static constexpr int outputs = 2;
   static constexpr int grad_output = 1;
-  template <class A, class Y, class G> auto vjp(const A& a, const Y& y, const G& g) const { return LogDet::vjp(a, y, g); }
+  template <class A, class Y, class G> static auto vjp(const A& a, const Y& y, const G& g) { return LogDet::vjp(a, y, g); }
+};
+/// slogdet's outputs one at a time, as static mode has them (each its own
+/// expression): sign det A, through which no gradient flows, and log |det A|
+/// with Slogdet's dA = g A^-T.
+struct SlogdetSign {
+  static constexpr bool elementwise = false, differentiable = false;
+  static constexpr const char* node_name = Slogdet::node_name;
+  static constexpr const char* symbol = "sign_det";
+  static constexpr bool symbolic_d = false;
+  template <class A> static auto f(const A& a) { return linalg_slogdet(a).first; }
+  template <class A, class Y, class G> static auto vjp(const A& a, const Y&, const G&) { return ev(a * typename A::Scalar(0)); }
+};
+struct SlogdetLogAbs {
+  static constexpr bool elementwise = false;
+  static constexpr const char* node_name = Slogdet::node_name;
+  static constexpr const char* symbol = "logabsdet";
+  static constexpr bool symbolic_d = false;
+  template <class A> static auto f(const A& a) { return linalg_slogdet(a).second; }
+  template <class A, class Y, class G> static auto vjp(const A& a, const Y& y, const G& g) { return Slogdet::vjp(a, y, g); }
 };
 struct Cholesky {
   static constexpr bool elementwise = false;

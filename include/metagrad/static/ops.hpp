@@ -4,6 +4,8 @@
 // e+e -> 2*e, e/e -> 1, --e -> e, pow(e,1) -> e, pow(e,0) -> 1, and
 // constants gather to the left (a_c * (b_c * e) -> (a*b)_c * e).
 #pragma once
+#include <tuple>
+
 #include "expr.hpp"
 
 namespace metagrad {
@@ -208,6 +210,12 @@ template <StaticExpr A> constexpr auto inv(const A& a) { return Unary<rules::Inv
 template <StaticExpr A> constexpr auto det(const A& a) { return Unary<rules::Det, A>(a); }
 /// The Cholesky factor L (A = L L^T) of a symmetric positive-definite matrix.
 template <StaticExpr A> constexpr auto cholesky(const A& a) { return Unary<rules::Cholesky, A>(a); }
+/// (sign det A, log |det A|) as two expressions (`auto [sign, logabsdet] =
+/// mg::linalg::slogdet(A)`), no overflow of det itself; d log|det A| = g A^-T,
+/// none through the sign.
+template <StaticExpr A> constexpr auto slogdet(const A& a) {
+  return std::tuple{Unary<rules::SlogdetSign, A>(a), Unary<rules::SlogdetLogAbs, A>(a)};
+}
 }  // namespace linalg
 
 /// Parts of a vector expression (n, i, start: run-time integers); their
@@ -314,6 +322,9 @@ template <StaticExpr A, StaticExpr B> constexpr auto matmul(const A& a, const B&
   if constexpr (simplify::is_c<A, 0> || simplify::is_c<B, 0>) return IntC<0>{};
   else return Binary<rules::MatMul, A, B>(a, b);
 }
+/// The outer product a b^T of two vectors, matmul(a, transpose(b)) (and so
+/// its derivative: da = G b, db = G^T a).
+template <StaticExpr A, StaticExpr B> constexpr auto outer(const A& a, const B& b) { return matmul(a, transpose(b)); }
 template <StaticExpr A, StaticExpr B> constexpr auto dot(const A& a, const B& b) {
   if constexpr (simplify::is_c<A, 0> || simplify::is_c<B, 0>) return IntC<0>{};
   else return Binary<rules::Dot, A, B>(a, b);
