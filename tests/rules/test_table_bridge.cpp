@@ -10,6 +10,13 @@
 namespace {
 constexpr auto u = mg::var<"u">;
 constexpr auto v = mg::var<"v">;
+/// A tensor of `shape` with values evenly spread over [lo, hi] (row-major).
+mg::Tensor spread(const mg::Sizes& shape, double lo, double hi) {
+  auto t = mg::zeros(shape);
+  const std::int64_t n = t.numel();
+  for (std::int64_t i = 0; i < n; ++i) t.data_ptr()[i] = n == 1 ? lo : lo + (hi - lo) * static_cast<double>(i) / static_cast<double>(n - 1);
+  return t;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(bridge_table_rows)
@@ -86,6 +93,62 @@ BOOST_AUTO_TEST_CASE(every_binary_row_in_every_engine) {
   METAGRAD_FOR_EACH_BINARY(METAGRAD_TEST_ROW)
 #undef METAGRAD_TEST_ROW
   BOOST_CHECK_EQUAL(checked, 4);
+}
+
+BOOST_AUTO_TEST_CASE(every_along_row_in_static_mode_equals_dynamic) {
+  // The rows along a dimension (METAGRAD_FOR_EACH_ALONG) as static mode runs
+  // them (rules/along.hpp: the same line and vjp_along on Eigen arrays):
+  // value and gradient of sum(op(x, d) * W) equal the dynamic engine's, on a
+  // matrix along every dimension and on a vector. var and std have no static
+  // form (mg::var names a variable).
+  int checked = 0;
+  auto one = [&]<class R>(std::type_identity<R>, mg::rules::Domain domain) {
+    if constexpr (requires { R::has_correction; }) return;
+    else {
+      BOOST_TEST_CONTEXT("along row " << R::node_name) {
+        for (const mg::Sizes& shape : {mg::Sizes{2, 3}, mg::Sizes{4}}) {
+          BOOST_REQUIRE(domain == mg::rules::Domain::real);  // (every row's domain today)
+          const auto t0 = spread(shape, -1.1, 1.7);
+          const Eigen::MatrixXd X = shape.size() == 2 ? Eigen::MatrixXd(Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(t0.data_ptr(), 2, 3))
+                                                      : Eigen::MatrixXd(Eigen::Map<const Eigen::VectorXd>(t0.data_ptr(), 4));
+          for (int dim : {0, 1, -1}) {
+            if (dim >= static_cast<int>(shape.size())) continue;
+            auto t = t0.detach().requires_grad_();
+            const auto y = mg::detail::along_op<R>(t, dim, false);
+            const auto w = spread(y.sizes(), -0.7, 1.3);
+            const auto gd = mg::autograd::grad({(y * w).sum()}, {t})[0];
+            auto static_check = [&]<class XV>(const XV& xv) {
+              const Eigen::VectorXd wv = Eigen::Map<const Eigen::VectorXd>(w.contiguous().data_ptr(), w.numel());
+              const auto gs = [&] {
+                constexpr bool reduces = mg::rules::detail_along::reduces<R>;
+                if constexpr (reduces && XV::ColsAtCompileTime == 1)  // a vector reduced: a number
+                  return mg::grad(mg::along<R>(u, dim) * wv(0), u = xv);
+                else if constexpr (reduces || XV::ColsAtCompileTime == 1)  // a vector result
+                  return mg::grad(mg::sum(mg::along<R>(u, dim) * v), u = xv, v = mg::data(wv));
+                else {  // a matrix result
+                  const Eigen::MatrixXd W = Eigen::Map<const Eigen::Matrix<double, -1, -1, Eigen::RowMajor>>(wv.data(), 2, 3);
+                  return mg::grad(mg::sum(mg::along<R>(u, dim) * v), u = xv, v = mg::data(W));
+                }
+              }();
+              BOOST_CHECK_CLOSE_FRACTION(gs.value + 1.0, (y * w).sum().item() + 1.0, 1e-13);
+              for (Eigen::Index i = 0; i < X.rows(); ++i)
+                for (Eigen::Index j = 0; j < X.cols(); ++j) {
+                  const double want = shape.size() == 2 ? gd.index({i, j}).item() : gd.index({i}).item();
+                  BOOST_CHECK_CLOSE_FRACTION(gs[u](i, j) + 1.0, want + 1.0, 1e-13);
+                }
+            };
+            if (shape.size() == 2) static_check(X);
+            else static_check(Eigen::VectorXd(X.col(0)));
+          }
+        }
+        ++checked;
+      }
+    }
+  };
+#define METAGRAD_TEST_ROW(Rule, domain) one(std::type_identity<mg::rules::Rule>{}, mg::rules::Domain::domain);
+  METAGRAD_FOR_EACH_ALONG(METAGRAD_TEST_ROW)
+#undef METAGRAD_TEST_ROW
+  BOOST_CHECK_EQUAL(checked, 7);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
