@@ -513,3 +513,47 @@ BOOST_AUTO_TEST_CASE(float_keeps_float) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(static_losses)
+
+BOOST_AUTO_TEST_CASE(equal_pytorch_to_second_order) {
+  namespace F = mg::nn::functional;
+  // bce_with_logits(z, y) + 2 mse_loss(z, y) + l1_loss(z, y), z = 0 included
+  // (where sigmoid(0) - y is the gradient, not what max and |z| would give)
+  // and z = 30 (no overflow); value, gradients and the Hessian-vector product
+  // with (1, 1, 1, 1) for z: python3-torch 1.13
+  Eigen::VectorXd Z(4), Y(4);
+  Z << 0.0, -1.5, 2.0, 30.0;
+  Y << 1.0, 0.0, 0.25, 0.5;
+  const auto e = F::binary_cross_entropy_with_logits(x, y) + 2.0 * F::mse_loss(x, y) + F::l1_loss(x, y);
+  const auto g = mg::grad(e, x = Z, y = Y);
+  check_close(g.value, 451.09912211739646);
+  check_all(g[x], std::vector<double>{-1.375, -1.7043936190484108, 2.1576992694944708, 29.874999999999975});
+  check_all(g[y], std::vector<double>{1.25, 2.125, -2.5, -37.25});
+  const auto hv = mg::hvp(e, Eigen::VectorXd::Ones(4).eval(), x = Z, y = Y);
+  check_all(hv[x], std::vector<double>{1.0625, 1.0372866130175833, 1.0262483963508766, 1.0000000000000233});
+  check_all(hv[y], std::vector<double>{-1.25, -1.25, -1.25, -1.25});
+  // numbers: log 2 + 1, and (sigmoid(0) - 1) + 2 (0 - 1)
+  const auto gs = mg::grad(F::binary_cross_entropy_with_logits(x, y) + F::mse_loss(x, y), x = 0.0, y = 1.0);
+  check_close(gs.value, std::log(2.0) + 1.0);
+  check_close(gs[x], -2.5);
+  check_close(gs[y], 2.0);
+  BOOST_CHECK_EXCEPTION((void)F::mse_loss(x, y)(x = Z, y = Eigen::VectorXd::Ones(3).eval()), mg::Error, [](const mg::Error& err) {
+    return std::string(err.what()) == "mse_loss: target size (3x1) must be the same as input size (4x1)";
+  });
+  // the dynamic losses run the same rules (rules/losses.hpp), one node each
+  auto tz = mg::tensor({0.0, -1.5, 2.0, 30.0}, mg::requires_grad()), ty = mg::tensor({1.0, 0.0, 0.25, 0.5}, mg::requires_grad());
+  BOOST_CHECK_EQUAL(F::mse_loss(tz, ty).grad_fn()->name(), "MseLossBackward0");
+  BOOST_CHECK_EQUAL(F::binary_cross_entropy_with_logits(tz, ty).grad_fn()->name(), "BinaryCrossEntropyWithLogitsBackward0");
+  const auto l = F::binary_cross_entropy_with_logits(tz, ty) + 2.0 * F::mse_loss(tz, ty) + F::l1_loss(tz, ty);
+  const auto gd = mg::autograd::grad({l}, {tz, ty}, {}, false, true);
+  const auto hd = mg::autograd::grad({gd[0].sum()}, {tz, ty});
+  for (int i = 0; i < 4; ++i) {
+    check_close(gd[0].data_ptr()[i], g[x](i), 1e-14);
+    check_close(gd[1].data_ptr()[i], g[y](i), 1e-14);
+    check_close(hd[0].data_ptr()[i], hv[x](i), 1e-14);
+    check_close(hd[1].data_ptr()[i], hv[y](i), 1e-14);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,15 +1,15 @@
 // metagrad/dynamic/nn.hpp — mg::nn::functional losses (mean reduction).
-//   binary_cross_entropy_with_logits(z, y) = mean(max(z,0) - z*y + log(1+exp(-|z|)))
-//     d/dz = (sigmoid(z) - y) / n,  d/dy = -z / n
-//   mse_loss(a, b) = mean((a - b)^2)
-//     d/da = 2 (a - b) / n,  d/db = -d/da
+//   binary_cross_entropy_with_logits(z, y), mse_loss(a, b): one node each,
+//     their rules in rules/losses.hpp (dz = (sigmoid(z) - y) g / n, ...)
 //   l1_loss(a, b) = mean(|a - b|)  (composed: MeanBackward0 over AbsBackward0, as PyTorch)
 //   nll_loss(logp, t) = -mean_i logp[i, t_i] over the i with t_i != ignore_index
 //     d/dlogp[i, t_i] = -g / count                             NllLossBackward0
 //   cross_entropy(x, t) = nll_loss(log_softmax(x, 1), t)
 #pragma once
 #include "factories.hpp"
+#include "../rules/losses.hpp"
 #include "reductions.hpp"
+#include "rule_node.hpp"
 
 namespace metagrad::nn::functional {
 
@@ -17,74 +17,36 @@ namespace metagrad::nn::functional {
 /// is in the derivative table, so `mg::softplus` is also a static node.
 using metagrad::softplus;
 
-template <class T>
-class LossNode final : public BasicNode<T> {
- public:
-  enum Kind { BCEWithLogits, MSE };
-  explicit LossNode(Kind k) : kind_(k) {}
-  std::string name() const override {
-    return kind_ == BCEWithLogits ? "BinaryCrossEntropyWithLogitsBackward0" : "MseLossBackward0";
-  }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto A = a.unpack(*this), B = b.unpack(*this);
-    const auto gn = g / static_cast<T>(A.numel());
-    if (kind_ == BCEWithLogits) {
-      if (this->edge(0).valid()) out[0] = (sigmoid(A) - B) * gn;
-      if (this->edge(1).valid()) out[1] = -A * gn;
-    } else {
-      const auto d = (A - B) * (gn * T(2));
-      if (this->edge(0).valid()) out[0] = d;
-      if (this->edge(1).valid()) out[1] = -d;
-    }
-  }
-  void release_variables() override { a.reset(); b.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(a, b); }
-  SavedVariable<T> a, b;
- private:
-  Kind kind_;
-};
-
 namespace detail {
-template <class T>
-BasicTensor<T> loss(const BasicTensor<T>& a, const BasicTensor<T>& b, typename LossNode<T>::Kind k, const char* op) {
+/// A loss of two same-shape tensors whose backward is rule R (rules/losses.hpp),
+/// run by a PairNode that saves only what R's formulas read.
+template <class R, class T>
+BasicTensor<T> loss(const BasicTensor<T>& a, const BasicTensor<T>& b, const char* op) {
   metagrad::detail::check(a.sizes() == b.sizes(), op, ": target size (", b.sizes(),
                           ") must be the same as input size (", a.sizes(), ")");
   BasicTensor<T> value;
   {
     NoGradGuard ng;
-    if (k == LossNode<T>::BCEWithLogits) {
-      auto elem = kernels::binary(a.impl(), b.impl(), [](const auto& z, const auto& y) {
-        using std::abs, std::exp, std::log1p, std::max;
-        if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(z)>>)
-          return max(z, decltype(z)(0)) - z * y + log1p(exp(-abs(z)));
-        else
-          return (z.max(0) - z * y + math::log1p(math::exp(-z.abs()))).eval();
-      });
+    if constexpr (std::is_same_v<R, rules::BceWithLogits>) {
+      auto elem = kernels::binary(a.impl(), b.impl(), [](const auto& z, const auto& y) { return R::term(z, y); });
       value = BasicTensor<T>(std::move(elem)).mean();
     } else {
       auto d = a - b;
       value = (d * d).mean();
     }
   }
-  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
-    auto n = make_node<T, LossNode<T>>(k);
-    n->add_edge(gradient_edge(a));
-    n->add_edge(gradient_edge(b));
-    n->a.save(a, false);
-    n->b.save(b, false);
-    set_history(value, n);
-  }
+  record_pair_rule<R>(value, a, b, R::node_name);
   return value;
 }
 }  // namespace detail
 
 template <class T>
 BasicTensor<T> binary_cross_entropy_with_logits(const BasicTensor<T>& input, const BasicTensor<T>& target) {
-  return detail::loss(input, target, LossNode<T>::BCEWithLogits, "binary_cross_entropy_with_logits");
+  return detail::loss<rules::BceWithLogits>(input, target, "binary_cross_entropy_with_logits");
 }
 template <class T>
 BasicTensor<T> mse_loss(const BasicTensor<T>& input, const BasicTensor<T>& target) {
-  return detail::loss(input, target, LossNode<T>::MSE, "mse_loss");
+  return detail::loss<rules::MseLoss>(input, target, "mse_loss");
 }
 
 template <class T>

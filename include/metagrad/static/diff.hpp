@@ -28,7 +28,8 @@ constexpr auto diff(const E& e, const V& v) {
     return IntC<0>{};
   } else if constexpr (requires { decltype(rule_of(e))::symbolic_d; }) {
     static_assert(decltype(rule_of(e))::symbolic_d,
-                  "mg::d: solve, inverse, det, logdet, slogdet and cholesky have no symbolic derivative here; use mg::grad or mg::jacobian");
+                  "mg::d: this op (solve, inverse, det, logdet, slogdet, cholesky, mse_loss, binary_cross_entropy_with_logits) "
+                  "has no symbolic derivative here; use mg::grad or mg::jacobian");
     return IntC<0>{};
   } else if constexpr (is_scan<E>::value) {
     static_assert(!is_scan<E>::value, "mg::d: a scan has no symbolic derivative; use mg::grad, mg::jacobian or mg::hvp");

@@ -21,6 +21,7 @@
 #include "../rules/elementwise.hpp"
 #include "../rules/indexing.hpp"
 #include "../rules/linalg.hpp"
+#include "../rules/losses.hpp"
 #include "../rules/reductions.hpp"
 #include "../rules/select.hpp"
 

@@ -218,6 +218,24 @@ template <StaticExpr A> constexpr auto slogdet(const A& a) {
 }
 }  // namespace linalg
 
+namespace nn::functional {
+/// The losses (mean reduction; rules/losses.hpp): mean((a - b)^2) with
+/// da = 2 (a - b) g / n; mean(max(z, 0) - z y + log(1 + exp(-|z|))) with
+/// dz = (sigmoid(z) - y) g / n, dy = -z g / n (exact at z = 0, where a
+/// composition through max and |z| would not be); and l1_loss = mean(|a - b|),
+/// composed as in PyTorch (da = sign(a - b) g / n).
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto mse_loss(const A& a, const B& b) {
+  return Binary<rules::MseLoss, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
+}
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto binary_cross_entropy_with_logits(const A& z, const B& y) {
+  return Binary<rules::BceWithLogits, decltype(simplify::lift(z)), decltype(simplify::lift(y))>(simplify::lift(z), simplify::lift(y));
+}
+template <class A, class B> requires StaticOperands<A, B>
+constexpr auto l1_loss(const A& a, const B& b) { return mean(abs(a - b)); }
+}  // namespace nn::functional
+
 /// Parts of a vector expression (n, i, start: run-time integers); their
 /// gradients scatter-add into the vector. `x[i]` is element i.
 template <StaticExpr A>
