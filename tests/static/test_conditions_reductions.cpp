@@ -498,6 +498,11 @@ BOOST_AUTO_TEST_CASE(a_dimension_out_of_range_is_pytorchs_error) {
                     "Dimension out of range (expected to be in range of [-1, 0], but got 1) (cumsum)");
   BOOST_CHECK_EQUAL(message([&] { (void)mg::sum(x, 1)(x = 2.0); }),
                     "Dimension out of range (expected to be in range of [-1, 0], but got 1) (sum)");
+  const Eigen::MatrixXd empty(0, 3);
+  BOOST_CHECK_EQUAL(message([&] { (void)mg::amax(x, 0)(x = empty); }), "amax(): Expected reduction dim 0 to have non-zero size.");
+  BOOST_CHECK_EQUAL(mg::logsumexp(x, 0)(x = empty)(1), -std::numeric_limits<double>::infinity());  // as PyTorch
+  BOOST_CHECK_EQUAL(mg::prod(x, 0)(x = empty)(2), 1.0);
+  BOOST_CHECK_EQUAL(mg::softmax(x, 0)(x = empty).size(), 0);
 }
 
 BOOST_AUTO_TEST_CASE(float_keeps_float) {

@@ -188,6 +188,10 @@ struct AlongDim {
     } else {
       using S = typename A::Scalar;
       const auto d = view<S>(a, b);
+      if constexpr (std::is_base_of_v<Max, R>)  // (the others have a value for an empty line: -inf, 0, 1, ...)
+        if (d.length() == 0)
+          ::metagrad::detail::fail(R::symbol, "(): Expected reduction dim ", static_cast<int>(::metagrad::detail::real_part(b)),
+                                   " to have non-zero size.");
       const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> x = a;
       if constexpr (detail_along::reduces<R>) {
         Eigen::Array<S, Eigen::Dynamic, 1> y(d.lines());
