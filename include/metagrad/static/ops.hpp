@@ -106,6 +106,12 @@ constexpr auto pow(const A& a, const B& b) {
   else return Binary<rules::Pow, A, B>(a, b);
 }
 
+/// The node of binary rule R on a and b (numbers lifted to constants), unsimplified.
+template <class R, class A, class B>
+constexpr auto lifted_binary(const A& a, const B& b) {
+  return Binary<R, decltype(lift(a)), decltype(lift(b))>(lift(a), lift(b));
+}
+
 }  // namespace simplify
 
 template <class A, class B>
@@ -131,7 +137,7 @@ constexpr auto pow(const A& a, const B& b) { return simplify::pow(simplify::lift
 #define METAGRAD_STATIC_BINARY(Rule, fn)                                                                            \
   template <class A, class B> requires StaticOperands<A, B>                                                         \
   constexpr auto fn(const A& a, const B& b) {                                                                       \
-    return Binary<rules::Rule, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b)); \
+    return simplify::lifted_binary<rules::Rule>(a, b);                                                              \
   }
 METAGRAD_FOR_EACH_BINARY(METAGRAD_STATIC_BINARY)
 #undef METAGRAD_STATIC_BINARY
@@ -139,9 +145,9 @@ METAGRAD_FOR_EACH_BINARY(METAGRAD_STATIC_BINARY)
 /// Comparisons: a condition (a bool, or an array of bools, when evaluated),
 /// through which no gradient flows; `where`, `clamp` and masks read them.
 #define METAGRAD_STATIC_COMPARISON(OP, Rule)                                                        \
-  template <class A, class B> requires StaticOperands<A, B>                                          \
-  constexpr auto operator OP(const A& a, const B& b) {                                               \
-    return Binary<rules::Rule, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b)); \
+  template <class A, class B> requires StaticOperands<A, B>                                         \
+  constexpr auto operator OP(const A& a, const B& b) {                                              \
+    return simplify::lifted_binary<rules::Rule>(a, b);                                              \
   }
 METAGRAD_STATIC_COMPARISON(<, Less)
 METAGRAD_STATIC_COMPARISON(<=, LessEqual)
@@ -189,11 +195,11 @@ constexpr auto masked_fill(const A& e, const C& mask, const V& v) { return where
 /// are the one-sided halves.
 template <class A, class L> requires StaticOperands<A, L>
 constexpr auto clamp_min(const A& a, const L& lo) {
-  return Binary<rules::ClampMin, decltype(simplify::lift(a)), decltype(simplify::lift(lo))>(simplify::lift(a), simplify::lift(lo));
+  return simplify::lifted_binary<rules::ClampMin>(a, lo);
 }
 template <class A, class H> requires StaticOperands<A, H>
 constexpr auto clamp_max(const A& a, const H& hi) {
-  return Binary<rules::ClampMax, decltype(simplify::lift(a)), decltype(simplify::lift(hi))>(simplify::lift(a), simplify::lift(hi));
+  return simplify::lifted_binary<rules::ClampMax>(a, hi);
 }
 template <StaticExpr A, class L, class H>
   requires(StaticExpr<L> || std::is_arithmetic_v<L>) && (StaticExpr<H> || std::is_arithmetic_v<H>)
@@ -226,11 +232,11 @@ namespace nn::functional {
 /// composed as in PyTorch (da = sign(a - b) g / n).
 template <class A, class B> requires StaticOperands<A, B>
 constexpr auto mse_loss(const A& a, const B& b) {
-  return Binary<rules::MseLoss, decltype(simplify::lift(a)), decltype(simplify::lift(b))>(simplify::lift(a), simplify::lift(b));
+  return simplify::lifted_binary<rules::MseLoss>(a, b);
 }
 template <class A, class B> requires StaticOperands<A, B>
 constexpr auto binary_cross_entropy_with_logits(const A& z, const B& y) {
-  return Binary<rules::BceWithLogits, decltype(simplify::lift(z)), decltype(simplify::lift(y))>(simplify::lift(z), simplify::lift(y));
+  return simplify::lifted_binary<rules::BceWithLogits>(z, y);
 }
 template <class A, class B> requires StaticOperands<A, B>
 constexpr auto l1_loss(const A& a, const B& b) { return mean(abs(a - b)); }
