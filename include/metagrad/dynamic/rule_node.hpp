@@ -176,6 +176,15 @@ class PairNode final : public BasicNode<T> {
     const auto B = (need & rules::kB) ? b.unpack(*this) : BasicTensor<T>{};
     const auto Y = (need & rules::kY) ? y.unpack(*this) : BasicTensor<T>{};
     using detail::operand_if;
+    constexpr unsigned nab = na | nb;
+    if constexpr (requires { R::vjp_ab(operand_if<nab, rules::kA>(A), operand_if<nab, rules::kB>(B), operand_if<nab, rules::kY>(Y), g); }) {
+      if (ga && gb) {  // both sides from one computation (solve: dB once)
+        auto [da, db] = R::vjp_ab(operand_if<nab, rules::kA>(A), operand_if<nab, rules::kB>(B), operand_if<nab, rules::kY>(Y), g);
+        out[0] = std::move(da);
+        out[1] = std::move(db);
+        return;
+      }
+    }
     if (ga) out[0] = R::vjp_a(operand_if<na, rules::kA>(A), operand_if<na, rules::kB>(B), operand_if<na, rules::kY>(Y), g);
     if (gb) out[1] = R::vjp_b(operand_if<nb, rules::kA>(A), operand_if<nb, rules::kB>(B), operand_if<nb, rules::kY>(Y), g);
   }

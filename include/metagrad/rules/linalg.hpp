@@ -610,12 +610,24 @@ struct Solve {
   static constexpr const char* symbol = "solve";
   static constexpr bool symbolic_d = false;
   template <class A, class B> static auto f(const A& a, const B& b) { return linalg_solve(a, b); }
+  /// dB = A^-T G, from A's own factorisation.
   template <class A, class B, class Y, class G>
   static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return ev(linalg_solve_t(a, g)); }
+  /// dA = -dB X^T.
   template <class A, class B, class Y, class G>
-  static auto vjp_a(const A& a, const B&, const Y& y, const G& g) {
-    return ev(-ev(matmul(as_column(linalg_solve_t(a, g)), ev(transpose(as_column(y))))));
+  static auto vjp_a(const A& a, const B& b, const Y& y, const G& g) { return a_from_b(vjp_b(a, b, y, g), y); }
+  /// Both with dB solved once (the engines call this when A and B both need
+  /// a gradient, as PyTorch's linalg_solve backward does).
+  template <class A, class B, class Y, class G>
+  static auto vjp_ab(const A& a, const B& b, const Y& y, const G& g) {
+    auto db = vjp_b(a, b, y, g);
+    auto da = a_from_b(db, y);
+    return std::pair{std::move(da), std::move(db)};
   }
+
+ private:
+  template <class DB, class Y>
+  static auto a_from_b(const DB& db, const Y& y) { return ev(-ev(matmul(as_column(db), ev(transpose(as_column(y)))))); }
 };
 struct Inverse {
   static constexpr bool elementwise = false;

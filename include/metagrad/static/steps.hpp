@@ -81,6 +81,12 @@ METAGRAD_INLINE inline void op_vjp(const Get& get, const G& g, Send&& send, Into
       if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, g * (S(n) * int_power<S, n - 1>(a)));
     } else {
       const auto& b = plain_value(get(std::type_identity<B>{}));
+      if constexpr (needs_grad<A, Bs...>::value && needs_grad<B, Bs...>::value && requires { R::vjp_ab(a, b, y, g); }) {
+        auto [da, db] = R::vjp_ab(a, b, y, g);  // both sides from one computation (solve: dB once)
+        send(std::type_identity<A>{}, side_a, std::move(da));
+        send(std::type_identity<B>{}, side_b, std::move(db));
+        return;
+      }
       if constexpr (needs_grad<A, Bs...>::value) {
         bool written = false;
         if constexpr (can_write_into<R, G>) {
