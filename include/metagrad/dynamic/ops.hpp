@@ -298,21 +298,8 @@ METAGRAD_FOR_EACH_UNARY(METAGRAD_UNARY_FREE)
 template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a) { return neg(a); }
 
 /// psi^(n)(x) elementwise, n >= 0 (0 is digamma). PolygammaBackward0:
-/// d/dx = g psi^(n+1)(x), recorded with this same op, so create_graph goes
-/// on to any order (the static rows are rules::Polygamma<N>).
-template <class T>
-class PolygammaNode final : public BasicNode<T> {
- public:
-  explicit PolygammaNode(int n) : n_(n) {}
-  std::string name() const override { return "PolygammaBackward0"; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override;
-  void release_variables() override { x.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x); }
-  SavedVariable<T> x;
-
- private:
-  int n_;
-};
+/// d/dx = g psi^(n+1)(x) (rules::PolygammaOrder), recorded with this same op,
+/// so create_graph goes on to any order (the static rows are rules::Polygamma<N>).
 template <class T>
 BasicTensor<T> polygamma(int n, const BasicTensor<T>& x) {
   detail::check(n >= 0, "polygamma(n, x) does not support negative n.");
@@ -323,17 +310,8 @@ BasicTensor<T> polygamma(int n, const BasicTensor<T>& x) {
       else return v.unaryExpr([n](T e) { return math::polygamma(n, e); });
     });
   });
-  if (is_grad_enabled() && x.requires_grad()) {
-    auto node = make_node<T, PolygammaNode<T>>(n);
-    node->add_edge(gradient_edge(x));
-    node->x.save(x, false);
-    set_history(out, node);
-  }
+  record_rule(out, x, "PolygammaBackward0", rules::PolygammaOrder{n});
   return out;
-}
-template <class T>
-void PolygammaNode<T>::apply(BasicTensor<T> g, BasicTensor<T>* out) {
-  out[0] = g * polygamma(n_ + 1, x.unpack(*this));
 }
 /// The rules' name for psi^(N) (rules::Digamma's derivative is polygamma_n<1>).
 template <int N, class T>

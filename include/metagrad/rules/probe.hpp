@@ -54,6 +54,7 @@ template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | m
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where(const A&, const B&) { return {}; }
 template <class A, class B> requires Operands<A, B> constexpr P<mask_of<A>() | mask_of<B>()> keep_where_not(const A&, const B&) { return {}; }
 template <int N, unsigned M> constexpr P<M> polygamma_n(const P<M>&) { return {}; }
+template <unsigned M> constexpr P<M> polygamma(int, const P<M>&) { return {}; }
 /// Functions of one operand and the op's own arguments (a shape, a dim, an
 /// index, k): rules/structure.hpp's formulas.
 #define METAGRAD_PROBE_WITH_ARGS(fn) \

@@ -25,6 +25,7 @@
 //   tril(x, k):             dx = tril(g, k)                             TrilBackward0
 //   clamp(x, lo, hi):       dx = g [lo <= x <= hi]                      ClampBackward1, ClampMin/MaxBackward0
 //   nll_loss(logp, t):      dlogp = g w, w = -1/count at [i, t_i]       NllLossBackward0
+//   polygamma(n, x):        dx = g polygamma(n + 1, x)                  PolygammaBackward0
 //   cat(xs, d):             dxs[i] = narrow(g, d, offset_i, length_i)   CatBackward0
 //   stack(xs, d):           dxs[i] = select(g, d, i)                    StackBackward0
 // (cat and stack have one input per part: `vjp_at(g, i)` is part i's.)
@@ -173,6 +174,12 @@ template <class S>
 struct ClampMaxArg {
   S hi;
   template <class X, class Y, class G> auto vjp(const X& x, const Y& y, const G& g) const { return ClampMax::vjp_a(x, hi, y, g); }
+};
+/// psi^(n)(x) for an order n known at run time (the static rows are
+/// Polygamma<N>): the next order is its derivative, so create_graph goes on.
+struct PolygammaOrder {
+  int n;
+  template <class X, class Y, class G> auto vjp(const X& x, const Y&, const G& g) const { return g * polygamma(n + 1, x); }
 };
 /// nll_loss's weights w (a constant of the graph: -1/count at [i, t_i]).
 template <class W>
