@@ -194,13 +194,9 @@ constexpr auto masked_fill(const A& e, const C& mask, const V& v) { return where
 /// are expressions get the gradient where they bind. clamp_min / clamp_max
 /// are the one-sided halves.
 template <class A, class L> requires StaticOperands<A, L>
-constexpr auto clamp_min(const A& a, const L& lo) {
-  return simplify::lifted_binary<rules::ClampMin>(a, lo);
-}
+constexpr auto clamp_min(const A& a, const L& lo) { return simplify::lifted_binary<rules::ClampMin>(a, lo); }
 template <class A, class H> requires StaticOperands<A, H>
-constexpr auto clamp_max(const A& a, const H& hi) {
-  return simplify::lifted_binary<rules::ClampMax>(a, hi);
-}
+constexpr auto clamp_max(const A& a, const H& hi) { return simplify::lifted_binary<rules::ClampMax>(a, hi); }
 template <StaticExpr A, class L, class H>
   requires(StaticExpr<L> || std::is_arithmetic_v<L>) && (StaticExpr<H> || std::is_arithmetic_v<H>)
 constexpr auto clamp(const A& a, const L& lo, const H& hi) { return clamp_max(clamp_min(a, lo), hi); }
@@ -231,13 +227,9 @@ namespace nn::functional {
 /// composition through max and |z| would not be); and l1_loss = mean(|a - b|),
 /// composed as in PyTorch (da = sign(a - b) g / n).
 template <class A, class B> requires StaticOperands<A, B>
-constexpr auto mse_loss(const A& a, const B& b) {
-  return simplify::lifted_binary<rules::MseLoss>(a, b);
-}
+constexpr auto mse_loss(const A& a, const B& b) { return simplify::lifted_binary<rules::MseLoss>(a, b); }
 template <class A, class B> requires StaticOperands<A, B>
-constexpr auto binary_cross_entropy_with_logits(const A& z, const B& y) {
-  return simplify::lifted_binary<rules::BceWithLogits>(z, y);
-}
+constexpr auto binary_cross_entropy_with_logits(const A& z, const B& y) { return simplify::lifted_binary<rules::BceWithLogits>(z, y); }
 template <class A, class B> requires StaticOperands<A, B>
 constexpr auto l1_loss(const A& a, const B& b) { return mean(abs(a - b)); }
 }  // namespace nn::functional
