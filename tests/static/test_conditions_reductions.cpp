@@ -479,6 +479,21 @@ BOOST_AUTO_TEST_CASE(ties_zeros_and_extremes_follow_pytorch) {
   BOOST_CHECK_EQUAL(gn[x].cwiseAbs().maxCoeff(), 0.0);  // 0 at the origin, not NaN
 }
 
+BOOST_AUTO_TEST_CASE(a_strided_binding_equals_its_copy) {
+  // A block of a larger matrix (its columns further apart than its rows) is
+  // read with its stride: values and gradients equal those of a plain copy.
+  Eigen::MatrixXd M(4, 5);
+  for (int i = 0; i < 20; ++i) M.data()[i] = 0.03 * i * i + 0.1 * i - 0.7;
+  const Eigen::MatrixXd B = M.block(1, 1, 2, 3);
+  for (int dim : {0, 1}) {
+    const auto e = mg::sum(mg::softmax(x, dim) * mg::cumsum(x, dim)) + mg::sum(mg::logsumexp(x, dim));
+    const auto gb = mg::grad(e, x = M.block(1, 1, 2, 3));
+    const auto gc = mg::grad(e, x = B);
+    BOOST_CHECK_EQUAL(gb.value, gc.value);
+    BOOST_CHECK_EQUAL((gb[x] - gc[x]).cwiseAbs().maxCoeff(), 0.0);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_dimension_out_of_range_is_pytorchs_error) {
   const Eigen::MatrixXd X = Eigen::MatrixXd::Ones(2, 3);
   const Eigen::VectorXd v = Eigen::VectorXd::Ones(3);

@@ -49,8 +49,6 @@ struct MeanDim {
 };
 
 namespace detail_along {
-template <class V> struct scalar { using type = V; };
-template <class V> requires requires { typename V::Scalar; } struct scalar<V> { using type = typename V::Scalar; };
 template <class R>
 inline constexpr bool reduces = requires(const double* p) { R::line(p, 1, 1); };
 
@@ -168,11 +166,13 @@ struct AlongDim {
     return d;
   }
 
-  /// A value as a rows x cols array (a number as 1 x 1).
+  /// A value as a rows x cols array (a number as 1 x 1): a plain value read in
+  /// place (Eigen::Ref), an expression or a strided one evaluated.
+  template <class S> using Read = Eigen::Ref<const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic>>;
   template <class S, class V>
-  static Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> as_plain(const V& v) {
-    if constexpr (::metagrad::detail::is_number_v<V>) return Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic>::Constant(1, 1, v);
-    else return v;
+  static auto as_plain(const V& v) {
+    if constexpr (::metagrad::detail::is_number_v<V>) return Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic>::Constant(1, 1, v).eval();
+    else return Read<S>(v);
   }
 
   template <class A, class B>
@@ -192,26 +192,29 @@ struct AlongDim {
         if (d.length() == 0)
           ::metagrad::detail::fail(R::symbol, "(): Expected reduction dim ", static_cast<int>(::metagrad::detail::real_part(b)),
                                    " to have non-zero size.");
-      const Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> x = a;
+      const Read<S> x(a);  // in place when a is a plain value; a strided one (a block) is copied
+      Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> copy;
+      if (x.outerStride() != x.rows()) copy = x;
+      const S* in = copy.size() ? copy.data() : x.data();
       if constexpr (detail_along::reduces<R>) {
         Eigen::Array<S, Eigen::Dynamic, 1> y(d.lines());
         Eigen::Index l = 0;
-        d.each_line([&](Eigen::Index first, Eigen::Index s) { y(l++) = R::line(x.data() + first, d.length(), s); });
+        d.each_line([&](Eigen::Index first, Eigen::Index s) { y(l++) = R::line(in + first, d.length(), s); });
         if constexpr (A::ColsAtCompileTime == 1) return S(y(0));  // a vector reduces to a number
         else return y;
       } else {
         typename A::PlainObject y(x.rows(), x.cols());
-        d.each_line([&](Eigen::Index first, Eigen::Index s) { R::map_line(x.data() + first, y.data() + first, d.length(), s); });
+        d.each_line([&](Eigen::Index first, Eigen::Index s) { R::map_line(in + first, y.data() + first, d.length(), s); });
         return y;
       }
     }
   }
   template <class A, class B, class Y, class G>
   static auto vjp_a(const A& a, const B& b, const Y& y, const G& g) {
-    using S = typename detail_along::scalar<A>::type;
+    using S = ::metagrad::detail::element_type_t<A>;
     using Plain = Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic>;
     const auto d = view<S>(a, b);
-    const Plain x = as_plain<S>(a);
+    const auto x = as_plain<S>(a);
     const auto dx = [&] {
       if constexpr (detail_along::reduces<R>) return Plain(R::vjp_along(x, y, g, d));
       else return Plain(R::vjp_along(x, as_plain<S>(y), as_plain<S>(g), d));  // y, g: x's shape

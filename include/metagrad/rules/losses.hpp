@@ -21,10 +21,7 @@
 namespace metagrad {
 namespace rules {
 namespace detail_loss {
-/// The element type of a number, an Eigen array or a tensor.
-template <class X> struct scalar { using type = X; };
-template <class X> requires requires { typename X::value_type; } struct scalar<X> { using type = typename X::value_type; };
-template <class X> using scalar_t = typename scalar<X>::type;
+template <class X> using scalar_t = ::metagrad::detail::element_type_t<X>;
 /// The number of elements n the mean divides by.
 template <class X>
 auto count_of(const X& x) {
@@ -62,7 +59,7 @@ struct MseLoss {
   template <class A, class B> static auto f(const A& a, const B& b) {
     detail_loss::check_same_shape(symbol, a, b);
     if constexpr (::metagrad::detail::is_number_v<A>) return (a - b) * (a - b);
-    else return detail_loss::mean_of(((a - b) * (a - b)).eval());
+    else return typename A::Scalar(((a - b) * (a - b)).mean());  // (one pass, no temporary)
   }
   template <class A, class B, class Y, class G> static auto vjp_a(const A& a, const B& b, const Y&, const G& g) {
     using detail_loss::count_of;
