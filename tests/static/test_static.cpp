@@ -31,6 +31,15 @@ static_assert(same<decltype(mg::d(y, x)), decltype(0_c)>);
 static_assert(same<decltype(mg::d(mg::pow(x, 3_c), x)), decltype(3_c * mg::pow(x, 2_c))>);
 static_assert(same<decltype(mg::d(mg::pow(x, 2_c) + mg::pow(y, 2_c), x)), decltype(2_c * x)>);
 static_assert(same<decltype(mg::d(mg::exp(x) * mg::sin(y), z)), decltype(0_c)>);
+// ---- the _c literal: an integer literal in any base (a fractional one is a
+// compile-fail test: 0.5_c once read its '.' as a digit and made -15)
+static_assert(same<decltype(0x1F_c), decltype(31_c)>);
+static_assert(same<decltype(0xe3_c), decltype(227_c)>);  // (a hex digit, not an exponent)
+static_assert(same<decltype(0b101_c), decltype(5_c)>);
+static_assert(same<decltype(017_c), decltype(15_c)>);
+static_assert(same<decltype(1'000'000_c), decltype(1000000_c)>);
+static_assert(decltype(9223372036854775807_c)::value == 9223372036854775807LL);
+static_assert(mg::eval(1_c / 2_c * x, x = 3.0) == 1.5);
 // ---- simplification rules
 static_assert(same<decltype(0_c * mg::exp(x)), decltype(0_c)>);
 static_assert(same<decltype(1_c * mg::exp(x)), decltype(mg::exp(x))>);

@@ -197,16 +197,50 @@ struct constant_family<V, std::enable_if_t<StaticExpr<V>>> {
 
 namespace literals {
 namespace detail_lit {
+/// The digits of an integer literal (decimal, 0x hex, 0b binary, 0 octal,
+/// with ' separators) as a value; `integral` is false for a floating
+/// literal (`0.5`, `1e3`, `0x1p3`), `fits` false past 2^63 - 1.
+struct Parsed {
+  long long value = 0;
+  bool integral = true;
+  bool fits = true;
+};
 template <char... Cs>
-constexpr long long parse() {
-  long long v = 0;
-  ((v = v * 10 + (Cs - '0')), ...);
-  return v;
+constexpr Parsed parse() {
+  constexpr char s[] = {Cs...};
+  constexpr int n = sizeof...(Cs);
+  int base = 10, i = 0;
+  if (n > 1 && s[0] == '0') {
+    if (s[1] == 'x' || s[1] == 'X') base = 16, i = 2;
+    else if (s[1] == 'b' || s[1] == 'B') base = 2, i = 2;
+    else base = 8, i = 1;
+  }
+  constexpr unsigned long long top = 9223372036854775807ull;
+  unsigned long long v = 0;
+  for (; i < n; ++i) {
+    const char c = s[i];
+    if (c == '\'') continue;
+    int digit = base;  // (not a digit of this base)
+    if (c >= '0' && c <= '9') digit = c - '0';
+    else if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit >= base) return {0, false, true};
+    if (v > (top - static_cast<unsigned long long>(digit)) / static_cast<unsigned long long>(base)) return {0, true, false};
+    v = v * static_cast<unsigned long long>(base) + static_cast<unsigned long long>(digit);
+  }
+  return {static_cast<long long>(v), true, true};
 }
 }  // namespace detail_lit
-/// `3_c`: the integral constant 3 as a static expression.
+/// `3_c`: the integral constant 3 as a static expression (an integer
+/// literal in any base; a fractional one is refused: `0.5_c` is not 0.5).
 template <char... Cs>
-constexpr IntC<detail_lit::parse<Cs...>()> operator""_c() { return {}; }
+constexpr IntC<detail_lit::parse<Cs...>().value> operator""_c() {
+  static_assert(detail_lit::parse<Cs...>().integral,
+                "mg: _c makes an integral constant (2_c, 100_c); write a fractional one as a plain number (0.5 * x) "
+                "or as a ratio of integral ones (1_c / 2_c)");
+  static_assert(detail_lit::parse<Cs...>().fits, "mg: a _c constant must fit in a 64-bit signed integer");
+  return {};
+}
 }  // namespace literals
 
 }  // namespace metagrad
