@@ -557,10 +557,10 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
       value = static_cast<S>(elements) * static_cast<S>(fget<K - 1>(vals));
       fget<K - 1>(uadj) += seed_total(seed, elements);
     }
-    auto usend = [&]<class U, class Side, class C>(std::type_identity<U>, Side, const C& c) {
+    auto usend = [&]<class U, class Side, class C>(std::type_identity<U>, Side, const C& c) METAGRAD_INLINE {
       fget<tl_index<U, Nodes>::value>(uadj) += c;
     };
-    auto uback = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) {
+    auto uback = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
       using T = typename tl_at<Ii, Nodes>::type;
       if constexpr (!uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
         const S a = fget<Ii>(uadj);
@@ -568,7 +568,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
         else op_vjp<S, T, Bs...>(get, a, usend);
       }
     };
-    [&]<std::size_t... R>(std::index_sequence<R...>) {
+    [&]<std::size_t... R>(std::index_sequence<R...>) METAGRAD_INLINE {
       (uback(std::integral_constant<std::size_t, K - 1 - R>{}), ...);
     }(std::make_index_sequence<K>{});
     return value;
