@@ -16,6 +16,7 @@
 #pragma once
 #include <Eigen/Core>
 #include <type_traits>
+#include <utility>
 
 #include <unsupported/Eigen/SpecialFunctions>
 
@@ -44,6 +45,18 @@ struct constant_family {
       return static_cast<double>(v);
   }
 };
+
+namespace rules {
+/// A value a rule may keep in a local: anything but a dynamic-size Eigen
+/// expression (numbers, duals, packets, fixed-size arrays, tensors, probes).
+template <class X>
+concept HeldValue = !requires { requires std::remove_cvref_t<X>::SizeAtCompileTime == Eigen::Dynamic; };
+/// x itself, or a fixed-size Eigen expression evaluated.
+template <class X>
+constexpr auto held(const X& x) {
+  if constexpr (requires { x.eval(); }) return x.eval(); else return x;
+}
+}  // namespace rules
 
 namespace math {
 /// exp, log, sin, cos, tanh, sigmoid, expm1 and log1p of a float or double
@@ -305,6 +318,16 @@ struct Div {
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) {
     return -(g * a) / (b * b);
+  }
+  /// Both sides at once (the static sweep, when a and b both lead to a
+  /// variable): d/da = g / b, d/db = -(g / b) y with y = a / b — one division
+  /// where vjp_a and vjp_b take two. Not for dynamic-size Eigen values, which
+  /// would be evaluated into temporaries.
+  template <class A, class B, class Y, class G>
+    requires(HeldValue<B> && HeldValue<Y> && HeldValue<G>)
+  static constexpr auto vjp_ab(const A&, const B& b, const Y& y, const G& g) {
+    const auto da = held(g / b);
+    return std::pair{da, held(-(da * y))};
   }
 };
 /// atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).

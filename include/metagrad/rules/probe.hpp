@@ -5,7 +5,9 @@
 // those (as PyTorch generates what a node saves from the names its
 // derivatives.yaml formula uses): no hand-written mask can be wrong.
 #pragma once
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace metagrad::rules {
 /// Operand bits: the (first) input, the second input, the output.
@@ -95,6 +97,18 @@ inline constexpr unsigned grad_a_needs =
 template <class R>
 inline constexpr unsigned grad_b_needs =
     decltype(R::vjp_b(probe::P<kA>{}, probe::P<kB>{}, probe::P<kY>{}, probe::P<0>{}))::mask;
+/// What binary rule R's VJPs read when both sides need a gradient: its
+/// vjp_ab (both at once), if it has one, else vjp_a's and vjp_b's together.
+template <class R>
+inline constexpr unsigned grad_ab_needs = [] {
+  if constexpr (requires { R::vjp_ab(probe::P<kA>{}, probe::P<kB>{}, probe::P<kY>{}, probe::P<0>{}); }) {
+    using Both = decltype(R::vjp_ab(probe::P<kA>{}, probe::P<kB>{}, probe::P<kY>{}, probe::P<0>{}));
+    return std::remove_cvref_t<decltype(std::get<0>(std::declval<Both>()))>::mask |
+           std::remove_cvref_t<decltype(std::get<1>(std::declval<Both>()))>::mask;
+  } else {
+    return grad_a_needs<R> | grad_b_needs<R>;
+  }
+}();
 /// What the VJP along a dimension of reduction rule R reads: kA (x) and/or kY (y).
 template <class R>
 inline constexpr unsigned along_needs =

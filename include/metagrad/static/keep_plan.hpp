@@ -48,6 +48,7 @@ constexpr unsigned vjp_reads() {
       return needs_grad<A, Bs...>::value ? unsigned(rules::kA) : 0u;
     } else {
       using B = std::remove_cvref_t<decltype(std::declval<T>().b)>;
+      if constexpr (needs_grad<A, Bs...>::value && needs_grad<B, Bs...>::value) return rules::grad_ab_needs<R>;
       return (needs_grad<A, Bs...>::value ? rules::grad_a_needs<R> : 0u) |
              (needs_grad<B, Bs...>::value ? rules::grad_b_needs<R> : 0u);
     }
