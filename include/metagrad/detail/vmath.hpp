@@ -40,11 +40,13 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <type_traits>
 
 #include "config.hpp"
+#include "splat.hpp"
 
 namespace metagrad::vmath {
 namespace ei = Eigen::internal;
@@ -67,6 +69,11 @@ inline constexpr double kTanh[] = {-0.3333333333333333,    0.13333333333332753, 
                                    0.021869488495478945,  -0.008863234436812497,  0.0035921108606615875,
                                    -0.0014556654556800214, 0.0005889529288971851,  -0.00023468220967671328,
                                    8.518704610609177e-05,  -2.06516692244956e-05};
+// log(1 + f) = f - f^2/2 + s (f^2/2 + z R(z)), s = f / (2 + f), z = s^2:
+// R's Taylor coefficients 2/3, 2/5, ... (the series of 2 atanh s)
+inline constexpr double kLogAtanh[] = {2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
+                                       2.0 / 13, 2.0 / 15, 2.0 / 17, 2.0 / 19, 2.0 / 21};
+inline constexpr double kLogAtanhFloat[] = {2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9};
 inline constexpr double kTwoOverPi = 6.36619772367581382433e-01;
 // pi/2 = kPio2_1 + kPio2_2 + kPio2_3 + kPio2_3t (the first two of 33 bits:
 // k * kPio2_1 and k * kPio2_2 are exact for |k| < 2^20)
@@ -91,6 +98,43 @@ METAGRAD_INLINE inline P horner(const P& z, const double (&c)[N]) {
   P acc = ei::pset1<P>(static_cast<S>(c[N - 1]));
   for (std::size_t i = N - 1; i-- > 0;) acc = ei::pmadd(acc, z, ei::pset1<P>(static_cast<S>(c[i])));
   return acc;
+}
+
+/// 2^k for lanes holding integers k of the normal range ([-1022, 1023] for
+/// double, [-126, 127] for float): the exponent field written directly. (Eigen's
+/// pldexp is an out-of-line call in g++ builds, and around a call every live
+/// packet of the fused pass goes to memory and back.)
+template <class P>
+METAGRAD_INLINE inline P exp2i(const P& k) {
+  using S = scalar_of<P>;
+#if METAGRAD_VECTOR_EXTENSIONS
+  if constexpr (sizeof(P) % 16 == 0) {
+    using I = std::conditional_t<sizeof(S) == 8, long long, int>;
+    typedef I V __attribute__((vector_size(sizeof(P))));
+    constexpr int mantissa = sizeof(S) == 8 ? 52 : 23;
+    constexpr I bias = sizeof(S) == 8 ? 1023 : 127;
+    // k + 1.5 2^m holds k in its low mantissa bits: bits = magic + k
+    constexpr I magic = sizeof(S) == 8 ? I(0x4338000000000000LL) : I(0x4B400000);
+    const P t = ei::padd(k, ei::pset1<P>(sizeof(S) == 8 ? S(0x1.8p52) : S(0x1.8p23)));
+    V bits;
+    std::memcpy(&bits, &t, sizeof(P));
+    bits = (bits - (magic - bias)) << mantissa;
+    P r;
+    std::memcpy(&r, &bits, sizeof(P));
+    return r;
+  } else
+#endif
+  {
+    return ei::pldexp(ei::pset1<P>(S(1)), k);
+  }
+}
+/// v 2^k for integral k from below the subnormal range to beyond overflow
+/// (v within a factor 2 of 1): two exact scalings by exp2i, one rounding.
+template <class P>
+METAGRAD_INLINE inline P ldexp_wide(const P& v, const P& k) {
+  using S = scalar_of<P>;
+  const P k1 = ei::pfloor(ei::pmul(k, ei::pset1<P>(S(0.5))));
+  return ei::pmul(ei::pmul(v, exp2i(k1)), exp2i(ei::psub(k, k1)));
 }
 
 /// s + e = a + b exactly (Knuth's two-sum: no condition on the magnitudes).
@@ -187,13 +231,13 @@ METAGRAD_INLINE inline P expm1_reduced(const P& r, const P& rlo) {
 }
 
 /// e^x = 2^k (1 + expm1(r)) within an ulp; subnormal results and overflow by
-/// Eigen's pldexp, which scales in steps. d/dx exp = exp.
+/// two exact scalings (ldexp_wide). d/dx exp = exp.
 template <class P>
 METAGRAD_INLINE inline P exp_exact_pd(const P& x) {
   const P xc = ei::pmin(ei::pmax(x, ei::pset1<P>(-746.0)), ei::pset1<P>(710.0));
   P k, r, rlo;
   reduce_ln2(xc, k, r, rlo);
-  const P v = ei::pldexp(ei::padd(ei::pset1<P>(1.0), expm1_reduced(r, rlo)), k);
+  const P v = ldexp_wide(ei::padd(ei::pset1<P>(1.0), expm1_reduced(r, rlo)), k);
   return ei::pselect(ei::pcmp_eq(x, x), v, x);  // NaN
 }
 
@@ -213,7 +257,7 @@ METAGRAD_INLINE inline P expm1_core(const P& x) {
   const P one = ei::pset1<P>(1.0);
   P k, r, rlo;
   reduce_ln2(x, k, r, rlo);
-  const P s = ei::pldexp(one, k);
+  const P s = exp2i(k);
   return ei::pmadd(s, expm1_reduced(r, rlo), ei::psub(s, one));
 }
 
@@ -262,13 +306,67 @@ METAGRAD_INLINE inline P sigmoid_pd(const P& x) {
   return ei::pdiv(ei::pselect(ei::pcmp_lt(x, ei::pset1<P>(0.0)), e, one), ei::padd(one, e));
 }
 
-/// log on Eigen's vectorised kernel; a packet with a subnormal lane by
-/// <cmath> (Eigen's kernel does not scale them). d/dx log = 1/x.
+/// log x for lanes that are not subnormal: x = 2^e m with m in [sqrt(1/2),
+/// sqrt(2)) from the bits, f = m - 1, s = f / (2 + f), and log(1 + f) =
+/// 2 atanh s = f - f^2/2 + s (f^2/2 + R(s^2)), R the series of 2 atanh s / s
+/// - 2 (2/3 z + 2/5 z^2 + ...: below 2^-60 relative in 10 terms, 2^-30 in 4
+/// for float, since |s| <= 0.172); e ln 2 in two parts. 0, infinity,
+/// negatives and NaN by select. Inline on every compiler (Eigen's plog is an
+/// out-of-line call in g++ builds).
+template <class P>
+METAGRAD_INLINE inline P log_normal_lanes(const P& x) {
+  using S = scalar_of<P>;
+#if METAGRAD_VECTOR_EXTENSIONS
+  if constexpr (sizeof(P) % 16 == 0) {
+    constexpr bool dbl = sizeof(S) == 8;
+    using I = std::conditional_t<dbl, long long, int>;
+    typedef I V __attribute__((vector_size(sizeof(P))));
+    constexpr int mantissa = dbl ? 52 : 23;
+    constexpr I bias = dbl ? 1023 : 127;
+    constexpr I mantissa_mask = (I(1) << mantissa) - 1;
+    constexpr S two_m = dbl ? S(0x1p52) : S(0x1p23);  // its bits | E make 2^m + E
+    I two_m_bits;
+    std::memcpy(&two_m_bits, &two_m, sizeof(S));
+    V bits;
+    std::memcpy(&bits, &x, sizeof(P));
+    V eb = (bits >> mantissa) | two_m_bits;
+    V mb = (bits & mantissa_mask) | (bias << mantissa);
+    P ef, m;
+    std::memcpy(&ef, &eb, sizeof(P));
+    std::memcpy(&m, &mb, sizeof(P));
+    P e = ei::psub(ef, ei::pset1<P>(two_m + S(bias)));
+    const P big = ei::pcmp_lt(ei::pset1<P>(S(1.4142135623730951)), m);
+    m = ei::pselect(big, ei::pmul(m, ei::pset1<P>(S(0.5))), m);
+    e = ei::pselect(big, ei::padd(e, ei::pset1<P>(S(1))), e);
+    const P f = ei::psub(m, ei::pset1<P>(S(1)));
+    const P sv = ei::pdiv(f, ei::padd(f, ei::pset1<P>(S(2))));
+    const P z = ei::pmul(sv, sv);
+    P r;
+    if constexpr (dbl) r = ei::pmul(z, horner(z, coef::kLogAtanh));
+    else r = ei::pmul(z, horner(z, coef::kLogAtanhFloat));
+    const P hfsq = ei::pmul(ei::pset1<P>(S(0.5)), ei::pmul(f, f));
+    const S ln2_hi = dbl ? S(coef::kLn2Hi) : S(0.693145751953125f), ln2_lo = dbl ? S(coef::kLn2Lo) : S(1.428606765330187e-06f);
+    // e ln2_hi - ((hfsq - (s (hfsq + R) + e ln2_lo)) - f)
+    const P inner = ei::pmadd(sv, ei::padd(hfsq, r), ei::pmul(e, ei::pset1<P>(ln2_lo)));
+    P v = ei::psub(ei::pmul(e, ei::pset1<P>(ln2_hi)), ei::psub(ei::psub(hfsq, inner), f));
+    const P inf = ei::pset1<P>(std::numeric_limits<S>::infinity());
+    v = ei::pselect(ei::pcmp_eq(x, inf), inf, v);
+    v = ei::pselect(ei::pcmp_eq(x, ei::pset1<P>(S(0))), ei::pnegate(inf), v);
+    return ei::pselect(ei::pcmp_le(ei::pset1<P>(S(0)), x), v, ei::pset1<P>(std::numeric_limits<S>::quiet_NaN()));
+  } else
+#endif
+  {
+    return ei::plog(x);
+  }
+}
+
+/// log by log_normal_lanes; a packet with a subnormal lane by <cmath>.
+/// d/dx log = 1/x.
 template <class P>
 METAGRAD_INLINE inline P log_pd(const P& x) {
   if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-1022)))))
     return per_lane(x, [](double v) { return std::log(v); });
-  return ei::plog(x);
+  return log_normal_lanes(x);
 }
 
 /// log1p x = log u + (x - (u - 1)) / u, u = 1 + x (the rounding error of u
@@ -341,7 +439,7 @@ METAGRAD_INLINE inline P exp_ps(const P& x) {
   const P xc = ei::pmin(ei::pmax(x, ei::pset1<P>(-104.0f)), ei::pset1<P>(89.0f));
   P k, r;
   reduce_ln2_ps(xc, k, r);
-  const P v = ei::pldexp(ei::padd(ei::pset1<P>(1.0f), expm1_reduced_ps(r)), k);
+  const P v = ldexp_wide(ei::padd(ei::pset1<P>(1.0f), expm1_reduced_ps(r)), k);
   return ei::pselect(ei::pcmp_eq(x, x), v, x);
 }
 /// expm1 x = 2^k expm1(r) + (2^k - 1) in one rounding, for x in [-18, 18]
@@ -367,7 +465,7 @@ METAGRAD_INLINE inline P expm1_core_ps(const P& x) {
   q = ei::pmadd(q, r, ei::pset1<P>(1.0f / 6.0f));
   const P z = ei::pmul(r, r);
   const P p = ei::pmadd(ei::pmul(z, r), q, ei::pmadd(z, ei::pset1<P>(0.5f), r));
-  const P s = ei::pldexp(one, k);
+  const P s = exp2i(k);
   return ei::pmadd(s, p, ei::psub(s, one));
 }
 /// expm1 and tanh of float lanes: the lines above on the float core (expm1
@@ -391,7 +489,7 @@ template <class P>
 METAGRAD_INLINE inline P log_ps(const P& x) {
   if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0f), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-126f)))))
     return per_lane(x, [](float v) { return std::log(v); });
-  return ei::plog(x);
+  return log_normal_lanes(x);
 }
 template <class P>
 METAGRAD_INLINE inline P sin_ps(const P& x) {
