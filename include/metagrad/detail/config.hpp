@@ -15,6 +15,13 @@
 #else
 #define METAGRAD_INLINE
 #endif
+/// Keeps a rarely taken path (a vector kernel's edge cases) out of the
+/// fused pass, whose registers it would otherwise crowd.
+#if defined(__GNUC__) || defined(__clang__)
+#define METAGRAD_NOINLINE __attribute__((noinline))
+#else
+#define METAGRAD_NOINLINE
+#endif
 
 namespace metagrad {
 

@@ -245,9 +245,14 @@ METAGRAD_INLINE inline P exp_exact_pd(const P& x) {
 /// and 20% faster) while every lane's result is normal and finite; the
 /// kernel above for a packet with a lane beyond (Eigen's flushes subnormal
 /// results to zero).
+/// (exp_pd's rare path, out of line)
+template <class P>
+METAGRAD_NOINLINE P exp_edge_pd(const P& x) {
+  return exp_exact_pd(x);
+}
 template <class P>
 METAGRAD_INLINE inline P exp_pd(const P& x) {
-  if (any_lane(ei::pcmp_lt(ei::pset1<P>(708.39), ei::pabs(x)))) return exp_exact_pd(x);
+  if (any_lane(ei::pcmp_lt(ei::pset1<P>(708.39), ei::pabs(x)))) return exp_edge_pd(x);
   return ei::pexp(x);
 }
 
