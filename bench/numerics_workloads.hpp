@@ -10,6 +10,10 @@
 //   mvn     f(m, S) = -((x - m)' S^-1 (x - m) + log det S)/2       m: k, S: k x k
 //   hess    f(x) = rosen(x) + log sum exp(x), n = 50: gradient, one Hessian-vector
 //           product and the full Hessian
+// Workloads of other shapes (transcendental-heavy, a user's formula):
+//   bs      Black-Scholes call price C = S N(d1) - K e^(-rT) N(d2), gradient in
+//           S, K, sigma, T, r (five scalar bindings; N through erf)
+//   tv      f(x) = sum tanh(x) e^(-x^2) + log1p(x^2) + sigmoid(x) cos(x)     x: n
 #pragma once
 #include <Eigen/Dense>
 #include <cmath>
@@ -108,6 +112,34 @@ inline void mvn_hand(const Mvn& p, MvnGrad& g) {
   g.S.setIdentity(k, k);
   g.llt.solveInPlace(g.S);
   g.S = 0.5 * (g.a * g.a.transpose() - g.S);
+}
+
+// ---------------------------------------------------------------- bs
+/// The price and its five partials (delta, dC/dK, vega, dC/dT, rho), each
+/// written out: N' (d1) S = N' (d2) K e^-rT leaves one density to compute.
+inline double bs_hand(double S, double K, double s, double T, double r, double* g) {
+  const double sT = std::sqrt(T), d1 = (std::log(S / K) + (r + 0.5 * s * s) * T) / (s * sT), d2 = d1 - s * sT;
+  const double N1 = 0.5 * (1 + std::erf(d1 * 0.70710678118654752)), N2 = 0.5 * (1 + std::erf(d2 * 0.70710678118654752));
+  const double disc = std::exp(-r * T), pdf1 = std::exp(-0.5 * d1 * d1) * 0.39894228040143268;
+  g[0] = N1;
+  g[1] = -disc * N2;
+  g[2] = S * pdf1 * sT;
+  g[3] = S * pdf1 * s / (2 * sT) + r * K * disc * N2;
+  g[4] = K * T * disc * N2;
+  return S * N1 - K * disc * N2;
+}
+
+// ---------------------------------------------------------------- tv
+/// One loop of <cmath> calls: f and df/dx per element.
+inline double tv_hand(const Vec& x, Vec& g) {
+  double f = 0;
+  for (long i = 0; i < x.size(); ++i) {
+    const double xi = x[i], t = std::tanh(xi), e = std::exp(-xi * xi), s = 1 / (1 + std::exp(-xi));
+    const double c = std::cos(xi), sn = std::sin(xi);
+    f += t * e + std::log1p(xi * xi) + s * c;
+    g[i] = (1 - t * t) * e - 2 * xi * t * e + 2 * xi / (1 + xi * xi) + s * (1 - s) * c - s * sn;
+  }
+  return f;
 }
 
 /// Relative comparison of two gradients; prints the first mismatch.

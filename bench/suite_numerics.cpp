@@ -1,8 +1,10 @@
 // bench/suite_numerics.cpp — issue 17's numerics workloads in static mode,
 // each next to its hand-written gradient (numerics_workloads.hpp): Rosenbrock
 // through head/tail, stochastic volatility through scan, the multivariate
-// normal through solve/logdet, gradient / hvp / hessian at n = 50, and
-// hvps of a chain of transcendental rows (hvpt).
+// normal through solve/logdet, gradient / hvp / hessian at n = 50,
+// hvps of a chain of transcendental rows (hvpt), and two workloads of other
+// shapes: a Black-Scholes price over five scalars (bs) and a sum of
+// transcendental rows over a vector (tv).
 // Names: workload/engine/n. Each engine's gradient is compared with the
 // hand-written one before timing; a mismatch makes the run exit 1.
 // Counters: `bytes` is what one timed call allocates (after the first call);
@@ -383,6 +385,73 @@ void hvpt_workload() {
   }
 }
 
+// ------------------------------------------------------------------ bs
+// Black-Scholes over five scalar bindings: a user's formula with log, sqrt,
+// erf and exp (bench/numerics_workloads.hpp).
+constexpr auto spot = mg::var<"spot">;
+constexpr auto strike = mg::var<"strike">;
+constexpr auto vol = mg::var<"vol">;
+constexpr auto mat = mg::var<"mat">;
+constexpr auto rate = mg::var<"rate">;
+constexpr auto normal_cdf(auto q) { return 0.5 * (1_c + mg::erf(q * 0.70710678118654752)); }
+constexpr auto bs_d1 = (mg::log(spot / strike) + (rate + 0.5 * vol * vol) * mat) / (vol * mg::sqrt(mat));
+constexpr auto bs_d2 = bs_d1 - vol * mg::sqrt(mat);
+constexpr auto bs = spot * normal_cdf(bs_d1) - strike * mg::exp(-rate * mat) * normal_cdf(bs_d2);
+
+void bs_workload() {
+  reg("bs/hand", 5, [](benchmark::State& st, long) {
+    double sv = 100, kv = 95, vv = 0.2, tv = 0.5, rv = 0.03, g[5];
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(sv);
+      double f = nw::bs_hand(sv, kv, vv, tv, rv, g);
+      benchmark::DoNotOptimize(f);
+      benchmark::DoNotOptimize(g);
+    }
+  });
+  reg("bs/static", 5, [](benchmark::State& st, long) {
+    double sv = 100, kv = 95, vv = 0.2, tv = 0.5, rv = 0.03, want[5];
+    const double fv = nw::bs_hand(sv, kv, vv, tv, rv, want);
+    const auto r = mg::grad(bs, spot = sv, strike = kv, vol = vv, mat = tv, rate = rv);
+    const double got[5] = {r[spot], r[strike], r[vol], r[mat], r[rate]};
+    if (!nw::close_all("bs value", &r.value, &fv, 1) || !nw::close_all("bs gradient", got, want, 5)) return fail(st);
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(sv);
+      auto q = mg::grad(bs, spot = sv, strike = kv, vol = vv, mat = tv, rate = rv);
+      benchmark::DoNotOptimize(q.value);
+      benchmark::DoNotOptimize(q.grads);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ tv
+const auto tv = mg::sum(mg::tanh(x) * mg::exp(-x * x) + mg::log1p(x * x) + mg::sigmoid(x) * mg::cos(x));
+
+void tv_workload() {
+  for (long n : {16L, 1000L, 100000L}) {
+    reg("tv/hand", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.2, 2.0);
+      Vec g(n);
+      for (auto _ : st) {
+        double f = nw::tv_hand(xv, g);
+        benchmark::DoNotOptimize(f);
+        benchmark::DoNotOptimize(g.data());
+      }
+    });
+    reg("tv/static", n, [](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, 0.2, 2.0);
+      Vec want(n);
+      const double fv = nw::tv_hand(xv, want);
+      auto g = mg::grad(tv, x = xv);
+      if (!nw::close_all("tv value", &g.value, &fv, 1) || !nw::close_all("tv d/dx", g[x].data(), want.data(), n)) return fail(st);
+      for (auto _ : st) {
+        mg::grad_into(g, tv, x = xv);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::ClobberMemory();
+      }
+    });
+  }
+}
+
 void register_all() {
   rosen_workload();
   rosen2_workload();
@@ -390,6 +459,8 @@ void register_all() {
   mvn_workload();
   hess_workload();
   hvpt_workload();
+  bs_workload();
+  tv_workload();
 }
 }  // namespace
 
