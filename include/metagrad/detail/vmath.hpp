@@ -25,11 +25,14 @@
 //   * tanh: an odd polynomial below 0.55, e / (e + 2) with e = expm1(2|x|)
 //     above; sigmoid 1 / (1 + e^-x) or e^x / (1 + e^x), whichever does not
 //     cancel.
-//   * log: Eigen's kernel (a subnormal lane goes to <cmath>); log1p
-//     log(1 + x) with the rounding error of 1 + x put back.
+//   * log: x = 2^e m from the bits, log m = 2 atanh((m - 1) / (m + 1)) by its
+//     series (a subnormal lane goes to <cmath>); log1p log(1 + x) with the
+//     rounding error of 1 + x put back. 2^k is written into the exponent
+//     bits. Nothing calls out of line (g++ does not inline Eigen's plog and
+//     pldexp, and a call spills every live packet of the fused pass).
 // `float` packets: Eigen's float kernels where they are within 2 ulp (sin,
-// cos, log1p; log with subnormal arguments sent to <cmath>), and own float
-// kernels for exp, expm1 and tanh, the double ones' algorithms in float
+// cos, log1p), and own float kernels for exp, log, expm1 and tanh, the
+// double ones' algorithms in float
 // arithmetic (Eigen's float exp is 5 ulp off near +-88 and flushes subnormal
 // results; its tanh and expm1 are 5 and 4 ulp off); sigmoid widened to
 // double and computed by the kernel above (in float it would be 2.25 ulp off).
@@ -413,8 +416,7 @@ METAGRAD_INLINE inline P via_double(const P& x, K kernel) {
 }
 
 // float packets: Eigen's float kernels where they are within 2 ulp (sin, cos,
-// log1p; log once a lane with a subnormal argument goes to <cmath>), own
-// float kernels for exp, expm1 and tanh (Eigen's float exp is 5 ulp off near
+// log1p), own float kernels for exp, log, expm1 and tanh (Eigen's float exp is 5 ulp off near
 // +-88 and flushes subnormal results; its tanh and expm1 are 5 and 4 ulp
 // off), and sigmoid by the double kernel on widened lanes (Eigen has none).
 
