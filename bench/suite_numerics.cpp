@@ -14,6 +14,8 @@
 
 #include <atomic>
 #include <cstddef>
+#include <initializer_list>
+#include <string>
 #include <metagrad/static.hpp>
 
 #include "numerics_workloads.hpp"
@@ -85,22 +87,27 @@ auto rosen_expr(long n) {
                  mg::pow(1_c - mg::head(x, n - 1), 2_c));
 }
 
-void rosen_workload() {
-  for (long n : {9L, 10L, 17L, 1000L, 100000L}) {
-    reg("rosen/hand", n, [](benchmark::State& st, long n) {
-      const Vec xv = nw::data(n, 0.4, 1.2);
+/// A workload over one vector binding x at each size: the hand-written
+/// gradient hand(x, g) and the static expression expr(n), cross-checked,
+/// then timed; `bytes` / `first_bytes` count what grad_into / grad allocate.
+template <class Hand, class Expr>
+void vector_workload(const std::string& name, std::initializer_list<long> sizes, double phase, double scale, Hand hand,
+                     Expr expr) {
+  for (long n : sizes) {
+    reg(name + "/hand", n, [=](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, phase, scale);
       Vec g(n);
       for (auto _ : st) {
-        double f = nw::rosen_hand(xv, g);
+        double f = hand(xv, g);
         benchmark::DoNotOptimize(f);
         benchmark::DoNotOptimize(g.data());
       }
     });
-    reg("rosen/static", n, [](benchmark::State& st, long n) {
-      const Vec xv = nw::data(n, 0.4, 1.2);
+    reg(name + "/static", n, [=](benchmark::State& st, long n) {
+      const Vec xv = nw::data(n, phase, scale);
       Vec want(n);
-      const double fv = nw::rosen_hand(xv, want);
-      const auto f = rosen_expr(n);
+      const double fv = hand(xv, want);
+      const auto f = expr(n);
       double first = 0;
       auto g = [&] {
         const std::size_t b = g_bytes;
@@ -108,7 +115,7 @@ void rosen_workload() {
         first = static_cast<double>(g_bytes - b);
         return r;
       }();
-      if (!nw::close_all("rosen value", &g.value, &fv, 1) || !nw::close_all("rosen d/dx", g[x].data(), want.data(), n))
+      if (!nw::close_all(name + " value", &g.value, &fv, 1) || !nw::close_all(name + " d/dx", g[x].data(), want.data(), n))
         return fail(st);
       st.counters["first_bytes"] = first;
       st.counters["bytes"] = bytes_of([&] { mg::grad_into(g, f, x = xv); });
@@ -120,6 +127,8 @@ void rosen_workload() {
     });
   }
 }
+
+void rosen_workload() { vector_workload("rosen", {9, 10, 17, 1000, 100000}, 0.4, 1.2, nw::rosen_hand, rosen_expr); }
 
 // The 2-d Rosenbrock over two scalar bindings (issue 18's fixed-cost row).
 constexpr auto rosen2 = 100_c * mg::pow(y - mg::pow(x, 2_c), 2_c) + mg::pow(1_c - x, 2_c);
@@ -427,29 +436,7 @@ void bs_workload() {
 const auto tv = mg::sum(mg::tanh(x) * mg::exp(-x * x) + mg::log1p(x * x) + mg::sigmoid(x) * mg::cos(x));
 
 void tv_workload() {
-  for (long n : {16L, 1000L, 100000L}) {
-    reg("tv/hand", n, [](benchmark::State& st, long n) {
-      const Vec xv = nw::data(n, 0.2, 2.0);
-      Vec g(n);
-      for (auto _ : st) {
-        double f = nw::tv_hand(xv, g);
-        benchmark::DoNotOptimize(f);
-        benchmark::DoNotOptimize(g.data());
-      }
-    });
-    reg("tv/static", n, [](benchmark::State& st, long n) {
-      const Vec xv = nw::data(n, 0.2, 2.0);
-      Vec want(n);
-      const double fv = nw::tv_hand(xv, want);
-      auto g = mg::grad(tv, x = xv);
-      if (!nw::close_all("tv value", &g.value, &fv, 1) || !nw::close_all("tv d/dx", g[x].data(), want.data(), n)) return fail(st);
-      for (auto _ : st) {
-        mg::grad_into(g, tv, x = xv);
-        benchmark::DoNotOptimize(g.value);
-        benchmark::ClobberMemory();
-      }
-    });
-  }
+  vector_workload("tv", {16, 1000, 100000}, 0.2, 2.0, nw::tv_hand, [](long) { return tv; });
 }
 
 void register_all() {
