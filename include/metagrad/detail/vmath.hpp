@@ -32,9 +32,9 @@
 //     pldexp, and a call spills every live packet of the fused pass).
 // `float` packets: Eigen's float kernels where they are within 2 ulp (sin,
 // cos, log1p), and own float kernels for exp, log, expm1 and tanh, the
-// double ones' algorithms in float
-// arithmetic (Eigen's float exp is 5 ulp off near +-88 and flushes subnormal
-// results; its tanh and expm1 are 5 and 4 ulp off); sigmoid widened to
+// double ones' algorithms in float arithmetic (Eigen's float exp is 5 ulp
+// off near +-88 and flushes subnormal results; its tanh and expm1 are 5 and
+// 4 ulp off); sigmoid widened to
 // double and computed by the kernel above (in float it would be 2.25 ulp off).
 // The derivatives (rules/elementwise.hpp) are computed from these same
 // functions: exp' = exp, sin' = cos, cos' = -sin, tanh' = 1 - tanh^2,
@@ -244,15 +244,15 @@ METAGRAD_INLINE inline P exp_exact_pd(const P& x) {
   return ei::pselect(ei::pcmp_eq(x, x), v, x);  // NaN
 }
 
-/// e^x for exp itself: Eigen's kernel (a rational approximation, within 2 ulp
-/// and 20% faster) while every lane's result is normal and finite; the
-/// kernel above for a packet with a lane beyond (Eigen's flushes subnormal
-/// results to zero).
 /// (exp_pd's rare path, out of line)
 template <class P>
 METAGRAD_NOINLINE P exp_edge_pd(const P& x) {
   return exp_exact_pd(x);
 }
+/// e^x for exp itself: Eigen's kernel (a rational approximation, within 2 ulp
+/// and 20% faster) while every lane's result is normal and finite; the
+/// kernel above for a packet with a lane beyond (Eigen's flushes subnormal
+/// results to zero).
 template <class P>
 METAGRAD_INLINE inline P exp_pd(const P& x) {
   if (any_lane(ei::pcmp_lt(ei::pset1<P>(708.39), ei::pabs(x)))) return exp_edge_pd(x);
@@ -416,9 +416,10 @@ METAGRAD_INLINE inline P via_double(const P& x, K kernel) {
 }
 
 // float packets: Eigen's float kernels where they are within 2 ulp (sin, cos,
-// log1p), own float kernels for exp, log, expm1 and tanh (Eigen's float exp is 5 ulp off near
-// +-88 and flushes subnormal results; its tanh and expm1 are 5 and 4 ulp
-// off), and sigmoid by the double kernel on widened lanes (Eigen has none).
+// log1p), own float kernels for exp, log, expm1 and tanh (Eigen's float exp
+// is 5 ulp off near +-88 and flushes subnormal results; its tanh and expm1
+// are 5 and 4 ulp off), and sigmoid by the double kernel on widened lanes
+// (Eigen has none).
 
 /// k = rint(x/ln2), r = x - k ln2 (|r| <= ln2/2) with ln2 in two parts, the
 /// first of 16 bits (k ln2_hi is exact for |k| < 2^8).
