@@ -5,6 +5,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <type_traits>
 
 namespace mg = metagrad;
 using namespace mg::literals;
@@ -350,6 +351,35 @@ void check_into(const E& e, const Bs&... bs) {
     same(std::get<0>(r.grads), std::get<0>(fresh.grads));
     same(std::get<sizeof...(Bs) - 1>(r.grads), std::get<sizeof...(Bs) - 1>(fresh.grads));
   }
+}
+
+BOOST_AUTO_TEST_CASE(eigen_expressions_bound_are_evaluated) {
+  // 2.0 * v, v.reverse(), a.array() + 1 have no memory of their own: a
+  // binding evaluates them once (they once reached the fused pass as if they
+  // were numbers, a compile error deep in packet_pass.hpp, once there were
+  // two bindings)
+  Eigen::VectorXd a(4), b(4);
+  a << 1, 2, 3, 4;
+  b << 0.5, -1, 2, 3;
+  Eigen::MatrixXd M(2, 2);
+  M << 1, 2, 3, 4;
+  auto check = [&](const auto& g, const Eigen::VectorXd& yv) {
+    BOOST_CHECK_CLOSE(g.value, a.dot(yv), 1e-12);
+    for (int i = 0; i < 4; ++i) {
+      BOOST_CHECK_CLOSE(g[x](i), yv(i), 1e-12);
+      BOOST_CHECK_CLOSE(g[y](i), a(i), 1e-12);
+    }
+  };
+  check(mg::grad(mg::sum(x * y), x = a, y = 2.0 * b), 2.0 * b);
+  check(mg::grad(mg::sum(x * y), x = a, y = b.reverse()), b.reverse());
+  check(mg::grad(mg::sum(x * y), x = a, y = (b.array() + 1.0).matrix()), (b.array() + 1.0).matrix());
+  check(mg::grad(mg::sum(x * y), x = a, y = M.reshaped()), M.reshaped());
+  const auto lazy = 3.0 * b;  // an lvalue expression: evaluated too
+  check(mg::grad(mg::sum(x * y), x = a, y = lazy), 3.0 * b);
+  static_assert(std::is_same_v<decltype((y = 2.0 * b).value), Eigen::VectorXd>);
+  static_assert(std::is_same_v<decltype((y = b).value), const Eigen::VectorXd&>);
+  // mg::eval and a matrix expression
+  BOOST_CHECK_CLOSE(mg::eval(mg::sum(mg::matmul(A, B)), A = M.transpose(), B = M * 2.0), (M.transpose() * M * 2.0).sum(), 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(grad_into_reuses_the_result) {

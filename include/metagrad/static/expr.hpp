@@ -44,6 +44,16 @@ struct Binding {
   V value;
 };
 
+namespace detail {
+/// An Eigen expression with no memory of its own (`2.0 * v`, `v.reverse()`):
+/// it has a plain type to evaluate into, and no data().
+template <class V>
+concept unstored_eigen_expression = requires(const std::remove_cvref_t<V>& v) {
+  typename std::remove_cvref_t<V>::PlainObject;
+  v.eval();
+} && !requires(const std::remove_cvref_t<V>& v) { v.data(); };
+}  // namespace detail
+
 /// `x = mg::data(v)`: v is read like any binding but gets no gradient (data,
 /// not a parameter; PyTorch's requires_grad=False). `g[x]` is then a compile
 /// error, and nothing is computed for it.
@@ -52,7 +62,11 @@ struct Data {
   const V& value;
 };
 template <class V>
-constexpr Data<V> data(const V& v) { return {v}; }
+constexpr Data<V> data(const V& v) {
+  static_assert(!detail::unstored_eigen_expression<V>,
+                "mg::data: evaluate an Eigen expression before binding it as data, e.g. mg::data((2.0 * v).eval())");
+  return {v};
+}
 template <class V> struct is_data : std::false_type {};
 template <class V> struct is_data<Data<V>> : std::true_type {};
 
@@ -63,11 +77,22 @@ template <detail::fixed_string S, class V> struct is_binding<Binding<S, V>> : st
 /// (Eigen matrices, tensors) by reference — a binding is consumed within the
 /// full-expression that makes it, like std::forward_as_tuple. Integral values
 /// are stored as double: `(x / y)(x = 3, y = 2)` is 1.5, never integer arithmetic.
+/// An Eigen expression that has no memory of its own (`2.0 * v`, `v.reverse()`,
+/// `a.array() + 1`) is evaluated once, into its plain type, when bound.
 template <class V>
-using binding_storage_t = std::conditional_t<
-    std::is_integral_v<std::remove_cvref_t<V>>, double,
-    std::conditional_t<std::is_lvalue_reference_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<V>>,
-                       const std::remove_reference_t<V>&, std::remove_cvref_t<V>>>;
+struct binding_storage {
+  using type = std::conditional_t<
+      std::is_integral_v<std::remove_cvref_t<V>>, double,
+      std::conditional_t<std::is_lvalue_reference_v<V> && !std::is_arithmetic_v<std::remove_cvref_t<V>>,
+                         const std::remove_reference_t<V>&, std::remove_cvref_t<V>>>;
+};
+template <class V>
+  requires detail::unstored_eigen_expression<V>
+struct binding_storage<V> {
+  using type = typename std::remove_cvref_t<V>::PlainObject;
+};
+template <class V>
+using binding_storage_t = typename binding_storage<V>::type;
 
 template <detail::fixed_string S>
 struct Var : ExprBase<Var<S>> {
