@@ -129,6 +129,22 @@ void register_all() {
         return y;
       });
     });
+  reg("mixchain", wl::kChainOps, [](benchmark::State& st, long n) {
+    auto x = scalar(1.0, true), w = scalar(wl::kMixW, true), b = scalar(wl::kMixB, true);
+    time_backward(st, "mixchain", n, {x, w, b}, [&] {
+      auto y = x;
+      for (long i = 0; i < n; ++i) {
+        switch (i % 5) {
+          case 0: y = torch::tanh(y); break;
+          case 1: y = y * w; break;
+          case 2: y = torch::sigmoid(y); break;
+          case 3: y = y / w; break;
+          default: y = y + b;
+        }
+      }
+      return y;
+    });
+  });
   reg("trans", wl::kTrans, [](benchmark::State& st, long n) {
     auto u = to_torch(wl::data(n, 0.2), true), v = to_torch(wl::data(n, 0.8), true);
     time_backward(st, "trans", n, {u, v}, [&] { return (torch::exp(u) * v + torch::sin(u * v)).sum(); });

@@ -431,6 +431,45 @@ void chains_workload() {
   }
 }
 
+// Five op kinds in turn (tanh, y * w, sigmoid, y / w, y + b), two leaves:
+// products, quotients and outputs saved for backward, not only sin's input.
+void mixchain_workload() {
+  const long n = wl::kChainOps;
+  auto mixchain = [](const mg::Tensor& x, const mg::Tensor& w, const mg::Tensor& b, long ops) {
+    auto y = x;
+    for (long i = 0; i < ops; ++i) {
+      switch (i % 5) {
+        case 0: y = mg::tanh(y); break;
+        case 1: y = y * w; break;
+        case 2: y = mg::sigmoid(y); break;
+        case 3: y = y / w; break;
+        default: y = y + b;
+      }
+    }
+    return y;
+  };
+  reg("mixchain/hand", n, [](benchmark::State& st, long ops) {
+    double x0 = 1.0, gx, gw, gb;
+    std::vector<double> ys;
+    for (auto _ : st) {
+      benchmark::DoNotOptimize(x0);
+      double r = wl::mixchain_hand(x0, ops, ys, gx, gw, gb);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(gb);
+    }
+  });
+  reg("mixchain/dynamic", n, [=](benchmark::State& st, long ops) {
+    auto xt = mg::tensor(1.0, mg::requires_grad()), wt = mg::tensor(wl::kMixW, mg::requires_grad()),
+         bt = mg::tensor(wl::kMixB, mg::requires_grad());
+    time_backward(st, "mixchain", ops, {xt, wt, bt}, [&] { return mixchain(xt, wt, bt, ops); });
+  });
+  reg("mixchain/dynamic_nograd", n, [=](benchmark::State& st, long ops) {
+    auto xt = mg::tensor(1.0), wt = mg::tensor(wl::kMixW), bt = mg::tensor(wl::kMixB);
+    mg::NoGradGuard ng;
+    for (auto _ : st) benchmark::DoNotOptimize(mixchain(xt, wt, bt, ops).data_ptr());
+  });
+}
+
 // A transcendental elementwise chain at 1M elements, and GELU (tanh form)
 // on a 256 x 64 batch: where the fused pass's transcendentals decide.
 void transcendental_workloads() {
@@ -503,6 +542,7 @@ void register_all() {
   mlp_workload();
   chain6_workload();
   chains_workload();
+  mixchain_workload();
   transcendental_workloads();
 }
 }  // namespace

@@ -15,6 +15,7 @@
 // Workloads users bring (issue 18), where the cheap ops above do not decide:
 //   sinchain  1000 scalar ops y = y * 1.0001 / y = sin(y) alternately
 //   ttchain   1000 and 10,000 ops y = y * w / y = sin(y), w a second leaf (tensor-tensor)
+//   mixchain  1000 ops cycling tanh(y), y * w, sigmoid(y), y / w, y + b (w, b leaves)
 //   trans     sum exp(u) v + sin(u v)                         u, v: 1M
 //   gelu      sum gelu_tanh(X)                                X: 256 x 64
 #pragma once
@@ -173,6 +174,36 @@ inline double ttchain_hand(double x, double w, long n, std::vector<double>& ys, 
   gx = a, gw = dw;
   return x;
 }
+/// mixchain: op i % 5 of tanh, * w, sigmoid, / w, + b; gradients for x, w
+/// and b, the forward values kept (one buffer).
+inline constexpr double kMixW = 1.3, kMixB = 0.2;
+inline double mixchain_hand(double x, long n, std::vector<double>& ys, double& gx, double& gw, double& gb) {
+  const double w = kMixW, b = kMixB;
+  ys.resize(static_cast<std::size_t>(n));
+  for (long i = 0; i < n; ++i) {
+    ys[i] = x;
+    switch (i % 5) {
+      case 0: x = std::tanh(x); break;
+      case 1: x = x * w; break;
+      case 2: x = 1 / (1 + std::exp(-x)); break;
+      case 3: x = x / w; break;
+      default: x = x + b;
+    }
+  }
+  double a = 1, dw = 0, db = 0;
+  for (long i = n - 1; i >= 0; --i) {
+    const double y = ys[i];
+    switch (i % 5) {
+      case 0: { const double t = std::tanh(y); a *= 1 - t * t; break; }
+      case 1: dw += a * y, a *= w; break;
+      case 2: { const double s = 1 / (1 + std::exp(-y)); a *= s * (1 - s); break; }
+      case 3: dw -= a * y / (w * w), a /= w; break;
+      default: db += a;
+    }
+  }
+  gx = a, gw = dw, gb = db;
+  return x;
+}
 /// trans: one loop over u, v (std::exp, std::sin, std::cos per element).
 inline double trans_hand(const Vec& u, const Vec& v, Vec& gu, Vec& gv) {
   double s = 0;
@@ -249,6 +280,13 @@ inline Result reference(const std::string& w, long n) {
     r.value = ttchain_hand(1.0, kW, n, ys, gx, gw);
     append(r, gx);
     append(r, gw);
+  } else if (w == "mixchain") {
+    std::vector<double> ys;
+    double gx, gw, gb;
+    r.value = mixchain_hand(1.0, n, ys, gx, gw, gb);
+    append(r, gx);
+    append(r, gw);
+    append(r, gb);
   } else if (w == "trans") {
     const Vec u = data(n, 0.2), v = data(n, 0.8);
     Vec gu(n), gv(n);

@@ -173,6 +173,12 @@ BOOST_AUTO_TEST_CASE(python_slice_semantics) {
   check::close(a.index({mg::Slice(std::nullopt, -8)}), {0, 1});
   BOOST_CHECK_EQUAL(a.index({mg::Slice(8, 2)}).numel(), 0);
   check::throws([&] { a.slice(0, 0, 5, 0); }, "slice step must be positive");
+  {  // libtorch's spelling: using namespace torch::indexing
+    using namespace mg::indexing;
+    check::close(a.index({Slice(7, None)}), {7, 8, 9});
+    check::close(a.index({Slice(None, 2)}), {0, 1});
+    check::close(a.index({Slice(None, None, 4)}), {0, 4, 8});
+  }
 }
 
 BOOST_AUTO_TEST_CASE(seed000_slice_assignment_vjp) {

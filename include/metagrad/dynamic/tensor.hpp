@@ -29,6 +29,13 @@ struct Slice {
       : start(a), stop(b), step(s) {}
 };
 
+/// libtorch's spelling, `using namespace torch::indexing;` ported as
+/// `using namespace mg::indexing;`: `Slice(1, None)` is `1:`.
+namespace indexing {
+using metagrad::Slice;
+inline constexpr std::nullopt_t None = std::nullopt;
+}  // namespace indexing
+
 /// One entry of `t.index({...})`: an integer (selects, drops the dim) or a Slice.
 class TensorIndex {
  public:
