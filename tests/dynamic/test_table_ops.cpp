@@ -57,6 +57,16 @@ BOOST_AUTO_TEST_CASE(comparisons_give_bool_tensors_that_print_like_pytorch) {
   BOOST_CHECK_EQUAL(mg::repr(mg::tensor({{1., 2.}}) < mg::tensor({{1.5}, {0.5}})), "tensor([[ True, False],\n        [False, False]])");
   BOOST_CHECK_EQUAL(mg::repr(mg::tensor({2, 0, 2})), "tensor([2, 0, 2])");
   BOOST_CHECK_EQUAL(mg::repr(mg::tensor({-12, 5})), "tensor([-12,   5])");
+  // nested lists are typed the same way (libtorch: {{0, 0}, {2, 2}} is int64)
+  static_assert(std::is_same_v<decltype(mg::tensor({{0, 0}, {2, 2}})), mg::BasicTensor<std::int64_t>>);
+  static_assert(std::is_same_v<decltype(mg::tensor({{0.5}, {2.}})), mg::Tensor>);
+  static_assert(std::is_same_v<decltype(mg::tensor({{1, 2.5}})), mg::Tensor>);
+  static_assert(std::is_same_v<decltype(mg::tensor<float>({{1, 2}})), mg::BasicTensor<float>>);
+  static_assert(std::is_same_v<decltype(mg::tensor<float>({1, 2.5})), mg::BasicTensor<float>>);
+  BOOST_CHECK_EQUAL(mg::repr(mg::tensor({{0, 0}, {2, 2}})), "tensor([[0, 0],\n        [2, 2]])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::tensor({{1, 2.5}})), "tensor([[1.0000, 2.5000]])");
+  check::throws([] { mg::tensor({{1, 2}}, mg::requires_grad()); }, "Only Tensors of floating point dtype can require gradients");
+  check::throws([] { mg::tensor({{1., 2.}, {3.}}); }, "expected sequence of length 2 at dim 1 (got 1)");
 }
 
 BOOST_AUTO_TEST_CASE(where_and_masked_fill) {

@@ -76,27 +76,47 @@ BasicTensor<detail::list_element_t<T, V>> tensor(std::initializer_list<V> v, Ten
   std::transform(v.begin(), v.end(), impl->data(), [](V x) { return static_cast<E>(x); });
   return detail::finish(std::move(impl), o);
 }
-/// A 1-d double tensor from a braced list of mixed numbers (`{1, 2.5}`).
-inline BasicTensor<double> tensor(std::initializer_list<detail::Number> v, TensorOptions o = {}) {
-  auto impl = new_impl<double>({static_cast<std::int64_t>(v.size())});
-  std::transform(v.begin(), v.end(), impl->data(), [](detail::Number x) { return x.v; });
+/// A 1-d tensor from a braced list of mixed numbers (`{1, 2.5}`): double
+/// unless an element type is asked for.
+template <class T = double>
+BasicTensor<T> tensor(std::initializer_list<detail::Number> v, TensorOptions o = {}) {
+  auto impl = new_impl<T>({static_cast<std::int64_t>(v.size())});
+  std::transform(v.begin(), v.end(), impl->data(), [](detail::Number x) { return static_cast<T>(x.v); });
   return detail::finish(std::move(impl), o);
 }
-/// A 2-d tensor from a nested braced list (rows must have equal length;
-/// `tensor({{0.5}, {2.}})` is a 2x1 column).
-template <class T = double>
-BasicTensor<T> tensor(std::initializer_list<std::initializer_list<std::type_identity_t<T>>> rows,
-                      TensorOptions o = {}) {
+namespace detail {
+template <class V> auto number_value(const V& x) { return x; }
+inline double number_value(const Number& x) { return x.v; }
+/// The 2-d tensor of a nested braced list (rows must have equal length).
+template <class E, class V>
+BasicTensor<E> tensor_rows(std::initializer_list<std::initializer_list<V>> rows, TensorOptions o) {
+  check(!o.requires_grad_ || std::is_floating_point_v<E>,
+        "Only Tensors of floating point dtype can require gradients");
   const auto r = static_cast<std::int64_t>(rows.size());
   const auto c = r ? static_cast<std::int64_t>(rows.begin()->size()) : 0;
-  auto impl = new_impl<T>({r, c});
-  T* p = impl->data();
+  auto impl = new_impl<E>({r, c});
+  E* p = impl->data();
   for (const auto& row : rows) {
-    detail::check(static_cast<std::int64_t>(row.size()) == c, "expected sequence of length ", c,
-                  " at dim 1 (got ", row.size(), ")");
-    p = std::copy(row.begin(), row.end(), p);
+    check(static_cast<std::int64_t>(row.size()) == c, "expected sequence of length ", c,
+          " at dim 1 (got ", row.size(), ")");
+    for (const V& x : row) *p++ = static_cast<E>(number_value(x));
   }
-  return detail::finish(std::move(impl), o);
+  return finish(std::move(impl), o);
+}
+}  // namespace detail
+/// A 2-d tensor from a nested braced list, typed as the 1-d one is:
+/// `tensor({{0.5}, {2.}})` is a 2x1 double column, `tensor({{0, 0}, {2, 2}})`
+/// an int64 index tensor (as libtorch's), `tensor<float>({{1, 2}})` float.
+template <class T = void, class V>
+  requires std::is_arithmetic_v<V>
+BasicTensor<detail::list_element_t<T, V>> tensor(std::initializer_list<std::initializer_list<V>> rows,
+                                                 TensorOptions o = {}) {
+  return detail::tensor_rows<detail::list_element_t<T, V>>(rows, o);
+}
+/// A 2-d tensor from rows of mixed numbers (`{{1, 2.5}}`): double unless asked.
+template <class T = double>
+BasicTensor<T> tensor(std::initializer_list<std::initializer_list<detail::Number>> rows, TensorOptions o = {}) {
+  return detail::tensor_rows<T>(rows, o);
 }
 template <class T = double>
 BasicTensor<T> eye(std::int64_t n, TensorOptions o = {}) {

@@ -351,6 +351,41 @@ void check_no_internal_overlap(const BasicTensor<T>& self) {
          "location. Please clone() the tensor before performing the operation.");
 }
 
+/// Whether a tensor's elements fill a contiguous block with no two indices
+/// sharing one (any order of dims): PyTorch's is_non_overlapping_and_dense.
+template <class T>
+bool non_overlapping_and_dense(const TensorImpl<T>& t) {
+  int order[kMaxDims];
+  int n = 0;
+  for (int i = 0; i < t.sizes.size(); ++i)
+    if (t.sizes[i] > 1) order[n++] = i;  // dims of size 0 or 1 have no stride to check
+  std::sort(order, order + n, [&](int a, int b) { return t.strides[a] < t.strides[b]; });
+  std::int64_t expect = 1;
+  for (int k = 0; k < n; ++k) {
+    if (t.strides[order[k]] != expect) return false;
+    expect *= t.sizes[order[k]];
+  }
+  return true;
+}
+
+/// An in-place op may not read elements it writes elsewhere than where it
+/// reads them (`x[1:3].add_(x[0:2])`, `m.add_(m.t())`): PyTorch refuses a
+/// partial overlap of two dense tensors on one storage, and so do we. The
+/// same elements with the same strides (`x.add_(x)`) are fine.
+template <class T>
+void check_no_partial_overlap(const TensorImpl<T>& out, const TensorImpl<T>& in) {
+  if (&out == &in || out.storage != in.storage || out.numel == 0 || in.numel == 0) return;
+  if (!non_overlapping_and_dense(out) || !non_overlapping_and_dense(in)) return;  // PyTorch: too hard to tell
+  const T* a0 = out.data();
+  const T* a1 = a0 + out.numel;
+  const T* b0 = in.data();
+  const T* b1 = b0 + in.numel;
+  const bool full = a0 == b0 && a1 == b1 && out.strides == in.strides;
+  if (!full && a0 < b1 && b0 < a1)
+    fail("unsupported operation: some elements of the input tensor and the written-to tensor refer to a single "
+         "memory location. Please clone() the tensor before performing the operation.");
+}
+
 template <class T>
 void check_inplace_shape(const BasicTensor<T>& self, const BasicTensor<T>& other) {
   const Sizes b = kernels::broadcast_shapes(self.sizes(), other.sizes());
@@ -363,6 +398,7 @@ template <class T>
 const BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) const {
   detail::check_inplace(*this);
   detail::check_no_internal_overlap(*this);
+  detail::check_no_partial_overlap(impl(), src.impl());
   detail::check_inplace_shape(*this, src);
   std::shared_ptr<BasicNode<T>> node;
   if (is_grad_enabled() && (requires_grad() || src.requires_grad())) {
@@ -406,6 +442,7 @@ template <class Rule, class T>
 const BasicTensor<T>& binary_inplace(const BasicTensor<T>& self, const BasicTensor<T>& other) {
   check_inplace(self);
   check_no_internal_overlap(self);
+  check_no_partial_overlap(self.impl(), other.impl());
   check_inplace_shape(self, other);
   std::shared_ptr<BinaryNode<Rule, T>> node;
   if (is_grad_enabled() && (self.requires_grad() || other.requires_grad())) {
