@@ -13,6 +13,7 @@
 #include "dynamic/nn.hpp"
 #include "dynamic/ops.hpp"
 #include "dynamic/print.hpp"
+#include "dynamic/promotion.hpp"
 #include "dynamic/reductions.hpp"
 #include "dynamic/structure.hpp"
 #include "dynamic/tensor.hpp"

@@ -382,4 +382,33 @@ BOOST_AUTO_TEST_CASE(a_condition_used_as_numbers) {
   check::close(idx, {2., 0., 2.});
 }
 
+BOOST_AUTO_TEST_CASE(integer_tensors_promote_like_pytorch) {
+  // results and types from python3-torch 1.13 (default dtype float64): an
+  // integer tensor meeting a fraction is promoted, `/` is true division; an
+  // integer operand keeps the type. (Before, a * 2.5 truncated 2.5 to 2 and
+  // a / 2 divided as integers, silently.)
+  const auto a = mg::tensor({1, 2});
+  const auto b = mg::tensor({3, 5});
+  static_assert(std::is_same_v<decltype(a * 2.5), mg::Tensor>);
+  static_assert(std::is_same_v<decltype(a / 2), mg::Tensor>);
+  static_assert(std::is_same_v<decltype(a * 2), mg::BasicTensor<std::int64_t>>);
+  static_assert(std::is_same_v<decltype(a * mg::tensor<float>({1.f})), mg::BasicTensor<float>>);
+  BOOST_CHECK_EQUAL(mg::repr(a * 2.5), "tensor([2.5000, 5.0000])");
+  BOOST_CHECK_EQUAL(mg::repr(a / 2), "tensor([0.5000, 1.0000])");
+  BOOST_CHECK_EQUAL(mg::repr(a / b), "tensor([0.3333, 0.4000])");
+  BOOST_CHECK_EQUAL(mg::repr(2 / a), "tensor([2., 1.])");
+  BOOST_CHECK_EQUAL(mg::repr(0.5 - a), "tensor([-0.5000, -1.5000])");
+  BOOST_CHECK_EQUAL(mg::repr(a * 2), "tensor([2, 4])");
+  BOOST_CHECK_EQUAL(mg::repr(a.clamp(0.5, 1.5)), "tensor([1.0000, 1.5000])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::clamp(a, 0.5)), "tensor([1., 2.])");
+  BOOST_CHECK_EQUAL(mg::repr(a.clamp(1, 1)), "tensor([1, 1])");
+  // a floating operand that requires grad gets the floating op's gradient
+  auto x = mg::tensor({0.5, 0.25}, mg::requires_grad());
+  auto y = (a * x + x / b - (x > 0.3) * x + 2 * (x - a)).sum();
+  BOOST_CHECK_CLOSE(y.item(), 0.5 + 0.5 + 0.5 / 3 + 0.05 - 0.5 + 2 * (-0.5 - 1.75), 1e-12);
+  y.backward();
+  check::close(x.grad(), {1. + 1. / 3 - 1. + 2., 2. + 0.2 + 2.});
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "SumBackward0");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

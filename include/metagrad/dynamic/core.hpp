@@ -27,6 +27,16 @@ template <class T> struct TensorImpl;
 using Tensor = BasicTensor<double>;
 using Node = BasicNode<double>;
 
+// ------------------------------------------------- floating-point-only ops
+/// An op whose result is a fraction (exp, mean, norm, softmax, `/`, ...) needs
+/// a floating-point tensor: integer and bool tensors (indices, conditions)
+/// are converted first, as PyTorch promotes them (`mg::Tensor(t)`, or mixed
+/// arithmetic, dynamic/promotion.hpp, which does it for you).
+#define METAGRAD_REQUIRE_FLOATING(T)                                                                      \
+  static_assert(std::is_floating_point_v<T>,                                                              \
+                "mg: this op computes fractions and takes a floating-point tensor; convert an integer or " \
+                "bool tensor first, e.g. mg::Tensor(t).mean() (PyTorch promotes it or refuses it)")
+
 // ---------------------------------------------------------------- grad mode
 namespace detail {
 inline bool& grad_mode_flag() {

@@ -25,7 +25,8 @@ template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a);
 template <class T> BasicTensor<T> operator+(const BasicTensor<T>& a, const BasicTensor<T>& b);
 template <class T> BasicTensor<T> operator-(const BasicTensor<T>& a, const BasicTensor<T>& b);
 template <class T> BasicTensor<T> operator*(const BasicTensor<T>& a, const BasicTensor<T>& b);
-template <class T> BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b);
+template <class T> requires std::is_floating_point_v<T>
+BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b);
 
 namespace detail {
 
@@ -139,16 +140,21 @@ class UnaryNode final : public BasicNode<T> {
 
 template <class Rule, class T>
 BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_name) {
-  BasicTensor<T> out(std::in_place,
-                     [&] { return kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }); });
-  if (is_grad_enabled() && x.requires_grad()) {
-    auto n = make_node<T, UnaryNode<Rule, T>>(name);
-    n->add_edge(gradient_edge(x));
-    if constexpr (rules::uses_input<Rule>) n->x.save(x, false);
-    set_history(out, n);
-    if constexpr (rules::uses_output<Rule>) n->y.save(out, true);
+  if constexpr (!std::is_floating_point_v<T> && !std::is_same_v<Rule, rules::Neg>) {
+    METAGRAD_REQUIRE_FLOATING(T);  // (no kernel instantiated: one message, not a page)
+    return x;
+  } else {
+    BasicTensor<T> out(std::in_place,
+                       [&] { return kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }); });
+    if (is_grad_enabled() && x.requires_grad()) {
+      auto n = make_node<T, UnaryNode<Rule, T>>(name);
+      n->add_edge(gradient_edge(x));
+      if constexpr (rules::uses_input<Rule>) n->x.save(x, false);
+      set_history(out, n);
+      if constexpr (rules::uses_output<Rule>) n->y.save(out, true);
+    }
+    return out;
   }
-  return out;
 }
 
 namespace detail {
@@ -329,8 +335,17 @@ BasicTensor<T> polygamma_n(const BasicTensor<T>& x) { return polygamma(N, x); }
 METAGRAD_BINARY_FREE(+, Add)
 METAGRAD_BINARY_FREE(-, Sub)
 METAGRAD_BINARY_FREE(*, Mul)
-METAGRAD_BINARY_FREE(/, Div)
 #undef METAGRAD_BINARY_FREE
+/// Division is true division, as PyTorch's `/`: only floating-point tensors
+/// divide here; integer and bool ones are promoted first (promotion.hpp).
+template <class T> requires std::is_floating_point_v<T>
+BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  return binary_op<rules::Div>(a, b);
+}
+template <class T> requires std::is_floating_point_v<T>
+BasicTensor<T> operator/(const BasicTensor<T>& a, std::type_identity_t<T> b) {
+  return scalar_op<rules::Div, true>(a, b);
+}
 
 #define METAGRAD_ARITH_MEMBER(name, OP)                                                                          \
   template <class T> BasicTensor<T> BasicTensor<T>::name(const BasicTensor& o) const { return *this OP o; } \
@@ -369,7 +384,7 @@ BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
   return out;
 }
 /// c / x = reciprocal(x) * c, as PyTorch records it.
-template <class T>
+template <class T> requires std::is_floating_point_v<T>
 BasicTensor<T> operator/(std::type_identity_t<T> a, const BasicTensor<T>& b) { return reciprocal(b) * a; }
 
 /// x^c for a scalar c: PowBackward0.
@@ -484,11 +499,15 @@ BasicTensor<T> reduce_op(const BasicTensor<T>& x, int dim, bool keepdim, bool me
 }
 
 template <class T> BasicTensor<T> BasicTensor<T>::sum() const { return reduce_op(*this, -1, false, false); }
-template <class T> BasicTensor<T> BasicTensor<T>::mean() const { return reduce_op(*this, -1, false, true); }
+template <class T> BasicTensor<T> BasicTensor<T>::mean() const {
+  METAGRAD_REQUIRE_FLOATING(T);
+  return reduce_op(*this, -1, false, true);
+}
 template <class T> BasicTensor<T> BasicTensor<T>::sum(int d, bool keepdim) const {
   return reduce_op(*this, wrap_dim(d, dim()), keepdim, false);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::mean(int d, bool keepdim) const {
+  METAGRAD_REQUIRE_FLOATING(T);
   return reduce_op(*this, wrap_dim(d, dim()), keepdim, true);
 }
 template <class T> BasicTensor<T> sum(const BasicTensor<T>& x) { return x.sum(); }

@@ -187,16 +187,19 @@ BasicTensor<T> along_op(const BasicTensor<T>& x, int dim, bool keepdim) {
 /// log(sum(exp(x))) along dim, computed stably (max subtracted first).
 template <class T>
 BasicTensor<T> logsumexp(const BasicTensor<T>& x, int dim, bool keepdim = false) {
+  METAGRAD_REQUIRE_FLOATING(T);
   return detail::reduce_along<rules::LogSumExp>(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);
 }
 /// exp(x) / sum(exp(x)) along dim.
 template <class T>
 BasicTensor<T> softmax(const BasicTensor<T>& x, int dim) {
+  METAGRAD_REQUIRE_FLOATING(T);
   return detail::map_along<rules::Softmax>(x, BasicTensor<T>::wrap_dim(dim, x.dim()));
 }
 /// x - logsumexp(x) along dim.
 template <class T>
 BasicTensor<T> log_softmax(const BasicTensor<T>& x, int dim) {
+  METAGRAD_REQUIRE_FLOATING(T);
   return detail::map_along<rules::LogSoftmax>(x, BasicTensor<T>::wrap_dim(dim, x.dim()));
 }
 /// The largest element along dim; the gradient is shared equally by ties.
@@ -234,11 +237,13 @@ namespace detail {
 /// var (Std = false) or std along dim (all elements when dim < 0).
 template <class T, bool Std>
 BasicTensor<T> moment2(const BasicTensor<T>& x, int dim, bool unbiased, bool keepdim) {
+  METAGRAD_REQUIRE_FLOATING(T);
   const T corr = unbiased ? T(1) : T(0);
   return reduce_along<rules::Moment2<Std>>(x, dim, keepdim, corr);
 }
 template <class T>
 BasicTensor<T> norm2(const BasicTensor<T>& x, int dim, bool keepdim) {
+  METAGRAD_REQUIRE_FLOATING(T);
   return reduce_along<rules::Norm>(x, dim, keepdim);
 }
 }  // namespace detail

@@ -190,6 +190,10 @@ class BasicTensor {
   BasicTensor norm() const;
   BasicTensor norm(int dim, bool keepdim = false) const;
   BasicTensor clamp(std::optional<T> min, std::optional<T> max = std::nullopt) const;
+  /// An integer tensor with floating-point bounds: a double tensor (promotion.hpp).
+  template <class F>
+    requires(std::is_floating_point_v<F> && !std::is_floating_point_v<T>)
+  BasicTensor<double> clamp(F min, std::optional<std::type_identity_t<F>> max = std::nullopt) const;
   BasicTensor clamp_min(T min) const;
   BasicTensor clamp_max(T max) const;
   BasicTensor index_select(int dim, const BasicTensor<std::int64_t>& index) const;
@@ -230,6 +234,28 @@ class BasicTensor {
   const BasicTensor& operator-=(T o) const { return sub_(o); }
   const BasicTensor& operator*=(T o) const { return mul_(o); }
   const BasicTensor& operator/=(T o) const { return div_(o); }
+  /// An integer or bool tensor cannot hold the result of an in-place op with a
+  /// floating-point number (PyTorch: "result type Double can't be cast to the
+  /// desired output type Long"); these catch it at compile time instead of
+  /// truncating the number.
+#define METAGRAD_NO_FLOAT_INTO_INTEGER(fn)                                                                 \
+  template <class F>                                                                                      \
+    requires(std::is_floating_point_v<F> && !std::is_floating_point_v<T>)                                 \
+  const BasicTensor& fn(F) const {                                                                        \
+    static_assert(sizeof(F) == 0, "mg: an in-place op cannot store a floating-point result in an integer " \
+                                  "or bool tensor (PyTorch refuses it too); convert the tensor first, e.g. " \
+                                  "mg::Tensor t2 = t;");                                                  \
+    return *this;                                                                                         \
+  }
+  METAGRAD_NO_FLOAT_INTO_INTEGER(add_)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(sub_)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(mul_)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(div_)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(operator+=)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(operator-=)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(operator*=)
+  METAGRAD_NO_FLOAT_INTO_INTEGER(operator/=)
+#undef METAGRAD_NO_FLOAT_INTO_INTEGER
 
   // ---- hooks
   /// fn(grad) runs when the gradient of this tensor is computed, before it is

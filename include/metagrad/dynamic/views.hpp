@@ -440,6 +440,7 @@ namespace detail {
 /// self = self (op) other, in place, with the out-of-place op's node.
 template <class Rule, class T>
 const BasicTensor<T>& binary_inplace(const BasicTensor<T>& self, const BasicTensor<T>& other) {
+  if constexpr (std::is_same_v<Rule, rules::Div>) METAGRAD_REQUIRE_FLOATING(T);  // (true division)
   check_inplace(self);
   check_no_internal_overlap(self);
   check_no_partial_overlap(self.impl(), other.impl());
