@@ -155,6 +155,14 @@ void register_all() {
       return (0.5 * x * (1.0 + torch::tanh(wl::kGeluK * (x + wl::kGeluA * (x * x * x))))).sum();
     });
   });
+  for (const long n : {10L, 1000L})
+    reg("classify", n, [](benchmark::State& st, long n) {
+      const wl::Classify c(n);
+      auto x = to_torch(c.X), w = to_torch(c.W, true), b = to_torch(c.b, true);
+      auto target = torch::tensor(std::vector<std::int64_t>(c.target.begin(), c.target.end()), torch::kLong);
+      time_backward(st, "classify", n, {w, b},
+                    [&] { return torch::nn::functional::cross_entropy(torch::matmul(x, w.t()) + b, target); });
+    });
   reg("chain6", wl::kChain6, [](benchmark::State& st, long n) {
     auto u = to_torch(wl::positive(n, 0.2), true), v = to_torch(wl::positive(n, 0.8), true);
     time_backward(st, "chain6", n, {u, v}, [&] { return ((u * v + 1.0).sqrt() * u - v / (u + 2.0) + u * u).sum(); });

@@ -531,6 +531,32 @@ void transcendental_workloads() {
       });
 }
 
+// A linear classifier's loss over a batch: softmax along rows of 256 x n
+// logits, its cross-entropy, the gradient reaching W and b through a matmul.
+void classify_workload() {
+  for (const long n : {10L, 1000L}) {
+    reg("classify/hand", n, [](benchmark::State& st, long n) {
+      const wl::Classify c(n);
+      Mat gW(n, wl::kClassFeatures);
+      Vec gb(n);
+      for (auto _ : st) {
+        double r = wl::classify_hand(c, gW, gb);
+        benchmark::DoNotOptimize(r);
+        benchmark::DoNotOptimize(gW.data());
+      }
+    });
+    reg("classify/dynamic", n, [](benchmark::State& st, long n) {
+      const wl::Classify c(n);
+      auto xt = mg::from_eigen(c.X), wt = mg::from_eigen(c.W, mg::requires_grad()),
+           bt = mg::from_eigen(c.b, mg::requires_grad());
+      auto target = mg::zeros<std::int64_t>({wl::kClassRows});
+      std::copy(c.target.begin(), c.target.end(), target.data_ptr());
+      time_backward(st, "classify", n, {wt, bt},
+                    [&] { return mg::nn::functional::cross_entropy(mg::matmul(xt, wt.t()) + bt, target); });
+    });
+  }
+}
+
 void register_all() {
   vector_workload("sum", mg::sum(x));
   vector_workload("prod", mg::prod(x));
@@ -544,6 +570,7 @@ void register_all() {
   chains_workload();
   mixchain_workload();
   transcendental_workloads();
+  classify_workload();
 }
 }  // namespace
 

@@ -18,6 +18,8 @@
 //   mixchain  1000 ops cycling tanh(y), y * w, sigmoid(y), y / w, y + b (w, b leaves)
 //   trans     sum exp(u) v + sin(u v)                         u, v: 1M
 //   gelu      sum gelu_tanh(X)                                X: 256 x 64
+//   classify  cross_entropy(X W^T + b, t), a linear classifier over n classes
+//             (softmax along rows of 256 x n logits)        X: 256 x 16, W: n x 16, b: n
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -38,6 +40,7 @@ inline constexpr long kChain6 = 1 << 20;
 inline constexpr long kTrans = 1 << 20;
 inline constexpr long kGeluRows = 256, kGeluCols = 64;
 inline constexpr double kW = 1.0001;
+inline constexpr long kClassRows = 256, kClassFeatures = 16;
 
 /// Deterministic data: smooth, no zeros, no overflow in prod/exp.
 inline Vec data(long n, double phase = 0.0) {
@@ -228,6 +231,39 @@ inline double gelu_hand(const Mat& X, Mat& g) {
   return s;
 }
 
+/// classify: a batch X, weights W (n classes) and bias b, target class of
+/// row i (7 i) mod n.
+struct Classify {
+  Mat X, W;
+  Vec b;
+  std::vector<long> target;
+  explicit Classify(long n)
+      : X(matrix(kClassRows, kClassFeatures, 0.4)), W(matrix(n, kClassFeatures, 1.3) * 0.5), b(data(n, 0.9) * 0.1),
+        target(static_cast<std::size_t>(kClassRows)) {
+    for (long i = 0; i < kClassRows; ++i) target[static_cast<std::size_t>(i)] = (7 * i) % n;
+  }
+};
+/// Mean over rows of logsumexp(z_i) - z_i,t_i with z = X W^T + b; the
+/// logits' gradient is (softmax(z) - onehot(t)) / rows.
+inline double classify_hand(const Classify& c, Mat& gW, Vec& gb) {
+  const double rows = static_cast<double>(kClassRows);
+  Mat Zt = (c.W * c.X.transpose()).colwise() + c.b;  // one column of logits per row of X
+  double loss = 0;
+  for (long i = 0; i < kClassRows; ++i) {
+    auto z = Zt.col(i).array();
+    const long t = c.target[static_cast<std::size_t>(i)];
+    const double m = z.maxCoeff(), zt = z(t);
+    z = (z - m).exp();
+    const double sum = z.sum();
+    loss += std::log(sum) + m - zt;
+    z /= sum * rows;
+    z(t) -= 1.0 / rows;
+  }
+  gW.noalias() = Zt * c.X;
+  gb = Zt.rowwise().sum();
+  return loss / rows;
+}
+
 // ------------------------------------------------------------ references
 /// The hand-written gradient of each workload at size n, flattened.
 inline Result reference(const std::string& w, long n) {
@@ -298,6 +334,13 @@ inline Result reference(const std::string& w, long n) {
     Mat g(kGeluRows, kGeluCols);
     r.value = gelu_hand(X, g);
     append(r, g);
+  } else if (w == "classify") {
+    const Classify c(n);
+    Mat gW(n, kClassFeatures);
+    Vec gb(n);
+    r.value = classify_hand(c, gW, gb);
+    append(r, gW);
+    append(r, gb.data(), n);
   } else if (w == "chain6") {
     const Vec u = positive(n, 0.2), v = positive(n, 0.8);
     Vec gu(n), gv(n);

@@ -92,6 +92,29 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(dynamic_reductions)
 
+BOOST_AUTO_TEST_CASE(long_softmax_lines_match_the_graph_formula) {
+  // lines of 40 (>= kLongLine) run the forward and, without create_graph,
+  // the backward as loops over lines in packets (rules' map_line / vjp_line);
+  // they must equal the whole-tensor formula create_graph records
+  // (vjp_along) and central differences; dim 0 (lines of 3) is the other path
+  mg::manual_seed(7);
+  const auto x = mg::randn({3, 40}, mg::requires_grad());
+  const auto w = mg::randn({3, 40});
+  const auto target = mg::tensor({5, 39, 0});
+  const std::vector<std::function<mg::Tensor(const mg::Tensor&)>> fs = {
+      [&](const mg::Tensor& t) { return (t.softmax(1) * w).sum(); },
+      [&](const mg::Tensor& t) { return (t.log_softmax(1) * w).sum(); },
+      [&](const mg::Tensor& t) { return mg::nn::functional::cross_entropy(t * 3., target); },
+      [&](const mg::Tensor& t) { return (t.softmax(0) * w).sum() + t.logsumexp(1).sum(); }};
+  for (const auto& f : fs) {
+    auto line_path = mg::autograd::grad({f(x)}, {x})[0];
+    auto graph_path = mg::autograd::grad({f(x)}, {x}, {}, std::nullopt, true)[0];
+    check::close(line_path, graph_path.detach(), 1e-13);
+    check::gradients([&](const std::vector<mg::Tensor>& in) { return f(in[0]); }, {x}, false);
+  }
+  check::close(x.softmax(1).sum(1), {1., 1., 1.}, 1e-14);
+}
+
 BOOST_AUTO_TEST_CASE(softmax_logsumexp_amax_equal_pytorch) {
   const mg::Tensor w1 = mg::tensor({{1., 2., 3.}, {-1., 0.5, 2.}});
   using namespace reference;

@@ -86,6 +86,9 @@ BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim) {
 
 /// The engine's view of the dimension a rule's `vjp_along` is written with
 /// (rules/reductions.hpp): one dim, or every element (`dim < 0`).
+/// Lines at least this long are worth a loop of their own (packets).
+inline constexpr std::int64_t kLongLine = 32;
+
 template <class T>
 struct Along {
   Sizes in;  // the input's sizes
@@ -126,6 +129,14 @@ class AlongNode final : public BasicNode<T> {
   explicit AlongNode(Along<T> d) : d_(std::move(d)) {}
   std::string name() const override { return R::node_name; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    if constexpr (requires(const T* p, T* o) { R::vjp_line(p, p, o, std::int64_t{}, std::int64_t{}); }) {
+      // (no create_graph: the rule's formula line by line, no temporaries;
+      // short lines go as whole tensors, a line costing more than its numbers)
+      if (!is_grad_enabled() && d_.in[d_.dim] >= kLongLine) {
+        out[0] = vjp_lines(y.unpack(*this), g);
+        return;
+      }
+    }
     out[0] = R::vjp_along(unpack_if<(needs & rules::kA) != 0>(x, *this), unpack_if<(needs & rules::kY) != 0>(y, *this), g, d_);
   }
   void release_variables() override { x.reset(); y.reset(); }
@@ -133,6 +144,17 @@ class AlongNode final : public BasicNode<T> {
   SavedVariable<T> x, y;
 
  private:
+  /// R::vjp_line over every line of (y, g) along the node's dim.
+  BasicTensor<T> vjp_lines(const BasicTensor<T>& yv, const BasicTensor<T>& g) const {
+    const auto yc = yv.contiguous(), gc = g.contiguous();
+    BasicTensor<T> r(new_impl<T>(yv.sizes()));
+    const T *yd = yc.data_ptr(), *gd = gc.data_ptr();
+    T* o = r.data_ptr();
+    for_each_line(yc, d_.dim, [&](std::int64_t b, std::int64_t, std::int64_t n, std::int64_t s) {
+      R::vjp_line(yd + b, gd + b, o + b, n, s);
+    });
+    return r;
+  }
   Along<T> d_;
 };
 /// Records rule R's node for out = op(x).
