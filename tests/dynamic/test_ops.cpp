@@ -116,6 +116,13 @@ BOOST_AUTO_TEST_CASE(pow_with_scalar_exponents) {
     if (std::isnan(want)) BOOST_CHECK(std::isnan(big.data_ptr()[i]));
     else BOOST_CHECK_EQUAL(big.data_ptr()[i], want);
   }
+  // x^0 has derivative 0 at x = 0 too (PyTorch's pow_backward; it was
+  // 0 * 0^-1 = NaN), in backward and under create_graph
+  auto z = mg::tensor({0.0, -0.0, 2.0}, mg::requires_grad());
+  auto dz = mg::autograd::grad({z.pow(0.0).sum()}, {z}, {}, std::nullopt, true)[0];
+  check::close(dz, {0., 0., 0.});
+  z.pow(0.0).sum().backward();
+  check::close(z.grad(), {0., 0., 0.});
 }
 
 BOOST_AUTO_TEST_CASE(reductions) {

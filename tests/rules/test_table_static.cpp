@@ -116,6 +116,15 @@ BOOST_AUTO_TEST_CASE(hvp_in_dual_packets_equals_pytorch_for_every_row) {
 #undef METAGRAD_TEST_ROW
 }
 
+BOOST_AUTO_TEST_CASE(pytorch_spellings_and_edges) {
+  // F.softplus is a static node under its nn::functional name too (it was
+  // only mg::softplus); x^0 has derivative 0 at x = 0 (PyTorch), not NaN
+  const auto g = mg::grad(mg::nn::functional::softplus(x) + mg::pow(y, 0.0), x = 0.0, y = 0.0);
+  BOOST_CHECK_CLOSE(g.value, std::log(2.0) + 1.0, 1e-12);
+  BOOST_CHECK_EQUAL(g[x], 0.5);
+  BOOST_CHECK_EQUAL(g[y], 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(integral_bindings_are_doubles) {
   const auto g = mg::grad(x / y, x = 3, y = 2);
   BOOST_CHECK_EQUAL(g.value, 1.5);

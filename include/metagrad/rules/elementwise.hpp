@@ -393,11 +393,16 @@ struct Pow {
   static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) {
     if constexpr (std::is_base_of_v<Eigen::ArrayBase<A>, A> && std::is_arithmetic_v<B>) {
       using P = decltype((g * (b * pow_fn(a, b - K<1>(b)))).eval());
-      return P(g * (b * pow_fn(a, b - K<1>(b))));  // evaluated while pow_fn's array lives
+      return P(g * (b * pow_fn(a, lowered(b))));  // evaluated while pow_fn's array lives
+    } else if constexpr (std::is_arithmetic_v<B>) {
+      return g * (b * pow_fn(a, lowered(b)));
     } else {
       return g * (b * pow_fn(a, b - K<1>(b)));
     }
   }
+  /// b - 1, or 0 for b = 0: x^0 has derivative 0 everywhere, x = 0 included
+  /// (PyTorch's pow_backward), not 0 * 0^-1 = NaN. (A number exponent only.)
+  template <class B> static constexpr B lowered(B b) { return b == B(0) ? B(0) : b - B(1); }
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_b(const A& a, const B&, const Y& y, const G& g) {
     return g * (y * log(a));

@@ -264,6 +264,11 @@ constexpr auto scan(const Body& body, const Var<C>&, const I& init, const Var<El
   template <StaticExpr A> constexpr auto fn(const A& a) { return Unary<rules::Rule, A>(a); }
 METAGRAD_FOR_EACH_UNARY(METAGRAD_STATIC_UNARY)
 #undef METAGRAD_STATIC_UNARY
+namespace nn::functional {
+/// softplus(x) = log(1 + e^x), d/dx = sigmoid(x): the table's row under
+/// PyTorch's F.softplus spelling too, as dynamic/nn.hpp offers it for tensors.
+using metagrad::softplus;
+}  // namespace nn::functional
 /// psi^(N)(a), the N-th derivative of digamma (the derivatives of lgamma
 /// and digamma are written with it).
 template <int N, StaticExpr A> constexpr auto polygamma_n(const A& a) { return Unary<rules::Polygamma<N>, A>(a); }
