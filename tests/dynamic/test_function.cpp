@@ -402,6 +402,15 @@ BOOST_AUTO_TEST_CASE(integer_tensors_promote_like_pytorch) {
   BOOST_CHECK_EQUAL(mg::repr(a.clamp(0.5, 1.5)), "tensor([1.0000, 1.5000])");
   BOOST_CHECK_EQUAL(mg::repr(mg::clamp(a, 0.5)), "tensor([1., 2.])");
   BOOST_CHECK_EQUAL(mg::repr(a.clamp(1, 1)), "tensor([1, 1])");
+  // abs, sign, relu, square, neg keep the integer type (64-bit: no truncation to int)
+  const auto c = mg::tensor({-3, 0, 2});
+  static_assert(std::is_same_v<decltype(mg::abs(c)), mg::BasicTensor<std::int64_t>>);
+  BOOST_CHECK_EQUAL(mg::repr(mg::abs(c)), "tensor([3, 0, 2])");
+  BOOST_CHECK_EQUAL(mg::repr(c.relu()), "tensor([0, 0, 2])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::sign(c)), "tensor([-1,  0,  1])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::square(c)), "tensor([9, 0, 4])");
+  BOOST_CHECK_EQUAL(mg::repr(-c), "tensor([ 3,  0, -2])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::tensor({std::int64_t{-5000000000}}).abs()), "tensor([5000000000])");
   // a floating operand that requires grad gets the floating op's gradient
   auto x = mg::tensor({0.5, 0.25}, mg::requires_grad());
   auto y = (a * x + x / b - (x > 0.3) * x + 2 * (x - a)).sum();

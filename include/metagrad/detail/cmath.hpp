@@ -459,6 +459,18 @@ template <Real T>
 constexpr T sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
 template <Real T>
 constexpr T relu(T x) { return x > 0 ? x : T(0); }
+/// The rows an integer tensor keeps its type through (as in PyTorch; no
+/// gradient: an integer tensor never requires one).
+template <class T>
+concept Integer = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+template <Integer T>
+constexpr T abs(T x) { return x < 0 ? T(-x) : x; }
+template <Integer T>
+constexpr T sign(T x) { return T((x > 0) - (x < 0)); }
+template <Integer T>
+constexpr T relu(T x) { return x < 0 ? T(0) : x; }
+template <Integer T>
+constexpr T square(T x) { return T(x * x); }
 
 /// x^n for an integer n, by repeated squaring (exact for small n).
 template <Real T>

@@ -138,9 +138,17 @@ class UnaryNode final : public BasicNode<T> {
   const char* name_;
 };
 
+/// The rows whose result on an integer tensor is an integer tensor (PyTorch's
+/// neg, abs, sign, relu, square); the others compute fractions.
+template <class Rule, class T>
+inline constexpr bool integer_row =
+    math::Integer<T> && (std::is_same_v<Rule, rules::Neg> || std::is_same_v<Rule, rules::Abs> ||
+                         std::is_same_v<Rule, rules::Sign> || std::is_same_v<Rule, rules::Relu> ||
+                         std::is_same_v<Rule, rules::Square>);
+
 template <class Rule, class T>
 BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_name) {
-  if constexpr (!std::is_floating_point_v<T> && !std::is_same_v<Rule, rules::Neg>) {
+  if constexpr (!std::is_floating_point_v<T> && !integer_row<Rule, T> && !std::is_same_v<Rule, rules::Neg>) {
     METAGRAD_REQUIRE_FLOATING(T);  // (no kernel instantiated: one message, not a page)
     return x;
   } else {
