@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(scalar_operands_and_their_node_names) {
   BOOST_CHECK_EQUAL((2 / x).grad_fn()->name(), "MulBackward0");
   BOOST_CHECK_EQUAL((2 / x).grad_fn()->next_functions()[0].first->name(), "ReciprocalBackward0");
   BOOST_CHECK_EQUAL(x.pow(2).grad_fn()->name(), "PowBackward0");
-  BOOST_CHECK_EQUAL(mg::pow(2.0, x).grad_fn()->name(), "PowBackward1");
+  BOOST_CHECK_EQUAL(mg::pow(2.0, x).grad_fn()->name(), "PowBackward2");  // PyTorch: pow.Scalar is the third pow row
   BOOST_CHECK_EQUAL(mg::pow(x, x).grad_fn()->name(), "PowBackward1");
   auto f = [](const std::vector<mg::Tensor>& in) {
     return (2 - in[0]) * (3 / in[0]) + in[0].pow(3) + mg::pow(1.5, in[0]) + (in[0] - 1) / 2;
@@ -123,6 +123,59 @@ BOOST_AUTO_TEST_CASE(pow_with_scalar_exponents) {
   check::close(dz, {0., 0., 0.});
   z.pow(0.0).sum().backward();
   check::close(z.grad(), {0., 0., 0.});
+}
+
+// x^0.5 and x^-0.5 are sqrt and 1 / sqrt as in PyTorch, which differ from
+// std::pow at -0 and -inf (one element and many take different kernels);
+// relu keeps -0 (torch.relu is clamp_min(x, 0))
+BOOST_AUTO_TEST_CASE(pow_and_relu_edges_like_pytorch) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> xs = {-0., -inf, 0., inf};
+  const std::vector<double> half = {-0., std::nan(""), 0., inf}, minus_half = {-inf, std::nan(""), inf, 0.};
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    for (const auto& [c, want] : {std::pair{0.5, half}, std::pair{-0.5, minus_half}}) {
+      const double one = mg::pow(mg::tensor({xs[i]}), c).item();
+      const double many = mg::pow(mg::tensor({-0., -inf, 0., inf}), c).data_ptr()[i];
+      for (double got : {one, many}) {
+        if (std::isnan(want[i])) BOOST_CHECK(std::isnan(got));
+        else BOOST_CHECK(got == want[i] && std::signbit(got) == std::signbit(want[i]));
+      }
+    }
+  }
+  BOOST_CHECK(std::signbit(mg::relu(mg::tensor({-0.})).item()));
+  BOOST_CHECK(std::signbit(mg::relu(mg::tensor({-0., 1., 2., 3., 4.})).data_ptr()[0]));
+  BOOST_CHECK(std::isnan(mg::relu(mg::tensor({std::nan("")})).item()));
+}
+
+// a^b with a tensor exponent at a zero base, as PyTorch's pow_backward_self /
+// pow_backward_exponent (values from torch 2.x): d/da is 0 where b = 0, d/db
+// is 0 where a = 0 and b >= 0 (both were NaN: 0 * 0^-1, 0 * log 0); with a
+// number base, PowBackward2 and the same d/db
+BOOST_AUTO_TEST_CASE(pow_at_a_zero_base_like_pytorch) {
+  const double inf = std::numeric_limits<double>::infinity();
+  auto a = mg::tensor({0., 0., 0., 2., 0.5}, mg::requires_grad());
+  auto b = mg::tensor({0., 2., -1., 0., 1.5}, mg::requires_grad());
+  const std::vector<double> da = {0., 0., -inf, 0., 1.0606601717798214}, db = {0., 0., -inf, 0.6931471805599453, -0.2450645358671368};
+  mg::pow(a, b).sum().backward();
+  check::close(a.grad(), da);
+  check::close(b.grad(), db);
+  auto g = mg::autograd::grad({mg::pow(a, b).sum()}, {a, b}, {}, std::nullopt, true);
+  check::close(g[0], da);
+  check::close(g[1], db);
+  // second derivatives where the base is not 0 (torch: d(db)/da, d(db)/db)
+  auto h = mg::autograd::grad({g[1].sum()}, {a, b});
+  check::close(h[0][3], {0.5});
+  check::close(h[0][4], {-0.02808682641486293});
+  check::close(h[1][3], {0.4804530139182014});
+  check::close(h[1][4], {0.16986579209153746});
+  auto e = mg::tensor({0., 2., -1.}, mg::requires_grad());
+  auto z = mg::pow(0.0, e);
+  BOOST_CHECK_EQUAL(z.grad_fn()->name(), "PowBackward2");
+  check::close(z, {1., 0., inf});
+  z.sum().backward();
+  check::close(e.grad(), {0., 0., -inf});
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::pow(in[0], in[1]); },
+                   {mg::tensor({0.5, 1.5, 2.0}, mg::requires_grad()), mg::tensor({-1.5, 0.5, 2.5}, mg::requires_grad())});
 }
 
 BOOST_AUTO_TEST_CASE(reductions) {

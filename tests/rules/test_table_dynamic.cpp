@@ -37,7 +37,7 @@ static_assert(!r::uses_input<r::Floor> && !r::uses_output<r::Floor> && !r::uses_
 static_assert(r::grad_a_needs<r::Mul> == r::kB && r::grad_b_needs<r::Mul> == r::kA);
 static_assert(r::grad_a_needs<r::Div> == r::kB && r::grad_b_needs<r::Div> == (r::kA | r::kB));
 static_assert(r::grad_a_needs<r::Add> == 0 && r::grad_b_needs<r::Sub> == 0);
-static_assert(r::grad_a_needs<r::Pow> == (r::kA | r::kB) && r::grad_b_needs<r::Pow> == (r::kA | r::kY));
+static_assert(r::grad_a_needs<r::Pow> == (r::kA | r::kB) && r::grad_b_needs<r::Pow> == (r::kA | r::kB | r::kY));
 static_assert(r::grad_a_needs<r::Hypot> == (r::kA | r::kY) && r::grad_b_needs<r::Atan2> == (r::kA | r::kB));
 // An operand a node did not save reaches the formula as NotSaved, which has
 // no operations: a formula reading it cannot compile (it cannot silently

@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 #include <cmath>
+#include <limits>
 #include <string_view>
 
 #include "reference/ops_r2.hpp"
@@ -123,6 +124,25 @@ BOOST_AUTO_TEST_CASE(pytorch_spellings_and_edges) {
   BOOST_CHECK_CLOSE(g.value, std::log(2.0) + 1.0, 1e-12);
   BOOST_CHECK_EQUAL(g[x], 0.5);
   BOOST_CHECK_EQUAL(g[y], 0.0);
+}
+
+// a^b at a = 0 with b >= 0: d/db is 0 (PyTorch's pow_backward_exponent), not
+// 0 * log 0 = NaN; d/da is 0 where b = 0 — in mg::d, mg::grad and over arrays
+BOOST_AUTO_TEST_CASE(pow_at_a_zero_base_like_pytorch) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double as[] = {0., 0., 0., 2.}, bs[] = {0., 2., -1., 0.}, da[] = {0., 0., -inf, 0.}, db[] = {0., 0., -inf, std::log(2.0)};
+  for (int i = 0; i < 4; ++i) {
+    const auto g = mg::grad(mg::pow(x, y), x = as[i], y = bs[i]);
+    BOOST_CHECK_EQUAL(g[x], da[i]);
+    BOOST_CHECK_EQUAL(g[y], db[i]);
+    BOOST_CHECK_EQUAL(mg::d(mg::pow(x, y), y)(x = as[i], y = bs[i]), db[i]);
+  }
+  const Eigen::ArrayXd av = Eigen::Map<const Eigen::ArrayXd>(as, 4), bv = Eigen::Map<const Eigen::ArrayXd>(bs, 4);
+  const auto g = mg::grad(mg::sum(mg::pow(x, y)), x = av, y = bv);
+  for (int i = 0; i < 4; ++i) {
+    BOOST_CHECK_EQUAL(g[x](i), da[i]);
+    BOOST_CHECK_EQUAL(g[y](i), db[i]);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(integral_bindings_are_doubles) {

@@ -15,13 +15,14 @@ namespace mg = metagrad;
 
 namespace check {
 
-/// Every element of t equals `expected` (row-major) within tol.
+/// Every element of t equals `expected` (row-major) within tol (infinities exactly).
 inline void close(const mg::Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
   BOOST_REQUIRE(t.defined());
   BOOST_REQUIRE_EQUAL(t.numel(), static_cast<std::int64_t>(expected.size()));
   auto c = t.contiguous();
   for (std::size_t i = 0; i < expected.size(); ++i)
-    BOOST_CHECK_MESSAGE(std::abs(c.data_ptr()[i] - expected[i]) <= tol * (1 + std::abs(expected[i])),
+    BOOST_CHECK_MESSAGE(c.data_ptr()[i] == expected[i] ||  // (an infinity expected: inf - inf is NaN)
+                            std::abs(c.data_ptr()[i] - expected[i]) <= tol * (1 + std::abs(expected[i])),
                         "element " << i << ": got " << c.data_ptr()[i] << ", expected " << expected[i]);
 }
 inline void close(const mg::Tensor& a, const mg::Tensor& b, double tol = 1e-12) {

@@ -458,7 +458,8 @@ constexpr T sign(T x) { return x > 0 ? T(1) : (x < 0 ? T(-1) : (x == x ? T(0) : 
 template <Real T>
 constexpr T sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
 template <Real T>
-constexpr T relu(T x) { return x > 0 ? x : T(0); }
+constexpr T relu(T x) { return x < 0 ? T(0) : x; }  // (-0 and NaN kept, as torch.relu)
+
 /// The rows an integer tensor keeps its type through (as in PyTorch; no
 /// gradient: an integer tensor never requires one).
 template <class T>
@@ -495,6 +496,10 @@ constexpr T pow(T x, T y) {
       return ipow(x, static_cast<long long>(yd));
     return static_cast<T>(ce::exp(yd * ce::log(static_cast<double>(x))));
   }
+  // (as PyTorch: x^0.5 is sqrt, x^-0.5 is 1 / sqrt, which differ from pow at
+  // -0 and -inf: sqrt(-0) = -0, sqrt(-inf) = NaN)
+  if (y == T(0.5)) return std::sqrt(x);
+  if (y == T(-0.5)) return T(1) / std::sqrt(x);
   return std::pow(x, y);
 }
 

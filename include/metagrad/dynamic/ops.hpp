@@ -9,6 +9,7 @@
 #include <random>
 
 #include "../rules/linalg.hpp"
+#include "../rules/pow.hpp"
 #include "rule_node.hpp"
 
 namespace metagrad {
@@ -404,7 +405,7 @@ template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& x, const BasicTensor<T>& e) { return binary_op<rules::Pow>(x, e); }
 template <class T>
 BasicTensor<T> pow(std::type_identity_t<T> base, const BasicTensor<T>& e) {
-  return scalar_op<rules::Pow, false>(e, T(base));
+  return scalar_op<rules::Pow, false>(e, T(base), "PowBackward2");
 }
 template <class T> BasicTensor<T> BasicTensor<T>::pow(T c) const { return metagrad::pow(*this, c); }
 template <class T> BasicTensor<T> BasicTensor<T>::pow(const BasicTensor& e) const { return metagrad::pow(*this, e); }

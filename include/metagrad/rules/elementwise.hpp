@@ -88,7 +88,7 @@ auto sigmoid(const Eigen::ArrayBase<D>& x) {
 template <class D>
 auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
-  return x.derived().max(S(0));
+  return (x.derived() < S(0)).select(S(0), x.derived());  // (-0 and NaN kept, as torch.relu)
 }
 /// 2^x and round-half-to-even (torch.round) on Eigen arrays.
 template <class D>
@@ -152,6 +152,7 @@ auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
   if (e == S(-1)) return A(x.derived().inverse());
   if (e == S(-2)) return A(x.derived().square().inverse());
   if (e == S(0.5)) return A(x.derived().sqrt());
+  if (e == S(-0.5)) return A(x.derived().sqrt().inverse());
   return A(x.derived().unaryExpr([e](const S& a) -> S {
     using std::pow;
     return pow(a, e);
@@ -384,30 +385,7 @@ struct Maximum {
 /// domain_b: atan2's b is kept positive, away from the branch cut).
 #define METAGRAD_FOR_EACH_BINARY(M) M(Atan2, atan2) M(Hypot, hypot) M(Minimum, minimum) M(Maximum, maximum)
 
-/// a^b: d/da = b a^(b-1), d/db = a^b log a. PowBackward0 when b is a scalar.
-struct Pow {
-  static constexpr const char* node_name = "PowBackward1";
-  static constexpr const char* symbol = "pow";
-  template <class A, class B> static constexpr auto f(const A& a, const B& b) { return pow_fn(a, b); }
-  template <class A, class B, class Y, class G>
-  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) {
-    if constexpr (std::is_base_of_v<Eigen::ArrayBase<A>, A> && std::is_arithmetic_v<B>) {
-      using P = decltype((g * (b * pow_fn(a, b - K<1>(b)))).eval());
-      return P(g * (b * pow_fn(a, lowered(b))));  // evaluated while pow_fn's array lives
-    } else if constexpr (std::is_arithmetic_v<B>) {
-      return g * (b * pow_fn(a, lowered(b)));
-    } else {
-      return g * (b * pow_fn(a, b - K<1>(b)));
-    }
-  }
-  /// b - 1, or 0 for b = 0: x^0 has derivative 0 everywhere, x = 0 included
-  /// (PyTorch's pow_backward), not 0 * 0^-1 = NaN. (A number exponent only.)
-  template <class B> static constexpr B lowered(B b) { return b == B(0) ? B(0) : b - B(1); }
-  template <class A, class B, class Y, class G>
-  static constexpr auto vjp_b(const A& a, const B&, const Y& y, const G& g) {
-    return g * (y * log(a));
-  }
-};
+// (a^b, whose derivatives need the conditions of select.hpp, is rules/pow.hpp.)
 
 }  // namespace rules
 }  // namespace metagrad

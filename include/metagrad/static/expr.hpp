@@ -22,6 +22,7 @@
 #include "../rules/indexing.hpp"
 #include "../rules/linalg.hpp"
 #include "../rules/losses.hpp"
+#include "../rules/pow.hpp"
 #include "../rules/reductions.hpp"
 #include "../rules/select.hpp"
 
