@@ -3,6 +3,8 @@
 // derivatives against PyTorch's (tests/reference/ops_r2.hpp), node names,
 // gradcheck and gradgradcheck, float, domain errors; what each backward reads
 // (found by probing the rule, rules/probe.hpp).
+#include <cmath>
+#include <limits>
 #include <map>
 #include <random>
 
@@ -189,6 +191,29 @@ BOOST_AUTO_TEST_CASE(minimum_and_maximum_split_ties_like_pytorch) {
     }
   }
   BOOST_CHECK_EQUAL(mg::nn::functional::softplus(mg::tensor({0.5}, mg::requires_grad())).grad_fn()->name(), "SoftplusBackward0");
+}
+
+// python3-torch: a NaN on either side sends g to both (neither loses), equal
+// infinities tie (g / 2 each), and maximum(0, -0) / minimum(-0, 0) return b
+BOOST_AUTO_TEST_CASE(minimum_and_maximum_at_nan_infinity_and_signed_zero_like_pytorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (bool is_max : {false, true}) {
+    BOOST_TEST_CONTEXT((is_max ? "maximum" : "minimum")) {
+      auto a = mg::tensor({nan, 1.0, inf, -inf, 0.0, -0.0}, mg::requires_grad());
+      auto b = mg::tensor({1.0, nan, inf, -inf, -0.0, 0.0}, mg::requires_grad());
+      auto y = is_max ? mg::maximum(a, b) : mg::minimum(a, b);
+      const auto c = y.contiguous();
+      const double* v = c.data_ptr();
+      BOOST_CHECK(std::isnan(v[0]) && std::isnan(v[1]));
+      BOOST_CHECK_EQUAL(v[2], inf);
+      BOOST_CHECK_EQUAL(v[3], -inf);
+      BOOST_CHECK(std::signbit(v[4]));   // b = -0
+      BOOST_CHECK(!std::signbit(v[5]));  // b = +0
+      (y * mg::tensor({2., 2., 2., 2., 2., 2.})).sum().backward();
+      check::close(a.grad(), std::vector<double>{2., 2., 1., 1., 1., 1.});
+      check::close(b.grad(), std::vector<double>{2., 2., 1., 1., 1., 1.});
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(every_row_along_a_dimension_passes_gradcheck_and_gradgradcheck) {

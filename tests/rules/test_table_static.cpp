@@ -145,6 +145,42 @@ BOOST_AUTO_TEST_CASE(pow_at_a_zero_base_like_pytorch) {
   }
 }
 
+// minimum / maximum as PyTorch's: a NaN on either side sends g to both, equal
+// infinities tie (g / 2 each), a tie of 0 and -0 returns b — in mg::d,
+// mg::grad over scalars and over arrays (the SIMD packet pass)
+BOOST_AUTO_TEST_CASE(minimum_and_maximum_at_nan_and_infinity_like_pytorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const double as[] = {nan, 1., inf, -inf, 3., 1.}, bs[] = {1., nan, inf, -inf, 1., 3.};
+  const double gmax_a[] = {1., 1., .5, .5, 1., 0.}, gmin_a[] = {1., 1., .5, .5, 0., 1.};
+  for (int i = 0; i < 6; ++i) {
+    BOOST_TEST_CONTEXT("a = " << as[i] << ", b = " << bs[i]) {
+      const auto gmax = mg::grad(mg::maximum(x, y), x = as[i], y = bs[i]);
+      const auto gmin = mg::grad(mg::minimum(x, y), x = as[i], y = bs[i]);
+      BOOST_CHECK_EQUAL(gmax[x], gmax_a[i]);
+      BOOST_CHECK_EQUAL(gmin[x], gmin_a[i]);
+      BOOST_CHECK_EQUAL(gmax[y], gmin_a[i]);  // b's share is a's with the roles swapped
+      BOOST_CHECK_EQUAL(gmin[y], gmax_a[i]);
+      BOOST_CHECK_EQUAL(mg::d(mg::maximum(x, y), x)(x = as[i], y = bs[i]), gmax_a[i]);
+      BOOST_CHECK_EQUAL(mg::d(mg::minimum(x, y), y)(x = as[i], y = bs[i]), gmax_a[i]);
+    }
+  }
+  // 12 elements: packets of 8 and 4 lanes and a scalar tail all see the edge cases
+  Eigen::ArrayXd av(12), bv(12);
+  for (int i = 0; i < 12; ++i) av(i) = as[i % 6], bv(i) = bs[i % 6];
+  const auto gmax = mg::grad(mg::sum(mg::maximum(x, y)), x = av, y = bv);
+  const auto gmin = mg::grad(mg::sum(mg::minimum(x, y)), x = av, y = bv);
+  for (int i = 0; i < 12; ++i) {
+    BOOST_TEST_CONTEXT("element " << i) {
+      BOOST_CHECK_EQUAL(gmax[x](i), gmax_a[i % 6]);
+      BOOST_CHECK_EQUAL(gmax[y](i), gmin_a[i % 6]);
+      BOOST_CHECK_EQUAL(gmin[x](i), gmin_a[i % 6]);
+      BOOST_CHECK_EQUAL(gmin[y](i), gmax_a[i % 6]);
+    }
+  }
+  BOOST_CHECK(std::signbit(mg::eval(mg::maximum(x, y), x = 0.0, y = -0.0)));
+  BOOST_CHECK(!std::signbit(mg::eval(mg::minimum(x, y), x = -0.0, y = 0.0)));
+}
+
 BOOST_AUTO_TEST_CASE(integral_bindings_are_doubles) {
   const auto g = mg::grad(x / y, x = 3, y = 2);
   BOOST_CHECK_EQUAL(g.value, 1.5);

@@ -421,11 +421,12 @@ constexpr T softplus(T x) {
   if (x > T(20)) return x;
   return (x > T(0) ? x : T(0)) + log1p(exp(x > T(0) ? -x : x));
 }
-/// The smaller / larger of a and b; a NaN wins (torch.minimum, torch.maximum).
+/// The smaller / larger of a and b; a NaN wins, and of equal values b (so
+/// maximum(0, -0) = -0: torch.minimum, torch.maximum).
 template <Real T>
-constexpr T minimum(T a, T b) { return a != a ? a : (b != b ? b : (b < a ? b : a)); }
+constexpr T minimum(T a, T b) { return a != a ? a : (b != b ? b : (a < b ? a : b)); }
 template <Real T>
-constexpr T maximum(T a, T b) { return a != a ? a : (b != b ? b : (b > a ? b : a)); }
+constexpr T maximum(T a, T b) { return a != a ? a : (b != b ? b : (a > b ? a : b)); }
 template <Real T>
 constexpr T square(T x) { return x * x; }
 template <Real T>

@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "../rules/elementwise.hpp"
+#include "../rules/extrema.hpp"
 #include "../rules/pow.hpp"
 #include "number.hpp"
 

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "../rules/linalg.hpp"
+#include "../rules/extrema.hpp"
 #include "../rules/pow.hpp"
 #include "rule_node.hpp"
 

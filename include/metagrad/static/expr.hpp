@@ -19,6 +19,7 @@
 #include "../detail/fixed_string.hpp"
 #include "../rules/along.hpp"
 #include "../rules/elementwise.hpp"
+#include "../rules/extrema.hpp"
 #include "../rules/indexing.hpp"
 #include "../rules/linalg.hpp"
 #include "../rules/losses.hpp"
