@@ -193,6 +193,22 @@ BOOST_AUTO_TEST_CASE(minimum_and_maximum_split_ties_like_pytorch) {
   BOOST_CHECK_EQUAL(mg::nn::functional::softplus(mg::tensor({0.5}, mg::requires_grad())).grad_fn()->name(), "SoftplusBackward0");
 }
 
+// python3-torch: sign(NaN) = 0, so abs's derivative g * sign(x) is 0 there;
+// relu passes g at a NaN (threshold_backward: 0 only where y <= 0)
+BOOST_AUTO_TEST_CASE(sign_abs_and_relu_at_nan_like_pytorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  check::close(mg::sign(mg::tensor({nan, -0.0, -3.0, 2.0})), std::vector<double>{0., 0., -1., 1.});
+  for (int create_graph = 0; create_graph < 2; ++create_graph) {
+    auto x = mg::tensor({nan, -0.0, 0.0, -2.0, 3.0}, mg::requires_grad());
+    const auto ga = mg::autograd::grad({mg::abs(x).sum()}, {x}, {}, true, create_graph != 0)[0];
+    const auto gr = mg::autograd::grad({mg::relu(x).sum()}, {x}, {}, true, create_graph != 0)[0];
+    const auto gs = mg::autograd::grad({mg::sign(x).sum()}, {x}, {}, true, create_graph != 0)[0];
+    check::close(ga, std::vector<double>{0., 0., 0., -1., 1.});
+    check::close(gr, std::vector<double>{1., 0., 0., 0., 1.});
+    check::close(gs, std::vector<double>{0., 0., 0., 0., 0.});
+  }
+}
+
 // python3-torch: a NaN on either side sends g to both (neither loses), equal
 // infinities tie (g / 2 each), and maximum(0, -0) / minimum(-0, 0) return b
 BOOST_AUTO_TEST_CASE(minimum_and_maximum_at_nan_infinity_and_signed_zero_like_pytorch) {

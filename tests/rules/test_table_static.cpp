@@ -145,6 +145,27 @@ BOOST_AUTO_TEST_CASE(pow_at_a_zero_base_like_pytorch) {
   }
 }
 
+// sign(NaN) = 0 and abs's derivative there 0, relu's g (python3-torch), in
+// mg::d, mg::grad over scalars and over double and float arrays
+BOOST_AUTO_TEST_CASE(sign_abs_and_relu_at_nan_like_pytorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  BOOST_CHECK_EQUAL(mg::eval(mg::sign(x), x = nan), 0.0);
+  BOOST_CHECK_EQUAL(mg::grad(mg::abs(x), x = nan)[x], 0.0);
+  BOOST_CHECK_EQUAL(mg::grad(mg::relu(x), x = nan)[x], 1.0);
+  BOOST_CHECK_EQUAL(mg::d(mg::abs(x), x)(x = nan), 0.0);
+  BOOST_CHECK_EQUAL(mg::d(mg::relu(x), x)(x = nan), 1.0);
+  BOOST_CHECK_EQUAL(mg::d(mg::relu(x), x)(x = -0.0), 0.0);
+  Eigen::ArrayXd a = Eigen::ArrayXd::Constant(11, nan);
+  a(3) = -2, a(4) = 0, a(9) = 5;
+  const auto g = mg::grad(mg::sum(mg::abs(x) + 2.0 * mg::relu(x) + mg::sign(x)), x = a);
+  for (int i = 0; i < 11; ++i)
+    BOOST_CHECK_EQUAL(g[x](i), i == 3 ? -1.0 : i == 4 ? 0.0 : i == 9 ? 3.0 : 2.0);
+  Eigen::ArrayXf af = Eigen::ArrayXf::Constant(9, std::numeric_limits<float>::quiet_NaN());
+  af(2) = -2;
+  const auto gf = mg::grad(mg::sum(mg::abs(x)), x = af);
+  for (int i = 0; i < 9; ++i) BOOST_CHECK_EQUAL(gf[x](i), i == 2 ? -1.0f : 0.0f);
+}
+
 // minimum / maximum as PyTorch's: a NaN on either side sends g to both, equal
 // infinities tie (g / 2 each), a tie of 0 and -0 returns b — in mg::d,
 // mg::grad over scalars and over arrays (the SIMD packet pass)

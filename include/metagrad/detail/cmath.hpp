@@ -455,7 +455,7 @@ constexpr T hypot(T a, T b) {
 template <Real T>
 constexpr T abs(T x) { return x < 0 ? -x : (x == 0 ? T(0) : x); }
 template <Real T>
-constexpr T sign(T x) { return x > 0 ? T(1) : (x < 0 ? T(-1) : (x == x ? T(0) : x)); }
+constexpr T sign(T x) { return x > 0 ? T(1) : (x < 0 ? T(-1) : T(0)); }  // 0 at NaN, as torch.sign
 template <Real T>
 constexpr T sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
 template <Real T>

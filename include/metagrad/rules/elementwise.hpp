@@ -90,6 +90,14 @@ auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
   return (x.derived() < S(0)).select(S(0), x.derived());  // (-0 and NaN kept, as torch.relu)
 }
+/// sign of a float or double array as torch.sign: 0 at a NaN (Eigen's keeps
+/// the NaN; abs's derivative g * sign(x) is then 0 there, as PyTorch's).
+template <class D>
+  requires std::is_floating_point_v<typename D::Scalar>
+auto sign(const Eigen::ArrayBase<D>& x) {
+  using S = typename D::Scalar;
+  return (x.derived() > S(0)).template cast<S>() - (x.derived() < S(0)).template cast<S>();
+}
 /// 2^x and round-half-to-even (torch.round) on Eigen arrays.
 template <class D>
 auto exp2(const Eigen::ArrayBase<D>& x) {
@@ -223,7 +231,6 @@ METAGRAD_UNARY_RULE(Tanh,       "TanhBackward0",       tanh,          real,     
 METAGRAD_UNARY_RULE(Sigmoid,    "SigmoidBackward0",    sigmoid,       real,      g * (y * (K<1>(y) - y)))
 METAGRAD_UNARY_RULE(Sqrt,       "SqrtBackward0",       sqrt,          positive,  g / (K<2>(y) * y))
 METAGRAD_UNARY_RULE(Abs,        "AbsBackward0",        abs,           piecewise, g * sign(x))
-METAGRAD_UNARY_RULE(Relu,       "ReluBackward0",       relu,          piecewise, g * sign(y))
 METAGRAD_UNARY_RULE(Sign,       "SignBackward0",       sign,          piecewise, g * K<0>(g))
 METAGRAD_UNARY_RULE(Reciprocal, "ReciprocalBackward0", reciprocal_fn, positive,  -(g * (y * y)))
 METAGRAD_UNARY_RULE(Log1p,      "Log1PBackward0",      log1p,         positive,  g / (K<1>(x) + x))

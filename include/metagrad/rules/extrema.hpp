@@ -3,6 +3,8 @@
 //   maximum: d/da = g where a > b, g / 2 where a = b, 0 where a < b;
 //            d/db likewise with a and b swapped; minimum with < and >.
 // A NaN on either side is none of these: both sides get g, as in PyTorch.
+//   relu(x) = maximum(x, 0) with -0 and NaN kept: dx = 0 where y <= 0, else g
+//            (PyTorch's threshold_backward: g at a NaN, 0 at 0 and -0).
 // The formulas choose by the comparisons of rules/select.hpp, so they serve
 // every engine (and `mg::d` to any order) as the rows of elementwise.hpp do.
 #pragma once
@@ -25,6 +27,20 @@ constexpr auto extremum_share(const Lose& lose, const Tie& tie, const D& d, cons
     return keep_where_not(lose, g - keep_where(tie, g / K<2>(g)));
   else return g * ((sign(d) + K<1>(g)) / K<2>(g));
 }
+
+/// relu(x): d/dx = 0 where y = relu(x) <= 0, else g (at y = NaN too). A
+/// SIMD packet of duals takes g * sign(y), which differs only at a NaN.
+struct Relu {
+  static constexpr const char* node_name = "ReluBackward0";
+  static constexpr const char* symbol = "relu";
+  static constexpr Domain domain = Domain::piecewise;
+  template <class X> static constexpr auto f(const X& x) { return relu(x); }
+  template <class X, class Y, class G>
+  static constexpr auto vjp(const X&, const Y& y, const G& g) {
+    if constexpr (requires { keep_where_not(y <= K<0>(y), g); }) return keep_where_not(y <= K<0>(y), g);
+    else return g * sign(y);
+  }
+};
 
 /// minimum(a, b), a NaN kept: the gradient goes to the smaller side; a tie
 /// splits it in half (MinimumBackward0).
