@@ -1,5 +1,5 @@
-// metagrad/rules/extrema.hpp — the derivative rules of minimum(a, b) and
-// maximum(a, b), as PyTorch's (derivatives.yaml, "maximum"):
+// metagrad/rules/extrema.hpp — the derivative rules of minimum(a, b),
+// maximum(a, b) and relu(x) = maximum(x, 0), as PyTorch's (derivatives.yaml, "maximum"):
 //   maximum: d/da = g where a > b, g / 2 where a = b, 0 where a < b;
 //            d/db likewise with a and b swapped; minimum with < and >.
 // A NaN on either side is none of these: both sides get g, as in PyTorch.
