@@ -1,6 +1,8 @@
 // tests/dynamic/test_ops.cpp — every op of SPEC "Ops": forward values, node
 // names, and gradients (first and second order) against finite differences.
 #include "support/check.hpp"
+#include <cmath>
+#include <limits>
 
 using check::values;
 
@@ -250,6 +252,31 @@ BOOST_AUTO_TEST_CASE(losses) {
   auto mse = mg::nn::functional::mse_loss(z, t);
   BOOST_CHECK_EQUAL(mse.grad_fn()->name(), "MseLossBackward0");
   check::gradients([](const std::vector<mg::Tensor>& in) { return mg::nn::functional::mse_loss(in[0], in[1]); }, {z, t});
+}
+
+// python3-torch: bce_with_logits is (1 - y) z - log sigmoid(z), so inf at
+// z = +inf for y < 1 and NaN at z = -inf for y > 0 (and at z = +inf, y = 1);
+// a cross-entropy of 0 is +0
+BOOST_AUTO_TEST_CASE(losses_at_infinite_logits_like_pytorch) {
+  namespace F = mg::nn::functional;
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case { double z, y; bool nan; };
+  for (const Case c : {Case{inf, 0.0, false}, Case{inf, 0.5, false}, Case{inf, 1.0, true}, Case{-inf, 0.0, true},
+                       Case{-inf, 0.5, true}, Case{-inf, 1.0, true}, Case{-800.0, 0.0, false}, Case{800.0, 1.0, false}}) {
+    BOOST_TEST_CONTEXT("z " << c.z << ", y " << c.y) {
+      auto z = mg::tensor({c.z}, mg::requires_grad()), y = mg::tensor({c.y}, mg::requires_grad());
+      const auto l = F::binary_cross_entropy_with_logits(z, y);
+      if (c.nan) BOOST_CHECK(std::isnan(l.item()));
+      else if (std::isinf(c.z)) BOOST_CHECK_EQUAL(l.item(), inf);
+      else BOOST_CHECK_EQUAL(l.item(), 0.0);
+      const auto g = mg::autograd::grad({l}, {z, y});
+      BOOST_CHECK_EQUAL(g[0].item(), (c.z > 0 ? 1.0 : 0.0) - c.y);  // sigmoid(z) - y
+      BOOST_CHECK_EQUAL(g[1].item(), -c.z);
+    }
+  }
+  const auto ce = F::cross_entropy(mg::tensor({1000.0, 0.0, -1000.0}).reshape({1, 3}), mg::tensor({0}));
+  BOOST_CHECK_EQUAL(ce.item(), 0.0);
+  BOOST_CHECK(!std::signbit(ce.item()));
 }
 
 BOOST_AUTO_TEST_CASE(float_tensors) {

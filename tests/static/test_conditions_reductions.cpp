@@ -553,6 +553,15 @@ BOOST_AUTO_TEST_CASE(equal_pytorch_to_second_order) {
   const auto hv = mg::hvp(e, Eigen::VectorXd::Ones(4).eval(), x = Z, y = Y);
   check_all(hv[x], std::vector<double>{1.0625, 1.0372866130175833, 1.0262483963508766, 1.0000000000000233});
   check_all(hv[y], std::vector<double>{-1.25, -1.25, -1.25, -1.25});
+  // infinite logits as PyTorch's (1 - y) z - log sigmoid(z): inf at z = +inf for
+  // y < 1, NaN at z = -inf for y > 0
+  const double inf = std::numeric_limits<double>::infinity();
+  BOOST_CHECK_EQUAL(F::binary_cross_entropy_with_logits(x, y)(x = inf, y = 0.5), inf);
+  BOOST_CHECK(std::isnan(F::binary_cross_entropy_with_logits(x, y)(x = -inf, y = 1.0)));
+  Eigen::VectorXd Zi(3), Yi(3);
+  Zi << inf, inf, -800.0;
+  Yi << 0.0, 0.25, 0.0;
+  BOOST_CHECK_EQUAL(F::binary_cross_entropy_with_logits(x, y)(x = Zi, y = Yi), inf);
   // numbers: log 2 + 1, and (sigmoid(0) - 1) + 2 (0 - 1)
   const auto gs = mg::grad(F::binary_cross_entropy_with_logits(x, y) + F::mse_loss(x, y), x = 0.0, y = 1.0);
   check_close(gs.value, std::log(2.0) + 1.0);

@@ -78,14 +78,14 @@ BasicTensor<T> nll_loss(const BasicTensor<T>& logp, const BasicTensor<std::int64
     if (t[i] < 0 || t[i] >= c) fail("Target ", t[i], " is out of bounds.");
     ++count;
   }
-  T total = 0;
+  T total = 0;  // (the negated sum, from +0: a loss of 0 is +0, as PyTorch's)
   for (std::int64_t i = 0; i < n; ++i)
     if (t[i] != ignore_index) {
       pick.data_ptr()[i * c + t[i]] = T(-1) / static_cast<T>(count);
-      total += lc.data_ptr()[i * c + t[i]];
+      total -= lc.data_ptr()[i * c + t[i]];
     }
   BasicTensor<T> out(new_impl<T>(Sizes{}));
-  out.data_ptr()[0] = -total / static_cast<T>(count);  // (0/0 = NaN when every target is ignored, as PyTorch)
+  out.data_ptr()[0] = total / static_cast<T>(count);  // (0/0 = NaN when every target is ignored, as PyTorch)
   record_rule(out, logp, "NllLossBackward0", rules::NllLoss<BasicTensor<T>>{pick});
   return out;
 }

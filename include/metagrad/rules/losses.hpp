@@ -1,7 +1,8 @@
 // metagrad/rules/losses.hpp — derivative rules of the losses that are one
 // node in PyTorch (mean reduction, n the number of elements):
 //   mse_loss(a, b) = mean((a - b)^2):        da = 2 (a - b) g / n,  db = -da   MseLossBackward0
-//   binary_cross_entropy_with_logits(z, y) = mean(max(z, 0) - z y + log(1 + exp(-|z|))):
+//   binary_cross_entropy_with_logits(z, y) = mean((1 - y) z - log sigmoid(z)),
+//     log sigmoid(z) = min(z, 0) - log(1 + exp(-|z|)):
 //                                            dz = (sigmoid(z) - y) g / n,  dy = -z g / n
 //                                                                 BinaryCrossEntropyWithLogitsBackward0
 // Written once for numbers, Eigen arrays, duals and tensors (the dynamic
@@ -75,15 +76,17 @@ struct BceWithLogits {
   static constexpr bool elementwise = false, symbolic_d = false;
   static constexpr const char* node_name = "BinaryCrossEntropyWithLogitsBackward0";
   static constexpr const char* symbol = "binary_cross_entropy_with_logits";
-  /// One element's loss, max(z, 0) - z y + log1p(exp(-|z|)): no overflow for
-  /// large |z| (numbers, duals, Eigen arrays).
+  /// One element's loss, (1 - y) z - min(z, 0) + log1p(exp(-|z|)), PyTorch's
+  /// (1 - y) z - log sigmoid(z): no overflow for large |z|, and inf, not
+  /// NaN, at z = +inf with y < 1 (where max(z, 0) - z y is inf - inf) —
+  /// NaN where PyTorch's is NaN (numbers, duals, Eigen arrays).
   template <class Z, class Y> static auto term(const Z& z, const Y& y) {
     if constexpr (::metagrad::detail::is_number_v<Z>) {
       using std::abs, std::exp, std::log1p;
-      return (z > Z(0) ? z : Z(0)) - z * y + log1p(exp(-abs(z)));
+      return (Z(1) - y) * z - (z < Z(0) ? z : Z(0)) + log1p(exp(-abs(z)));
     } else {
       using S = typename Z::Scalar;
-      if constexpr (vmath::Vectorised<S>) return (z.max(S(0)) - z * y + math::log1p(math::exp(-z.abs()))).eval();
+      if constexpr (vmath::Vectorised<S>) return ((S(1) - y) * z - z.min(S(0)) + math::log1p(math::exp(-z.abs()))).eval();
       else return z.binaryExpr(y, [](const S& a, const S& b) { return term(a, b); }).eval();  // (duals)
     }
   }

@@ -222,7 +222,7 @@ template <StaticExpr A> constexpr auto slogdet(const A& a) {
 
 namespace nn::functional {
 /// The losses (mean reduction; rules/losses.hpp): mean((a - b)^2) with
-/// da = 2 (a - b) g / n; mean(max(z, 0) - z y + log(1 + exp(-|z|))) with
+/// da = 2 (a - b) g / n; mean((1 - y) z - log sigmoid(z)) with
 /// dz = (sigmoid(z) - y) g / n, dy = -z g / n (exact at z = 0, where a
 /// composition through max and |z| would not be); and l1_loss = mean(|a - b|),
 /// composed as in PyTorch (da = sign(a - b) g / n).
