@@ -27,7 +27,14 @@ struct Dual {
   constexpr Dual& operator+=(const Dual& o) { v += o.v; t += o.t; return *this; }
   constexpr Dual& operator-=(const Dual& o) { v -= o.v; t -= o.t; return *this; }
   constexpr Dual& operator*=(const Dual& o) { t = t * o.v + v * o.t; v *= o.v; return *this; }
-  constexpr Dual& operator/=(const Dual& o) { t = (t * o.v - v * o.t) / (o.v * o.v); v /= o.v; return *this; }
+  /// (a / b)' = (a' - (a / b) b') / b: no b^2 to overflow or underflow
+  /// (a norm of 1e-200 had a NaN Hessian), one division less.
+  constexpr Dual& operator/=(const Dual& o) {
+    const T q = v / o.v;
+    t = (t - q * o.t) / o.v;
+    v = q;
+    return *this;
+  }
   friend constexpr Dual operator+(Dual a, const Dual& b) { return a += b; }
   friend constexpr Dual operator-(Dual a, const Dual& b) { return a -= b; }
   friend constexpr Dual operator*(Dual a, const Dual& b) { return a *= b; }

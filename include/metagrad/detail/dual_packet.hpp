@@ -8,7 +8,7 @@
 //
 // Every function comes from the derivative table, as for scalar duals:
 //   f(v + t e) = f(v) + vjp_f(v, f(v), t) e     (unary rows),
-//   (a * b)' = a' b + a b',  (a / b)' = (a' b - a b') / b^2.
+//   (a * b)' = a' b + a b',  (a / b)' = (a' - (a / b) b') / b.
 // `dual_packet_node` says which nodes have these forms; a fused pass with
 // any other node keeps Eigen arrays of duals (steps are the same rules).
 #pragma once
@@ -160,14 +160,20 @@ METAGRAD_INLINE inline auto operator*(const A& a, const B& b) {
   else if constexpr (std::is_arithmetic_v<A>) return P(static_cast<T>(a) * b.v, static_cast<T>(a) * b.t);
   else return P(a.v * b.v, a.t * b.v + a.v * b.t);  // (a Dual operand's parts broadcast)
 }
-/// (a / b)' = (a' b - a b') / b^2 (the scalar dual's grouping)
+/// (a / b)' = (a' - (a / b) b') / b (the scalar dual's grouping)
 template <class A, class B> requires detail::DualPacketOperands<A, B>
 METAGRAD_INLINE inline auto operator/(const A& a, const B& b) {
   using P = detail::dual_packet_of<A, B>;
   using T = typename P::Scalar;
-  if constexpr (std::is_arithmetic_v<B>) return P(a.v / static_cast<T>(b), a.t / static_cast<T>(b));
-  else if constexpr (std::is_arithmetic_v<A>) return P(static_cast<T>(a) / b.v, (-static_cast<T>(a) * b.t) / (b.v * b.v));
-  else return P(a.v / b.v, (a.t * b.v - a.v * b.t) / (b.v * b.v));
+  if constexpr (std::is_arithmetic_v<B>) {
+    return P(a.v / static_cast<T>(b), a.t / static_cast<T>(b));
+  } else if constexpr (std::is_arithmetic_v<A>) {
+    const auto q = static_cast<T>(a) / b.v;
+    return P(q, (T(0) - q * b.t) / b.v);
+  } else {
+    const auto q = a.v / b.v;
+    return P(q, (a.t - q * b.t) / b.v);
+  }
 }
 template <class T, int L>
 METAGRAD_INLINE inline DualPacket<T, L> operator-(const DualPacket<T, L>& a) { return {-a.v, -a.t}; }
