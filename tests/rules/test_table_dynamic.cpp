@@ -232,6 +232,41 @@ BOOST_AUTO_TEST_CASE(minimum_and_maximum_at_nan_infinity_and_signed_zero_like_py
   }
 }
 
+// python3-torch: max() sends g to the NaN elements when the maximum is a NaN
+// (evenly_distribute_backward), amax(d) gives the whole line NaN there
+// (g / count of x == max: 0 / 0); log_softmax shifts by the largest element
+// before the logarithm ([1e308, 1e308, 1] is -log 2, -log 2, -1e308) and is
+// NaN everywhere when that element is infinite. (norm is not PyTorch's at
+// extremes: it neither overflows nor underflows.)
+BOOST_AUTO_TEST_CASE(reductions_at_nan_infinity_and_large_values_like_pytorch) {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (int create_graph = 0; create_graph < 2; ++create_graph) {
+    BOOST_TEST_CONTEXT("create_graph " << create_graph) {
+      auto x = mg::tensor({nan, 1.0, 2.0}, mg::requires_grad());
+      const auto gmax = mg::autograd::grad({x.max() * 2.0}, {x}, {}, true, create_graph != 0)[0];
+      check::close(gmax, std::vector<double>{2., 0., 0.});
+      const auto gamax = mg::autograd::grad({x.amax(0) * 2.0}, {x}, {}, true, create_graph != 0)[0];
+      for (int i = 0; i < 3; ++i) BOOST_CHECK(std::isnan(gamax.data_ptr()[i]));
+      auto big = mg::tensor({1e308, 1e308, 1.0}, mg::requires_grad());
+      const auto w = mg::tensor({1.0, 2.0, 3.0});
+      const auto ls = big.log_softmax(0);
+      check::close(ls, std::vector<double>{-0.6931471805599453, -0.6931471805599453, -1e308});
+      const auto gls = mg::autograd::grad({(ls * w).sum()}, {big}, {}, true, create_graph != 0)[0];
+      check::close(gls, std::vector<double>{-2., -1., 3.});
+      auto hot = mg::tensor({inf, 1.0, 2.0}, mg::requires_grad());
+      const auto lh = hot.log_softmax(0).contiguous();
+      for (int i = 0; i < 3; ++i) BOOST_CHECK(std::isnan(lh.data_ptr()[i]));
+      // norm keeps extreme values (PyTorch's sum of squares gives inf and 0 here)
+      for (const double scale : {1e200, 1e-200}) {
+        auto e = mg::tensor({3.0 * scale, 4.0 * scale}, mg::requires_grad());
+        const auto n = e.norm();
+        BOOST_CHECK_CLOSE(n.item(), 5.0 * scale, 1e-12);
+        check::close(mg::autograd::grad({n}, {e}, {}, true, create_graph != 0)[0], std::vector<double>{0.6, 0.8});
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(every_row_along_a_dimension_passes_gradcheck_and_gradgradcheck) {
   // the list the random graphs and the fuzzer draw from (METAGRAD_FOR_EACH_ALONG)
   BOOST_REQUIRE_EQUAL(fuzzgraph::along_rows().size(), 9u);

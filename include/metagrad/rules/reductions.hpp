@@ -2,11 +2,13 @@
 // sum, mean and prod (which live with the products in linalg.hpp), whole and
 // along one dimension:
 //   logsumexp: y = m + log(sum(exp(x - m))), m = max x;  dx = g exp(x - y)
-//   max (amax): y = max x;  dx = g / k where x == y (k ties), 0 elsewhere —
-//              the gradient split evenly among ties, as PyTorch's amax/max()
-//   norm:      y = sqrt(sum(x^2));  dx = g x / y, and 0 when y = 0 (PyTorch)
+//   max, amax: y = max x;  dx = g / k where x == y (k ties), 0 elsewhere —
+//              the gradient split evenly among ties, as PyTorch's amax/max();
+//              where y is a NaN, max() gives it to the NaNs, amax NaN to all
+//   norm:      y = sqrt(sum(x^2));  dx = g x / y, and 0 when y = 0 (PyTorch);
+//              no overflow or underflow at extreme values (PyTorch's has)
 //   softmax:     y = exp(x) / sum(exp(x));  dx = y (g - sum(g y))
-//   log_softmax: y = x - logsumexp(x);      dx = g - exp(y) sum(g)
+//   log_softmax: y = (x - m) - log(sum(exp(x - m))), m = max x;  dx = g - exp(y) sum(g)
 //   cumsum:      y_i = sum_{j <= i} x_j;    dx_i = sum_{j >= i} g_j
 //   var:         y = sum((x - mean)^2) / (N - c);  dx = 2 g (x - mean) / (N - c)
 //   std:         y = sqrt(var);  dx = g (x - mean) / ((N - c) y), 0 when y = 0
@@ -80,11 +82,43 @@ auto logsumexp_all(const Eigen::ArrayBase<D>& x) {
   if (m != m || m == S(std::numeric_limits<double>::infinity()) || m == S(-std::numeric_limits<double>::infinity())) m = S(0);
   return S(m + log(S(exp_elements(v - m).sum())));
 }
+/// The real type under a (nested) dual: the limits a value is compared with.
+template <class T> struct base_real { using type = T; };
+template <class T> requires ::metagrad::detail::is_dual<T>::value
+struct base_real<T> { using type = typename base_real<::metagrad::detail::dual_part_t<T>>::type; };
+/// sqrt(sum x_k^2) over n elements `s` apart: the plain sum of squares when it
+/// is a normal number, else again scaled by the largest |x_k| (no overflow
+/// or underflow: [1e200, 1e200] and [1e-200, 1e-200] keep their norms, where
+/// PyTorch's give inf and 0), so only extreme values pay a second pass.
+template <class T>
+T norm_line(const T* in, std::int64_t n, std::int64_t s) {
+  using std::abs, std::isfinite, std::sqrt;
+  using L = std::numeric_limits<typename base_real<T>::type>;
+  T ss = 0;
+  if constexpr (vmath::Vectorised<T>) {
+    if (s == 1) ss = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(in, n).square().sum();
+    else for (std::int64_t k = 0; k < n; ++k) ss += in[k * s] * in[k * s];
+  } else {
+    for (std::int64_t k = 0; k < n; ++k) ss += in[k * s] * in[k * s];
+  }
+  if ((ss >= T(L::min()) && ss <= T(L::max())) || ss == T(0) || ss != ss) {
+    if (ss != T(0)) return sqrt(ss);
+    bool all_zero = true;  // (squares of tiny values underflow to 0 too)
+    for (std::int64_t k = 0; k < n && all_zero; ++k) all_zero = in[k * s] == T(0);
+    if (all_zero) return ss;
+  }
+  T scale = 0;
+  for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, T(abs(in[k * s])));
+  if (scale == T(0) || !isfinite(scale)) return scale;
+  T scaled = 0;
+  for (std::int64_t k = 0; k < n; ++k) scaled += (in[k * s] / scale) * (in[k * s] / scale);
+  return scale * sqrt(scaled);
+}
 template <class D>
 auto norm_all(const Eigen::ArrayBase<D>& x) {
-  using std::sqrt;
   using S = typename D::Scalar;
-  return S(sqrt(S(x.derived().square().sum())));
+  const auto& v = x.derived().eval();
+  return S(norm_line(v.data(), v.size(), 1));
 }
 
 /// g / k on the k elements equal to the maximum y (NaN elements when y is
@@ -100,6 +134,20 @@ auto max_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
     return typename D::PlainObject(select(at_max, static_cast<S>(g) / static_cast<S>(at_max.count()), S(0)));
   };
   return m == m ? spread(v == m) : spread(v != v);
+}
+/// amax's: g / k on the k elements equal to the maximum y; NaN everywhere
+/// when y is NaN (no element equals it: PyTorch's 0 / 0).
+template <class X, class Y, class G> requires ::metagrad::detail::is_number_v<X>
+constexpr auto amax_vjp(const X&, const Y&, const G& g) { return g; }
+template <class D, class Y, class G>
+auto amax_vjp(const Eigen::ArrayBase<D>& x, const Y& y, const G& g) {
+  using S = typename D::Scalar;
+  using P = typename D::PlainObject;
+  const auto& v = x.derived();
+  const S m = static_cast<S>(y);
+  if (m != m) return P(P::Constant(v.rows(), v.cols(), S(std::numeric_limits<double>::quiet_NaN())));
+  const auto at_max = (v == m).eval();
+  return P(select(at_max, static_cast<S>(g) / static_cast<S>(at_max.count()), S(0)));
 }
 /// g exp(x - y) (logsumexp's VJP: the softmax times g). On numbers, and on
 /// tensors along a dimension (dynamic logsumexp(x, d), y and g broadcast back
@@ -136,6 +184,15 @@ T exp_shifted_sum(const T* in, std::int64_t n, T m, T* out = nullptr) {
   Eigen::Map<Line> y(out, n);
   y = (x - m).unaryExpr(vmath::exp_op<T>{});
   return y.sum();
+}
+
+/// R::map_line over every element of an Eigen array taken as one line (in
+/// storage order: a matrix's elements all together), into a value of x's shape.
+template <class R, class X>
+auto whole_line(const X& x) {
+  typename X::PlainObject in = x, out(in.rows(), in.cols());
+  R::map_line(in.data(), out.data(), in.size(), 1);
+  return out;
 }
 
 struct LogSumExp {
@@ -179,17 +236,30 @@ struct Max {
       if (const T v = in[k * s]; isnan(v) || v > m) m = v;
     return m;
   }
+  /// g / k on the k maxima; where the maximum is a NaN, on the k NaNs
+  /// (PyTorch's evenly_distribute_backward). A line's maximum is a NaN
+  /// exactly when the line holds one, so the two masks never overlap.
+  template <class X, class Y, class G, class D>
+  static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
+    using S = typename X::value_type;
+    const auto hit = keep_where(x == d.back(y), S(1)) + keep_where(x != x, S(1));
+    return hit * (d.back(g) / d.sum(hit));
+  }
+};
+/// amax(x, d): max's rule along a dimension, under PyTorch's other node name,
+/// with its formula for a line holding a NaN too: g / k on the k elements
+/// equal to the maximum, none when it is a NaN, so 0 / 0 — NaN — on the
+/// whole line (PyTorch's scale_grad_by_count).
+struct Amax : Max {
+  static constexpr const char* node_name = "AmaxBackward0";
+  static constexpr const char* symbol = "amax";
+  template <class X, class Y, class G> static constexpr auto vjp(const X& x, const Y& y, const G& g) { return amax_vjp(x, y, g); }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
     using S = typename X::value_type;
     const auto hit = keep_where(x == d.back(y), S(1));
     return hit * (d.back(g) / d.sum(hit));
   }
-};
-/// amax(x, d): max's rule along a dimension, under PyTorch's other node name.
-struct Amax : Max {
-  static constexpr const char* node_name = "AmaxBackward0";
-  static constexpr const char* symbol = "amax";
 };
 struct Norm {
   static constexpr bool elementwise = false;
@@ -202,20 +272,18 @@ struct Norm {
     } else {
       using S = typename X::Scalar;
       using P = typename X::PlainObject;
-      if (static_cast<S>(y) == S(0)) return P(P::Zero(x.rows(), x.cols()));
-      return P(x.derived() * (static_cast<S>(g) / static_cast<S>(y)));
+      const S n = static_cast<S>(y);
+      if (n == S(0)) return P(P::Zero(x.rows(), x.cols()));
+      // (g / y once is the cheap form while y^2 is a normal number; beyond,
+      // a dual's tangent -g y' / y^2 overflows or underflows: x / y then)
+      using R = typename base_real<S>::type;
+      const R lo = std::sqrt(std::numeric_limits<R>::min());
+      if (n >= S(lo) && n <= S(R(1) / lo)) return P(x.derived() * (static_cast<S>(g) / n));
+      return P((x.derived() / n) * static_cast<S>(g));
     }
   }
-  /// A scaled sum of squares: no overflow or underflow for extreme values.
-  template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
-    using std::abs, std::isfinite, std::sqrt;
-    T scale = 0;
-    for (std::int64_t k = 0; k < n; ++k) scale = std::max(scale, T(abs(in[k * s])));
-    if (scale == T(0) || !isfinite(scale)) return scale;
-    T ss = 0;
-    for (std::int64_t k = 0; k < n; ++k) ss += (in[k * s] / scale) * (in[k * s] / scale);
-    return scale * sqrt(ss);
-  }
+  /// No overflow or underflow for extreme values (norm_line).
+  template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) { return norm_line(in, n, s); }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) {
     using S = typename X::value_type;
@@ -223,8 +291,20 @@ struct Norm {
   }
 };
 struct Softmax {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "SoftmaxBackward0";
   static constexpr const char* symbol = "softmax";
+  /// Over every element (static mode's `softmax(e)`): map_line on the whole
+  /// array; a number's is exp(x - x), 1 (NaN at an infinity, as PyTorch's).
+  template <class X> static constexpr auto f(const X& x) {
+    if constexpr (::metagrad::detail::is_number_v<X>) return exp(x - x);
+    else return whole_line<Softmax>(x);
+  }
+  /// dx = y (g - sum(g y)) over every element.
+  template <class X, class Y, class G> static constexpr auto vjp(const X&, const Y& y, const G& g) {
+    if constexpr (::metagrad::detail::is_number_v<Y>) return y * (g - g * y);
+    else return typename Y::PlainObject(y * (g - (g * y).sum()));
+  }
   template <class T> static void map_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
     using std::exp;
     if (n == 0) return;
@@ -251,18 +331,41 @@ struct Softmax {
   }
 };
 struct LogSoftmax {
+  static constexpr bool elementwise = false;
   static constexpr const char* node_name = "LogSoftmaxBackward0";
   static constexpr const char* symbol = "log_softmax";
+  /// Over every element (static mode's `log_softmax(e)`); a number's is
+  /// x - x, 0 (NaN at an infinity, as PyTorch's).
+  template <class X> static constexpr auto f(const X& x) {
+    if constexpr (::metagrad::detail::is_number_v<X>) return x - x;
+    else return whole_line<LogSoftmax>(x);
+  }
+  /// dx = g - exp(y) sum(g) over every element.
+  template <class X, class Y, class G> static constexpr auto vjp(const X&, const Y& y, const G& g) {
+    if constexpr (::metagrad::detail::is_number_v<Y>) return g - exp(y) * g;
+    else return typename Y::PlainObject(g - exp_elements(y) * g.sum());
+  }
+  /// (x - m) - log(sum(exp(x - m))), m the largest element, as PyTorch
+  /// computes it: x - logsumexp(x) would lose the small differences to m's
+  /// rounding when |m| is large ([1e308, 1e308, 1] gave [0, 0, -1e308], not
+  /// -log 2), and an infinite or NaN m makes the whole line NaN, as there.
   template <class T> static void map_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
-    const T lse = LogSumExp::line(in, n, s);
+    using std::exp, std::log;
+    if (n == 0) return;
     if constexpr (vmath::Vectorised<T>) {
       if (s == 1) {
         using Line = Eigen::Array<T, Eigen::Dynamic, 1>;
-        Eigen::Map<Line>(out, n) = Eigen::Map<const Line>(in, n) - lse;
+        const T m = line_max(in, n), l = log(exp_shifted_sum(in, n, m));
+        Eigen::Map<Line>(out, n) = (Eigen::Map<const Line>(in, n) - m) - l;
         return;
       }
     }
-    for (std::int64_t k = 0; k < n; ++k) out[k * s] = in[k * s] - lse;
+    T m = in[0];
+    for (std::int64_t k = 1; k < n; ++k) m = std::max(m, in[k * s]);
+    T sum = 0;
+    for (std::int64_t k = 0; k < n; ++k) sum += exp(in[k * s] - m);
+    const T l = log(sum);
+    for (std::int64_t k = 0; k < n; ++k) out[k * s] = (in[k * s] - m) - l;
   }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X&, const Y& y, const G& g, const D& d) { return g - exp(y) * d.sum(g); }

@@ -3,7 +3,8 @@
 // table's vector-Jacobian product with the tangent d(child) (for elementwise
 // ops the VJP and the JVP coincide); linear ops (sum, mean, transpose) and
 // products (matmul, dot) use their product rules, and the other reductions
-// (logsumexp, max, norm) their tangents written with the library's ops.
+// (logsumexp, max, norm, softmax, log_softmax) their tangents written with
+// the library's ops.
 #pragma once
 #include "eval.hpp"
 
@@ -65,8 +66,13 @@ constexpr auto diff(const E& e, const V& v) {
     else if constexpr (std::is_same_v<R, rules::Prod>) return sum(prod_others(e.a) * da);  // no y / x_i: exact at 0
     else if constexpr (std::is_same_v<R, rules::Transpose>) return transpose(da);
     else if constexpr (std::is_same_v<R, rules::LogSumExp>) return sum(exp(e.a - e) * da);  // softmax . da
-    else if constexpr (std::is_same_v<R, rules::Max>)  // the mean of da over the ties
+    else if constexpr (std::is_same_v<R, rules::LogSoftmax>) return da - sum(exp(e) * da);
+    else if constexpr (std::is_same_v<R, rules::Softmax>) return e * (da - sum(e * da));
+    else if constexpr (std::is_same_v<R, rules::Amax>)  // the mean of da over the ties (NaN at a NaN: 0 / 0)
       return sum(keep_where(e.a == e, da)) / sum(keep_where(e.a == e, IntC<1>{}));
+    else if constexpr (std::is_same_v<R, rules::Max>)  // ... over the NaNs where the maximum is one
+      return sum(keep_where(e.a == e, da) + keep_where(e.a != e.a, da)) /
+             sum(keep_where(e.a == e, IntC<1>{}) + keep_where(e.a != e.a, IntC<1>{}));
     else if constexpr (std::is_same_v<R, rules::Norm>)  // x . dx / |x|, 0 at |x| = 0
       return keep_where(e != IntC<0>{}, sum(e.a * da) / e);
     else return R::vjp(e.a, e, da);

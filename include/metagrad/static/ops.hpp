@@ -301,20 +301,26 @@ template <StaticExpr A, StaticExpr T, StaticExpr G> constexpr auto prod_others_j
   return IntC<0>{};
 }
 /// log(sum(exp(e))) computed without overflow, the largest element (max,
-/// amax: ties share the gradient evenly) and the 2-norm sqrt(sum(e^2)), of
+/// amax: ties share the gradient evenly; where the largest is a NaN, max
+/// gives it to the NaNs and amax makes it NaN, as PyTorch's max() and amax()) and the 2-norm sqrt(sum(e^2)), of
 /// an Eigen-valued expression (a scalar is its own: logsumexp(x) = max(x) = x,
 /// norm(x) = |x|). Their derivatives are in rules/reductions.hpp.
 template <StaticExpr A> constexpr auto logsumexp(const A& a) { return Unary<rules::LogSumExp, A>(a); }
 template <StaticExpr A> constexpr auto max(const A& a) { return Unary<rules::Max, A>(a); }
-template <StaticExpr A> constexpr auto amax(const A& a) { return Unary<rules::Max, A>(a); }
+template <StaticExpr A> constexpr auto amax(const A& a) { return Unary<rules::Amax, A>(a); }
 template <StaticExpr A> constexpr auto norm(const A& a) { return Unary<rules::Norm, A>(a); }
-/// log_softmax(e) = e - logsumexp(e) and softmax(e) = exp(e - logsumexp(e))
-/// over every element of a vector expression (PyTorch's `softmax(x, 0)` on a
-/// vector; a number's is 0 and 1): PyTorch's own decomposition, so their
-/// derivatives are logsumexp's rule and the elementwise rows,
-/// d log_softmax = de - softmax(e) . sum(de), d softmax = softmax(e) (de - sum(softmax(e) de)).
-template <StaticExpr A> constexpr auto log_softmax(const A& a) { return a - logsumexp(a); }
-template <StaticExpr A> constexpr auto softmax(const A& a) { return exp(a - logsumexp(a)); }
+/// log_softmax(e) = (e - m) - log(sum(exp(e - m))) (m the largest element)
+/// and softmax(e) = exp(e - m) / sum(exp(e - m)) over every element of a
+/// vector expression, computed as PyTorch's `softmax(x, 0)` on a vector (a
+/// number's are 0 and 1). Their rules are the ones along a dimension
+/// (rules/reductions.hpp):
+///   log_softmax: dx = g - exp(y) sum(g);   softmax: dx = y (g - sum(g y)),
+/// and mg::d's tangents d log_softmax = de - sum(softmax(e) de),
+/// d softmax = softmax(e) (de - sum(softmax(e) de)).
+/// (Not e - logsumexp(e): where |m| is large the difference loses what
+/// logsumexp rounds away — softmax([1e17, 1e17]) would be [1, 1].)
+template <StaticExpr A> constexpr auto log_softmax(const A& a) { return Unary<rules::LogSoftmax, A>(a); }
+template <StaticExpr A> constexpr auto softmax(const A& a) { return Unary<rules::Softmax, A>(a); }
 /// The same reductions along one dimension (PyTorch's numbering, -1 the
 /// last; an mg::Error names a dimension out of range): a matrix gives a
 /// vector of the other dimension's length, a vector a number. softmax,
