@@ -256,6 +256,8 @@ BOOST_AUTO_TEST_CASE(reductions_at_nan_infinity_and_large_values_like_pytorch) {
       auto hot = mg::tensor({inf, 1.0, 2.0}, mg::requires_grad());
       const auto lh = hot.log_softmax(0).contiguous();
       for (int i = 0; i < 3; ++i) BOOST_CHECK(std::isnan(lh.data_ptr()[i]));
+      // a sum of -0s is +0 (PyTorch's sums start from +0)
+      BOOST_CHECK(!std::signbit(mg::tensor({-0.0}).sum().item()) && !std::signbit(mg::tensor({-0.0, -0.0}).mean().item()));
       // norm keeps extreme values (PyTorch's sum of squares gives inf and 0 here)
       for (const double scale : {1e200, 1e-200}) {
         auto e = mg::tensor({3.0 * scale, 4.0 * scale}, mg::requires_grad());

@@ -243,8 +243,8 @@ std::shared_ptr<TensorImpl<T>> sum_to(const TensorImpl<T>& x, const Sizes& targe
   auto out = new_impl<T>(target);
   map(*out).setZero();
   if (target.size() == 0 || out->numel == 1) {
-    T s = 0;
-    if (x.is_contiguous()) s = cmap(x).sum();
+    T s = 0;  // (from +0, as PyTorch's: a sum of -0s is +0)
+    if (x.is_contiguous()) s += cmap(x).sum();
     else {
       const T* xd = x.data();
       nd_loop<1>(x.sizes, {x.strides}, [&](const auto& off) { s += xd[off[0]]; });
