@@ -41,6 +41,8 @@
 
 namespace metagrad {
 namespace math {
+/// A contiguous line of elements, as the kernels below map it.
+template <class T> using Line = Eigen::Array<T, Eigen::Dynamic, 1>;
 template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T logsumexp_all(T x) { return x; }
 template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T max_all(T x) { return x; }
 template <class T> requires ::metagrad::detail::is_number_v<T> constexpr T norm_all(T x) { return abs(x); }
@@ -96,7 +98,7 @@ T norm_line(const T* in, std::int64_t n, std::int64_t s) {
   using L = std::numeric_limits<typename base_real<T>::type>;
   T ss = 0;
   if constexpr (vmath::Vectorised<T>) {
-    if (s == 1) ss = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(in, n).square().sum();
+    if (s == 1) ss = Eigen::Map<const Line<T>>(in, n).square().sum();
     else for (std::int64_t k = 0; k < n; ++k) ss += in[k * s] * in[k * s];
   } else {
     for (std::int64_t k = 0; k < n; ++k) ss += in[k * s] * in[k * s];
@@ -174,14 +176,13 @@ using namespace ::metagrad::math;
 /// a NaN ends all NaN either way: its exp is NaN).
 template <class T>
 T line_max(const T* in, std::int64_t n) {
-  return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(in, n).maxCoeff();
+  return Eigen::Map<const Line<T>>(in, n).maxCoeff();
 }
 template <class T>
 T exp_shifted_sum(const T* in, std::int64_t n, T m, T* out = nullptr) {
-  using Line = Eigen::Array<T, Eigen::Dynamic, 1>;
-  const Eigen::Map<const Line> x(in, n);
+  const Eigen::Map<const Line<T>> x(in, n);
   if (!out) return (x - m).unaryExpr(vmath::exp_op<T>{}).sum();
-  Eigen::Map<Line> y(out, n);
+  Eigen::Map<Line<T>> y(out, n);
   y = (x - m).unaryExpr(vmath::exp_op<T>{});
   return y.sum();
 }
@@ -311,7 +312,7 @@ struct Softmax {
     if constexpr (vmath::Vectorised<T>) {
       if (s == 1) {
         const T sum = exp_shifted_sum(in, n, line_max(in, n), out);
-        Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out, n) /= sum;
+        Eigen::Map<Line<T>>(out, n) /= sum;
         return;
       }
     }
@@ -354,9 +355,8 @@ struct LogSoftmax {
     if (n == 0) return;
     if constexpr (vmath::Vectorised<T>) {
       if (s == 1) {
-        using Line = Eigen::Array<T, Eigen::Dynamic, 1>;
         const T m = line_max(in, n), l = log(exp_shifted_sum(in, n, m));
-        Eigen::Map<Line>(out, n) = (Eigen::Map<const Line>(in, n) - m) - l;
+        Eigen::Map<Line<T>>(out, n) = (Eigen::Map<const Line<T>>(in, n) - m) - l;
         return;
       }
     }
@@ -374,9 +374,8 @@ struct LogSoftmax {
     using std::exp;
     if constexpr (vmath::Vectorised<T>) {
       if (s == 1) {
-        using Line = Eigen::Array<T, Eigen::Dynamic, 1>;
-        const Eigen::Map<const Line> yl(y, n), gl(g, n);
-        Eigen::Map<Line>(out, n) = gl - yl.unaryExpr(vmath::exp_op<T>{}) * gl.sum();
+        const Eigen::Map<const Line<T>> yl(y, n), gl(g, n);
+        Eigen::Map<Line<T>>(out, n) = gl - yl.unaryExpr(vmath::exp_op<T>{}) * gl.sum();
         return;
       }
     }
