@@ -117,6 +117,30 @@ BOOST_AUTO_TEST_CASE(hvp_in_dual_packets_equals_pytorch_for_every_row) {
 #undef METAGRAD_TEST_ROW
 }
 
+// Comparisons of SIMD dual packets are lane by lane (a mask, as an Eigen
+// array's), so a rule's keep_where chooses per lane in a packet as over
+// numbers: relu's derivative keeps g at a NaN and drops it at 0 and -0;
+// maximum's share is 0, g / 2, g and g / 2 for a lost, tied, NaN and
+// infinite tie lane
+BOOST_AUTO_TEST_CASE(dual_packets_compare_and_choose_lane_by_lane) {
+  using P = mg::DualPacket<double, 4>;
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const P y(Eigen::Array4d(nan, 0.0, -0.0, 2.0), Eigen::Array4d(1.0, 1.0, 1.0, 1.0));
+  const P g(Eigen::Array4d::Constant(3.0), Eigen::Array4d::Constant(0.5));
+  const auto at_most_0 = y <= 0.0;
+  BOOST_CHECK(!at_most_0[0] && at_most_0[1] && at_most_0[2] && !at_most_0[3]);
+  const P r = mg::rules::Relu::vjp(y, y, g);
+  for (int l = 0; l < 4; ++l) {
+    const bool kept = l == 0 || l == 3;
+    BOOST_CHECK_EQUAL(r.v[l], kept ? 3.0 : 0.0);
+    BOOST_CHECK_EQUAL(r.t[l], kept ? 0.5 : 0.0);
+  }
+  const P a(Eigen::Array4d(1.0, 2.0, nan, inf), Eigen::Array4d::Zero()), b(Eigen::Array4d(2.0, 2.0, 1.0, inf), Eigen::Array4d::Zero());
+  const P da = mg::rules::Maximum::vjp_a(a, b, a, g);
+  const double share[] = {0.0, 1.5, 3.0, 1.5};
+  for (int l = 0; l < 4; ++l) BOOST_CHECK_EQUAL(da.v[l], share[l]);
+}
+
 BOOST_AUTO_TEST_CASE(pytorch_spellings_and_edges) {
   // F.softplus is a static node under its nn::functional name too (it was
   // only mg::softplus); x^0 has derivative 0 at x = 0 (PyTorch), not NaN

@@ -9,6 +9,8 @@
 // Every function comes from the derivative table, as for scalar duals:
 //   f(v + t e) = f(v) + vjp_f(v, f(v), t) e     (unary rows),
 //   (a * b)' = a' b + a b',  (a / b)' = (a' - (a / b) b') / b.
+// Comparisons give a mask of L bools, so the rules' keep_where chooses lane by
+// lane, as over an Eigen array.
 // `dual_packet_node` says which nodes have these forms; a fused pass with
 // any other node keeps Eigen arrays of duals (steps are the same rules).
 #pragma once
@@ -179,6 +181,49 @@ template <class T, int L>
 METAGRAD_INLINE inline DualPacket<T, L> operator-(const DualPacket<T, L>& a) { return {-a.v, -a.t}; }
 template <class T, int L>
 METAGRAD_INLINE inline const DualPacket<T, L>& operator+(const DualPacket<T, L>& a) { return a; }
+
+namespace detail {
+/// A comparison's operand as values lane by lane (a number or a dual: the
+/// same in every lane).
+template <class T, int L, class X>
+METAGRAD_INLINE inline Eigen::Array<T, L, 1> lane_values(const X& x) {
+  if constexpr (std::is_arithmetic_v<X>) return Eigen::Array<T, L, 1>::Constant(static_cast<T>(x));
+  else if constexpr (is_dual<X>::value) return Eigen::Array<T, L, 1>::Constant(x.v);
+  else return x.v;
+}
+}  // namespace detail
+/// Comparisons of dual packets compare the values lane by lane: a mask of L
+/// bools, as an Eigen array's comparison is, so that the rules' keep_where
+/// chooses per lane (relu's derivative at a NaN, pow's at a zero base).
+#define METAGRAD_DUAL_PACKET_COMPARISON(OP)                                                      \
+  template <class A, class B> requires detail::DualPacketOperands<A, B>                          \
+  METAGRAD_INLINE inline auto operator OP(const A& a, const B& b) {                              \
+    using P = detail::dual_packet_of<A, B>;                                                      \
+    constexpr int L = P::SizeAtCompileTime;                                                      \
+    using T = typename P::Scalar;                                                                \
+    return Eigen::Array<bool, L, 1>(detail::lane_values<T, L>(a) OP detail::lane_values<T, L>(b)); \
+  }
+METAGRAD_DUAL_PACKET_COMPARISON(<)
+METAGRAD_DUAL_PACKET_COMPARISON(<=)
+METAGRAD_DUAL_PACKET_COMPARISON(>)
+METAGRAD_DUAL_PACKET_COMPARISON(>=)
+METAGRAD_DUAL_PACKET_COMPARISON(==)
+METAGRAD_DUAL_PACKET_COMPARISON(!=)
+#undef METAGRAD_DUAL_PACKET_COMPARISON
+/// p where c holds, 0 elsewhere (value and tangent), lane by lane or, for a
+/// bool, for the whole packet; keep_where_not the other way round.
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> keep_where(const Eigen::Array<bool, L, 1>& c, const DualPacket<T, L>& p) {
+  return {c.select(p.v, T(0)), c.select(p.t, T(0))};
+}
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> keep_where_not(const Eigen::Array<bool, L, 1>& c, const DualPacket<T, L>& p) {
+  return {c.select(T(0), p.v), c.select(T(0), p.t)};
+}
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> keep_where(bool c, const DualPacket<T, L>& p) { return c ? p : DualPacket<T, L>::Zero(); }
+template <class T, int L>
+METAGRAD_INLINE inline DualPacket<T, L> keep_where_not(bool c, const DualPacket<T, L>& p) { return c ? DualPacket<T, L>::Zero() : p; }
 
 namespace detail {
 /// y = f(v), y' = vjp(v, y, t): the table's row over the value and tangent

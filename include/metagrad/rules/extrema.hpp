@@ -18,28 +18,20 @@ namespace metagrad {
 namespace rules {
 
 /// The share of g that goes to a side which `loses` where c_lose holds and
-/// ties where c_tie holds: 0, g / 2, else g. A SIMD packet of duals (one bool
-/// for the packet) takes the sign formula (sign(d) + 1) / 2 of the difference
-/// d = winner - loser, which agrees away from NaN and from equal infinities.
-template <class Lose, class Tie, class D, class G>
-constexpr auto extremum_share(const Lose& lose, const Tie& tie, const D& d, const G& g) {
-  if constexpr (requires { keep_where_not(lose, g - keep_where(tie, g / K<2>(g))); })
-    return keep_where_not(lose, g - keep_where(tie, g / K<2>(g)));
-  else return g * ((sign(d) + K<1>(g)) / K<2>(g));
+/// ties where c_tie holds: 0, g / 2, else g.
+template <class Lose, class Tie, class G>
+constexpr auto extremum_share(const Lose& lose, const Tie& tie, const G& g) {
+  return keep_where_not(lose, g - keep_where(tie, g / K<2>(g)));
 }
 
-/// relu(x): d/dx = 0 where y = relu(x) <= 0, else g (at y = NaN too). A
-/// SIMD packet of duals takes g * sign(y), which differs only at a NaN.
+/// relu(x): d/dx = 0 where y = relu(x) <= 0, else g (at y = NaN too).
 struct Relu {
   static constexpr const char* node_name = "ReluBackward0";
   static constexpr const char* symbol = "relu";
   static constexpr Domain domain = Domain::piecewise;
   template <class X> static constexpr auto f(const X& x) { return relu(x); }
   template <class X, class Y, class G>
-  static constexpr auto vjp(const X&, const Y& y, const G& g) {
-    if constexpr (requires { keep_where_not(y <= K<0>(y), g); }) return keep_where_not(y <= K<0>(y), g);
-    else return g * sign(y);
-  }
+  static constexpr auto vjp(const X&, const Y& y, const G& g) { return keep_where_not(y <= K<0>(y), g); }
 };
 
 /// minimum(a, b), a NaN kept: the gradient goes to the smaller side; a tie
@@ -50,9 +42,9 @@ struct Minimum {
   static constexpr const char* symbol = "minimum";
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return minimum(a, b); }
   template <class A, class B, class Y, class G>
-  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return extremum_share(a > b, a == b, b - a, g); }
+  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return extremum_share(a > b, a == b, g); }
   template <class A, class B, class Y, class G>
-  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return extremum_share(b > a, a == b, a - b, g); }
+  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return extremum_share(b > a, a == b, g); }
 };
 /// maximum(a, b), a NaN kept: the gradient goes to the larger side; a tie
 /// splits it in half (MaximumBackward0).
@@ -62,9 +54,9 @@ struct Maximum {
   static constexpr const char* symbol = "maximum";
   template <class A, class B> static constexpr auto f(const A& a, const B& b) { return maximum(a, b); }
   template <class A, class B, class Y, class G>
-  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return extremum_share(a < b, a == b, a - b, g); }
+  static constexpr auto vjp_a(const A& a, const B& b, const Y&, const G& g) { return extremum_share(a < b, a == b, g); }
   template <class A, class B, class Y, class G>
-  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return extremum_share(b < a, a == b, b - a, g); }
+  static constexpr auto vjp_b(const A& a, const B& b, const Y&, const G& g) { return extremum_share(b < a, a == b, g); }
 };
 
 }  // namespace rules

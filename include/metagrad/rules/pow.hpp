@@ -31,7 +31,7 @@ struct Pow {
     } else if constexpr (requires { B::value; }) {  // (a static constant: pow(x, 0_c) is 1_c already)
       return g * (b * pow_fn(a, b - K<1>(b)));
     } else {
-      return zero_where(b == K<0>(b), g * (b * pow_fn(a, b - K<1>(b))));
+      return keep_where_not(b == K<0>(b), g * (b * pow_fn(a, b - K<1>(b))));
     }
   }
   /// b - 1, or 0 for b = 0: x^0 has derivative 0 everywhere, x = 0 included
@@ -41,15 +41,7 @@ struct Pow {
   /// value family has — a static expression has no `and` of conditions.)
   template <class A, class B, class Y, class G>
   static constexpr auto vjp_b(const A& a, const B& b, const Y& y, const G& g) {
-    return zero_where((abs(a) + relu(-b)) == K<0>(g), g * (y * log(a)));
-  }
-  /// f, but 0 where c holds — in every value family that chooses by a
-  /// condition (numbers, duals, Eigen arrays, tensors, static expressions);
-  /// a SIMD packet of duals (one bool for the packet) takes f as it is.
-  template <class C, class F>
-  static constexpr auto zero_where(const C& c, const F& f) {
-    if constexpr (requires { keep_where_not(c, f); }) return keep_where_not(c, f);
-    else return f;
+    return keep_where_not((abs(a) + relu(-b)) == K<0>(g), g * (y * log(a)));
   }
 };
 
