@@ -321,6 +321,13 @@ BOOST_AUTO_TEST_CASE(errors_of_the_spec_table) {
   check::throws([&] { x.add_(1); }, "a leaf Variable that requires grad is being used in an in-place operation");
   check::throws([&] { (x * 2).requires_grad_(false); }, "you can only change requires_grad flags of leaf variables");
   check::throws([&] { mg::ones({2, 3}) + mg::ones({4}); }, "must match the size of tensor b");
+  // PyTorch's phrases name the last dimension that does not broadcast, and the
+  // first that differs in a cat (python3-torch)
+  check::throws([&] { mg::ones({2, 3, 4}) + mg::ones({5, 3, 6}); },
+                "The size of tensor a (4) must match the size of tensor b (6) at non-singleton dimension 2");
+  check::throws([&] { mg::cat({mg::ones({2, 3, 4}), mg::ones({2, 5, 6})}, 0); },
+                "Sizes of tensors must match except in dimension 0. Expected size 3 but got size 5 for tensor number 1 in the list.");
+  check::throws([&] { mg::cat({mg::ones({2, 3}), mg::ones({3})}, 0); }, "Tensors must have same number of dimensions: got 2 and 1");
   check::throws([&] { mg::matmul(mg::ones({2, 3}), mg::ones({4, 2})); }, "shapes cannot be multiplied");
   check::throws([&] { mg::matmul(mg::ones({3}), mg::ones({4})); }, "shapes cannot be multiplied");
   check::throws([&] { mg::ones({3})[5]; }, "is out of bounds for dimension");

@@ -27,7 +27,7 @@ inline Sizes broadcast_shapes(const Sizes& a, const Sizes& b) {
   const int n = std::max(a.size(), b.size());
   Sizes out;
   out.resize(n);
-  for (int i = 0; i < n; ++i) {
+  for (int i = n - 1; i >= 0; --i) {  // (from the last dimension: PyTorch names the last mismatch)
     const int ia = a.size() - n + i, ib = b.size() - n + i;
     const std::int64_t da = ia >= 0 ? a[ia] : 1, db = ib >= 0 ? b[ib] : 1;
     if (da != db && da != 1 && db != 1)

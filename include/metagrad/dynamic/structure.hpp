@@ -116,8 +116,12 @@ BasicTensor<T> cat_impl(const std::vector<BasicTensor<T>>& xs, int dim, bool sta
     for (int k = 0; ok && k < s.size(); ++k) ok = stack ? s[k] == first[k] : (k == dim || s[k] == first[k]);
     if (!ok) {
       if (stack) fail("stack expects each tensor to be equal size, but got ", first, " at entry 0 and ", s, " at entry ", i);
-      fail("Sizes of tensors must match except in dimension ", dim, ". Expected sizes ", first, " but got sizes ", s,
-           " for tensor number ", i, " in the list.");
+      if (s.size() != first.size())
+        fail("Tensors must have same number of dimensions: got ", first.size(), " and ", s.size(), " (cat)");
+      int k = 0;  // (PyTorch's phrase names the first dimension that differs)
+      while (k == dim || s[k] == first[k]) ++k;
+      fail("Sizes of tensors must match except in dimension ", dim, ". Expected size ", first[k], " but got size ", s[k],
+           " for tensor number ", i, " in the list. (cat: sizes ", first, " and ", s, ")");
     }
     lengths.push_back(stack ? 1 : s[dim]);
     out_sizes[dim] += lengths.back();
