@@ -191,7 +191,8 @@ T exp_shifted_sum(const T* in, std::int64_t n, T m, T* out = nullptr) {
 /// storage order: a matrix's elements all together), into a value of x's shape.
 template <class R, class X>
 auto whole_line(const X& x) {
-  typename X::PlainObject in = x, out(in.rows(), in.cols());
+  const auto& in = x.derived().eval();  // (a plain array read in place, an expression evaluated once)
+  typename X::PlainObject out(in.rows(), in.cols());
   R::map_line(in.data(), out.data(), in.size(), 1);
   return out;
 }
