@@ -474,4 +474,24 @@ BOOST_AUTO_TEST_CASE(grad_into_keeps_the_tape_and_nothing_leaks) {
   same(r, mg::grad(f, A = a1, B = b1, W = w1));
 }
 
+// Signs of zero as PyTorch's (torch 1.13): a gradient whose one contribution is
+// -0 is -0 (y.grad of x * y at x = -0), the sum of -0 and -0 is -0, and a
+// variable the expression does not read gets +0.
+BOOST_AUTO_TEST_CASE(a_negative_zero_gradient_keeps_its_sign) {
+  constexpr auto z = mg::var<"z">;
+  const auto a = mg::grad(mg::sin(x) * y + x * x, x = -0.0, y = 2.0);
+  BOOST_CHECK_EQUAL(a[x], 2.0);
+  BOOST_CHECK(a[y] == 0.0 && std::signbit(a[y]));
+  const auto b = mg::grad(x * y + x * z, x = 3.0, y = -0.0, z = -0.0);
+  BOOST_CHECK(b[x] == 0.0 && std::signbit(b[x]));
+  BOOST_CHECK_EQUAL(b[y], 3.0);
+  const auto c = mg::grad(x * y + x * z, x = 3.0, y = -0.0, z = 0.0);
+  BOOST_CHECK(c[x] == 0.0 && !std::signbit(c[x]));
+  const auto d = mg::grad(x * x, x = -0.0, y = 1.0);
+  BOOST_CHECK(d[x] == 0.0 && std::signbit(d[x]));  // 2 x
+  BOOST_CHECK(d[y] == 0.0 && !std::signbit(d[y]));
+  const auto f = mg::grad(x * y, x = -0.0f, y = 2.0f);
+  BOOST_CHECK(f[y] == 0.0f && std::signbit(f[y]));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

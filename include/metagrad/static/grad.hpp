@@ -93,6 +93,18 @@ auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
     if constexpr (mean) value /= static_cast<S>(n);
     return value;
   } else if constexpr (scalar_grad<E, Bs...>) {
+    // The gradient of a variable the expression reads starts at -0 (see
+    // packet_pass: its one contribution keeps the sign of a zero); the others
+    // stay +0.
+    if constexpr (std::is_floating_point_v<S>) {
+      using Nodes = pass_nodes<Root, Bs...>;
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((void)[&] {
+           using B = std::tuple_element_t<J, std::tuple<Bs...>>;
+           if constexpr (!is_data_binding<B> && tl_contains<Var<B::name>, Nodes>::value) std::get<J>(grads) = S(-0.0);
+         }(), ...);
+      }(std::index_sequence_for<Bs...>{});
+    }
     return packet_pass<S, Root, 1>(consts_of(e), grads, FrontierIO<S, 0>{}, S(1), PlainPass{}, 1, bs...);
   } else {
     static_assert(is_number_v<std::remove_cvref_t<decltype(plain_value(*std::get<TapeT::K - 1>(std::declval<TapeT&>().vals)))>>,

@@ -71,6 +71,8 @@ template <class T, class... Ts> struct tl_index<T, TypeList<Ts...>> {
     return i;
   }();
 };
+template <class T, class L> struct tl_contains;
+template <class T, class... Ts> struct tl_contains<T, TypeList<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
 template <class L, class T> struct tl_push;
 template <class... Ts, class T> struct tl_push<TypeList<Ts...>, T> {
   using type = std::conditional_t<(std::is_same_v<T, Ts> || ...), TypeList<Ts...>, TypeList<Ts..., T>>;

@@ -546,8 +546,13 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
     // of the packets gathered above (plus n * seed at a uniform root).
     S value;
     flat_tuple<std::conditional_t<varying[I], None, S>...> uadj;
+    // (A pass over numbers only — mg::grad of a scalar expression — starts each
+    // adjoint at -0, the identity of +: a lone -0 contribution keeps its sign,
+    // as PyTorch's first gradient is assigned, not added to +0. Over arrays
+    // the sums start at +0, as PyTorch's sum_to does.)
+    constexpr bool numbers_only = !(varying[I] || ...) && std::is_floating_point_v<S>;
     ((void)[&] {
-       if constexpr (!varying[I]) fget<I>(uadj) = S(fget<I>(uacc).sum());
+       if constexpr (!varying[I]) fget<I>(uadj) = numbers_only ? S(-0.0) : S(fget<I>(uacc).sum());
      }(), ...);
     if constexpr (uses_eigen<Root, Bs...>::value) {
       value = vacc.sum();
