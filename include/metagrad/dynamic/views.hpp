@@ -359,7 +359,11 @@ bool non_overlapping_and_dense(const TensorImpl<T>& t) {
   int n = 0;
   for (int i = 0; i < t.sizes.size(); ++i)
     if (t.sizes[i] > 1) order[n++] = i;  // dims of size 0 or 1 have no stride to check
-  std::sort(order, order + n, [&](int a, int b) { return t.strides[a] < t.strides[b]; });
+  // by stride, an insertion sort: at most kMaxDims dims (std::sort inlined at
+  // -O3 made g++ 12 warn -Warray-bounds in users' code, its 16-element
+  // insertion step being beyond this array)
+  for (int k = 1; k < n; ++k)
+    for (int j = k; j > 0 && t.strides[order[j]] < t.strides[order[j - 1]]; --j) std::swap(order[j], order[j - 1]);
   std::int64_t expect = 1;
   for (int k = 0; k < n; ++k) {
     if (t.strides[order[k]] != expect) return false;
