@@ -42,6 +42,18 @@ inline constexpr bool direct_grad = [] {
   else return false;
 }();
 
+/// The root is one fused reduction whose only frontiers are slices of bound
+/// vectors with constant counts (Rosenbrock's head and tail): no tape either;
+/// the pass reads the slices in place and adds their adjoints, block by
+/// block, into the gradients (slice_sweep).
+template <class E, class... Bs>
+inline constexpr bool slice_grad = [] {
+  using Root = typename numbered<E>::type;
+  if constexpr (is_fused_reduction<Root, Bs...>::value && !frontier_free<Root>)
+    return only_constant_slices<frontiers_t<std::remove_cvref_t<decltype(std::declval<Root>().a)>>>::value;
+  else return false;
+}();
+
 /// Every binding is a number and the expression is elementwise (no
 /// reduction, part or scan): the sweep is the fused pass over one element,
 /// whose adjoints are named slots with a first contribution known at compile
@@ -60,6 +72,10 @@ constexpr bool grad_is_fresh() {
   using S = common_scalar_t<Bs...>;
   using Root = typename numbered<E>::type;
   if constexpr (direct_grad<E, Bs...>) return reads_direct<std::remove_cvref_t<decltype(std::declval<Root>().a)>, B::name>::value;
+  else if constexpr (slice_grad<E, Bs...>) {  // (slice_sweep writes what slices read)
+    using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
+    return reads_direct<A, B::name>::value || sliced<A, B::name>;
+  }
   else return Tape<S, E, Bs...>::template fresh<B::name>;
 }
 
@@ -74,6 +90,70 @@ void prepare_slot(Slot& slot, const B& b) {
   } else if constexpr (is_number_v<Slot>) {
     slot = Slot(0);
   }
+}
+
+/// A slice pass's adjoint buffers, one block per slice, when a block is too
+/// long for the stack (kept in the result's workspace for mg::grad_into).
+template <class S, std::size_t NF>
+struct SliceBlocks {
+  Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> buffer{sweep_block, static_cast<Eigen::Index>(NF)};
+};
+
+/// sum (or mean, Mean) of A, whose frontiers are all slices of bound vectors
+/// with constant counts: one packet_sweep reading the slices in place, the
+/// variables' gradients written (direct reads) or added into (slices) in
+/// grads. Slice adjoints go through one block of buffer per slice: on the
+/// stack for short slices, else in ws. Returns the value.
+template <class S, class A, bool Mean, std::size_t NC, class Grads, class... Bs>
+S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws, const Bs&... bs) {
+  using Fronts = frontiers_t<A>;
+  constexpr std::size_t NF = tl_size<Fronts>::value;
+  constexpr std::int64_t stack_block = 256;
+  const auto bound = std::forward_as_tuple(bs...);
+  auto source = [&]<class Fr>(std::type_identity<Fr>) {
+    constexpr std::size_t j = binding_index<slice_root<Fr>::type::name, Bs...>();
+    using B = std::tuple_element_t<j, std::tuple<Bs...>>;
+    return Source<S, binding_value_t<B>>(bval(std::get<j>(bound)));
+  };
+  auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
+    return make_flat_tuple(source(std::type_identity<typename tl_at<F, Fronts>::type>{})...);
+  }(std::make_index_sequence<NF>{});
+  std::array<rules::Span, NF> spans;
+  std::array<Shape, NF> shapes;
+  FrontierIO<S, NF> fio;
+  const auto count = [&]<class C>(std::type_identity<C>) { return constant_count<S, C>(consts); };
+  [&]<std::size_t... F>(std::index_sequence<F...>) {
+    ((void)[&] {
+       using Fr = typename tl_at<F, Fronts>::type;
+       const auto& xv = bval(std::get<binding_index<slice_root<Fr>::type::name, Bs...>()>(bound));
+       const rules::Span sp = spans[F] = slice_span_of<Fr>(xv.size(), count);
+       fio.in[F] = fget<F>(sources).ptr + sp.offset;
+       shapes[F] = xv.rows() == 1 && xv.cols() != 1 ? Shape{1, sp.length} : Shape{sp.length, 1};
+     }(), ...);
+  }(std::make_index_sequence<NF>{});
+  const std::int64_t n = common_size<A>(shapes, bs...);
+  alignas(64) std::array<S, stack_block * NF> on_stack;
+  S* blocks = on_stack.data();
+  const bool one_block = n <= stack_block;
+  if (!one_block) {
+    blocks = ws.get<SliceBlocks<S, NF>>().buffer.data();
+    // (the gradients that slices only write start at zero: grad_is_fresh)
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      ((void)[&] {
+         if constexpr (sliced<A, Bs::name> && !reads_direct<A, Bs::name>::value && !is_data_binding<Bs>)
+           std::get<J>(grads).setZero();
+       }(), ...);
+    }(std::index_sequence_for<Bs...>{});
+  }
+  const std::int64_t stride = one_block ? stack_block : sweep_block;
+  for (std::size_t f = 0; f < NF; ++f) fio.out[f] = blocks + static_cast<std::int64_t>(f) * stride;
+  auto add_slices = [&](std::int64_t begin, std::int64_t end) {
+    if (one_block) write_slice_adjoints<S, A, Bs...>(grads, fio, spans, n);
+    else add_slice_adjoints<S, Fronts, Bs...>(grads, fio, spans, begin, end);
+  };
+  S value = packet_sweep<S, A>(consts, grads, fio, Mean ? S(1) / static_cast<S>(n) : S(1), n, add_slices, bs...);
+  if constexpr (Mean) value /= static_cast<S>(n);
+  return value;
 }
 
 /// The value of e; the gradients are written into grads (shaped like the
@@ -92,6 +172,10 @@ auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
                                NothingAfterBlock{}, bs...);
     if constexpr (mean) value /= static_cast<S>(n);
     return value;
+  } else if constexpr (slice_grad<E, Bs...>) {
+    using A = std::remove_cvref_t<decltype(std::declval<Root>().a)>;
+    constexpr bool mean = std::is_same_v<decltype(rule_of(std::declval<Root>())), rules::Mean>;
+    return slice_sweep<S, A, mean>(consts_of(e), grads, ws, bs...);
   } else if constexpr (scalar_grad<E, Bs...>) {
     // The gradient of a variable the expression reads starts at -0 (see
     // packet_pass: its one contribution keeps the sign of a zero); the others

@@ -24,6 +24,7 @@
 
 #include "../detail/config.hpp"
 #include "scan_loops.hpp"
+#include "slices.hpp"
 
 #include "../detail/warnings_push.hpp"
 
@@ -279,17 +280,7 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       // inside the packet loop, where head and tail of one vector overlap by
       // an element, stalls every store).
       auto add_slices = [&](std::int64_t begin, std::int64_t end) {
-        [&]<std::size_t... F>(std::index_sequence<F...>) {
-          ((void)[&] {
-             using Fr = typename tl_at<F, Fronts>::type;
-             if constexpr (blockwise_frontier<Fr, Bs...>) {
-               using V = typename slice_root<Fr>::type;
-               using Arr = Eigen::Array<S, Eigen::Dynamic, 1>;
-               Eigen::Map<Arr>(std::get<binding_index<V::name, Bs...>()>(out).data() + spans[F].offset + begin, end - begin) +=
-                   Eigen::Map<const Arr>(std::get<F>(r.fjac).data(), end - begin);
-             }
-           }(), ...);
-        }(std::make_index_sequence<NF>{});
+        add_slice_adjoints<S, Fronts, Bs...>(out, fio, spans, begin, end);
       };
       r.value = packet_sweep<S, A>(consts, out, fio, mean ? S(1) / static_cast<S>(n) : S(1), n, add_slices, bs...);
       if constexpr (mean) r.value /= static_cast<S>(n);
@@ -344,14 +335,8 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
   /// on this tape); a count out of range names the variable.
   template <class Fr>
   rules::Span slice_span(Eigen::Index size) const {
-    using R = decltype(rule_of(std::declval<Fr>()));
-    using A = std::remove_cvref_t<decltype(std::declval<Fr>().a)>;
-    using C = std::remove_cvref_t<decltype(std::declval<Fr>().b)>;
-    rules::Span in{0, size};
-    if constexpr (slice_of_var<A>::value) in = slice_span<A>(size);
-    const rules::Span sp = naming_variable<R, typename slice_root<Fr>::type>(
-        [&] { return R::span(in.length, plain_value(val<C>())); });
-    return {in.offset + sp.offset, sp.length};
+    const auto get = getter();
+    return slice_span_of<Fr>(size, [&get]<class C>(std::type_identity<C> c) { return plain_value(get(c)); });
   }
 
   template <class G, class Grads>
