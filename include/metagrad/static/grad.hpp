@@ -109,14 +109,8 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
   using Fronts = frontiers_t<A>;
   constexpr std::size_t NF = tl_size<Fronts>::value;
   constexpr std::int64_t stack_block = 256;
-  const auto bound = std::forward_as_tuple(bs...);
-  auto source = [&]<class Fr>(std::type_identity<Fr>) {
-    constexpr std::size_t j = binding_index<slice_root<Fr>::type::name, Bs...>();
-    using B = std::tuple_element_t<j, std::tuple<Bs...>>;
-    return Source<S, binding_value_t<B>>(bval(std::get<j>(bound)));
-  };
   auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
-    return make_flat_tuple(source(std::type_identity<typename tl_at<F, Fronts>::type>{})...);
+    return make_flat_tuple(slice_source<S, typename tl_at<F, Fronts>::type>(bs...)...);
   }(std::make_index_sequence<NF>{});
   std::array<rules::Span, NF> spans;
   std::array<Shape, NF> shapes;
@@ -124,11 +118,7 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
   const auto count = [&]<class C>(std::type_identity<C>) { return constant_count<S, C>(consts); };
   [&]<std::size_t... F>(std::index_sequence<F...>) {
     ((void)[&] {
-       using Fr = typename tl_at<F, Fronts>::type;
-       const auto& xv = bval(std::get<binding_index<slice_root<Fr>::type::name, Bs...>()>(bound));
-       const rules::Span sp = spans[F] = slice_span_of<Fr>(xv.size(), count);
-       fio.in[F] = fget<F>(sources).ptr + sp.offset;
-       shapes[F] = xv.rows() == 1 && xv.cols() != 1 ? Shape{1, sp.length} : Shape{sp.length, 1};
+       slice_read<typename tl_at<F, Fronts>::type>(fget<F>(sources).ptr, count, spans[F], fio.in[F], shapes[F], bs...);
      }(), ...);
   }(std::make_index_sequence<NF>{});
   const std::int64_t n = common_size<A>(shapes, bs...);

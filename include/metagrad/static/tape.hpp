@@ -31,11 +31,6 @@
 namespace metagrad {
 namespace detail {
 
-/// A frontier's shape.
-struct Shape {
-  Eigen::Index rows, cols;
-};
-
 /// The number of elements of the Eigen bindings that A reads and of its
 /// frontiers, of shapes fs (they must agree: a sentence at compile time for
 /// fixed sizes, else mg::Error).
@@ -240,10 +235,11 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       }(std::index_sequence_for<Bs...>{});
       std::array<rules::Span, NF + 1> spans{};
       FrontierIO<S, NF> fio;
-      const auto bound = std::forward_as_tuple(bs...);
-      // The bound vectors that slices read, as contiguous memory.
+      // The bound vectors that slices read, as contiguous memory, and the
+      // slices' counts (on this tape).
+      [[maybe_unused]] const auto count = [get = getter()]<class C>(std::type_identity<C> c) { return plain_value(get(c)); };
       auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
-        return make_flat_tuple(slice_source<typename tl_at<F, Fronts>::type>(bs...)...);
+        return make_flat_tuple(slice_source<S, typename tl_at<F, Fronts>::type>(bs...)...);
       }(std::make_index_sequence<NF>{});
       const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
         // Each frontier's value and a buffer of its shape for its adjoint: a
@@ -253,16 +249,10 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
         ((void)[&] {
            using Fr = typename tl_at<F, Fronts>::type;
            if constexpr (slice_of_var<Fr>::value) {
-             using V = typename slice_root<Fr>::type;
-             constexpr std::size_t j = binding_index<V::name, Bs...>();
-             const auto& xv = bval(std::get<j>(bound));
-             const rules::Span sp = spans[F] = slice_span<Fr>(xv.size());
-             fio.in[F] = fget<F>(sources).ptr + sp.offset;
-             const bool row = xv.rows() == 1 && xv.cols() != 1;
-             shapes[F] = row ? Shape{1, sp.length} : Shape{sp.length, 1};
+             const bool row = slice_read<Fr>(fget<F>(sources).ptr, count, spans[F], fio.in[F], shapes[F], bs...);
              if constexpr (blockwise_frontier<Fr, Bs...>) {  // (one block's adjoints: packet_sweep)
                auto& buffer = std::get<F>(r.fjac);
-               const Eigen::Index length = std::min<Eigen::Index>(sp.length, sweep_block);
+               const Eigen::Index length = std::min<Eigen::Index>(spans[F].length, sweep_block);
                if (buffer.size() != length) buffer.resize(row ? 1 : length, row ? length : 1);
                fio.out[F] = buffer.data();
              }
@@ -317,26 +307,6 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
          if (j.rows() != v.rows() || j.cols() != v.cols()) j.resize(v.rows(), v.cols());
        }
      }(), ...);
-  }
-
-  /// The bound vector that frontier Fr slices, as contiguous memory (0 for
-  /// other frontiers).
-  template <class Fr>
-  static auto slice_source(const Bs&... bs) {
-    if constexpr (slice_of_var<Fr>::value) {
-      constexpr std::size_t j = binding_index<slice_root<Fr>::type::name, Bs...>();
-      using B = std::tuple_element_t<j, std::tuple<Bs...>>;
-      return Source<S, binding_value_t<B>>(bval(std::get<j>(std::forward_as_tuple(bs...))));
-    } else {
-      return 0;
-    }
-  }
-  /// The elements of a vector of `size` that slice Fr reads (its counts are
-  /// on this tape); a count out of range names the variable.
-  template <class Fr>
-  rules::Span slice_span(Eigen::Index size) const {
-    const auto get = getter();
-    return slice_span_of<Fr>(size, [&get]<class C>(std::type_identity<C> c) { return plain_value(get(c)); });
   }
 
   template <class G, class Grads>
