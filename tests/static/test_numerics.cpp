@@ -173,6 +173,21 @@ BOOST_AUTO_TEST_CASE(slice_pass_agrees_with_the_tape) {
       for (long i = 0; i <= n; ++i) check_close(gm[x][i], tm[x][i], 1e-14);
     }
   }
+  // a row vector's slices are rows: beside a row binding, on both paths (the
+  // tape is taken when a frontier is not a slice: times a run-time 1.0)
+  constexpr auto w = mg::var<"w">;
+  const Eigen::RowVectorXd xr = (Eigen::RowVectorXd(4) << 0.3, -0.7, 1.1, 0.4).finished();
+  const Eigen::RowVectorXd wr = (Eigen::RowVectorXd(3) << 2.0, -1.5, 0.25).finished();
+  const auto f_row = mg::sum(mg::head(x, 3) * w + mg::tail(x, 3));
+  const auto g_row = mg::grad(f_row, x = xr, w = wr);
+  const auto t_row = mg::grad(f_row * one, x = xr, w = wr);
+  for (const auto* r : {&g_row, &t_row}) {
+    BOOST_REQUIRE_EQUAL((*r)[x].rows(), 1);
+    BOOST_REQUIRE_EQUAL((*r)[x].cols(), 4);
+    check_close(r->value, xr.head(3).dot(wr) + xr.tail(3).sum(), 1e-15);
+    for (long i = 0; i < 4; ++i) check_close((*r)[x][i], (i < 3 ? wr[i] : 0.0) + (i > 0 ? 1.0 : 0.0), 1e-15);
+    for (long i = 0; i < 3; ++i) check_close((*r)[w][i], xr[i], 1e-15);
+  }
   // one result through sizes on both sides of the short-pass threshold
   const auto rosen = [](long n) {
     return mg::sum(100_c * mg::pow(mg::tail(x, n - 1) - mg::pow(mg::head(x, n - 1), 2_c), 2_c) +
