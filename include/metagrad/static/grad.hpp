@@ -109,9 +109,7 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
   using Fronts = frontiers_t<A>;
   constexpr std::size_t NF = tl_size<Fronts>::value;
   constexpr std::int64_t stack_block = 256;
-  auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
-    return make_flat_tuple(slice_source<S, typename tl_at<F, Fronts>::type>(bs...)...);
-  }(std::make_index_sequence<NF>{});
+  auto sources = slice_sources<S, Fronts>(bs...);
   std::array<rules::Span, NF> spans;
   std::array<Shape, NF> shapes;
   FrontierIO<S, NF> fio;
@@ -127,13 +125,8 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
   const bool one_block = n <= stack_block;
   if (!one_block) {
     blocks = ws.get<SliceBlocks<S, NF>>().buffer.data();
-    // (the gradients that slices only write start at zero: grad_is_fresh)
-    [&]<std::size_t... J>(std::index_sequence<J...>) {
-      ((void)[&] {
-         if constexpr (sliced<A, Bs::name> && !reads_direct<A, Bs::name>::value && !is_data_binding<Bs>)
-           std::get<J>(grads).setZero();
-       }(), ...);
-    }(std::index_sequence_for<Bs...>{});
+    // (grad_is_fresh counts these as set whole here: the long pass adds into them)
+    zero_slice_only_grads<A, Bs...>(grads);
   }
   const std::int64_t stride = one_block ? stack_block : sweep_block;
   for (std::size_t f = 0; f < NF; ++f) fio.out[f] = blocks + static_cast<std::int64_t>(f) * stride;

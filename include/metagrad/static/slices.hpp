@@ -53,6 +53,27 @@ METAGRAD_INLINE inline auto slice_source(const Bs&... bs) {
   }
 }
 
+/// slice_source of every frontier in Fronts, as one tuple.
+template <class S, class Fronts, class... Bs>
+METAGRAD_INLINE inline auto slice_sources(const Bs&... bs) {
+  return [&]<std::size_t... F>(std::index_sequence<F...>) METAGRAD_INLINE {
+    return make_flat_tuple(slice_source<S, typename tl_at<F, Fronts>::type>(bs...)...);
+  }(std::make_index_sequence<tl_size<Fronts>::value>{});
+}
+
+/// Zeroes, in out (shaped like the bindings), the gradient of every variable
+/// that reduction body A reads only through slices: a pass writes the
+/// gradients of what it reads directly, slices only add into theirs.
+template <class A, class... Bs, class Out>
+void zero_slice_only_grads(Out& out) {
+  [&]<std::size_t... J>(std::index_sequence<J...>) {
+    ((void)[&] {
+       if constexpr (sliced<A, Bs::name> && !reads_direct<A, Bs::name>::value && !is_data_binding<Bs>)
+         std::get<J>(out).setZero();
+     }(), ...);
+  }(std::index_sequence_for<Bs...>{});
+}
+
 /// Where slice Fr reads in its bound vector, whose contiguous memory
 /// (slice_source) starts at src: its span of that vector, the span's first
 /// element (in) and the slice's shape; returns whether the slice is a row (a

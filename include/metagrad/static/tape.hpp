@@ -227,20 +227,13 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
       }(std::index_sequence_for<Bs...>{});
       // Slices add into their variable's derivative after the pass, which
       // writes it whole only if it also reads the variable directly.
-      [&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((void)[&] {
-           if constexpr (sliced<A, Bs::name> && !reads_direct<A, Bs::name>::value && !is_data_binding<Bs>)
-             std::get<J>(out).setZero();
-         }(), ...);
-      }(std::index_sequence_for<Bs...>{});
+      zero_slice_only_grads<A, Bs...>(out);
       std::array<rules::Span, NF + 1> spans{};
       FrontierIO<S, NF> fio;
       // The bound vectors that slices read, as contiguous memory, and the
       // slices' counts (on this tape).
       [[maybe_unused]] const auto count = [get = getter()]<class C>(std::type_identity<C> c) { return plain_value(get(c)); };
-      auto sources = [&]<std::size_t... F>(std::index_sequence<F...>) {
-        return make_flat_tuple(slice_source<S, typename tl_at<F, Fronts>::type>(bs...)...);
-      }(std::make_index_sequence<NF>{});
+      auto sources = slice_sources<S, Fronts>(bs...);
       const std::int64_t n = [&]<std::size_t... F>(std::index_sequence<F...>) {
         // Each frontier's value and a buffer of its shape for its adjoint: a
         // slice of a variable is read in place, any other frontier's value
