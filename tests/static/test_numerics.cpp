@@ -398,7 +398,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(static_linalg)
 
 BOOST_AUTO_TEST_CASE(multivariate_normal_log_density) {
-  for (int k : {2, 5}) {
+  // (16 and 17: either side of the factorisation's own small Cholesky loops)
+  for (int k : {2, 5, 16, 17}) {
     Eigen::MatrixXd A(k, k);
     for (int i = 0; i < k; ++i)
       for (int j = 0; j < k; ++j) A(i, j) = std::sin(1.3 * i + 0.7 * j);
@@ -418,7 +419,7 @@ BOOST_AUTO_TEST_CASE(multivariate_normal_log_density) {
 }
 
 /// solve, logdet and their backward formulas share one LU factorisation per
-/// matrix (rules/linalg.hpp, cached_lu): a changed matrix, a transposed solve
+/// matrix (detail/factorisation.hpp, cached_lu): a changed matrix, a transposed solve
 /// of a non-symmetric one, and dual tangents (hvp) must never see a stale one.
 BOOST_AUTO_TEST_CASE(shared_factorisation_is_never_stale) {
   const int k = 4;
@@ -452,41 +453,58 @@ BOOST_AUTO_TEST_CASE(shared_factorisation_is_never_stale) {
     for (int j = 0; j < k; ++j) check_close(hv[S](i, j), fd_hS(i, j), 1e-6);
 }
 
-/// rules/linalg.hpp factorises a symmetric positive-definite matrix (to 8
-/// ulps of its largest element, as B B^T comes out) by Cholesky, anything
-/// else by LU; both answer solve, the solve with A^T, the inverse, det and
-/// log det alike. log det comes from the factors' diagonals: no overflow.
+/// detail/factorisation.hpp factorises a symmetric positive-definite matrix
+/// (to 8 ulps of its largest element, as B B^T comes out) by Cholesky,
+/// anything else by LU; both answer solve, the solve with A^T, the inverse,
+/// det and log det alike. Up to kSmallCholesky rows Cholesky runs its own
+/// loops, above it Eigen's LLT: sizes on both sides of the boundary, results
+/// as Matrix and as Array. log det comes from the factors' diagonals: no overflow.
 BOOST_AUTO_TEST_CASE(factorisation_is_cholesky_for_spd_and_lu_otherwise) {
   using M = Eigen::MatrixXd;
-  const int k = 6;
-  M B(k, k);
-  for (int i = 0; i < k; ++i)
-    for (int j = 0; j < k; ++j) B(i, j) = std::sin(0.9 * i + 0.4 * j + 0.1);
-  const M spd = B * B.transpose() / k + M::Identity(k, k);
-  M nonsymmetric = spd;
-  nonsymmetric(0, 3) += 0.1;
-  const M indefinite = spd - 2.0 * M::Identity(k, k);
-  const Eigen::VectorXd b = vec({1.0, -2.0, 0.5, 3.0, 0.25, -1.0});
-  const M rhs = B.leftCols(2);
-  struct Case { const M* a; bool cholesky; };
-  for (const Case c : {Case{&spd, true}, Case{&nonsymmetric, false}, Case{&indefinite, false}}) {
-    const M& A = *c.a;
-    mg::math::Factorisation<M> f;
-    f.compute(A);
-    BOOST_CHECK_EQUAL(f.is_cholesky(), c.cholesky);
-    const Eigen::PartialPivLU<M> lu(A), lut(M(A.transpose()));
-    const Eigen::VectorXd xs = f.solve(b), xt = f.solve_t(b), want_s = lu.solve(b), want_t = lut.solve(b);
-    for (int i = 0; i < k; ++i) check_close(xs[i], want_s[i], 1e-12), check_close(xt[i], want_t[i], 1e-12);
-    const M X = f.solve(rhs), want_X = lu.solve(rhs), inv = f.inverse(), want_inv = lu.inverse();
-    for (int i = 0; i < k; ++i) {
-      for (int j = 0; j < 2; ++j) check_close(X(i, j), want_X(i, j), 1e-12);
-      for (int j = 0; j < k; ++j) check_close(inv(i, j), want_inv(i, j), 1e-12);
+  constexpr int small = static_cast<int>(mg::math::kSmallCholesky);
+  for (const int k : {1, 2, 6, small - 1, small, small + 1, 2 * small + 3}) {
+    BOOST_TEST_CONTEXT("k = " << k) {
+      M B(k, k);
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) B(i, j) = std::sin(0.9 * i + 0.4 * j + 0.1);
+      const M spd = B * B.transpose() / k + M::Identity(k, k);
+      M nonsymmetric = spd;
+      nonsymmetric(0, k - 1) += 0.1;
+      const M indefinite = spd - 2.0 * M::Identity(k, k);
+      Eigen::VectorXd b(k);
+      for (int i = 0; i < k; ++i) b[i] = std::cos(1.3 * i) * (i % 3 - 1.0) + 0.25;
+      const M rhs = B.leftCols(std::min(k, 2));
+      struct Case { const M* a; bool cholesky; };
+      std::vector<Case> cases{{&spd, true}, {&indefinite, false}};
+      if (k > 1) cases.push_back({&nonsymmetric, false});
+      for (const Case c : cases) {
+        const M& A = *c.a;
+        mg::math::Factorisation<M> f;
+        f.compute(A);
+        BOOST_CHECK_EQUAL(f.is_cholesky(), c.cholesky);
+        const Eigen::PartialPivLU<M> lu(A), lut(M(A.transpose()));
+        const Eigen::VectorXd xs = f.solve(b), xt = f.solve_t(b), want_s = lu.solve(b), want_t = lut.solve(b);
+        for (int i = 0; i < k; ++i) check_close(xs[i], want_s[i], 1e-12), check_close(xt[i], want_t[i], 1e-12);
+        const M X = f.solve(rhs), want_X = lu.solve(rhs), inv = f.inverse(), want_inv = lu.inverse();
+        const Eigen::ArrayXXd inv_a = f.template inverse<Eigen::ArrayXXd>();
+        const Eigen::ArrayXd xs_a = f.template solve<Eigen::ArrayXd>(b), xt_a = f.template solve_t<Eigen::ArrayXd>(b);
+        for (int i = 0; i < k; ++i) {
+          BOOST_CHECK_EQUAL(xs_a[i], xs[i]);
+          BOOST_CHECK_EQUAL(xt_a[i], xt[i]);
+          for (int j = 0; j < rhs.cols(); ++j) check_close(X(i, j), want_X(i, j), 1e-12);
+          for (int j = 0; j < k; ++j) {
+            check_close(inv(i, j), want_inv(i, j), 1e-12);
+            BOOST_CHECK_EQUAL(inv_a(i, j), inv(i, j));
+            if (c.cholesky && k <= small) BOOST_CHECK_EQUAL(inv(i, j), inv(j, i));  // mirrored: exactly symmetric
+          }
+        }
+        const double det = lu.determinant();
+        check_close(f.determinant(), det, 1e-12);
+        if (det > 0) check_close(f.log_determinant(), std::log(det), 1e-12);
+        else BOOST_CHECK(std::isnan(f.log_determinant()));
+        BOOST_CHECK_EQUAL(f.zero_pivot(), -1);
+      }
     }
-    const double det = lu.determinant();
-    check_close(f.determinant(), det, 1e-12);
-    if (det > 0) check_close(f.log_determinant(), std::log(det), 1e-12);
-    else BOOST_CHECK(std::isnan(f.log_determinant()));
-    BOOST_CHECK_EQUAL(f.zero_pivot(), -1);
   }
   // log det of 10 I (400 x 400) and of an upper-triangular matrix with that
   // diagonal: 400 ln 10, where det itself overflows to inf

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../detail/config.hpp"
+#include "../detail/factorisation.hpp"
 #include "../detail/number.hpp"
 
 namespace metagrad {
@@ -201,157 +202,12 @@ auto dot(const Eigen::ArrayBase<D>& a, const Eigen::ArrayBase<E>& b) {
   return (a.derived().matrix().reshaped().cwiseProduct(b.derived().matrix().reshaped())).sum();
 }
 /// Square-matrix checks and the factorisation behind solve, inverse and
-/// det (a zero pivot is PyTorch's "singular" error).
+/// det (detail/factorisation.hpp; a zero pivot is PyTorch's "singular" error).
 template <class D>
 void check_square(const char* op, const Eigen::ArrayBase<D>& a) {
   if (a.rows() != a.cols())
     ::metagrad::detail::fail(op, ": A must be batches of square matrices, but they are ", a.rows(), " by ", a.cols(),
                              " matrices");
-}
-/// The factorisation behind solve, inverse, det and logdet: Cholesky
-/// (A = L L^T, ⅓ n³ flops) when A is symmetric and positive definite, as a
-/// covariance matrix is; otherwise LU with partial pivoting (A = P^-1 L U,
-/// ⅔ n³). Both give A's own solve, the solve with A^T, the inverse and the
-/// determinant, agreeing to rounding. Symmetric means: for float and double,
-/// A_ij and A_ji within 8 ulps of A's largest element (a product such as
-/// B B^T is rarely symmetric to the bit); Cholesky then reads the lower
-/// triangle, i.e. solves exactly with a matrix that close to A, the size of
-/// LU's own backward error. For other scalars (duals) symmetric means to the
-/// bit, tangents included.
-template <class M>
-class Factorisation {
- public:
-  using S = typename M::Scalar;
-  void compute(const M& a) {
-    n_ = a.rows();
-    cholesky_ = false;
-    if (symmetric(a)) {
-      llt_.compute(a);
-      cholesky_ = llt_.info() == Eigen::Success;
-    }
-    if (!cholesky_) lu_.compute(a);
-  }
-  /// The 0-based index of the first zero pivot, -1 for none (Cholesky has
-  /// none: it succeeded only for a positive-definite A).
-  Eigen::Index zero_pivot() const {
-    if (cholesky_) return -1;
-    const auto d = lu_.matrixLU().diagonal();
-    for (Eigen::Index i = 0; i < d.size(); ++i)
-      if (d[i] == S(0)) return i;
-    return -1;
-  }
-  /// X with A X = B (X a vector when B is one at compile time: Eigen's
-  /// triangular solves then take their vector path, not the blocked one).
-  template <class B> auto solve(const B& b) const {
-    using X = Eigen::Matrix<S, Eigen::Dynamic, B::ColsAtCompileTime>;
-    return cholesky_ ? X(llt_.solve(b)) : X(lu_.solve(b));
-  }
-  /// X with A^T X = B (A's own factors: A^T = A for Cholesky; for LU,
-  /// A^T X = B is U^T L^T P X = B, two triangular solves).
-  template <class B> auto solve_t(const B& b) const {
-    using X = Eigen::Matrix<S, Eigen::Dynamic, B::ColsAtCompileTime>;
-    if (cholesky_) return X(llt_.solve(b));
-    const auto& f = lu_.matrixLU();
-    X y = f.template triangularView<Eigen::Upper>().transpose().solve(b);
-    f.template triangularView<Eigen::UnitLower>().transpose().solveInPlace(y);
-    return X(lu_.permutationP().transpose() * y);
-  }
-  M inverse() const { return cholesky_ ? M(llt_.solve(M::Identity(n_, n_))) : M(lu_.inverse()); }
-  S determinant() const {
-    if (!cholesky_) return lu_.determinant();
-    S p = S(1);
-    for (Eigen::Index i = 0; i < n_; ++i) p *= llt_.matrixLLT()(i, i);
-    return p * p;
-  }
-  /// (sign det A, log |det A|) from the factors' diagonals, with no
-  /// overflow of det itself: (0, -inf) for a singular A (as PyTorch).
-  std::pair<S, S> sign_log_abs_determinant() const {
-    using std::log;
-    using std::abs;
-    S sum = S(0);
-    if (cholesky_) {
-      for (Eigen::Index i = 0; i < n_; ++i) sum += log(llt_.matrixLLT()(i, i));
-      return {S(1), S(2) * sum};
-    }
-    int sign = lu_.permutationP().determinant();
-    const auto d = lu_.matrixLU().diagonal();
-    for (Eigen::Index i = 0; i < n_; ++i) {
-      if (d[i] == S(0)) return {S(0), S(-std::numeric_limits<double>::infinity())};
-      if (d[i] < S(0)) sign = -sign;
-      sum += log(abs(d[i]));
-    }
-    return {S(sign), sum};
-  }
-  /// log det A: -inf for a singular A, NaN for a negative determinant (as PyTorch).
-  S log_determinant() const {
-    const auto [sign, logabs] = sign_log_abs_determinant();
-    return sign < S(0) ? S(std::numeric_limits<double>::quiet_NaN()) : logabs;
-  }
-  bool is_cholesky() const { return cholesky_; }
-
- private:
-  static bool symmetric(const M& a) {
-    if constexpr (std::is_floating_point_v<S>) {
-      const S tol = S(8) * std::numeric_limits<S>::epsilon() * a.cwiseAbs().maxCoeff();
-      for (Eigen::Index j = 0; j < a.cols(); ++j)
-        for (Eigen::Index i = j + 1; i < a.rows(); ++i)
-          if (!(std::abs(a(i, j) - a(j, i)) <= tol)) return false;  // (NaN: not symmetric)
-    } else {
-      for (Eigen::Index j = 0; j < a.cols(); ++j)
-        for (Eigen::Index i = j + 1; i < a.rows(); ++i)
-          if (std::memcmp(&a.coeffRef(i, j), &a.coeffRef(j, i), sizeof(S)) != 0) return false;
-    }
-    return true;
-  }
-  Eigen::Index n_ = 0;
-  bool cholesky_ = false;
-  Eigen::LLT<M> llt_;
-  Eigen::PartialPivLU<M> lu_;
-};
-
-/// A's factorisation, reused while the same matrix comes again: a
-/// multivariate normal log-density factorises S in solve, in logdet and in
-/// both of their backward formulas, so a gradient would factorise it five
-/// times. The last factorisation is kept per thread and scalar type, keyed by
-/// the matrix's exact bits (a changed element, or a dual tangent, misses);
-/// matrices above kLuCacheMax rows are not kept (the copy would outweigh the
-/// memory it holds). The reference is valid until the next call.
-inline constexpr Eigen::Index kLuCacheMax = 1024;
-template <class D>
-const auto& cached_lu(const Eigen::ArrayBase<D>& a) {
-  using S = typename D::Scalar;
-  using M = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic>;
-  struct Cache {
-    M key;
-    Factorisation<M> fac;
-    bool valid = false;
-  };
-  thread_local Cache c;
-  static_assert(std::is_trivially_copyable_v<S>, "cached_lu compares matrices bit by bit");
-  const auto& A = a.derived();
-  auto same_as_key = [&](const S* p) {
-    return std::memcmp(c.key.data(), p, sizeof(S) * static_cast<std::size_t>(A.size())) == 0;
-  };
-  if (c.valid && c.key.rows() == A.rows() && c.key.cols() == A.cols()) {
-    bool hit;
-    if constexpr (bool(int(D::Flags) & Eigen::DirectAccessBit) && !bool(int(D::Flags) & Eigen::RowMajorBit)) {
-      if (A.innerStride() == 1 && A.outerStride() == A.rows()) hit = same_as_key(A.data());  // (no copy)
-      else hit = same_as_key(M(A.matrix()).data());
-    } else {
-      hit = same_as_key(M(A.matrix()).data());
-    }
-    if (hit) return c.fac;
-  }
-  c.valid = false;
-  M plain = A.matrix();
-  c.fac.compute(plain);
-  if (plain.rows() <= kLuCacheMax) {
-    c.key = std::move(plain);
-    c.valid = true;
-  } else {
-    c.key.resize(0, 0);
-  }
-  return c.fac;
 }
 template <class D>
 const auto& lu_of(const char* op, const Eigen::ArrayBase<D>& a) {
@@ -378,7 +234,7 @@ auto linalg_solve(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) 
   const auto& fac = lu_of("linalg.solve", a);
   check_rhs(a.rows(), a.cols(), b);
   using R = Eigen::Array<typename DA::Scalar, DA::RowsAtCompileTime, DB::ColsAtCompileTime>;
-  return R(fac.solve(b.derived().matrix()).array());
+  return fac.template solve<R>(b.derived().matrix());
 }
 /// X with A^T X = B, from A's own (cached) factorisation (solve's backward).
 template <class DA, class DB>
@@ -386,12 +242,12 @@ auto linalg_solve_t(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b
   const auto& fac = lu_of("linalg.solve", a);
   check_rhs(a.cols(), a.rows(), b);
   using R = Eigen::Array<typename DA::Scalar, DA::ColsAtCompileTime, DB::ColsAtCompileTime>;
-  return R(fac.solve_t(b.derived().matrix()).array());
+  return fac.template solve_t<R>(b.derived().matrix());
 }
 template <class D>
 auto linalg_inv(const Eigen::ArrayBase<D>& a) {
   using R = Eigen::Array<typename D::Scalar, D::RowsAtCompileTime, D::ColsAtCompileTime>;
-  return R(lu_of("linalg.inv", a).inverse().array());
+  return lu_of("linalg.inv", a).template inverse<R>();
 }
 template <class D>
 auto linalg_det(const Eigen::ArrayBase<D>& a) {
@@ -627,7 +483,7 @@ struct Solve {
 
  private:
   template <class DB, class Y>
-  static auto a_from_b(const DB& db, const Y& y) { return ev(-ev(matmul(as_column(db), ev(transpose(as_column(y)))))); }
+  static auto a_from_b(const DB& db, const Y& y) { return ev(-matmul(as_column(db), transpose(as_column(y)))); }
 };
 struct Inverse {
   static constexpr bool elementwise = false;
@@ -648,7 +504,7 @@ struct Det {
   static constexpr bool symbolic_d = false;
   template <class A> static auto f(const A& a) { return linalg_det(a); }
   template <class A, class Y, class G>
-  static auto vjp(const A& a, const Y& y, const G& g) { return ev((g * y) * ev(transpose(linalg_inv(a)))); }
+  static auto vjp(const A& a, const Y& y, const G& g) { return ev((g * y) * transpose(linalg_inv(a))); }
 };
 struct LogDet {
   static constexpr bool elementwise = false;
@@ -657,7 +513,7 @@ struct LogDet {
   static constexpr bool symbolic_d = false;
   template <class A> static auto f(const A& a) { return linalg_logdet(a); }
   template <class A, class Y, class G>
-  static auto vjp(const A& a, const Y&, const G& g) { return ev(g * ev(transpose(linalg_inv(a)))); }
+  static auto vjp(const A& a, const Y&, const G& g) { return ev(g * transpose(linalg_inv(a))); }
 };
 /// slogdet(A) = (sign det A, log|det A|), two outputs: the sign is
 /// piecewise constant, so only log|det A| (output 1) has a gradient,
