@@ -98,6 +98,7 @@ struct MvnGrad {
   Mat S;
   Eigen::LLT<Mat> llt;  // kept: its storage is reused
   Vec a;
+  Mat llt_loops, w_loops;  // mvn_hand_loops' L and L^-1, kept likewise
 };
 /// Cholesky S = L L': a = S^-1 r, log det S = 2 sum log L_ii,
 /// df/dm = a, df/dS = (a a' - S^-1) / 2.
@@ -112,6 +113,58 @@ inline void mvn_hand(const Mvn& p, MvnGrad& g) {
   g.S.setIdentity(k, k);
   g.llt.solveInPlace(g.S);
   g.S = 0.5 * (g.a * g.a.transpose() - g.S);
+}
+
+/// The same gradient as mvn_hand, written as plain loops with no Eigen
+/// decomposition, the way a hand-tuned small-k code would be (a stricter
+/// baseline at small k, where Eigen's LLT solves carry a fixed cost of
+/// packing and blocking): Cholesky row by row (Cholesky–Banachiewicz),
+/// a = L^-T L^-1 r by substitution, W = L^-1 row by row, S^-1 = W^T W.
+inline void mvn_hand_loops(const Mvn& p, MvnGrad& g) {
+  const long k = p.x.size();
+  Mat& L = g.llt_loops;
+  L.setZero(k, k);
+  double logdet = 0;
+  for (long i = 0; i < k; ++i) {
+    for (long j = 0; j <= i; ++j) {
+      double s = p.S(i, j);
+      for (long q = 0; q < j; ++q) s -= L(i, q) * L(j, q);
+      L(i, j) = i == j ? std::sqrt(s) : s / L(j, j);
+    }
+    logdet += std::log(L(i, i));
+  }
+  g.a.resize(k);
+  for (long i = 0; i < k; ++i) {  // L y = r
+    double s = p.x[i] - p.m[i];
+    for (long q = 0; q < i; ++q) s -= L(i, q) * g.a[q];
+    g.a[i] = s / L(i, i);
+  }
+  double quad = 0;
+  for (long i = 0; i < k; ++i) quad += g.a[i] * g.a[i];  // r' S^-1 r = |y|^2
+  for (long i = k - 1; i >= 0; --i) {  // L' a = y
+    double s = g.a[i];
+    for (long q = i + 1; q < k; ++q) s -= L(q, i) * g.a[q];
+    g.a[i] = s / L(i, i);
+  }
+  g.value = -0.5 * (quad + 2.0 * logdet);
+  g.m = g.a;
+  Mat& W = g.w_loops;
+  W.setZero(k, k);
+  for (long i = 0; i < k; ++i) {
+    W(i, i) = 1.0 / L(i, i);
+    for (long j = 0; j < i; ++j) {
+      double s = 0;
+      for (long q = j; q < i; ++q) s -= L(i, q) * W(q, j);
+      W(i, j) = s / L(i, i);
+    }
+  }
+  g.S.resize(k, k);
+  for (long j = 0; j < k; ++j)
+    for (long i = j; i < k; ++i) {
+      double s = 0;
+      for (long q = i; q < k; ++q) s += W(q, i) * W(q, j);
+      g.S(i, j) = g.S(j, i) = 0.5 * (g.a[i] * g.a[j] - s);
+    }
 }
 
 // ---------------------------------------------------------------- bs

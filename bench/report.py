@@ -79,6 +79,16 @@ def numerics_section(lines, times, verdict):
             lines.append(f"| {w} | {n} | " + " | ".join(cells) + f" | {target} |")
     lines.append("* numerics targets (rosen <= 1.1x, sv <= 1.2x, mvn <= 1.3x hand-written): "
                  + verdict(not missed) + (" — over on " + ", ".join(missed) if missed else ""))
+    # The stricter baseline at small k: the same gradient as plain loops (no
+    # Eigen decomposition), as metagrad's own Cholesky loops are up to k = 48.
+    for suffix, compiler in (("", "g++"), ("_clang", "clang++")):
+        cells = []
+        for n in sorted({k[1] for k in times if k[0] == "mvn" and k[2] == "hand_loops" + suffix}):
+            tl, ts = times.get(("mvn", n, "hand_loops" + suffix)), times.get(("mvn", n, "static" + suffix))
+            if ts is not None:
+                cells.append(f"k={n} {fmt_time(tl)}, static {ts / tl:.2f}x")
+        if cells:
+            lines.append(f"* mvn against a hand-written gradient of plain loops ({compiler}; no target): " + "; ".join(cells))
     for suffix, compiler in (("", "g++"), ("_clang", "clang++")):
         g, hv, H = (times.get(("hess", 50, e + suffix)) for e in ("grad", "hvp", "hessian"))
         if None in (g, hv, H):

@@ -223,6 +223,25 @@ void mvn_workload() {
         benchmark::DoNotOptimize(g.S.data());
       }
     });
+    reg("mvn/hand_loops", k, [](benchmark::State& st, long k) {
+      nw::Mvn p[2] = {nw::Mvn(k), nw::Mvn(k)};
+      p[1].S *= 1.5;
+      nw::MvnGrad g, want;
+      for (int j = 1; j >= 0; --j) {
+        nw::mvn_hand(p[j], want);
+        nw::mvn_hand_loops(p[j], g);
+        if (!nw::close_all("mvn loops value", &g.value, &want.value, 1, 1e-8) ||
+            !nw::close_all("mvn loops d/dm", g.m.data(), want.m.data(), k, 1e-8) ||
+            !nw::close_all("mvn loops d/dS", g.S.data(), want.S.data(), k * k, 1e-8))
+          return fail(st);
+      }
+      int i = 0;
+      for (auto _ : st) {
+        nw::mvn_hand_loops(p[i ^= 1], g);
+        benchmark::DoNotOptimize(g.value);
+        benchmark::DoNotOptimize(g.S.data());
+      }
+    });
     reg("mvn/static", k, [](benchmark::State& st, long k) {
       nw::Mvn p[2] = {nw::Mvn(k), nw::Mvn(k)};
       p[1].S *= 1.5;
