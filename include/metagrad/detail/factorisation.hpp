@@ -188,17 +188,24 @@ class Factorisation {
     }
     return true;
   }
-  /// x <- A^-1 x in place: L y = x forward (by columns of L), then L^T x = y
-  /// backward (by rows of L^T, i.e. columns of L).
-  void small_solve(S* x) const {
+  /// x <- L^-1 x in place, by columns of L, when x's first `from` elements
+  /// are zero (they stay zero: L^-1 is lower triangular).
+  void small_forward(S* x, Eigen::Index from) const {
     const Eigen::Index n = n_;
     const S* l = l_.data();
-    for (Eigen::Index k = 0; k < n; ++k) {
+    for (Eigen::Index k = from; k < n; ++k) {
       const S* lk = l + k * n;
       const S xk = x[k] * dinv_[k];
       x[k] = xk;
       for (Eigen::Index i = k + 1; i < n; ++i) x[i] -= lk[i] * xk;
     }
+  }
+  /// x <- A^-1 x in place: L y = x forward, then L^T x = y backward (by rows
+  /// of L^T, i.e. columns of L).
+  void small_solve(S* x) const {
+    const Eigen::Index n = n_;
+    const S* l = l_.data();
+    small_forward(x, 0);
     for (Eigen::Index i = n - 1; i >= 0; --i) {
       const S* li = l + i * n;
       S s = x[i];
@@ -214,16 +221,10 @@ class Factorisation {
   /// element lands in W's upper triangle, which is zero and never read.
   void small_inverse(S* r) const {
     const Eigen::Index n = n_;
-    const S* l = l_.data();
     for (Eigen::Index j = 0; j < n; ++j) {
       S* wj = r + j * n;
       for (Eigen::Index i = 0; i < n; ++i) wj[i] = S(i == j ? 1 : 0);
-      for (Eigen::Index k = j; k < n; ++k) {
-        const S* lk = l + k * n;
-        const S wk = wj[k] * dinv_[k];
-        wj[k] = wk;
-        for (Eigen::Index i = k + 1; i < n; ++i) wj[i] -= lk[i] * wk;
-      }
+      small_forward(wj, j);
     }
     for (Eigen::Index j = 0; j < n; ++j) {
       S* wj = r + j * n;
