@@ -418,6 +418,84 @@ BOOST_AUTO_TEST_CASE(multivariate_normal_log_density) {
   }
 }
 
+/// The static sweep writes the backward formulas of solve, logdet and det
+/// straight into a gradient or adjoint buffer (the rules' vjp_*_into): the
+/// first contribution assigned, later ones added, in either order; dA and
+/// dB of a solve from one solve with A^T; a matrix right-hand side; a
+/// node's adjoint (S * 2) as well as a variable's gradient; a fixed-size
+/// binding. Against central differences on a small SPD matrix (the
+/// factorisation's own Cholesky loops), a non-symmetric one (LU) and a
+/// 60 x 60 SPD one (Eigen's LLT).
+BOOST_AUTO_TEST_CASE(linalg_backward_written_into_buffers) {
+  constexpr auto B = mg::var<"B">;
+  for (int k : {4, 60}) {
+    for (bool spd : {true, false}) {
+      Eigen::MatrixXd A(k, k), Bv(k, 2);
+      for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) A(i, j) = std::sin(1.3 * i + 0.7 * j + 0.2);
+      const Eigen::MatrixXd Sv = spd ? Eigen::MatrixXd(A * A.transpose() / k + Eigen::MatrixXd::Identity(k, k))
+                                     : Eigen::MatrixXd(A + 3.0 * Eigen::MatrixXd::Identity(k, k));
+      Eigen::VectorXd xv(k), yv(k);
+      for (int i = 0; i < k; ++i) {
+        xv[i] = std::cos(i + 0.5), yv[i] = 0.3 - 0.1 * i;
+        Bv(i, 0) = std::sin(0.9 * i), Bv(i, 1) = 0.2 * i - 1.0;
+      }
+      // d value_at / d at, every element (a sample of them at k = 60), against grad.
+      auto fd_check = [&](const char* what, auto value_at, const Eigen::MatrixXd& at, const Eigen::MatrixXd& grad) {
+        const Eigen::VectorXd flat = Eigen::Map<const Eigen::VectorXd>(at.data(), at.size());
+        auto f = [&](const Eigen::VectorXd& v) {
+          return value_at(Eigen::MatrixXd(Eigen::Map<const Eigen::MatrixXd>(v.data(), at.rows(), at.cols())));
+        };
+        for (Eigen::Index i = 0; i < at.size(); i += (k > 10 ? 37 : 1)) {
+          const double fd = central_difference(f, flat, i);
+          BOOST_CHECK_MESSAGE(std::abs(grad.data()[i] - fd) <= 1e-6 * (1 + std::abs(fd)),
+                              what << " k=" << k << (spd ? " spd" : " lu") << " element " << i << ": got "
+                                   << grad.data()[i] << ", expected " << fd);
+        }
+      };
+      const auto f1 = mg::logdet(S) + mg::dot(y, mg::linalg::solve(S, x));
+      const auto f2 = mg::dot(y, mg::linalg::solve(S, x)) + mg::logdet(S);
+      const auto g1 = mg::grad(f1, S = Sv, x = xv, y = mg::data(yv));
+      const auto g2 = mg::grad(f2, S = Sv, x = xv, y = mg::data(yv));
+      fd_check("logdet + solve, dS", [&](const Eigen::MatrixXd& M) { return mg::eval(f1, S = M, x = xv, y = yv); }, Sv,
+               g1[S]);
+      fd_check("logdet + solve, dx", [&](const Eigen::MatrixXd& v) { return mg::eval(f1, S = Sv, x = Eigen::VectorXd(v), y = yv); },
+               xv, g1[x]);
+      BOOST_CHECK((Eigen::MatrixXd(g1[S]) - Eigen::MatrixXd(g2[S])).cwiseAbs().maxCoeff() <= 1e-12);
+      BOOST_CHECK((Eigen::VectorXd(g1[x]) - Eigen::VectorXd(g2[x])).cwiseAbs().maxCoeff() <= 1e-12);
+      // x as data: dA alone, from the solve's vjp_a_into
+      const auto f7 = mg::dot(y, mg::linalg::solve(S, x));
+      const auto g7 = mg::grad(f7, S = Sv, x = mg::data(xv), y = mg::data(yv));
+      fd_check("solve, dS only", [&](const Eigen::MatrixXd& M) { return mg::eval(f7, S = M, x = xv, y = yv); }, Sv, g7[S]);
+      // a node's adjoint buffer (S * 2), then S's gradient
+      const auto f4 = mg::logdet(S * 2.0) + mg::logdet(S);
+      fd_check("logdet(2S) + logdet(S)", [&](const Eigen::MatrixXd& M) { return mg::eval(f4, S = M); }, Sv,
+               mg::grad(f4, S = Sv)[S]);
+      // a matrix right-hand side, B read twice; then B alone
+      const auto f5 = mg::sum(mg::linalg::solve(S, B) * B);
+      const auto g5 = mg::grad(f5, S = Sv, B = Bv);
+      fd_check("solve(S, B) * B, dS", [&](const Eigen::MatrixXd& M) { return mg::eval(f5, S = M, B = Bv); }, Sv, g5[S]);
+      fd_check("solve(S, B) * B, dB", [&](const Eigen::MatrixXd& M) { return mg::eval(f5, S = Sv, B = M); }, Bv, g5[B]);
+      const auto f8 = mg::logdet(S) + mg::sum(mg::linalg::solve(S, B) * B);  // dA added, in either order
+      const auto f9 = mg::sum(mg::linalg::solve(S, B) * B) + mg::logdet(S);
+      const auto g8 = mg::grad(f8, S = Sv, B = Bv);
+      fd_check("logdet + solve(S, B) * B, dS", [&](const Eigen::MatrixXd& M) { return mg::eval(f8, S = M, B = Bv); }, Sv,
+               g8[S]);
+      BOOST_CHECK((Eigen::MatrixXd(g8[S]) - Eigen::MatrixXd(mg::grad(f9, S = Sv, B = Bv)[S])).cwiseAbs().maxCoeff() <= 1e-12);
+      const auto f6 = mg::sum(mg::linalg::solve(S, B));
+      fd_check("solve(S, B), dB only", [&](const Eigen::MatrixXd& M) { return mg::eval(f6, S = Sv, B = M); }, Bv,
+               mg::grad(f6, S = mg::data(Sv), B = Bv)[B]);
+      if (k == 4) {
+        const auto f3 = 0.5 * mg::det(S) + mg::logdet(S);
+        fd_check("det + logdet", [&](const Eigen::MatrixXd& M) { return mg::eval(f3, S = M); }, Sv, mg::grad(f3, S = Sv)[S]);
+        const Eigen::Matrix4d S4 = Sv;  // a fixed-size gradient slot
+        const auto g4 = mg::grad(f1, S = S4, x = xv, y = mg::data(yv));
+        BOOST_CHECK((Eigen::MatrixXd(g4[S]) - Eigen::MatrixXd(g1[S])).cwiseAbs().maxCoeff() <= 1e-12);
+      }
+    }
+  }
+}
+
 /// solve, logdet and their backward formulas share one LU factorisation per
 /// matrix (detail/factorisation.hpp, cached_lu): a changed matrix, a transposed solve
 /// of a non-symmetric one, and dual tangents (hvp) must never see a stale one.

@@ -42,6 +42,7 @@ class Factorisation {
   using S = typename M::Scalar;
   void compute(const M& a) {
     n_ = a.rows();
+    inverse_kept_ = false;
     kind_ = Kind::lu;
     if (symmetric(a)) {
       if (n_ <= kSmallCholesky) {
@@ -67,12 +68,18 @@ class Factorisation {
   /// one at compile time: Eigen's triangular solves then take their vector
   /// path, not the blocked one.
   template <class X = void, class B> auto solve(const B& b) const {
-    using R = result_t<X, B::ColsAtCompileTime>;
-    R x(b.rows(), b.cols());
+    result_t<X, B::ColsAtCompileTime> x(b.rows(), b.cols());
+    solve_into(x, b);
+    return x;
+  }
+  /// The same X written into x (resized to B's shape; a buffer of that
+  /// shape is reused). x must not share storage with b.
+  template <class X, class B> void solve_into(X& x, const B& b) const {
+    if (x.rows() != b.rows() || x.cols() != b.cols()) x.resize(b.rows(), b.cols());
     auto&& xm = x.matrix();  // (a wrapper of an Array, a reference to a Matrix)
     if (kind_ == Kind::lu) {
       xm = lu_.solve(b);
-      return x;
+      return;
     }
     xm = b;
     if (kind_ == Kind::small) {
@@ -80,35 +87,39 @@ class Factorisation {
     } else {
       llt_.solveInPlace(xm);
     }
-    return x;
   }
   /// X with A^T X = B (A's own factors: A^T = A for Cholesky; for LU,
   /// A^T X = B is U^T L^T P X = B, two triangular solves).
   template <class X = void, class B> auto solve_t(const B& b) const {
-    using R = result_t<X, B::ColsAtCompileTime>;
-    if (kind_ != Kind::lu) return solve<R>(b);
+    result_t<X, B::ColsAtCompileTime> x(b.rows(), b.cols());
+    solve_t_into(x, b);
+    return x;
+  }
+  /// The same X written into x (as solve_into).
+  template <class X, class B> void solve_t_into(X& x, const B& b) const {
+    if (kind_ != Kind::lu) return solve_into(x, b);
     const auto& f = lu_.matrixLU();
     Eigen::Matrix<S, Eigen::Dynamic, B::ColsAtCompileTime> y =
         f.template triangularView<Eigen::Upper>().transpose().solve(b);
     f.template triangularView<Eigen::UnitLower>().transpose().solveInPlace(y);
-    R x(b.rows(), b.cols());
+    if (x.rows() != b.rows() || x.cols() != b.cols()) x.resize(b.rows(), b.cols());
     x.matrix() = lu_.permutationP().transpose() * y;
-    return x;
   }
   /// A^-1, of the plain type X (a Matrix by default).
   template <class X = void> auto inverse() const {
-    using R = result_t<X, Eigen::Dynamic>;
-    R r(n_, n_);
-    if (kind_ == Kind::small) {
-      small_inverse(r.data());
-    } else if (kind_ == Kind::llt) {
-      r.matrix().setIdentity();
-      auto&& rm = r.matrix();
-      llt_.solveInPlace(rm);
-    } else {
-      r.matrix() = lu_.inverse();
-    }
+    result_t<X, Eigen::Dynamic> r(n_, n_);
+    inverse_into(r);
     return r;
+  }
+  /// A^-1 computed on first use and kept with the factors until the next
+  /// compute: the backward formulas of logdet and det (g A^-T) read it with
+  /// no n x n temporary, and a second reader does not invert again.
+  const M& kept_inverse() const {
+    if (!inverse_kept_) {
+      inverse_into(inverse_);
+      inverse_kept_ = true;
+    }
+    return inverse_;
   }
   S determinant() const {
     if (kind_ == Kind::lu) return lu_.determinant();
@@ -158,6 +169,19 @@ class Factorisation {
           if (std::memcmp(&a.coeffRef(i, j), &a.coeffRef(j, i), sizeof(S)) != 0) return false;
     }
     return true;
+  }
+  /// r <- A^-1 (resized to n x n; a buffer of that size is reused).
+  template <class X> void inverse_into(X& r) const {
+    if (r.rows() != n_ || r.cols() != n_) r.resize(n_, n_);
+    if (kind_ == Kind::small) {
+      small_inverse(r.data());
+    } else if (kind_ == Kind::llt) {
+      auto&& rm = r.matrix();
+      rm.setIdentity();
+      llt_.solveInPlace(rm);
+    } else {
+      r.matrix() = lu_.inverse();
+    }
   }
   S l_diag(Eigen::Index i) const { return kind_ == Kind::small ? l_(i, i) : llt_.matrixLLT()(i, i); }
 
@@ -244,6 +268,8 @@ class Factorisation {
   Eigen::Matrix<S, Eigen::Dynamic, 1> dinv_;  // and 1 / L_jj (the solves multiply: no divide on their chains)
   Eigen::LLT<M> llt_;
   Eigen::PartialPivLU<M> lu_;
+  mutable M inverse_;  // kept_inverse()'s A^-1, valid while inverse_kept_
+  mutable bool inverse_kept_ = false;
 };
 
 /// A's factorisation, reused while the same matrix comes again: a

@@ -163,15 +163,30 @@ decltype(auto) matrix_view(const X& x) {
   else return x.matrix();
 }
 
+/// f(o) with o the destination out as a Matrix: out itself, or a Map of
+/// the storage of an Array (Eigen's products and solves take matrices).
+template <class Out, class F>
+void with_matrix(Out& out, F&& f) {
+  if constexpr (std::is_base_of_v<Eigen::MatrixBase<Out>, Out>) {
+    f(out);
+  } else {
+    using M = Eigen::Matrix<typename Out::Scalar, Out::RowsAtCompileTime, Out::ColsAtCompileTime>;
+    f(Eigen::Map<M>(out.data(), out.rows(), out.cols()));
+  }
+}
+/// out resized to rows x cols unless it has that shape (its buffer kept).
+template <class Out>
+void shape_like(Out& out, Eigen::Index rows, Eigen::Index cols) {
+  if (out.rows() != rows || out.cols() != cols) out.resize(rows, cols);
+}
+
 /// out = a b (Add: out += a b) as one matrix product straight into out's
 /// storage: no temporary (out is never an operand). out is resized to the
 /// product's shape unless Add.
 template <bool Add, class Out, class A, class B>
 void matmul_into(Out& out, const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<B>& b) {
   check_matmul(a, b);
-  if constexpr (!Add) {
-    if (out.rows() != a.rows() || out.cols() != b.cols()) out.resize(a.rows(), b.cols());
-  }
+  if constexpr (!Add) shape_like(out, a.rows(), b.cols());
   auto product_into = [&](auto&& o) {
     if (a.cols() == 1 && a.rows() > 1 && b.cols() > 1) {
       // an outer product (solve's dA = -dB X^T): column times row, which
@@ -187,12 +202,7 @@ void matmul_into(Out& out, const Eigen::ArrayBase<A>& a, const Eigen::ArrayBase<
       o.noalias() = matrix_view(a.derived()) * matrix_view(b.derived());
     }
   };
-  if constexpr (std::is_base_of_v<Eigen::MatrixBase<Out>, Out>) {
-    product_into(out);
-  } else {
-    using M = Eigen::Matrix<typename Out::Scalar, Out::RowsAtCompileTime, Out::ColsAtCompileTime>;
-    product_into(Eigen::Map<M>(out.data(), out.rows(), out.cols()));
-  }
+  with_matrix(out, product_into);
 }
 template <class D, class E>
 auto dot(const Eigen::ArrayBase<D>& a, const Eigen::ArrayBase<E>& b) {
@@ -248,6 +258,55 @@ template <class D>
 auto linalg_inv(const Eigen::ArrayBase<D>& a) {
   using R = Eigen::Array<typename D::Scalar, D::RowsAtCompileTime, D::ColsAtCompileTime>;
   return lu_of("linalg.inv", a).template inverse<R>();
+}
+/// out = A^-1 B (out's buffer reused: the static sweep's kept node value).
+template <class Out, class DA, class DB>
+void linalg_solve_into(Out& out, const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
+  const auto& fac = lu_of("linalg.solve", a);
+  check_rhs(a.rows(), a.cols(), b);
+  fac.solve_into(out, b.derived().matrix());
+}
+/// A^-T B in a buffer kept per thread and scalar type, valid until the next
+/// call on this thread: solve's dB where it is added to a buffer that holds
+/// other contributions already, with no allocation per gradient.
+template <class DA, class DB>
+const auto& linalg_solve_t_kept(const Eigen::ArrayBase<DA>& a, const Eigen::ArrayBase<DB>& b) {
+  thread_local Eigen::Array<typename DA::Scalar, Eigen::Dynamic, DB::ColsAtCompileTime> r;
+  const auto& fac = lu_of("linalg.solve", a);
+  check_rhs(a.cols(), a.rows(), b);
+  fac.solve_t_into(r, b.derived().matrix());
+  return r;
+}
+/// out = s A^-T (Add: out += s A^-T) with A^-1 kept by A's cached
+/// factorisation: the backward of logdet and det with no n x n temporary.
+template <bool Add, class Out, class D, class T>
+void scaled_inv_t_into(Out& out, const Eigen::ArrayBase<D>& a, const T& s) {
+  const auto& inv = lu_of("linalg.inv", a).kept_inverse();
+  if constexpr (!Add) shape_like(out, a.rows(), a.cols());
+  const auto c = static_cast<typename D::Scalar>(s);
+  with_matrix(out, [&](auto&& o) {
+    if constexpr (Add) o += c * inv.transpose(); else o = c * inv.transpose();
+  });
+}
+/// out = -u v^T (Add: out -= u v^T), solve's dA = -dB X^T: for vectors one
+/// scaled column at a time, for matrices one product with factor -1; no
+/// temporary either way.
+template <bool Add, class Out, class U, class V>
+void neg_outer_into(Out& out, const Eigen::ArrayBase<U>& u, const Eigen::ArrayBase<V>& v) {
+  if constexpr (!Add) shape_like(out, u.rows(), v.rows());
+  const auto& um = matrix_view(u.derived());
+  const auto& vm = matrix_view(v.derived());
+  with_matrix(out, [&](auto&& o) {
+    if (u.cols() == 1 && v.cols() == 1) {
+      for (Eigen::Index j = 0; j < o.cols(); ++j) {
+        if constexpr (Add) o.col(j) -= um.col(0) * vm(j, 0); else o.col(j) = um.col(0) * -vm(j, 0);
+      }
+    } else if constexpr (Add) {
+      o.noalias() -= um * vm.transpose();
+    } else {
+      o.noalias() = -um * vm.transpose();
+    }
+  });
 }
 template <class D>
 auto linalg_det(const Eigen::ArrayBase<D>& a) {
@@ -471,19 +530,44 @@ struct Solve {
   static auto vjp_b(const A& a, const B&, const Y&, const G& g) { return ev(linalg_solve_t(a, g)); }
   /// dA = -dB X^T.
   template <class A, class B, class Y, class G>
-  static auto vjp_a(const A& a, const B& b, const Y& y, const G& g) { return a_from_b(vjp_b(a, b, y, g), y); }
+  static auto vjp_a(const A& a, const B& b, const Y& y, const G& g) { return vjp_a_from_b(vjp_b(a, b, y, g), y); }
   /// Both with dB solved once (the engines call this when A and B both need
   /// a gradient, as PyTorch's linalg_solve backward does).
   template <class A, class B, class Y, class G>
   static auto vjp_ab(const A& a, const B& b, const Y& y, const G& g) {
     auto db = vjp_b(a, b, y, g);
-    auto da = a_from_b(db, y);
+    auto da = vjp_a_from_b(db, y);
     return std::pair{std::move(da), std::move(db)};
   }
-
- private:
+  /// dA = -dB X^T from a dB already solved for.
   template <class DB, class Y>
-  static auto a_from_b(const DB& db, const Y& y) { return ev(-matmul(as_column(db), transpose(as_column(y)))); }
+  static auto vjp_a_from_b(const DB& db, const Y& y) { return ev(-matmul(as_column(db), transpose(as_column(y)))); }
+  /// The same written into destinations (Add: added to them), for the
+  /// static sweep's kept buffers: X into the node's value, dB = A^-T G into
+  /// B's adjoint or gradient, dA = -dB X^T into A's with no n x n temporary.
+  static constexpr bool writes_into = true;
+  template <class Out, class A, class B> static void f_into(Out& out, const A& a, const B& b) {
+    linalg_solve_into(out, a, b);
+  }
+  /// dB in a buffer kept per thread (valid until the next call).
+  template <class A, class B, class Y, class G>
+  static const auto& vjp_b_kept(const A& a, const B&, const Y&, const G& g) { return linalg_solve_t_kept(a, g); }
+  template <bool Add, class Out, class A, class B, class Y, class G>
+  static void vjp_a_into(Out& out, const A& a, const B& b, const Y& y, const G& g) {
+    neg_outer_into<Add>(out, vjp_b_kept(a, b, y, g), y);
+  }
+  template <bool Add, class Out, class A, class B, class Y, class G>
+  static void vjp_b_into(Out& out, const A& a, const B& b, const Y& y, const G& g) {
+    if constexpr (Add) {
+      with_matrix(out, [&](auto&& o) { o += vjp_b_kept(a, b, y, g).matrix(); });
+    } else {
+      lu_of("linalg.solve", a).solve_t_into(out, g.matrix());
+    }
+  }
+  template <bool Add, class Out, class DB, class Y>
+  static void vjp_a_from_b_into(Out& out, const DB& db, const Y& y) {
+    neg_outer_into<Add>(out, db, y);
+  }
 };
 struct Inverse {
   static constexpr bool elementwise = false;
@@ -505,6 +589,10 @@ struct Det {
   template <class A> static auto f(const A& a) { return linalg_det(a); }
   template <class A, class Y, class G>
   static auto vjp(const A& a, const Y& y, const G& g) { return ev((g * y) * transpose(linalg_inv(a))); }
+  /// dA written into out (Add: added), A^-1 read from A's factorisation.
+  static constexpr bool writes_into = true;
+  template <bool Add, class Out, class A, class Y, class G>
+  static void vjp_a_into(Out& out, const A& a, const Y& y, const G& g) { scaled_inv_t_into<Add>(out, a, g * y); }
 };
 struct LogDet {
   static constexpr bool elementwise = false;
@@ -514,6 +602,10 @@ struct LogDet {
   template <class A> static auto f(const A& a) { return linalg_logdet(a); }
   template <class A, class Y, class G>
   static auto vjp(const A& a, const Y&, const G& g) { return ev(g * transpose(linalg_inv(a))); }
+  /// dA written into out (Add: added), A^-1 read from A's factorisation.
+  static constexpr bool writes_into = true;
+  template <bool Add, class Out, class A, class Y, class G>
+  static void vjp_a_into(Out& out, const A& a, const Y&, const G& g) { scaled_inv_t_into<Add>(out, a, g); }
 };
 /// slogdet(A) = (sign det A, log|det A|), two outputs: the sign is
 /// piecewise constant, so only log|det A| (output 1) has a gradient,

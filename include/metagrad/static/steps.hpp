@@ -64,6 +64,14 @@ struct NoInto {
 /// child has none (then the contribution is sent).
 template <class R, class G>
 inline constexpr bool can_write_into = requires { R::writes_into; } && !is_number_v<G> && !is_tensor_like<G>;
+/// The same for a unary rule over an Eigen operand A (its adjoint G may be
+/// a number: logdet's).
+template <class R, class A, class G>
+inline constexpr bool can_write_into_unary =
+    requires { R::writes_into; } && !is_number_v<A> && !is_tensor_like<A> && !is_tensor_like<G>;
+
+template <class Slot, class C>
+void add_into(Slot& slot, const C& c);
 
 /// Reverse step of an op node: send(child tag, side, contribution) for each
 /// child that leads to a variable, g being the node's adjoint (or, for rules
@@ -82,6 +90,29 @@ METAGRAD_INLINE inline void op_vjp(const Get& get, const G& g, Send&& send, Into
     } else {
       const auto& b = plain_value(get(std::type_identity<B>{}));
       if constexpr (needs_grad<A, Bs...>::value && needs_grad<B, Bs...>::value && requires { R::vjp_ab(a, b, y, g); }) {
+        if constexpr (can_write_into<R, G> && !std::is_same_v<A, B>) {
+          // dB once, into B's buffer, then dA from it into A's: no temporary
+          // when each is its buffer's first contribution (solve).
+          auto send_a = [&](const auto& db) {
+            auto wa = [&](auto& dst, auto add) { R::template vjp_a_from_b_into<decltype(add)::value>(dst, db, y); };
+            if (!into(std::type_identity<A>{}, side_a, wa)) send(std::type_identity<A>{}, side_a, R::vjp_a_from_b(db, y));
+          };
+          auto wb = [&](auto& dst, auto add) {
+            if constexpr (decltype(add)::value) {
+              const auto& db = R::vjp_b_kept(a, b, y, g);
+              add_into(dst, db);
+              send_a(db);
+            } else {
+              R::template vjp_b_into<false>(dst, a, b, y, g);
+              send_a(dst.array());
+            }
+          };
+          if (into(std::type_identity<B>{}, side_b, wb)) return;
+          auto db = R::vjp_b(a, b, y, g);
+          send_a(db);
+          send(std::type_identity<B>{}, side_b, std::move(db));
+          return;
+        }
         auto [da, db] = R::vjp_ab(a, b, y, g);  // both sides from one computation (solve: dB once)
         send(std::type_identity<A>{}, side_a, std::move(da));
         send(std::type_identity<B>{}, side_b, std::move(db));
@@ -106,7 +137,15 @@ METAGRAD_INLINE inline void op_vjp(const Get& get, const G& g, Send&& send, Into
     }
   } else {
     using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
-    if constexpr (needs_grad<A, Bs...>::value) send(std::type_identity<A>{}, side_a, R::vjp(plain_value(get(std::type_identity<A>{})), y, g));
+    if constexpr (needs_grad<A, Bs...>::value) {
+      const auto& a = plain_value(get(std::type_identity<A>{}));
+      bool written = false;
+      if constexpr (can_write_into_unary<R, std::remove_cvref_t<decltype(a)>, G>) {
+        auto writer = [&](auto& dst, auto add) { R::template vjp_a_into<decltype(add)::value>(dst, a, y, g); };
+        written = into(std::type_identity<A>{}, side_a, writer);
+      }
+      if (!written) send(std::type_identity<A>{}, side_a, R::vjp(a, y, g));
+    }
   }
 }
 

@@ -273,11 +273,14 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
     } else if constexpr (!is_dynamic_plain<value_t<T>>) {
       s.emplace(naming_variable<decltype(rule_of(std::declval<T>())), std::remove_cvref_t<decltype(std::declval<T>().a)>>(
           [&] { return op_value<S, T>(getter()); }));
-    } else if constexpr (requires { decltype(rule_of(std::declval<T>()))::writes_into; }) {
-      // (a product: one GEMM straight into the node's buffer)
+    } else if constexpr (requires { decltype(rule_of(std::declval<T>()))::writes_into; std::declval<T>().b; }) {
+      // (a product or a solve: straight into the node's buffer)
       if (!s) s.emplace();
-      decltype(rule_of(std::declval<T>()))::f_into(*s, val<std::remove_cvref_t<decltype(std::declval<T>().a)>>(),
-                                                    val<std::remove_cvref_t<decltype(std::declval<T>().b)>>());
+      naming_variable<decltype(rule_of(std::declval<T>())), std::remove_cvref_t<decltype(std::declval<T>().a)>>([&] {
+        decltype(rule_of(std::declval<T>()))::f_into(*s, val<std::remove_cvref_t<decltype(std::declval<T>().a)>>(),
+                                                      val<std::remove_cvref_t<decltype(std::declval<T>().b)>>());
+        return 0;
+      });
     } else {
       naming_variable<decltype(rule_of(std::declval<T>())), std::remove_cvref_t<decltype(std::declval<T>().a)>>([&] {
         store(s, op_value<S, T, true>(getter()));  // into the kept buffer, if any
