@@ -485,6 +485,12 @@ BOOST_AUTO_TEST_CASE(linalg_backward_written_into_buffers) {
       const auto f6 = mg::sum(mg::linalg::solve(S, B));
       fd_check("solve(S, B), dB only", [&](const Eigen::MatrixXd& M) { return mg::eval(f6, S = Sv, B = M); }, Bv,
                mg::grad(f6, S = mg::data(Sv), B = Bv)[B]);
+      // inverse: S's only reader, then read twice (one contribution added)
+      const auto f10 = mg::sum(mg::inverse(S) * mg::inverse(S));
+      fd_check("inverse", [&](const Eigen::MatrixXd& M) { return mg::eval(f10, S = M); }, Sv, mg::grad(f10, S = Sv)[S]);
+      const auto f11 = mg::sum(mg::inverse(S) * S) + mg::logdet(S);
+      fd_check("inverse * S + logdet", [&](const Eigen::MatrixXd& M) { return mg::eval(f11, S = M); }, Sv,
+               mg::grad(f11, S = Sv)[S]);
       if (k == 4) {
         const auto f3 = 0.5 * mg::det(S) + mg::logdet(S);
         fd_check("det + logdet", [&](const Eigen::MatrixXd& M) { return mg::eval(f3, S = M); }, Sv, mg::grad(f3, S = Sv)[S]);

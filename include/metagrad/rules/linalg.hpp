@@ -308,6 +308,20 @@ void neg_outer_into(Out& out, const Eigen::ArrayBase<U>& u, const Eigen::ArrayBa
     }
   });
 }
+/// out = -Y^T G Y^T (Add: out -= Y^T G Y^T), inverse's dA: G Y^T into a
+/// buffer kept per thread, then one product with factor -1 into out.
+template <bool Add, class Out, class DY, class DG>
+void inverse_vjp_into(Out& out, const Eigen::ArrayBase<DY>& y, const Eigen::ArrayBase<DG>& g) {
+  thread_local Eigen::Matrix<typename DY::Scalar, Eigen::Dynamic, Eigen::Dynamic> t;
+  const auto& ym = matrix_view(y.derived());
+  const auto& gm = matrix_view(g.derived());
+  shape_like(t, g.rows(), y.rows());
+  t.noalias() = gm * ym.transpose();
+  if constexpr (!Add) shape_like(out, y.cols(), t.cols());
+  with_matrix(out, [&](auto&& o) {
+    if constexpr (Add) o.noalias() -= ym.transpose() * t; else o.noalias() = -ym.transpose() * t;
+  });
+}
 template <class D>
 auto linalg_det(const Eigen::ArrayBase<D>& a) {
   check_square("linalg.det", a);
@@ -580,6 +594,10 @@ struct Inverse {
     const auto yt = ev(transpose(y));
     return ev(-ev(matmul(yt, ev(matmul(g, yt)))));
   }
+  /// dA written into out (Add: added), G Y^T in a per-thread buffer.
+  static constexpr bool writes_into = true;
+  template <bool Add, class Out, class A, class Y, class G>
+  static void vjp_a_into(Out& out, const A&, const Y& y, const G& g) { inverse_vjp_into<Add>(out, y, g); }
 };
 struct Det {
   static constexpr bool elementwise = false;
