@@ -273,6 +273,60 @@ BOOST_AUTO_TEST_CASE(memory_returns_to_baseline) {
   BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
 }
 
+namespace {
+/// A node that counts its live instances; `Pad` doubles grow it past the pool's classes.
+template <int Pad>
+struct CountedNode final : mg::BasicNode<double> {
+  static inline int live = 0;
+  explicit CountedNode(bool fail) {
+    if (fail) throw std::runtime_error("CountedNode: refused");
+    ++live;
+  }
+  ~CountedNode() override { --live; }
+  std::string name() const override { return "CountedBackward"; }
+  void apply(mg::Tensor, mg::Tensor*) override {}
+  double pad[Pad] = {};
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(nodes_in_shared_size_class_blocks_are_destroyed_once) {
+  // make_node builds every node type inside a pooled block of its size class
+  // and destroys it through the virtual destructor.
+  using Small = CountedNode<1>;
+  using Big = CountedNode<200>;  // 1.6 KB: beyond the small-object pool
+  std::weak_ptr<mg::BasicNode<double>> watch;
+  {
+    auto n = mg::make_node<double, Small>(false);
+    std::shared_ptr<mg::BasicNode<double>> base = n;
+    watch = base;
+    BOOST_CHECK_EQUAL(Small::live, 1);
+    BOOST_CHECK_EQUAL(base.use_count(), 2);
+    n.reset();
+    BOOST_CHECK_EQUAL(Small::live, 1);
+    BOOST_CHECK_EQUAL(base->name(), "CountedBackward");
+  }
+  BOOST_CHECK_EQUAL(Small::live, 0);
+  BOOST_CHECK(watch.expired());
+  {
+    auto b = mg::make_node<double, Big>(false);
+    b->pad[199] = 1.0;
+    BOOST_CHECK_EQUAL(Big::live, 1);
+  }
+  BOOST_CHECK_EQUAL(Big::live, 0);
+  // A constructor that throws leaves nothing to destroy and nothing held.
+  BOOST_CHECK_THROW((mg::make_node<double, Small>(true)), std::runtime_error);
+  BOOST_CHECK_THROW((mg::make_node<double, Big>(true)), std::runtime_error);
+  BOOST_CHECK_EQUAL(Small::live, 0);
+  BOOST_CHECK_EQUAL(Big::live, 0);
+  // Real ops' nodes of several size classes, reached through the graph.
+  auto x = values({3});
+  auto y = (mg::sin(x) * x + 2.0).sum();
+  BOOST_CHECK_EQUAL(y.grad_fn()->name(), "SumBackward0");
+  BOOST_CHECK_EQUAL(y.grad_fn()->next_functions()[0].first->name(), "AddBackward0");
+  y.backward();
+  check::close(x.grad(), (mg::sin(x) + x * mg::cos(x)).detach());
+}
+
 BOOST_AUTO_TEST_CASE(create_graph_makes_no_reference_cycle) {
   std::weak_ptr<mg::TensorImpl<double>> leaf_alive, grad_alive;
   const auto base = mg::detail::live_storage_bytes().load();
