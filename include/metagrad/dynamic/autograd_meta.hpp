@@ -41,9 +41,9 @@ namespace detail {
 /// Pooled room for one graph node of at most `Bytes` bytes, whatever its type.
 /// make_node builds nodes inside these blocks rather than with
 /// allocate_shared<N>: the shared_ptr machinery (control block, allocator
-/// glue: some 80 functions) is then instantiated once per size class instead
-/// of once per node type, which was a third of the code a translation unit
-/// using dynamic mode compiled. The node is destroyed through its virtual
+/// glue: some 50 functions) is then instantiated once per size class instead
+/// of once per node type, about a tenth of the functions a translation unit
+/// using dynamic mode emitted. The node is destroyed through its virtual
 /// destructor.
 template <class T, std::size_t Bytes>
 struct NodeBlock {
