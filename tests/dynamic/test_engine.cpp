@@ -313,7 +313,7 @@ BOOST_AUTO_TEST_CASE(nodes_in_shared_size_class_blocks_are_destroyed_once) {
     BOOST_CHECK_EQUAL(Big::live, 1);
   }
   BOOST_CHECK_EQUAL(Big::live, 0);
-  // A constructor that throws leaves nothing to destroy and nothing held.
+  // A constructor that throws leaves nothing to destroy.
   BOOST_CHECK_THROW((mg::make_node<double, Small>(true)), std::runtime_error);
   BOOST_CHECK_THROW((mg::make_node<double, Big>(true)), std::runtime_error);
   BOOST_CHECK_EQUAL(Small::live, 0);
