@@ -154,6 +154,34 @@ BOOST_AUTO_TEST_CASE(autograd_grad_does_not_touch_dot_grad) {
   check::close(mg::autograd::grad({b}, {a})[0], {4., 8.});
 }
 
+// autograd::grad / backward, cat and stack are templates whose element type
+// defaults to double (a braced list deduces nothing): braced lists, vectors of
+// Tensor and vectors of FloatTensor all resolve, to the same results.
+BOOST_AUTO_TEST_CASE(list_taking_functions_resolve_for_braced_lists_and_vectors) {
+  auto x = mg::tensor({1., 2.}, mg::requires_grad());
+  auto y = (x * x * x).sum();
+  const std::vector<mg::Tensor> ys{y}, xs{x};
+  check::close(mg::autograd::grad(ys, xs, {}, true)[0], {3., 12.});
+  check::close(mg::autograd::grad({y}, xs, {}, true)[0], {3., 12.});
+  mg::autograd::backward({y}, {mg::tensor(2.)}, true);
+  check::close(x.grad(), {6., 24.});
+  mg::autograd::backward(ys);
+  check::close(x.grad(), {9., 36.});
+
+  auto xf = mg::tensor<float>({1.f, 2.f}, mg::requires_grad());
+  const std::vector<mg::FloatTensor> yf{(xf * xf).sum()}, xfs{xf};
+  const auto gf = mg::autograd::grad(yf, xfs, {}, true);
+  static_assert(std::is_same_v<decltype(gf), const std::vector<mg::FloatTensor>>);
+  BOOST_CHECK_EQUAL(mg::repr(gf[0]), "tensor([2., 4.], dtype=torch.float32)");
+  mg::autograd::backward(yf);
+  BOOST_CHECK_EQUAL(mg::repr(xf.grad()), "tensor([2., 4.], dtype=torch.float32)");
+
+  const std::vector<mg::FloatTensor> parts{xf, xf * 3.f};
+  BOOST_CHECK_EQUAL(mg::repr(mg::cat(parts).detach()), "tensor([1., 2., 3., 6.], dtype=torch.float32)");
+  BOOST_CHECK(mg::stack(parts, 1).sizes() == mg::Sizes({2, 2}));
+  BOOST_CHECK_EQUAL(mg::cat({x, x}).grad_fn()->name(), "CatBackward0");
+  BOOST_CHECK_EQUAL(mg::repr(!(x > 1.)), "tensor([ True, False])");
+}
 BOOST_AUTO_TEST_CASE(higher_order_derivatives) {
   auto x = mg::tensor(2.0, mg::requires_grad());
   auto y = x.pow(3);

@@ -4,6 +4,7 @@
 //   masked_fill: d/dself = where(mask, 0, g)
 // Both backward formulas are `where` again, so create_graph goes through them.
 #pragma once
+#include <concepts>
 #include <functional>
 
 #include "../rules/probe.hpp"
@@ -56,8 +57,12 @@ METAGRAD_COMPARISON(==, std::equal_to<>)
 METAGRAD_COMPARISON(!=, std::not_equal_to<>)
 #undef METAGRAD_COMPARISON
 
-/// Logical not of a condition.
-inline BasicTensor<bool> operator!(const BasicTensor<bool>& c) {
+/// Logical not of a condition. (A template, B = bool only: a non-template
+/// inline function would instantiate BasicTensor<bool>'s members in every
+/// translation unit that includes this header.)
+template <class B>
+  requires std::same_as<B, bool>
+BasicTensor<bool> operator!(const BasicTensor<B>& c) {
   return BasicTensor<bool>(kernels::broadcast_map<bool>(c.impl(), c.impl(), [](bool x, bool) { return !x; }));
 }
 

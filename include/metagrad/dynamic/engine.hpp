@@ -370,7 +370,10 @@ void BasicTensor<T>::backward(const BasicTensor& gradient, std::optional<bool> r
 namespace autograd {
 /// Gradients of `outputs` with respect to `inputs`, without touching `.grad`.
 /// With create_graph the returned gradients are themselves differentiable.
-template <class T>
+/// (T is double for braced lists, `grad({y}, {x})`, from which it cannot be
+/// deduced: one template rather than a Tensor overload beside it, so that a
+/// translation unit that never runs backward instantiates no engine.)
+template <class T = double>
 std::vector<BasicTensor<T>> grad(const std::vector<BasicTensor<T>>& outputs,
                                  const std::vector<BasicTensor<T>>& inputs,
                                  const std::vector<BasicTensor<T>>& grad_outputs = {},
@@ -379,17 +382,11 @@ std::vector<BasicTensor<T>> grad(const std::vector<BasicTensor<T>>& outputs,
   return detail::run_backward<T>(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, &inputs,
                                  allow_unused);
 }
-inline std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                                const std::vector<Tensor>& grad_outputs = {},
-                                std::optional<bool> retain_graph = std::nullopt, bool create_graph = false,
-                                bool allow_unused = false) {
-  return grad<double>(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused);
-}
 /// torch.autograd.backward: accumulates into the leaves' `.grad`.
-inline void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
-                     std::optional<bool> retain_graph = std::nullopt, bool create_graph = false) {
-  detail::run_backward<double>(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, nullptr,
-                               false);
+template <class T = double>
+void backward(const std::vector<BasicTensor<T>>& outputs, const std::vector<BasicTensor<T>>& grad_outputs = {},
+              std::optional<bool> retain_graph = std::nullopt, bool create_graph = false) {
+  detail::run_backward<T>(outputs, grad_outputs, retain_graph.value_or(create_graph), create_graph, nullptr, false);
 }
 }  // namespace autograd
 

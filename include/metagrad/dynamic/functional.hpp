@@ -12,14 +12,18 @@ namespace metagrad::autograd {
 namespace functional {
 
 namespace detail {
-inline Tensor prepare(const Tensor& x) { return x.detach().clone().requires_grad_(); }
+// (prepare and jacobian_of are templates so that only a translation unit that
+// calls jacobian, hessian, vjp or jvp instantiates the engine through them.)
+template <class T>
+BasicTensor<T> prepare(const BasicTensor<T>& x) { return x.detach().clone().requires_grad_(); }
 inline Sizes concat(const Sizes& a, const Sizes& b) {
   Sizes r = a;
   for (auto v : b) r.push_back(v);
   return r;
 }
 /// Rows of d(out)/d(x), one backward per output element.
-inline Tensor jacobian_of(const Tensor& out, const Tensor& x, bool create_graph) {
+template <class T>
+BasicTensor<T> jacobian_of(const BasicTensor<T>& out, const BasicTensor<T>& x, bool create_graph) {
   auto jac = zeros(concat(out.sizes(), x.sizes()));
   auto flat = jac.view({out.numel(), x.numel()});
   for (std::int64_t i = 0; i < out.numel(); ++i) {

@@ -37,7 +37,11 @@ inline std::array<std::int64_t, 3> split_at(const Sizes& s, int dim) {
   return {outer, s.size() ? s[dim] : 1, inner};
 }
 
-inline void check_index_select(const Sizes& in, int dim, const IndexTensor& index) {
+/// (check_index_select and check_gather are templates on the index's element
+/// type, std::int64_t, so that reading an index tensor, contiguous(), is
+/// instantiated only where an op takes one, not in every translation unit.)
+template <class I>
+void check_index_select(const Sizes& in, int dim, const BasicTensor<I>& index) {
   check(index.dim() <= 1, "index_select(): Index is supposed to be a vector");
   const std::int64_t n = in.size() ? in[dim] : 1;
   const auto ic = index.contiguous();
@@ -47,7 +51,8 @@ inline void check_index_select(const Sizes& in, int dim, const IndexTensor& inde
            ", input of size ", in, ")");
 }
 
-inline void check_gather(const Sizes& in, int dim, const IndexTensor& index) {
+template <class I>
+void check_gather(const Sizes& in, int dim, const BasicTensor<I>& index) {
   check(index.dim() == in.size(), "Index tensor must have the same number of dimensions as input tensor");
   for (int d = 0; d < in.size(); ++d)
     if (d != dim && index.sizes()[d] > in[d])

@@ -147,13 +147,14 @@ BasicTensor<T> cat_impl(const std::vector<BasicTensor<T>>& xs, int dim, bool sta
 }
 }  // namespace detail
 
-/// xs joined along dim (their other sizes must agree).
-template <class T>
+/// xs joined along dim (their other sizes must agree). (T is double for a
+/// braced list, `cat({a, b})`, from which it cannot be deduced: one template
+/// rather than a Tensor overload beside it, so that a translation unit that
+/// never joins tensors instantiates nothing here.)
+template <class T = double>
 BasicTensor<T> cat(const std::vector<BasicTensor<T>>& xs, int dim = 0) { return detail::cat_impl(xs, dim, false); }
-inline Tensor cat(const std::vector<Tensor>& xs, int dim = 0) { return detail::cat_impl(xs, dim, false); }
 /// xs (all of one shape) stacked along a new dim.
-template <class T>
+template <class T = double>
 BasicTensor<T> stack(const std::vector<BasicTensor<T>>& xs, int dim = 0) { return detail::cat_impl(xs, dim, true); }
-inline Tensor stack(const std::vector<Tensor>& xs, int dim = 0) { return detail::cat_impl(xs, dim, true); }
 
 }  // namespace metagrad
