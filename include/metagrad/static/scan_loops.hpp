@@ -53,10 +53,15 @@ void scan_forward(Slot& s, S init, const X& xs, const std::array<double, NC>& co
 }
 
 /// Reverse loop of scan node T with adjoint g (one entry per step): the
-/// adjoint of c_t is g_t plus what step t+1 sends back through its carry;
-/// each step's body runs one forward and reverse sweep (packet_pass on
-/// scalars). Sends the gradients of init, xs (computed in gx, a buffer the
-/// caller keeps) and the body's outer variables.
+/// adjoint of c_t is a_t = g_t + J_(t+1) a_(t+1), J_t = d c_t / d c_(t-1).
+/// Each step's body runs one forward and reverse sweep (packet_pass on
+/// scalars) seeded with 1, giving J_t and the partials for xs[t] and the
+/// outer variables, which a_t then scales. (Seeding the body with a_t itself
+/// put the sweep's multiply after the add of g_t on the loop-carried chain:
+/// two latencies per step where a_t = a_(t+1) J_(t+1) + g_t is one fused
+/// multiply-add; the body's sweep, no longer waiting for a_t, overlaps the
+/// steps around it.) Sends the gradients of init (a_0 J_0), xs (computed in
+/// gx, a buffer the caller keeps) and the body's outer variables.
 template <class S, class T, class... Bs, class Get, class G, class Send, std::size_t NC>
 void scan_backward(const Get& get, const G& g, Send&& send, Eigen::Array<S, Eigen::Dynamic, 1>& gx,
                    const std::array<double, NC>& consts, const Bs&... bs) {
@@ -72,18 +77,25 @@ void scan_backward(const Get& get, const G& g, Send&& send, Eigen::Array<S, Eige
     if (gx.size() != n) gx.resize(n);
   }
   std::array<S, sizeof...(Bs) + 1> outer{};
-  S a = 0;
+  S a = 0, J = 0;  // (J = 0 after the last step: a_(n-1) = g_(n-1))
   for (Eigen::Index t = n - 1; t >= 0; --t) {
-    a += static_cast<S>(g(t));
-    std::array<S, sizeof...(Bs) + 2> out{};
-    packet_pass<S, Body, 1>(consts, out, FrontierIO<S, 0>{}, a, PlainPass{}, 1,
+    a = a * J + static_cast<S>(g(t));
+    std::array<S, sizeof...(Bs) + 2> d{};
+    packet_pass<S, Body, 1>(consts, d, FrontierIO<S, 0>{}, S(1), PlainPass{}, 1,
                             Binding<T::carry_name, S>{t ? static_cast<S>(y(t - 1)) : init},
                             Binding<T::elem_name, S>{static_cast<S>(xs(t))}, bs...);
-    a = out[0];
-    if constexpr (needs_grad<X, Bs...>::value) gx(t) = out[1];
-    for (std::size_t j = 0; j < sizeof...(Bs); ++j) outer[j] += out[j + 2];
+    J = d[0];
+    if constexpr (needs_grad<X, Bs...>::value) gx(t) = a * d[1];
+    [&]<class... Vs>(std::type_identity<TypeList<Vs...>>) METAGRAD_INLINE {
+      ((void)[&] {
+         if constexpr (needs_grad<Vs, Bs...>::value) {
+           constexpr std::size_t j = binding_index<Vs::name, Bs...>();
+           outer[j] += a * d[j + 2];
+         }
+       }(), ...);
+    }(std::type_identity<Outer>{});
   }
-  if constexpr (needs_grad<In, Bs...>::value) send(std::type_identity<In>{}, side_a, a);
+  if constexpr (needs_grad<In, Bs...>::value) send(std::type_identity<In>{}, side_a, a * J);
   if constexpr (needs_grad<X, Bs...>::value) send(std::type_identity<X>{}, side_b, gx);
   [&]<class... Vs>(std::type_identity<TypeList<Vs...>>) {
     ((void)[&] {
