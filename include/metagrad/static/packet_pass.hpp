@@ -245,10 +245,9 @@ struct BroadcastPass {
 /// d(sum_i seed_i A_i)/d(binding) into out (a tuple shaped like the bindings:
 /// arrays (anything with .data()) for Eigen bindings, scalars otherwise; only
 /// variables of A are touched) and returns sum_i A_i.
-template <class S, class A, int P = lanes<S>, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass,
-          class... Bs>
-METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
-                                     const Pass& pass, std::int64_t n, const Bs&... bs) {
+template <class S, class A, int P, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass, class... Bs>
+METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio,
+                                          Seed seed, const Pass& pass, std::int64_t n, const Bs&... bs) {
   constexpr bool RB = Pass::runtime_broadcast;
   using Nodes = pass_nodes<A, Bs...>;
   using PB = PacketBindings<S, packet_t<S, P, Nodes>, Bs...>;
@@ -259,7 +258,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
   using Elem = flat_tuple<typename PB::template elem_binding<Bs>...>;
   const auto bound = std::forward_as_tuple(bs...);
 
-  return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) -> S {
+  return [&]<std::size_t... I, std::size_t... J>(std::index_sequence<I...>, std::index_sequence<J...>) METAGRAD_INLINE -> S {
     using Types = flat_tuple<
         typename packet_node_type<S, Pk, typename tl_at<I, Nodes>::type, typename PB::template elem_binding<Bs>...>::type...>;
     using FrontPk = std::array<Pk, tl_size<Fronts>::value + 1>;  // this packet of each frontier
@@ -578,6 +577,35 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
     }(std::make_index_sequence<K>{});
     return value;
   }(std::make_index_sequence<K>{}, std::index_sequence_for<Bs...>{});
+}
+/// A pass with a transcendental node, as a function of its own: the compiler
+/// decides whether to inline it.
+template <class S, class A, int P, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass, class... Bs>
+S packet_pass_outlined(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
+                       const Pass& pass, std::int64_t n, const Bs&... bs) {
+  return packet_pass_body<S, A, P>(consts, out, fio, seed, pass, n, bs...);
+}
+/// Is every node of the pass over A cheap (arithmetic, square roots,
+/// selections: keep_plan.hpp's cheap_node) or a frontier (read from memory)?
+template <class A, class... Bs>
+inline constexpr bool cheap_pass = []<class... N>(TypeList<N...>*) {
+  return ((is_frontier<N>::value || cheap_node<N>()) && ...);
+}(static_cast<pass_nodes<A, Bs...>*>(nullptr));
+
+/// The fused pass (packet_pass_body). A pass of cheap nodes is always
+/// inlined into its caller: g++ 12 kept it out of line, and its call — the
+/// pointers to every operand and result marshalled through the stack — cost
+/// more than the pass (the 2-d Rosenbrock over scalars: 3.6 ns against 1.6 ns
+/// inlined; the 10-d one through head/tail: 36 ns against 22 ns). A pass
+/// with a transcendental node stays the compiler's choice: forced inline,
+/// g++'s code for the loop over them was 1.15–1.5x slower (tv, hvpt in
+/// bench/suite_numerics).
+template <class S, class A, int P = lanes<S>, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass,
+          class... Bs>
+METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
+                                     const Pass& pass, std::int64_t n, const Bs&... bs) {
+  if constexpr (cheap_pass<A, Bs...>) return packet_pass_body<S, A, P>(consts, out, fio, seed, pass, n, bs...);
+  else return packet_pass_outlined<S, A, P>(consts, out, fio, seed, pass, n, bs...);
 }
 
 /// mg::grad's pass (see packet_pass): full packets, then the elements left
