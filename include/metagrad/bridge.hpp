@@ -205,7 +205,7 @@ class FusedNode final : public BasicNode<T> {
     auto maps = std::make_tuple(map_binding<I>(ts)...);
     auto grads = std::make_tuple(grad_out<I>(gs)...);
     std::apply([&](const auto&... b) {
-      packet_pass<T, A>(consts_of(expr_), grads, FrontierIO<T, 0>{}, ElementSeed<T>{g.data_ptr()}, pass, n, b...);
+      packet_pass_outlined<T, A, lanes<T>>(consts_of(expr_), grads, FrontierIO<T, 0>{}, ElementSeed<T>{g.data_ptr()}, pass, n, b...);
     }, maps);
     for (std::size_t k = 0; k < K; ++k)
       if (this->edge(static_cast<int>(k)).valid()) out[k] = gs[k].sizes() == sizes_[k] ? gs[k] : gs[k].sum_to_size(sizes_[k]);
@@ -315,7 +315,7 @@ auto bridge_eval(const E& e, const Bs&... bs) {
     auto maps = Tr::as_maps(typename Tr::Seq{}, bt, full);
     auto none = Tr::no_grads(typename Tr::Seq{});
     std::apply([&](const auto&... b) {
-      detail::packet_pass<T, A>(detail::consts_of(e), none, detail::FrontierIO<T, 0>{}, T(1), pass, n, b...);
+      detail::packet_pass_outlined<T, A, detail::lanes<T>>(detail::consts_of(e), none, detail::FrontierIO<T, 0>{}, T(1), pass, n, b...);
     }, maps);
   } else {  // (no tensor is read: one value everywhere)
     for (std::size_t k = 0; k < K; ++k) full[k] = Tr::full(ts[k], shape);
