@@ -578,8 +578,11 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
     return value;
   }(std::make_index_sequence<K>{}, std::index_sequence_for<Bs...>{});
 }
-/// A pass with a transcendental node, as a function of its own: the compiler
-/// decides whether to inline it.
+/// The fused pass as a function of its own, which the compiler decides
+/// whether to inline: for passes with a transcendental node (packet_pass)
+/// and for every pass of the bridge (bridge.hpp: forced inline, g++'s 6-op
+/// chain at 1M took 1.13x its time; its passes are large, a saved call gains
+/// nothing).
 template <class S, class A, int P, std::size_t NC, class Out, std::size_t NF, class Seed, class Pass, class... Bs>
 S packet_pass_outlined(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed,
                        const Pass& pass, std::int64_t n, const Bs&... bs) {
