@@ -237,6 +237,41 @@ BOOST_AUTO_TEST_CASE(matrix_products) {
   check::gradients([](const std::vector<mg::Tensor>& in) { return in[0].t().mm(in[1].t()); }, {B, A});
 }
 
+// Products see each operand as dense, the transpose of a dense matrix, or a
+// row-major copy of anything else (kernels::GemmOperand): every pair of those
+// layouts, in all four product kinds, against the product of contiguous copies.
+BOOST_AUTO_TEST_CASE(matrix_products_of_every_operand_layout) {
+  auto M = values({6, 8}, -1.5, 1.5, false);
+  auto block = [&](std::int64_t r, std::int64_t c) { return M.slice(0, 0, r, 1).slice(1, 0, c, 1).contiguous(); };
+  // 3 x 4: dense, transposed dense, every other column, the transpose's strides with a gap
+  std::vector<mg::Tensor> lhs = {block(3, 4), block(4, 3).t(), M.slice(0, 0, 6, 2).slice(1, 1, 8, 2),
+                                 M.t().slice(0, 0, 3, 1).slice(1, 0, 4, 1)};
+  // 4 x 5 and 4 x 4: the same four kinds
+  std::vector<mg::Tensor> rhs = {block(4, 5), block(5, 4).t(), M.slice(1, 0, 8, 2).slice(0, 1, 5, 1),
+                                 M.t().slice(0, 0, 4, 1).slice(1, 1, 6, 1)};
+  for (const auto& a : lhs) BOOST_REQUIRE(a.sizes() == mg::Sizes({3, 4}));
+  for (const auto& b : rhs) BOOST_REQUIRE(b.dim() == 2 && b.size(0) == 4);
+  BOOST_CHECK(!lhs[2].is_contiguous() && !lhs[3].is_contiguous() && !rhs[2].is_contiguous());
+  auto reference = [](const mg::Tensor& a, const mg::Tensor& b) {  // by the definition, element by element
+    const auto ac = a.contiguous(), bc = b.contiguous();
+    const std::int64_t r = a.size(0), k = a.size(1), c = b.size(1);
+    std::vector<double> out(static_cast<std::size_t>(r * c), 0.0);
+    for (std::int64_t i = 0; i < r; ++i)
+      for (std::int64_t j = 0; j < c; ++j)
+        for (std::int64_t p = 0; p < k; ++p) out[i * c + j] += ac.data_ptr()[i * k + p] * bc.data_ptr()[p * c + j];
+    return out;
+  };
+  for (const auto& a : lhs)
+    for (const auto& b : rhs) {
+      check::close(mg::mm(a, b), reference(a, b), 1e-13);
+      const auto bv = b.select(1, 1);  // a strided 1-d column: mv and dot copy it, vm reads a^T
+      check::close(mg::mv(a, bv), reference(a, bv.reshape({4, 1})), 1e-13);
+      const auto av = a.select(0, 2);
+      check::close(mg::dot(av, bv), reference(av.reshape({1, 4}), bv.reshape({4, 1})), 1e-13);
+      check::close(mg::matmul(av, b), reference(av.reshape({1, 4}), b), 1e-13);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(losses) {
   auto z = values({5}), y = values({5}, 0.0, 1.0, false), t = values({5}, -1, 2);
   auto bce = mg::nn::functional::binary_cross_entropy_with_logits(z, y);

@@ -566,14 +566,13 @@ BasicTensor<T> matmul_op(const BasicTensor<T>& a, const BasicTensor<T>& b, Produ
       detail::check(a.dim() == 1 && b.dim() == 1, "dot: expected 1-d tensors, got ", a.sizes(), " and ", b.sizes());
       detail::check_mm("dot", a, b, a.size(0), b.size(0));
       out = new_impl<T>(Sizes{});
-      *out->data() = (kernels::mat(A).transpose() * kernels::mat(B))(0, 0);
+      kernels::gemm(out->data(), A, B, 1, 1, true);
       break;
     case K::VM: {
       detail::check(a.dim() == 1 && b.dim() == 2, "matmul: expected a vector and a matrix");
       detail::check_mm("matmul", a, b, a.size(0), b.size(0));
       out = new_impl<T>({b.size(1)});
-      kernels::OutMat<T> o(out->data(), 1, b.size(1));
-      o.noalias() = kernels::mat(A).transpose() * kernels::mat(B);
+      kernels::gemm(out->data(), A, B, 1, b.size(1), true);
       break;
     }
   }
