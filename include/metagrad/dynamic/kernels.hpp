@@ -289,10 +289,11 @@ using DenseMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynami
 
 /// A 1-d/2-d product operand as one of two dense forms: row-major (a tensor
 /// or a 1-d tensor as a column) or the transpose of a row-major one (a `t()`
-/// view). Any other layout is copied to a row-major buffer first: every
-/// product then instantiates Eigen's product for four layout pairs, not nine
-/// (an 18 s -> 9 s g++ -O0 build of a program that uses `matmul`, whose
-/// general strided maps Eigen copies into a temporary anyway).
+/// view). Any other layout is copied to a row-major buffer first (Eigen
+/// copies a general strided map into a temporary for its kernels anyway), and
+/// so is B when both are transposed (rare): every product then instantiates
+/// Eigen's product for three layout pairs, not nine (a g++ -O0 build of a
+/// program that uses `matmul`: 18 s -> 9 s).
 template <class T>
 struct GemmOperand {
   std::shared_ptr<TensorImpl<T>> copy;  // a row-major copy of a strided operand
@@ -329,7 +330,18 @@ void gemm(T* out, const TensorImpl<T>& a, const TensorImpl<T>& b, std::int64_t r
     std::swap(A.rows, A.cols);
     A.transposed = !A.transposed;
   }
-  A.visit([&](const auto& am) { B.visit([&](const auto& bm) { o.noalias() = am * bm; }); });
+  if (A.transposed && B.transposed) {
+    B.copy = contiguous_copy(b);
+    B.data = B.copy->data();
+    B.transposed = false;
+  }
+  A.visit([&](const auto& am) {
+    B.visit([&](const auto& bm) {
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(am)>, DenseMat<T>> ||
+                    std::is_same_v<std::remove_cvref_t<decltype(bm)>, DenseMat<T>>)
+        o.noalias() = am * bm;
+    });
+  });
 }
 
 /// out (n x m, contiguous) = a b^T for 1-d strided a (n) and b (m): row i
