@@ -95,15 +95,18 @@ class Factorisation {
     solve_t_into(x, b);
     return x;
   }
-  /// The same X written into x (as solve_into).
+  /// The same X written into x (as solve_into), in place: B, then the two
+  /// triangular solves, then P^T (Eigen permutes in place when the source is
+  /// the destination), with no temporary.
   template <class X, class B> void solve_t_into(X& x, const B& b) const {
     if (kind_ != Kind::lu) return solve_into(x, b);
     const auto& f = lu_.matrixLU();
-    Eigen::Matrix<S, Eigen::Dynamic, B::ColsAtCompileTime> y =
-        f.template triangularView<Eigen::Upper>().transpose().solve(b);
-    f.template triangularView<Eigen::UnitLower>().transpose().solveInPlace(y);
     if (x.rows() != b.rows() || x.cols() != b.cols()) x.resize(b.rows(), b.cols());
-    x.matrix() = lu_.permutationP().transpose() * y;
+    auto&& xm = x.matrix();
+    xm = b;
+    f.template triangularView<Eigen::Upper>().transpose().solveInPlace(xm);
+    f.template triangularView<Eigen::UnitLower>().transpose().solveInPlace(xm);
+    xm = lu_.permutationP().transpose() * xm;
   }
   /// A^-1, of the plain type X (a Matrix by default).
   template <class X = void> auto inverse() const {
