@@ -293,7 +293,7 @@ using DenseMat = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynami
 /// copies a general strided map into a temporary for its kernels anyway), and
 /// so is B when both are transposed (rare): every product then instantiates
 /// Eigen's product for three layout pairs, not nine (a g++ -O0 build of a
-/// program that uses `matmul`: 18 s -> 9 s).
+/// program that uses `matmul`: 18 s -> 10 s).
 template <class T>
 struct GemmOperand {
   std::shared_ptr<TensorImpl<T>> copy;  // a row-major copy of a strided operand
