@@ -65,7 +65,22 @@ BOOST_AUTO_TEST_CASE(comparisons_give_bool_tensors_that_print_like_pytorch) {
   static_assert(std::is_same_v<decltype(mg::tensor<float>({1, 2.5})), mg::BasicTensor<float>>);
   BOOST_CHECK_EQUAL(mg::repr(mg::tensor({{0, 0}, {2, 2}})), "tensor([[0, 0],\n        [2, 2]])");
   BOOST_CHECK_EQUAL(mg::repr(mg::tensor({{1, 2.5}})), "tensor([[1.0000, 2.5000]])");
-  check::throws([] { mg::tensor({{1, 2}}, mg::requires_grad()); }, "Only Tensors of floating point dtype can require gradients");
+  // integer and bool tensors never require grad (SPEC; libtorch's sentence),
+  // however it is asked for: a factory option or requires_grad_()
+  const char* no_grad = "Only Tensors of floating point and complex dtype can require gradients";
+  check::throws([] { mg::tensor({{1, 2}}, mg::requires_grad()); }, no_grad);
+  check::throws([] { mg::tensor({2, 0, 2}, mg::requires_grad()); }, no_grad);
+  check::throws([] { mg::tensor({2, 0, 2}).requires_grad_(); }, no_grad);
+  check::throws([] { (mg::tensor({1., 2.}) > 1.).requires_grad_(); }, no_grad);
+  check::throws([] { mg::zeros<std::int64_t>({2}, mg::requires_grad()); }, no_grad);
+  check::throws([] { mg::arange<std::int64_t>(3, mg::requires_grad()); }, no_grad);
+  check::throws([] { mg::eye<std::int64_t>(2, mg::requires_grad()); }, no_grad);
+  check::throws([] { mg::autograd::make_variable(mg::tensor({1, 2}), true); }, no_grad);
+  auto idx = mg::tensor({2, 0, 2});
+  idx.requires_grad_(false);  // asking for no gradient is fine
+  BOOST_CHECK(!idx.requires_grad());
+  BOOST_CHECK(!mg::tensor({2, 0, 2})[1].requires_grad());
+  BOOST_CHECK(mg::tensor<float>({1, 2}, mg::requires_grad()).requires_grad());
   check::throws([] { mg::tensor({{1., 2.}, {3.}}); }, "expected sequence of length 2 at dim 1 (got 1)");
 }
 

@@ -13,6 +13,7 @@ inline std::mt19937_64& generator() {
 }
 template <class T>
 BasicTensor<T> finish(std::shared_ptr<TensorImpl<T>> impl, TensorOptions o) {
+  check_can_require_grad<T>(o.requires_grad_);
   impl->requires_grad = o.requires_grad_;
   return BasicTensor<T>(std::move(impl));
 }
@@ -70,8 +71,6 @@ template <class T = void, class V>
   requires std::is_arithmetic_v<V>
 BasicTensor<detail::list_element_t<T, V>> tensor(std::initializer_list<V> v, TensorOptions o = {}) {
   using E = detail::list_element_t<T, V>;
-  detail::check(!o.requires_grad_ || std::is_floating_point_v<E>,
-                "Only Tensors of floating point dtype can require gradients");
   auto impl = new_impl<E>({static_cast<std::int64_t>(v.size())});
   std::transform(v.begin(), v.end(), impl->data(), [](V x) { return static_cast<E>(x); });
   return detail::finish(std::move(impl), o);
@@ -90,8 +89,6 @@ inline double number_value(const Number& x) { return x.v; }
 /// The 2-d tensor of a nested braced list (rows must have equal length).
 template <class E, class V>
 BasicTensor<E> tensor_rows(std::initializer_list<std::initializer_list<V>> rows, TensorOptions o) {
-  check(!o.requires_grad_ || std::is_floating_point_v<E>,
-        "Only Tensors of floating point dtype can require gradients");
   const auto r = static_cast<std::int64_t>(rows.size());
   const auto c = r ? static_cast<std::int64_t>(rows.begin()->size()) : 0;
   auto impl = new_impl<E>({r, c});
@@ -122,6 +119,7 @@ template <class T = double>
 BasicTensor<T> eye(std::int64_t n, TensorOptions o = {}) {
   auto t = zeros<T>({n, n});
   for (std::int64_t i = 0; i < n; ++i) t.data_ptr()[i * n + i] = T(1);
+  detail::check_can_require_grad<T>(o.requires_grad_);
   t.impl().requires_grad = o.requires_grad_;
   return t;
 }

@@ -20,6 +20,17 @@ struct TensorOptions {
 };
 inline TensorOptions requires_grad(bool r = true) { return TensorOptions{}.requires_grad(r); }
 
+namespace detail {
+/// Integer and bool tensors (indices, masks, counts) never require grad: no
+/// derivative is defined on them. libtorch refuses with this sentence in
+/// `requires_grad_()` and in every factory given `requires_grad()`.
+template <class T>
+void check_can_require_grad(bool r) {
+  if constexpr (!std::is_floating_point_v<T>)
+    check(!r, "Only Tensors of floating point and complex dtype can require gradients");
+}
+}  // namespace detail
+
 /// `a:b` in Python: Slice() is `:`, Slice(a) is `a:`, negative counts from the end.
 struct Slice {
   std::optional<std::int64_t> start, stop;

@@ -23,8 +23,11 @@ std::shared_ptr<BasicNode<T>> BasicTensor<T>::grad_fn() const { return grad_fn_r
 template <class T>
 const std::shared_ptr<BasicNode<T>>& BasicTensor<T>::grad_fn_ref() const {
   auto& m = impl();
-  if (const auto* x = m.extras_if_any(); x && x->view_base && x->view_version != m.storage->version) [[unlikely]]
-    regenerate_view_grad_fn();
+  // (an integer or bool tensor never requires grad, so neither does the base
+  // of such a view: nothing to regenerate, and nothing instantiated for it)
+  if constexpr (std::is_floating_point_v<T>)
+    if (const auto* x = m.extras_if_any(); x && x->view_base && x->view_version != m.storage->version) [[unlikely]]
+      regenerate_view_grad_fn();
   return m.grad_fn;
 }
 
@@ -51,6 +54,7 @@ BasicTensor<T>& BasicTensor<T>::requires_grad_(bool r) {
   if (!is_leaf())
     detail::fail("you can only change requires_grad flags of leaf variables. If you want to use a computed "
                  "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+  detail::check_can_require_grad<T>(r);
   impl().requires_grad = r;
   return *this;
 }
