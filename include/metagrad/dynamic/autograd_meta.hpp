@@ -145,18 +145,20 @@ class SavedVariable {
     if (is_output) {  // (the saving node, weakly: it holds this)
       node_ = t.grad_fn_ref();
       output_nr_ = src.output_nr;
-    }
-    if (!is_output && (!t.requires_grad() || (t.grad_fn_ref() && !src.retains_grad && !src.is_view()))) {
-      // a constant (no graph to keep), or a computed input: saved itself, as
-      // PyTorch does — its grad_fn is not this node and it holds no gradient,
-      // so no cycle can form (a view or a tensor that retains its gradient
-      // gets an alias, below)
-      data_ = t.impl_ptr();
-      return;
-    }
-    if (!is_output && src.requires_grad) {  // a leaf: its alias, made once and shared
-      data_ = leaf_alias(t);
-      return;
+    } else {
+      const auto& fn = t.grad_fn_ref();  // (once: t.requires_grad() is this or the leaf flag)
+      if ((!fn && !src.requires_grad) || (fn && !src.retains_grad && !src.is_view())) {
+        // a constant (no graph to keep), or a computed input: saved itself, as
+        // PyTorch does — its grad_fn is not this node and it holds no gradient,
+        // so no cycle can form (a view or a tensor that retains its gradient
+        // gets an alias, below)
+        data_ = t.impl_ptr();
+        return;
+      }
+      if (src.requires_grad) {  // a leaf: its alias, made once and shared
+        data_ = leaf_alias(t);
+        return;
+      }
     }
     data_ = alias_impl(src);
     if (!is_output) {

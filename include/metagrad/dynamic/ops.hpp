@@ -233,13 +233,15 @@ BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const
   BasicTensor<T> out(std::in_place, [&] {
     return kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
   });
-  if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
+  if (!is_grad_enabled()) return out;
+  const bool ra = a.requires_grad(), rb = b.requires_grad();
+  if (ra || rb) {
     auto n = make_node<T, BinaryNode<Rule, T>>(name);
     n->a_shape.set(a.sizes(), out.sizes());
     n->b_shape.set(b.sizes(), out.sizes());
     n->add_edge(gradient_edge(a));
     n->add_edge(gradient_edge(b));
-    const unsigned save = BinaryNode<Rule, T>::saves(a.requires_grad(), b.requires_grad());
+    const unsigned save = BinaryNode<Rule, T>::saves(ra, rb);
     if (save & rules::kA) n->a.save(a, false);
     if (save & rules::kB) n->b.save(b, false);
     set_history(out, n);
