@@ -84,6 +84,31 @@ BOOST_AUTO_TEST_CASE(comparisons_give_bool_tensors_that_print_like_pytorch) {
   check::throws([] { mg::tensor({{1., 2.}, {3.}}); }, "expected sequence of length 2 at dim 1 (got 1)");
 }
 
+BOOST_AUTO_TEST_CASE(integer_tensors_reduce_and_join_as_integers) {
+  // (values and text from PyTorch: integer reductions, scans and joins keep
+  // int64; max, amax, prod and cumsum used not to compile for an index
+  // tensor, and cat/stack of a braced list of them gave doubles)
+  const auto a = mg::tensor({{3, -1, 2}, {0, 5, -4}});
+  static_assert(std::is_same_v<decltype(a.max()), mg::BasicTensor<std::int64_t>>);
+  BOOST_CHECK_EQUAL(mg::repr(a.max()), "tensor(5)");
+  BOOST_CHECK_EQUAL(mg::repr(a.amax(1)), "tensor([3, 5])");
+  BOOST_CHECK_EQUAL(mg::repr(a.prod()), "tensor(0)");
+  BOOST_CHECK_EQUAL(mg::repr(a.prod(0)), "tensor([ 0, -5, -8])");
+  BOOST_CHECK_EQUAL(mg::repr(a.cumsum(1)), "tensor([[3, 2, 4],\n        [0, 5, 1]])");
+  BOOST_CHECK_EQUAL(mg::repr(a.sum(1, true)), "tensor([[4],\n        [1]])");
+  static_assert(std::is_same_v<decltype(mg::cat({a, a})), mg::BasicTensor<std::int64_t>>);
+  BOOST_CHECK_EQUAL(mg::repr(mg::cat({a, a}, 1)), "tensor([[ 3, -1,  2,  3, -1,  2],\n        [ 0,  5, -4,  0,  5, -4]])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::stack({a[0], a[1]})), "tensor([[ 3, -1,  2],\n        [ 0,  5, -4]])");
+  // a braced list of double tensors still records its node; a mixed one joins as double
+  auto x = mg::tensor({{1., 2., 3.}}, mg::requires_grad());
+  auto j = mg::cat({x, x * 2});
+  BOOST_CHECK_EQUAL(j.grad_fn()->name(), "CatBackward0");
+  j.sum().backward();
+  check::close(x.grad(), {{3., 3., 3.}});
+  BOOST_CHECK_EQUAL(mg::repr(mg::cat({x.detach(), mg::tensor({{1, 2, 3}})})), "tensor([[1., 2., 3.],\n        [1., 2., 3.]])");
+  BOOST_CHECK_EQUAL(mg::stack({x, x}).grad_fn()->name(), "StackBackward0");
+}
+
 BOOST_AUTO_TEST_CASE(where_and_masked_fill) {
   auto a = mg::tensor({1., -2., 3.}, mg::requires_grad());
   auto b = mg::tensor({10.}, mg::requires_grad());

@@ -160,13 +160,15 @@ class AlongNode final : public BasicNode<T> {
 /// Records rule R's node for out = op(x).
 template <class R, class T>
 void record_along(BasicTensor<T>& out, const BasicTensor<T>& x, Along<T> d) {
-  if (!(is_grad_enabled() && x.requires_grad())) return;
-  using N = AlongNode<R, T>;
-  auto n = make_node<T, N>(std::move(d));
-  n->add_edge(gradient_edge(x));
-  if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
-  set_history(out, n);
-  if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+  if constexpr (std::is_floating_point_v<T>) {  // (integer tensors never require grad: no node)
+    if (!(is_grad_enabled() && x.requires_grad())) return;
+    using N = AlongNode<R, T>;
+    auto n = make_node<T, N>(std::move(d));
+    n->add_edge(gradient_edge(x));
+    if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
+    set_history(out, n);
+    if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+  }
 }
 /// Reduction rule R along dim (every element when dim < 0): the value of each
 /// line from R::line(in, n, stride) (var's and std's also take `corr`), and

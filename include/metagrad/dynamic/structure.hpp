@@ -147,14 +147,24 @@ BasicTensor<T> cat_impl(const std::vector<BasicTensor<T>>& xs, int dim, bool sta
 }
 }  // namespace detail
 
-/// xs joined along dim (their other sizes must agree). (T is double for a
-/// braced list, `cat({a, b})`, from which it cannot be deduced: one template
-/// rather than a Tensor overload beside it, so that a translation unit that
-/// never joins tensors instantiates nothing here.)
+/// xs joined along dim (their other sizes must agree). A braced list of
+/// tensors of one element type, `cat({a, b})`, keeps that type, as libtorch's
+/// TensorList does (index tensors join as index tensors); a mixed one,
+/// `cat({x, idx})`, is joined as double. (One template rather than a Tensor
+/// overload beside it, so that a translation unit that never joins tensors
+/// instantiates nothing here.)
 template <class T = double>
 BasicTensor<T> cat(const std::vector<BasicTensor<T>>& xs, int dim = 0) { return detail::cat_impl(xs, dim, false); }
+template <class T>
+BasicTensor<T> cat(std::initializer_list<BasicTensor<T>> xs, int dim = 0) {
+  return cat<T>(std::vector<BasicTensor<T>>(xs), dim);
+}
 /// xs (all of one shape) stacked along a new dim.
 template <class T = double>
 BasicTensor<T> stack(const std::vector<BasicTensor<T>>& xs, int dim = 0) { return detail::cat_impl(xs, dim, true); }
+template <class T>
+BasicTensor<T> stack(std::initializer_list<BasicTensor<T>> xs, int dim = 0) {
+  return stack<T>(std::vector<BasicTensor<T>>(xs), dim);
+}
 
 }  // namespace metagrad
