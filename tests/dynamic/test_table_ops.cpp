@@ -99,6 +99,18 @@ BOOST_AUTO_TEST_CASE(integer_tensors_reduce_and_join_as_integers) {
   static_assert(std::is_same_v<decltype(mg::cat({a, a})), mg::BasicTensor<std::int64_t>>);
   BOOST_CHECK_EQUAL(mg::repr(mg::cat({a, a}, 1)), "tensor([[ 3, -1,  2,  3, -1,  2],\n        [ 0,  5, -4,  0,  5, -4]])");
   BOOST_CHECK_EQUAL(mg::repr(mg::stack({a[0], a[1]})), "tensor([[ 3, -1,  2],\n        [ 0,  5, -4]])");
+  // a bool tensor counts: its sum, product and running sum are int64 (PyTorch
+  // promotes them; `(pred == target).sum()` used to print tensor(True))
+  const auto m = mg::tensor({{-1., 2., 0.5}, {3., -4., 0.}}) > 0.;
+  static_assert(std::is_same_v<decltype(m.sum()), mg::BasicTensor<std::int64_t>>);
+  BOOST_CHECK_EQUAL(mg::repr(m.sum()), "tensor(3)");
+  BOOST_CHECK_EQUAL(m.sum().item<std::int64_t>(), 3);
+  BOOST_CHECK_EQUAL(mg::repr(mg::sum(m)), "tensor(3)");
+  BOOST_CHECK_EQUAL(mg::repr(m.sum(1, true)), "tensor([[2],\n        [1]])");
+  BOOST_CHECK_EQUAL(mg::repr(m.prod(1)), "tensor([0, 0])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::prod(m, 0, true)), "tensor([[0, 0, 0]])");
+  BOOST_CHECK_EQUAL(mg::repr(m.cumsum(1)), "tensor([[0, 1, 2],\n        [1, 1, 1]])");
+  BOOST_CHECK_EQUAL(mg::repr(m.max()), "tensor(True)");
   // a braced list of double tensors still records its node; a mixed one joins as double
   auto x = mg::tensor({{1., 2., 3.}}, mg::requires_grad());
   auto j = mg::cat({x, x * 2});

@@ -510,20 +510,35 @@ BasicTensor<T> reduce_op(const BasicTensor<T>& x, int dim, bool keepdim, bool me
   return out;
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::sum() const { return reduce_op(*this, -1, false, false); }
+namespace detail {
+/// A bool tensor's elements as int64 counts (what its sum, product and
+/// running sum are taken over).
+inline BasicTensor<std::int64_t> counts(const BasicTensor<bool>& x) {
+  const auto c = x.contiguous();
+  auto impl = new_impl<std::int64_t>(x.sizes());
+  std::copy(c.data_ptr(), c.data_ptr() + c.numel(), impl->data());
+  return BasicTensor<std::int64_t>(std::move(impl));
+}
+}  // namespace detail
+
+template <class T> BasicTensor<detail::accumulate_t<T>> BasicTensor<T>::sum() const {
+  if constexpr (std::is_same_v<T, bool>) return detail::counts(*this).sum();
+  else return reduce_op(*this, -1, false, false);
+}
 template <class T> BasicTensor<T> BasicTensor<T>::mean() const {
   METAGRAD_REQUIRE_FLOATING(T);
   return reduce_op(*this, -1, false, true);
 }
-template <class T> BasicTensor<T> BasicTensor<T>::sum(int d, bool keepdim) const {
-  return reduce_op(*this, wrap_dim(d, dim()), keepdim, false);
+template <class T> BasicTensor<detail::accumulate_t<T>> BasicTensor<T>::sum(int d, bool keepdim) const {
+  if constexpr (std::is_same_v<T, bool>) return detail::counts(*this).sum(d, keepdim);
+  else return reduce_op(*this, wrap_dim(d, dim()), keepdim, false);
 }
 template <class T> BasicTensor<T> BasicTensor<T>::mean(int d, bool keepdim) const {
   METAGRAD_REQUIRE_FLOATING(T);
   return reduce_op(*this, wrap_dim(d, dim()), keepdim, true);
 }
-template <class T> BasicTensor<T> sum(const BasicTensor<T>& x) { return x.sum(); }
-template <class T> BasicTensor<T> sum(const BasicTensor<T>& x, int dim, bool keepdim = false) { return x.sum(dim, keepdim); }
+template <class T> auto sum(const BasicTensor<T>& x) { return x.sum(); }
+template <class T> auto sum(const BasicTensor<T>& x, int dim, bool keepdim = false) { return x.sum(dim, keepdim); }
 template <class T> BasicTensor<T> mean(const BasicTensor<T>& x) { return x.mean(); }
 template <class T> BasicTensor<T> mean(const BasicTensor<T>& x, int dim, bool keepdim = false) { return x.mean(dim, keepdim); }
 

@@ -256,6 +256,12 @@ template <class T>
 BasicTensor<T> cumsum(const BasicTensor<T>& x, int dim) {
   return detail::map_along<rules::Cumsum>(x, BasicTensor<T>::wrap_dim(dim, x.dim()));
 }
+/// A bool tensor's product and running sum are int64, as its sum is.
+inline BasicTensor<std::int64_t> prod(const BasicTensor<bool>& x) { return prod(detail::counts(x)); }
+inline BasicTensor<std::int64_t> prod(const BasicTensor<bool>& x, int dim, bool keepdim = false) {
+  return prod(detail::counts(x), dim, keepdim);
+}
+inline BasicTensor<std::int64_t> cumsum(const BasicTensor<bool>& x, int dim) { return cumsum(detail::counts(x), dim); }
 
 namespace detail {
 /// var (Std = false) or std along dim (all elements when dim < 0).
@@ -278,9 +284,11 @@ template <class T> BasicTensor<T> norm(const BasicTensor<T>& x, int dim, bool ke
   return detail::norm2(x, BasicTensor<T>::wrap_dim(dim, x.dim()), keepdim);
 }
 
-template <class T> BasicTensor<T> BasicTensor<T>::prod() const { return metagrad::prod(*this); }
-template <class T> BasicTensor<T> BasicTensor<T>::prod(int d, bool keepdim) const { return metagrad::prod(*this, d, keepdim); }
-template <class T> BasicTensor<T> BasicTensor<T>::cumsum(int d) const { return metagrad::cumsum(*this, d); }
+template <class T> BasicTensor<detail::accumulate_t<T>> BasicTensor<T>::prod() const { return metagrad::prod(*this); }
+template <class T> BasicTensor<detail::accumulate_t<T>> BasicTensor<T>::prod(int d, bool keepdim) const {
+  return metagrad::prod(*this, d, keepdim);
+}
+template <class T> BasicTensor<detail::accumulate_t<T>> BasicTensor<T>::cumsum(int d) const { return metagrad::cumsum(*this, d); }
 // var and std are members only (`t.var()`, `t.std(0)`): `mg::var` names a
 // static variable.
 template <class T> BasicTensor<T> BasicTensor<T>::var(bool unbiased) const {

@@ -21,6 +21,11 @@ struct TensorOptions {
 inline TensorOptions requires_grad(bool r = true) { return TensorOptions{}.requires_grad(r); }
 
 namespace detail {
+/// The element type of a sum, product or running sum: a bool tensor counts
+/// (int64), as PyTorch promotes it — `(pred == target).sum()` is a number.
+template <class T>
+using accumulate_t = std::conditional_t<std::is_same_v<T, bool>, std::int64_t, T>;
+
 /// Integer and bool tensors (indices, masks, counts) never require grad: no
 /// derivative is defined on them. libtorch refuses with this sentence in
 /// `requires_grad_()` and in every factory given `requires_grad()`.
@@ -180,8 +185,8 @@ class BasicTensor {
 #define METAGRAD_DECLARE_BINARY_MEMBER(Rule, fn) BasicTensor fn(const BasicTensor& other) const;
   METAGRAD_FOR_EACH_BINARY(METAGRAD_DECLARE_BINARY_MEMBER)
 #undef METAGRAD_DECLARE_BINARY_MEMBER
-  BasicTensor sum() const;
-  BasicTensor sum(int dim, bool keepdim = false) const;
+  BasicTensor<detail::accumulate_t<T>> sum() const;
+  BasicTensor<detail::accumulate_t<T>> sum(int dim, bool keepdim = false) const;
   BasicTensor mean() const;
   BasicTensor mean(int dim, bool keepdim = false) const;
   BasicTensor logsumexp(int dim, bool keepdim = false) const;
@@ -189,9 +194,9 @@ class BasicTensor {
   BasicTensor log_softmax(int dim) const;
   BasicTensor amax(int dim, bool keepdim = false) const;
   BasicTensor max() const;
-  BasicTensor prod() const;
-  BasicTensor prod(int dim, bool keepdim = false) const;
-  BasicTensor cumsum(int dim) const;
+  BasicTensor<detail::accumulate_t<T>> prod() const;
+  BasicTensor<detail::accumulate_t<T>> prod(int dim, bool keepdim = false) const;
+  BasicTensor<detail::accumulate_t<T>> cumsum(int dim) const;
   /// The variance (unbiased: / (N - 1)) and standard deviation, of all
   /// elements or along dim (members only: `mg::var` names a static variable).
   BasicTensor var(bool unbiased = true) const;
