@@ -111,6 +111,20 @@ BOOST_AUTO_TEST_CASE(integer_tensors_reduce_and_join_as_integers) {
   BOOST_CHECK_EQUAL(mg::repr(mg::prod(m, 0, true)), "tensor([[0, 0, 0]])");
   BOOST_CHECK_EQUAL(mg::repr(m.cumsum(1)), "tensor([[0, 1, 2],\n        [1, 1, 1]])");
   BOOST_CHECK_EQUAL(mg::repr(m.max()), "tensor(True)");
+  // ... and where it meets integers: + and * give int64 (`-` is a compile
+  // error, tests/compile_fail/bool_tensor*.cpp), with bool numbers it stays bool
+  const auto mv = mg::tensor({-1., 2., 0.5}) > 0.;
+  const auto i = mg::tensor({1, 2, 3});
+  static_assert(std::is_same_v<decltype(mv * 2), mg::BasicTensor<std::int64_t>>);
+  BOOST_CHECK_EQUAL(mg::repr(mv * 2), "tensor([0, 2, 2])");
+  BOOST_CHECK_EQUAL(mg::repr(2 * mv), "tensor([0, 2, 2])");
+  BOOST_CHECK_EQUAL(mg::repr(mv + 1), "tensor([1, 2, 2])");
+  BOOST_CHECK_EQUAL(mg::repr(i * mv), "tensor([0, 2, 3])");
+  BOOST_CHECK_EQUAL(mg::repr(mv * i), "tensor([0, 2, 3])");
+  BOOST_CHECK_EQUAL(mg::repr(i + mv), "tensor([1, 3, 4])");
+  BOOST_CHECK_EQUAL(mg::repr(mv + true), "tensor([True, True, True])");
+  BOOST_CHECK_EQUAL(mg::repr(mv * mv), "tensor([False,  True,  True])");
+  BOOST_CHECK_EQUAL(mg::repr(mv * 2.5), "tensor([0.0000, 2.5000, 2.5000])");
   // a braced list of double tensors still records its node; a mixed one joins as double
   auto x = mg::tensor({{1., 2., 3.}}, mg::requires_grad());
   auto j = mg::cat({x, x * 2});

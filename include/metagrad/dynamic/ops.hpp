@@ -148,8 +148,20 @@ inline constexpr bool integer_row =
                          std::is_same_v<Rule, rules::Sign> || std::is_same_v<Rule, rules::Relu> ||
                          std::is_same_v<Rule, rules::Square>);
 
+/// PyTorch refuses `-` on bool tensors (a mask is inverted with `!`); so do
+/// we, at compile time, with its sentences.
+#define METAGRAD_BOOL_SUB_MESSAGE                                                                        \
+  "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a " \
+  "mask, use the `~` or `logical_not()` operator instead (in C++: `!mask`)."
+#define METAGRAD_BOOL_SUB_BOTH_MESSAGE                                                                   \
+  "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "            \
+  "`logical_xor()` operator instead (in C++: `a != b`)."
+
 template <class Rule, class T>
 BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_name) {
+  static_assert(!(std::is_same_v<T, bool> && std::is_same_v<Rule, rules::Neg>),
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a "
+                "mask, use the `~` or `logical_not()` operator instead (in C++: `!mask`).");
   if constexpr (!std::is_floating_point_v<T> && !integer_row<Rule, T> && !std::is_same_v<Rule, rules::Neg>) {
     METAGRAD_REQUIRE_FLOATING(T);  // (no kernel instantiated: one message, not a page)
     return x;
@@ -230,6 +242,7 @@ class BinaryNode final : public BasicNode<T> {
 
 template <class Rule, class T>
 BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const char* name = Rule::node_name) {
+  static_assert(!(std::is_same_v<T, bool> && std::is_same_v<Rule, rules::Sub>), METAGRAD_BOOL_SUB_BOTH_MESSAGE);
   BasicTensor<T> out(std::in_place, [&] {
     return kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
   });
@@ -286,6 +299,7 @@ class ScalarNode final : public BasicNode<T> {
 
 template <class Rule, bool ScalarIsB, class T>
 BasicTensor<T> scalar_op(const BasicTensor<T>& x, T c, const char* name = Rule::node_name) {
+  static_assert(!(std::is_same_v<T, bool> && std::is_same_v<Rule, rules::Sub>), METAGRAD_BOOL_SUB_MESSAGE);
   BasicTensor<T> out(std::in_place, [&] {
     return kernels::unary(x.impl(), [c](const auto& v) {
       if constexpr (ScalarIsB) return Rule::f(v, c);
@@ -387,6 +401,7 @@ BasicTensor<T> operator*(std::type_identity_t<T> a, const BasicTensor<T>& b) { r
 /// c - x (RsubBackward1): gradient -g.
 template <class T>
 BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
+  static_assert(!std::is_same_v<T, bool>, METAGRAD_BOOL_SUB_MESSAGE);
   BasicTensor<T> out(std::in_place, [&] { return kernels::unary(b.impl(), [a](const auto& v) { return T(a) - v; }); });
   if (is_grad_enabled() && b.requires_grad()) {
     auto n = make_node<T, UnaryNode<rules::Neg, T>>("RsubBackward1");
