@@ -99,6 +99,19 @@ BOOST_AUTO_TEST_CASE(integer_tensors_reduce_and_join_as_integers) {
   static_assert(std::is_same_v<decltype(mg::cat({a, a})), mg::BasicTensor<std::int64_t>>);
   BOOST_CHECK_EQUAL(mg::repr(mg::cat({a, a}, 1)), "tensor([[ 3, -1,  2,  3, -1,  2],\n        [ 0,  5, -4,  0,  5, -4]])");
   BOOST_CHECK_EQUAL(mg::repr(mg::stack({a[0], a[1]})), "tensor([[ 3, -1,  2],\n        [ 0,  5, -4]])");
+  // integer powers are exact int64 (wrapping as int64 arithmetic does; a
+  // negative power truncates); a floating power or base gives double
+  const auto i3 = mg::tensor({1, 2, 3});
+  static_assert(std::is_same_v<decltype(mg::pow(i3, 2)), mg::BasicTensor<std::int64_t>>);
+  BOOST_CHECK_EQUAL(mg::repr(i3.pow(2)), "tensor([1, 4, 9])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::pow(i3, i3)), "tensor([ 1,  4, 27])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::pow(-2, i3)), "tensor([-2,  4, -8])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::pow(mg::tensor({2, -1, 1}), mg::tensor({-1, -3, -2}))), "tensor([ 0, -1,  1])");
+  BOOST_CHECK_EQUAL(mg::pow(mg::tensor({3}), 40).item<std::int64_t>(), -6289078614652622815LL);
+  BOOST_CHECK_EQUAL(mg::pow(i3[2], 39).item<std::int64_t>(), 4052555153018976267LL);
+  BOOST_CHECK_EQUAL(mg::repr(mg::pow(i3, 2.0)), "tensor([1., 4., 9.])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::pow(0.5, i3)), "tensor([0.5000, 0.2500, 0.1250])");
+  check::throws([&] { mg::pow(i3, -1); }, "Integers to negative integer powers are not allowed.");
   // a bool tensor counts: its sum, product and running sum are int64 (PyTorch
   // promotes them; `(pred == target).sum()` used to print tensor(True))
   const auto m = mg::tensor({{-1., 2., 0.5}, {3., -4., 0.}}) > 0.;

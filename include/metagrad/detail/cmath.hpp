@@ -473,6 +473,18 @@ template <Integer T>
 constexpr T relu(T x) { return x < 0 ? T(0) : x; }
 template <Integer T>
 constexpr T square(T x) { return T(x * x); }
+/// x^n of integers, as PyTorch's integer pow: by repeated squaring, wrapping
+/// as int64 arithmetic does; a negative n gives 1 / x^-n truncated (0 unless
+/// x is 1 or -1). (A negative scalar exponent is refused before, by the op.)
+template <Integer T, Integer N>
+constexpr T pow(T x, N n) {
+  if (n < 0) return x == 1 ? T(1) : x == -1 ? T(n % 2 ? -1 : 1) : T(0);
+  using U = std::make_unsigned_t<T>;
+  U r = 1, b = static_cast<U>(x);
+  for (auto k = static_cast<std::make_unsigned_t<N>>(n); k; k >>= 1, b *= b)
+    if (k & 1) r *= b;
+  return static_cast<T>(r);
+}
 
 /// x^n for an integer n, by repeated squaring (exact for small n).
 template <Real T>

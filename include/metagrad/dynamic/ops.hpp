@@ -246,19 +246,22 @@ BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const
   BasicTensor<T> out(std::in_place, [&] {
     return kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
   });
-  if (!is_grad_enabled()) return out;
-  const bool ra = a.requires_grad(), rb = b.requires_grad();
-  if (ra || rb) {
-    auto n = make_node<T, BinaryNode<Rule, T>>(name);
-    n->a_shape.set(a.sizes(), out.sizes());
-    n->b_shape.set(b.sizes(), out.sizes());
-    n->add_edge(gradient_edge(a));
-    n->add_edge(gradient_edge(b));
-    const unsigned save = BinaryNode<Rule, T>::saves(ra, rb);
-    if (save & rules::kA) n->a.save(a, false);
-    if (save & rules::kB) n->b.save(b, false);
-    set_history(out, n);
-    if (save & rules::kY) n->y.save(out, true);
+  // (integer and bool tensors never require grad: no node to instantiate)
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!is_grad_enabled()) return out;
+    const bool ra = a.requires_grad(), rb = b.requires_grad();
+    if (ra || rb) {
+      auto n = make_node<T, BinaryNode<Rule, T>>(name);
+      n->a_shape.set(a.sizes(), out.sizes());
+      n->b_shape.set(b.sizes(), out.sizes());
+      n->add_edge(gradient_edge(a));
+      n->add_edge(gradient_edge(b));
+      const unsigned save = BinaryNode<Rule, T>::saves(ra, rb);
+      if (save & rules::kA) n->a.save(a, false);
+      if (save & rules::kB) n->b.save(b, false);
+      set_history(out, n);
+      if (save & rules::kY) n->y.save(out, true);
+    }
   }
   return out;
 }
@@ -306,16 +309,18 @@ BasicTensor<T> scalar_op(const BasicTensor<T>& x, T c, const char* name = Rule::
       else return Rule::f(c, v);
     });
   });
-  if (is_grad_enabled() && x.requires_grad()) {
-    using N = ScalarNode<Rule, T, ScalarIsB>;
-    auto n = make_node<T, N>(name, c);
-    if constexpr (!ScalarIsB) n->add_edge({});
-    n->add_edge(gradient_edge(x));
-    if constexpr (ScalarIsB) n->add_edge({});
-    const unsigned save = N::saves();
-    if (save & (ScalarIsB ? rules::kA : rules::kB)) n->x.save(x, false);
-    set_history(out, n);
-    if (save & rules::kY) n->y.save(out, true);
+  if constexpr (std::is_floating_point_v<T>) {  // (no node for integer tensors)
+    if (is_grad_enabled() && x.requires_grad()) {
+      using N = ScalarNode<Rule, T, ScalarIsB>;
+      auto n = make_node<T, N>(name, c);
+      if constexpr (!ScalarIsB) n->add_edge({});
+      n->add_edge(gradient_edge(x));
+      if constexpr (ScalarIsB) n->add_edge({});
+      const unsigned save = N::saves();
+      if (save & (ScalarIsB ? rules::kA : rules::kB)) n->x.save(x, false);
+      set_history(out, n);
+      if (save & rules::kY) n->y.save(out, true);
+    }
   }
   return out;
 }
@@ -417,6 +422,7 @@ BasicTensor<T> operator/(std::type_identity_t<T> a, const BasicTensor<T>& b) { r
 /// x^c for a scalar c: PowBackward0.
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& x, std::type_identity_t<T> c) {
+  if constexpr (math::Integer<T>) detail::check(c >= 0, "Integers to negative integer powers are not allowed.");
   return scalar_op<rules::Pow, true>(x, T(c), "PowBackward0");
 }
 template <class T>

@@ -108,6 +108,13 @@ BasicTensor<double> operator/(J a, const BasicTensor<I>& b) {
   return static_cast<double>(a) / BasicTensor<double>(b);
 }
 
+/// An int64 tensor to a floating-point power (or a floating-point number to
+/// an int64 tensor's powers) is a double tensor; integer powers stay int64.
+template <detail::integer_element I, detail::floating_element F>
+BasicTensor<double> pow(const BasicTensor<I>& x, F e) { return pow(BasicTensor<double>(x), static_cast<double>(e)); }
+template <detail::floating_element F, detail::integer_element I>
+BasicTensor<double> pow(F base, const BasicTensor<I>& e) { return pow(static_cast<double>(base), BasicTensor<double>(e)); }
+
 /// An integer tensor clamped to floating-point bounds is a double tensor
 /// (clamp(t, 0.5, 1.5) would otherwise round the bounds to integers).
 template <detail::integer_element I, detail::floating_element F>

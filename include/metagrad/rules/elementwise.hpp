@@ -153,6 +153,7 @@ auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
   using S = typename D::Scalar;
   using A = Eigen::Array<S, D::RowsAtCompileTime, D::ColsAtCompileTime>;
   const S e = static_cast<S>(y);
+  if constexpr (Integer<S>) return A(x.derived().unaryExpr([e](const S& a) { return math::pow(a, e); }));
   if (e == S(2)) return A(x.derived().square());
   if (e == S(1)) return A(x.derived());
   if (e == S(3)) return A(x.derived().cube());
@@ -173,10 +174,24 @@ using namespace ::metagrad::math;
 
 /// pow for every value family (Eigen arrays with a scalar exponent take the
 /// fast path above; others find their pow by argument-dependent lookup).
+template <class X>
+constexpr bool integer_array() {
+  if constexpr (std::is_base_of_v<Eigen::ArrayBase<X>, X>) return Integer<typename X::Scalar>;
+  else return false;
+}
 template <class A, class B>
 constexpr auto pow_fn(const A& a, const B& b) {
-  if constexpr (std::is_base_of_v<Eigen::ArrayBase<A>, A> && std::is_arithmetic_v<B>) return math::array_pow(a, b);
-  else return pow(a, b);
+  if constexpr (std::is_base_of_v<Eigen::ArrayBase<A>, A> && std::is_arithmetic_v<B>) {
+    return math::array_pow(a, b);
+  } else if constexpr (integer_array<A>() && integer_array<B>()) {  // (integer tensors: exact)
+    return a.binaryExpr(b, [](auto x, auto n) { return math::pow(x, n); }).eval();
+  } else if constexpr (Integer<A> && Integer<B>) {
+    return math::pow(a, b);
+  } else if constexpr (std::is_arithmetic_v<A> && integer_array<B>()) {
+    return b.unaryExpr([a](auto n) { return math::pow(static_cast<typename B::Scalar>(a), n); }).eval();
+  } else {
+    return pow(a, b);
+  }
 }
 
 template <int N, class V>
