@@ -108,6 +108,9 @@ BOOST_AUTO_TEST_CASE(integer_tensors_reduce_and_join_as_integers) {
   BOOST_CHECK_EQUAL(mg::repr(mg::pow(-2, i3)), "tensor([-2,  4, -8])");
   BOOST_CHECK_EQUAL(mg::repr(mg::pow(mg::tensor({2, -1, 1}), mg::tensor({-1, -3, -2}))), "tensor([ 0, -1,  1])");
   BOOST_CHECK_EQUAL(mg::pow(mg::tensor({3}), 40).item<std::int64_t>(), -6289078614652622815LL);
+  // (integers print every digit: they are not read through a double)
+  BOOST_CHECK_EQUAL(mg::repr(mg::pow(mg::tensor({3}), 40)), "tensor([-6289078614652622815])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::tensor({9007199254740993LL, 1LL})), "tensor([9007199254740993,                1])");
   BOOST_CHECK_EQUAL(mg::pow(i3[2], 39).item<std::int64_t>(), 4052555153018976267LL);
   BOOST_CHECK_EQUAL(mg::repr(mg::pow(i3, 2.0)), "tensor([1., 4., 9.])");
   BOOST_CHECK_EQUAL(mg::repr(mg::pow(0.5, i3)), "tensor([0.5000, 0.2500, 0.1250])");

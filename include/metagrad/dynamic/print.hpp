@@ -66,18 +66,19 @@ struct Formatter {
 };
 
 /// Booleans (`True`/`False`) and integers print as text of one width, right
-/// aligned (torch's _Formatter for non-floating dtypes).
+/// aligned (torch's _Formatter for non-floating dtypes). They are read as
+/// integers, not doubles: an int64 beyond 2^53 prints every digit.
 struct ExactFormatter {
   bool boolean = false;
   std::size_t max_width = 1;
-  ExactFormatter(const std::vector<double>& values, bool b) : boolean(b) {
-    for (double v : values) max_width = std::max(max_width, text(v).size());
+  ExactFormatter(const std::vector<long long>& values, bool b) : boolean(b) {
+    for (long long v : values) max_width = std::max(max_width, text(v).size());
   }
-  std::string text(double v) const {
+  std::string text(long long v) const {
     if (boolean) return v != 0 ? "True" : "False";
-    return std::to_string(static_cast<long long>(v));
+    return std::to_string(v);
   }
-  std::string format(double v) const {
+  std::string format(long long v) const {
     std::string r = text(v);
     if (r.size() < max_width) r.insert(0, max_width - r.size(), ' ');
     return r;
@@ -95,11 +96,13 @@ struct RawView {
     r.strides.erase(0);
     return r;
   }
-  double scalar() const { return static_cast<double>(*data); }
+  /// The element as the formatter reads it (integers exactly).
+  using Value = std::conditional_t<std::is_floating_point_v<T>, double, long long>;
+  Value scalar() const { return static_cast<Value>(*data); }
 };
 
 template <class T>
-void summarized_values(const RawView<T>& v, bool summarize, std::vector<double>& out) {
+void summarized_values(const RawView<T>& v, bool summarize, std::vector<typename RawView<T>::Value>& out) {
   if (v.sizes.size() == 0) { out.push_back(v.scalar()); return; }
   const std::int64_t n = v.sizes[0];
   for (std::int64_t i = 0; i < n; ++i) {
@@ -172,7 +175,7 @@ std::string repr(const BasicTensor<T>& t) {
     if (std::is_same_v<T, float>) suffixes.push_back("dtype=torch.float32");
     detail::RawView<T> v{m.data(), m.sizes, m.strides};
     const bool summarize = t.numel() > detail::kThreshold;
-    std::vector<double> vals;
+    std::vector<typename detail::RawView<T>::Value> vals;
     detail::summarized_values(v, summarize, vals);
     if constexpr (std::is_floating_point_v<T>)
       body = detail::tensor_str(v, indent, summarize, detail::Formatter(vals));
