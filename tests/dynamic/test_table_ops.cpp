@@ -115,6 +115,8 @@ BOOST_AUTO_TEST_CASE(integer_tensors_reduce_and_join_as_integers) {
   BOOST_CHECK_EQUAL(mg::repr(mg::pow(i3, 2.0)), "tensor([1., 4., 9.])");
   BOOST_CHECK_EQUAL(mg::repr(mg::pow(0.5, i3)), "tensor([0.5000, 0.2500, 0.1250])");
   check::throws([&] { mg::pow(i3, -1); }, "Integers to negative integer powers are not allowed.");
+  BOOST_CHECK_EQUAL(mg::repr(mg::minimum(i3, mg::tensor({2, 2, 2}))), "tensor([1, 2, 2])");
+  BOOST_CHECK_EQUAL(mg::repr(mg::maximum(i3, mg::tensor({2, 2, 2}))), "tensor([2, 2, 3])");
   // a bool tensor counts: its sum, product and running sum are int64 (PyTorch
   // promotes them; `(pred == target).sum()` used to print tensor(True))
   const auto m = mg::tensor({{-1., 2., 0.5}, {3., -4., 0.}}) > 0.;

@@ -473,6 +473,10 @@ template <Integer T>
 constexpr T relu(T x) { return x < 0 ? T(0) : x; }
 template <Integer T>
 constexpr T square(T x) { return T(x * x); }
+template <Integer T>
+constexpr T minimum(T a, T b) { return a < b ? a : b; }
+template <Integer T>
+constexpr T maximum(T a, T b) { return a > b ? a : b; }
 /// x^n of integers, as PyTorch's integer pow: by repeated squaring, wrapping
 /// as int64 arithmetic does; a negative n gives 1 / x^-n truncated (0 unless
 /// x is 1 or -1). (A negative scalar exponent is refused before, by the op.)

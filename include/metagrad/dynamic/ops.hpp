@@ -243,6 +243,8 @@ class BinaryNode final : public BasicNode<T> {
 template <class Rule, class T>
 BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const char* name = Rule::node_name) {
   static_assert(!(std::is_same_v<T, bool> && std::is_same_v<Rule, rules::Sub>), METAGRAD_BOOL_SUB_BOTH_MESSAGE);
+  if constexpr (std::is_same_v<Rule, rules::Atan2> || std::is_same_v<Rule, rules::Hypot>)
+    METAGRAD_REQUIRE_FLOATING(T);  // (as exp and the other fractions: convert first)
   BasicTensor<T> out(std::in_place, [&] {
     return kernels::binary(a.impl(), b.impl(), [](const auto& x, const auto& y) { return Rule::f(x, y); });
   });
