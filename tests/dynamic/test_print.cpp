@@ -33,6 +33,15 @@ BOOST_AUTO_TEST_CASE(summarised_and_wrapped) {
                     "         27.0000, 28.5000],\n"
                     "        [30.0000, 31.5000, 33.0000, 34.5000, 36.0000, 37.5000, 39.0000, 40.5000,\n"
                     "         42.0000, 43.5000]])");
+  // a one-line tensor whose suffix would end exactly at column 80 wraps, as
+  // torch's _add_suffixes counts the line (it printed on one line here)
+  auto six = mg::tensor({1.5, 2.5, 3.5, 4.5, 5.5, 6.5}, mg::requires_grad());
+  BOOST_CHECK_EQUAL(check::str(six * 1.),
+                    "tensor([1.5000, 2.5000, 3.5000, 4.5000, 5.5000, 6.5000],\n"
+                    "       grad_fn=<MulBackward0>)");
+  BOOST_CHECK_EQUAL(check::str(mg::tensor<float>({1.5f, -2.f, 0.25f}, mg::requires_grad()) * 2.f),
+                    "tensor([ 3.0000, -4.0000,  0.5000], dtype=torch.float32,\n"
+                    "       grad_fn=<MulBackward0>)");
   auto big = mg::arange(2 * 600).reshape({600, 2});
   const auto s = check::str(big);
   BOOST_CHECK(s.find("...") != std::string::npos);

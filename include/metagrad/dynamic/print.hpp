@@ -186,7 +186,9 @@ std::string repr(const BasicTensor<T>& t) {
   else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
   std::string s = prefix + body;
   const auto nl = s.rfind('\n');
-  std::size_t last = nl == std::string::npos ? s.size() + 1 : s.size() - nl + 1;
+  // (torch's _add_suffixes: len(s) - s.rfind("\n") + 1, where rfind gives -1
+  // when there is no newline: the last line's length plus 2 either way)
+  std::size_t last = nl == std::string::npos ? s.size() + 2 : s.size() - nl + 1;
   for (const auto& suf : suffixes) {
     if (last + suf.size() + 2 > static_cast<std::size_t>(detail::kLineWidth)) {
       s += ",\n" + std::string(static_cast<std::size_t>(indent), ' ') + suf;
