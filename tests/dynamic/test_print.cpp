@@ -16,6 +16,10 @@ BOOST_AUTO_TEST_CASE(pytorch_repr) {
   BOOST_CHECK_EQUAL(check::str(mg::tensor(3.)), "tensor(3.)");
   BOOST_CHECK_EQUAL(check::str(mg::zeros({0})), "tensor([])");
   BOOST_CHECK_EQUAL(check::str(mg::zeros({2, 0})), "tensor([], size=(2, 0))");
+  // (an empty tensor names its type unless it is the default one)
+  BOOST_CHECK_EQUAL(check::str(mg::zeros<std::int64_t>({0})), "tensor([], dtype=torch.int64)");
+  BOOST_CHECK_EQUAL(check::str(mg::zeros<std::int64_t>({2, 0})), "tensor([], size=(2, 0), dtype=torch.int64)");
+  BOOST_CHECK_EQUAL(check::str(mg::zeros({0}) > 0.), "tensor([], dtype=torch.bool)");
   BOOST_CHECK_EQUAL(check::str(mg::tensor<float>({1.f, 2.f}, mg::requires_grad())),
                     "tensor([1., 2.], dtype=torch.float32, requires_grad=True)");
   BOOST_CHECK_EQUAL(check::str(mg::Tensor()), "None");

@@ -169,7 +169,11 @@ std::string repr(const BasicTensor<T>& t) {
       os << (t.dim() == 1 ? ",)" : ")");
       suffixes.push_back(os.str());
     }
+    // (no element shows an empty tensor's type: torch names every dtype but
+    // the default one, int64 and bool included)
     if (std::is_same_v<T, float>) suffixes.push_back("dtype=torch.float32");
+    if (std::is_same_v<T, std::int64_t>) suffixes.push_back("dtype=torch.int64");
+    if (std::is_same_v<T, bool>) suffixes.push_back("dtype=torch.bool");
     body = "[]";
   } else {
     if (std::is_same_v<T, float>) suffixes.push_back("dtype=torch.float32");
