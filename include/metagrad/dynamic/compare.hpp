@@ -172,11 +172,7 @@ template <class T>
 template <class U>
   requires(!std::is_same_v<U, T> && std::is_integral_v<U> && std::is_floating_point_v<T>)
 BasicTensor<T>::BasicTensor(const BasicTensor<U>& other) {
-  if (!other.defined()) return;
-  const auto c = other.contiguous();
-  auto impl = new_impl<T>(other.sizes());
-  std::transform(c.data_ptr(), c.data_ptr() + c.numel(), impl->data(), [](U v) { return static_cast<T>(v); });
-  impl_ = std::move(impl);
+  if (other.defined()) impl_ = detail::cast_impl<T>(other);
 }
 
 }  // namespace metagrad

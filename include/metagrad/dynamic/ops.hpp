@@ -534,13 +534,19 @@ BasicTensor<T> reduce_op(const BasicTensor<T>& x, int dim, bool keepdim, bool me
 }
 
 namespace detail {
+/// A fresh contiguous impl holding x's values cast to T (no history): what
+/// the promotions of integer and bool tensors copy.
+template <class T, class U>
+std::shared_ptr<TensorImpl<T>> cast_impl(const BasicTensor<U>& x) {
+  const auto c = x.contiguous();
+  auto impl = new_impl<T>(x.sizes());
+  std::transform(c.data_ptr(), c.data_ptr() + c.numel(), impl->data(), [](U v) { return static_cast<T>(v); });
+  return impl;
+}
 /// A bool tensor's elements as int64 counts (what its sum, product and
 /// running sum are taken over).
 inline BasicTensor<std::int64_t> counts(const BasicTensor<bool>& x) {
-  const auto c = x.contiguous();
-  auto impl = new_impl<std::int64_t>(x.sizes());
-  std::copy(c.data_ptr(), c.data_ptr() + c.numel(), impl->data());
-  return BasicTensor<std::int64_t>(std::move(impl));
+  return BasicTensor<std::int64_t>(cast_impl<std::int64_t>(x));
 }
 }  // namespace detail
 

@@ -80,9 +80,15 @@ METAGRAD_COUNTING_OP(*)
 #undef METAGRAD_COUNTING_OP
 /// ... and `-` refuses them, as every other `-` with a bool tensor.
 template <std::same_as<bool> B, detail::counting_number J>
-BasicTensor<std::int64_t> operator-(const BasicTensor<B>&, J) { static_assert(!std::is_same_v<B, bool>, METAGRAD_BOOL_SUB_MESSAGE); return {}; }
+BasicTensor<std::int64_t> operator-(const BasicTensor<B>&, J) {
+  static_assert(!std::is_same_v<B, bool>, METAGRAD_BOOL_SUB_MESSAGE);
+  return {};
+}
 template <std::same_as<bool> B, detail::counting_number J>
-BasicTensor<std::int64_t> operator-(J, const BasicTensor<B>&) { static_assert(!std::is_same_v<B, bool>, METAGRAD_BOOL_SUB_MESSAGE); return {}; }
+BasicTensor<std::int64_t> operator-(J, const BasicTensor<B>&) {
+  static_assert(!std::is_same_v<B, bool>, METAGRAD_BOOL_SUB_MESSAGE);
+  return {};
+}
 template <std::same_as<bool> B>
 BasicTensor<std::int64_t> operator-(const BasicTensor<B>&, const BasicTensor<std::int64_t>&) {
   static_assert(!std::is_same_v<B, bool>, METAGRAD_BOOL_SUB_MESSAGE);
