@@ -27,13 +27,55 @@ BOOST_AUTO_TEST_CASE(summed_gradients_are_added_in_place_only_into_unseen_contig
   mg::Tensor seen;
   a.register_hook([&](const mg::Tensor& g) { seen = g; });
   auto w = mg::tensor({{1., 10.}, {100., 1000.}});
-  ((a + a.t()) * w + a * 3.0).sum().backward();
+  ((a + a.t()) * w + a * 3.0).sum().backward({}, true);  // (a's MulBackward0 is run again below)
   check::close(seen, {5., 113., 113., 2003.});  // w + w^T + 3
   check::close(x.grad(), {10., 226., 226., 4006.});
   const auto first = seen, keep = seen.clone();
   (a * w + a).sum().backward();  // a second backward leaves the first's gradient alone
   BOOST_CHECK(mg::equal(first, keep));
   check::close(seen, {2., 11., 101., 1001.});
+}
+
+BOOST_AUTO_TEST_CASE(a_second_backward_fails_exactly_where_pytorchs_node_saved_something) {
+  // PyTorch saves a wrapped number like any operand (`x * 2`: MulBackward0
+  // saves `other`), an index (IndexSelectBackward0, GatherBackward0) and a
+  // condition (WhereBackward0, MaskedFillBackward0); after a backward without
+  // retain_graph they are freed and a second backward through the node fails.
+  // Nodes that saved nothing (`x + 2`, `2 - x`, sum, views, cat, a mean over a
+  // dimension in PyTorch 2) run again. (Outcomes checked with python3-torch.)
+  const auto second = [](auto f) {
+    auto x = mg::tensor({{1., 2., 3.}, {0.5, -1., 4.}}, mg::requires_grad());
+    auto y = f(x).sum();
+    y.backward();
+    try {
+      y.backward();
+    } catch (const mg::Error& e) {
+      BOOST_CHECK(std::string(e.what()).find("backward through the graph a second time") != std::string::npos);
+      return false;
+    }
+    auto once = x.detach().clone().requires_grad_();
+    f(once).sum().backward();
+    check::close(x.grad(), once.grad() * 2.);  // (both backwards added their gradients)
+    return true;
+  };
+  using T = const mg::Tensor&;
+  BOOST_CHECK(!second([](T x) { return x * 2.; }));
+  BOOST_CHECK(!second([](T x) { return 2. * x; }));
+  BOOST_CHECK(!second([](T x) { return x / 2.; }));
+  BOOST_CHECK(!second([](T x) { return x.pow(2.); }));
+  BOOST_CHECK(!second([](T x) { return mg::pow(2., x); }));
+  BOOST_CHECK(!second([](T x) { return mg::where(x > 1., x, x * 0.); }));
+  BOOST_CHECK(!second([](T x) { return x.masked_fill(x > 1., 0.); }));
+  BOOST_CHECK(!second([](T x) { return x.index_select(1, mg::tensor({2, 0})); }));
+  BOOST_CHECK(!second([](T x) { return x.gather(1, mg::tensor({{2}, {0}})); }));
+  BOOST_CHECK(!second([](T x) { return mg::nn::functional::nll_loss(x, mg::tensor({2, 0})); }));
+  BOOST_CHECK(second([](T x) { return x + 2.; }));
+  BOOST_CHECK(second([](T x) { return 2. - x; }));
+  BOOST_CHECK(second([](T x) { return -x; }));
+  BOOST_CHECK(second([](T x) { return x.t(); }));
+  BOOST_CHECK(second([](T x) { return x.mean(0); }));
+  BOOST_CHECK(second([](T x) { return mg::cat({x, x}); }));
+  BOOST_CHECK(second([](T x) { return x.narrow(1, 0, 2); }));
 }
 
 BOOST_AUTO_TEST_CASE(a_nodes_gradient_is_overwritten_in_place_only_when_nothing_else_holds_it) {

@@ -80,6 +80,7 @@ class WhereNode final : public BasicNode<T> {
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     static_assert(rules::grad_b_needs<rules::KeepWhere> == rules::kA && rules::grad_b_needs<rules::KeepWhereNot> == rules::kA,
                   "where's backward reads only its condition");
+    if (!cond_.defined()) detail::fail(detail::kSecondTime);  // (the condition is a saved tensor, as PyTorch's)
     const bool masked_fill = this->num_edges() == 1;
     if (!masked_fill && this->edge(0).valid()) out[0] = rules::KeepWhere::vjp_b(cond_, g, g, g).sum_to_size(a_);
     const int ib = masked_fill ? 0 : 1;

@@ -278,6 +278,9 @@ class ScalarNode final : public BasicNode<T> {
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     constexpr unsigned need = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
+    if constexpr (kReadsScalar) {
+      if (released_) detail::fail(detail::kSecondTime);
+    }
     const auto x = detail::unpack_if<(need & (ScalarIsB ? rules::kA : rules::kB)) != 0>(this->x, *this);
     const auto y = detail::unpack_if<(need & rules::kY) != 0>(this->y, *this);
     const T c = c_;
@@ -290,9 +293,18 @@ class ScalarNode final : public BasicNode<T> {
       out[1] = detail::run_formula_in_g<T>(
           [c](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp_b(c, x_, y_, g_); }, std::move(g), x, y);
   }
-  void release_variables() override { x.reset(); y.reset(); }
+  void release_variables() override {
+    x.reset();
+    y.reset();
+    released_ = true;
+  }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   static constexpr unsigned kReads = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
+  /// Does the tensor side's formula read the scalar? PyTorch saves a wrapped
+  /// number like any operand (`x * 2`: MulBackward0 saves `other`), so a
+  /// second backward through such a node without retain_graph fails as it
+  /// does there; `x + 2` and `x - 2` save nothing and may run again.
+  static constexpr bool kReadsScalar = (kReads & (ScalarIsB ? rules::kB : rules::kA)) != 0;
   static unsigned saves() { return kReads; }
   [[no_unique_address]] SavedSlot<T, (kReads & (ScalarIsB ? rules::kA : rules::kB)) != 0, 0> x;
   [[no_unique_address]] SavedSlot<T, (kReads & rules::kY) != 0, 1> y;
@@ -300,6 +312,7 @@ class ScalarNode final : public BasicNode<T> {
  private:
   const char* name_;
   T c_;
+  bool released_ = false;  // (read only where kReadsScalar)
 };
 
 template <class Rule, bool ScalarIsB, class T>

@@ -39,6 +39,15 @@ auto unpack_if(const S& s, BasicNode<T>& self) {
   else return NotSaved{};
 }
 
+/// Does rule R hold a tensor operand of the op (an index, a loss's target
+/// weights) that PyTorch's node saves? Then it counts as saved: a second
+/// backward through the node without retain_graph fails, as there.
+template <class R>
+inline constexpr bool keeps_tensors = [] {
+  if constexpr (requires { R::keeps_tensors; }) return R::keeps_tensors;
+  else return false;
+}();
+
 }  // namespace detail
 
 /// out = op(x) with backward `rule.vjp(x, y, g)`; x and y saved only when
@@ -50,16 +59,24 @@ class RuleNode final : public BasicNode<T> {
   RuleNode(const char* name, R rule) : name_(name), rule_(std::move(rule)) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    if constexpr (detail::keeps_tensors<R>) {
+      if (released_) detail::fail(detail::kSecondTime);
+    }
     out[0] = rule_.vjp(detail::unpack_if<(needs & rules::kA) != 0>(x, *this),
                        detail::unpack_if<(needs & rules::kY) != 0>(y, *this), g);
   }
-  void release_variables() override { x.reset(); y.reset(); }
+  void release_variables() override {
+    x.reset();
+    y.reset();
+    released_ = true;
+  }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   SavedVariable<T> x, y;
 
  private:
   const char* name_;
   R rule_;
+  bool released_ = false;  // (read only where the rule keeps tensors)
 };
 
 /// Records `rule` as the backward of out = op(x) (when x needs a gradient);

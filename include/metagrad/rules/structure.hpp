@@ -122,6 +122,7 @@ struct SumMean {
 };
 template <class Index>
 struct IndexSelect {
+  static constexpr bool keeps_tensors = true;  // (the index: freed with the graph)
   int dim;
   Index index;
   Sizes in;
@@ -132,12 +133,14 @@ struct IndexSelect {
 /// index_select's adjoint (zeros with g's slices added at index).
 template <class Index>
 struct IndexAdd {
+  static constexpr bool keeps_tensors = true;  // (the index: freed with the graph)
   int dim;
   Index index;
   template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const { return index_select(g, dim, index); }
 };
 template <class Index>
 struct Gather {
+  static constexpr bool keeps_tensors = true;  // (the index: freed with the graph)
   int dim;
   Index index;
   Sizes in;
@@ -148,6 +151,7 @@ struct Gather {
 /// gather's adjoint (zeros with g's elements added at index).
 template <class Index>
 struct ScatterAdd {
+  static constexpr bool keeps_tensors = true;  // (the index: freed with the graph)
   int dim;
   Index index;
   template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const { return gather(g, dim, index); }
@@ -184,6 +188,7 @@ struct PolygammaOrder {
 /// nll_loss's weights w (a constant of the graph: -1/count at [i, t_i]).
 template <class W>
 struct NllLoss {
+  static constexpr bool keeps_tensors = true;  // (the target's weights: freed with the graph)
   W weights;
   template <class X, class Y, class G> auto vjp(const X&, const Y&, const G& g) const { return weights * g; }
 };
