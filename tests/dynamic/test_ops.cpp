@@ -326,6 +326,14 @@ BOOST_AUTO_TEST_CASE(float_tensors) {
 BOOST_AUTO_TEST_CASE(factories_and_eigen) {
   BOOST_CHECK(mg::eye(3).sizes() == mg::Sizes({3, 3}));
   check::close(mg::arange(4), {0., 1., 2., 3.});
+  // torch.arange(start, end, step): ceil((end - start) / step) elements
+  check::close(mg::arange(0., 1., 0.3), {0., 0.3, 0.6, 0.9});
+  check::close(mg::arange(1., 0., -0.25), {1., 0.75, 0.5, 0.25});
+  check::close(mg::arange(2, 5), {2., 3., 4.});
+  BOOST_CHECK_EQUAL(mg::arange(3., 3.).numel(), 0);
+  BOOST_CHECK(mg::arange(0., 2., 1., mg::requires_grad()).requires_grad());
+  check::throws([] { mg::arange(0., 1., 0.); }, "step must be nonzero");
+  check::throws([] { mg::arange(1., 0.); }, "upper bound and larger bound inconsistent with step sign");
   check::close(mg::full({2}, 7.5), {7.5, 7.5});
   mg::manual_seed(3);
   auto r1 = mg::randn({4});

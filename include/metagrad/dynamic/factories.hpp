@@ -1,6 +1,7 @@
 // metagrad/dynamic/factories.hpp — creating tensors: tensor, ones, zeros,
 // full, eye, arange, randn, rand, *_like, from_eigen, manual_seed.
 #pragma once
+#include <cmath>
 #include <random>
 
 #include "engine.hpp"
@@ -127,6 +128,18 @@ template <class T = double>
 BasicTensor<T> arange(std::int64_t n, TensorOptions o = {}) {
   auto impl = new_impl<T>({n});
   for (std::int64_t i = 0; i < n; ++i) impl->data()[i] = static_cast<T>(i);
+  return detail::finish(std::move(impl), o);
+}
+/// start, start + step, ... up to end exclusive (`torch::arange(0., 1., 0.25)`):
+/// ceil((end - start) / step) elements, element i = start + i * step.
+template <class T = double>
+BasicTensor<T> arange(double start, double end, double step = 1, TensorOptions o = {}) {
+  detail::check(step != 0, "step must be nonzero");
+  detail::check(std::isfinite(start) && std::isfinite(end), "unsupported range: ", start, " -> ", end);
+  detail::check(step > 0 ? end >= start : end <= start, "upper bound and larger bound inconsistent with step sign");
+  const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
+  auto impl = new_impl<T>({n});
+  for (std::int64_t i = 0; i < n; ++i) impl->data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
   return detail::finish(std::move(impl), o);
 }
 namespace detail {

@@ -100,6 +100,7 @@
   X template BasicTensor<T> rand<T>(const Sizes&, TensorOptions);                                          \
   X template BasicTensor<T> eye<T>(std::int64_t, TensorOptions);                                           \
   X template BasicTensor<T> arange<T>(std::int64_t, TensorOptions);                                        \
+  X template BasicTensor<T> arange<T>(double, double, double, TensorOptions);                              \
   X template bool allclose<T>(const BasicTensor<T>&, const BasicTensor<T>&, double, double);               \
   X template bool equal<T>(const BasicTensor<T>&, const BasicTensor<T>&);                                  \
   /* the engine and printing */                                                                            \
