@@ -141,9 +141,11 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
 
 /// The value of e; the gradients are written into grads (shaped like the
 /// bindings, zeroed where grad_is_fresh is false). A tape that holds heap
-/// buffers is the one kept in ws (made on the first call).
+/// buffers is the one kept in ws (made on the first call). Always inline:
+/// called through grad_sweep (the compiler decides) or, for small scalar
+/// expressions, straight from grad / grad_into (see inline_sweep).
 template <class E, class Grads, class... Bs>
-auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
+METAGRAD_INLINE inline auto grad_sweep_body(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
   using S = common_scalar_t<Bs...>;
   using TapeT = Tape<S, E, Bs...>;
   using Root = typename numbered<E>::type;
@@ -191,12 +193,34 @@ auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
     }
   }
 }
+template <class E, class Grads, class... Bs>
+auto grad_sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
+  return grad_sweep_body(e, grads, ws, bs...);
+}
+
+/// A scalar expression of at most 48 nodes is swept inline in the caller:
+/// its sweep is a few dozen instructions, and as a call (which g++ chooses
+/// from the size of the unsimplified template code) the bindings and the
+/// gradients went through memory and the gradients' -0 start was stored
+/// before being overwritten — the 2-d Rosenbrock took 1.5x a hand-written
+/// gradient for that alone.
+template <class E, class... Bs>
+consteval bool inline_sweep() {
+  if constexpr (scalar_grad<E, Bs...>) return tl_size<pass_nodes<typename numbered<E>::type, Bs...>>::value <= 48;
+  else return false;
+}
+
+template <class E, class Grads, class... Bs>
+METAGRAD_INLINE inline auto sweep(const E& e, Grads& grads, Workspace& ws, const Bs&... bs) {
+  if constexpr (inline_sweep<E, Bs...>()) return grad_sweep_body(e, grads, ws, bs...);
+  else return grad_sweep(e, grads, ws, bs...);
+}
 }  // namespace detail
 
 /// The value of e and its gradient with respect to every bound variable:
 /// d(e)/d(x) has x's shape (a scalar broadcast against arrays gets the sum).
 template <class E, class... Bs>
-auto grad(const E& e, const Bs&... bs) {
+METAGRAD_INLINE inline auto grad(const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::grad: the first argument must be a metagrad static expression");
   static_assert(detail::all_bindings<Bs...>, "mg::grad: arguments after the expression must be bindings `var = value`");
   static_assert(detail::eigen_scalars_agree<Bs...>,
@@ -204,7 +228,7 @@ auto grad(const E& e, const Bs&... bs) {
   using S = detail::common_scalar_t<Bs...>;
   auto grads = std::make_tuple(detail::grad_slot<S, detail::grad_is_fresh<E, Bs, Bs...>()>(bs)...);
   GradResult<S, decltype(grads), Bs...> r{S(0), std::move(grads), {}};
-  r.value = detail::grad_sweep(e, r.grads, r.workspace, bs...);
+  r.value = detail::sweep(e, r.grads, r.workspace, bs...);
   return r;
 }
 
@@ -213,7 +237,7 @@ auto grad(const E& e, const Bs&... bs) {
 /// tape of r's last sweep when the expression type is the same (nothing is
 /// allocated when the shapes are unchanged) — for optimisation loops.
 template <class R, class E, class... Bs>
-void grad_into(R& r, const E& e, const Bs&... bs) {
+METAGRAD_INLINE inline void grad_into(R& r, const E& e, const Bs&... bs) {
   static_assert(StaticExpr<E>, "mg::grad_into: the second argument must be a metagrad static expression");
   static_assert(detail::all_bindings<Bs...>, "mg::grad_into: arguments after the expression must be bindings `var = value`");
   constexpr bool same = std::is_same_v<R, decltype(grad(e, bs...))>;
@@ -222,7 +246,7 @@ void grad_into(R& r, const E& e, const Bs&... bs) {
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       (detail::prepare_slot<detail::grad_is_fresh<E, Bs, Bs...>()>(std::get<J>(r.grads), bs), ...);
     }(std::index_sequence_for<Bs...>{});
-    r.value = detail::grad_sweep(e, r.grads, r.workspace, bs...);
+    r.value = detail::sweep(e, r.grads, r.workspace, bs...);
   }
 }
 
