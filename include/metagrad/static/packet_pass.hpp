@@ -626,7 +626,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
 /// between the pass and the adds: 1.9x a hand-written loop.)
 inline constexpr std::int64_t sweep_block = 2048;
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class AfterBlock, class... Bs>
-S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
+METAGRAD_INLINE inline S packet_sweep_body(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                AfterBlock&& after_block, const Bs&... bs) {
   constexpr int P = pass_lanes<S, A, Bs...>;
   static_assert(sweep_block % P == 0);
@@ -642,6 +642,17 @@ S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<
     begin = end;
   } while (begin < n);
   return value;
+}
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class AfterBlock, class... Bs>
+S packet_sweep_outlined(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
+               AfterBlock&& after_block, const Bs&... bs) {
+  return packet_sweep_body<S, A>(consts, out, fio, seed, n, after_block, bs...);
+}
+template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class AfterBlock, class... Bs>
+METAGRAD_INLINE inline S packet_sweep(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
+               AfterBlock&& after_block, const Bs&... bs) {
+  if constexpr (cheap_pass<A, Bs...>) return packet_sweep_body<S, A>(consts, out, fio, seed, n, after_block, bs...);
+  else return packet_sweep_outlined<S, A>(consts, out, fio, seed, n, after_block, bs...);
 }
 /// (without frontiers: nothing to do after a block)
 struct NothingAfterBlock {
