@@ -253,4 +253,23 @@ class NoSavedVariable {
 template <class T, bool Used, int Tag>
 using SavedSlot = std::conditional_t<Used, SavedVariable<T>, NoSavedVariable<T, Tag>>;
 
+/// Has a node's release_variables run? Kept only by a node that saved
+/// something PyTorch's node saves too (`Used`), which then refuses a second
+/// backward; elsewhere it takes no room (with [[no_unique_address]]).
+template <bool Used>
+class ReleaseMark {
+ public:
+  void mark() { released_ = true; }
+  bool marked() const { return released_; }
+
+ private:
+  bool released_ = false;
+};
+template <>
+class ReleaseMark<false> {
+ public:
+  void mark() {}
+  static constexpr bool marked() { return false; }
+};
+
 }  // namespace metagrad

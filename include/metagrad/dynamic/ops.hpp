@@ -278,9 +278,7 @@ class ScalarNode final : public BasicNode<T> {
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     constexpr unsigned need = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
-    if constexpr (kReadsScalar) {
-      if (released_) detail::fail(detail::kSecondTime);
-    }
+    if (released_.marked()) detail::fail(detail::kSecondTime);
     const auto x = detail::unpack_if<(need & (ScalarIsB ? rules::kA : rules::kB)) != 0>(this->x, *this);
     const auto y = detail::unpack_if<(need & rules::kY) != 0>(this->y, *this);
     const T c = c_;
@@ -296,7 +294,7 @@ class ScalarNode final : public BasicNode<T> {
   void release_variables() override {
     x.reset();
     y.reset();
-    released_ = true;
+    released_.mark();
   }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   static constexpr unsigned kReads = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
@@ -312,7 +310,7 @@ class ScalarNode final : public BasicNode<T> {
  private:
   const char* name_;
   T c_;
-  bool released_ = false;  // (read only where kReadsScalar)
+  [[no_unique_address]] ReleaseMark<kReadsScalar> released_;
 };
 
 template <class Rule, bool ScalarIsB, class T>

@@ -59,16 +59,14 @@ class RuleNode final : public BasicNode<T> {
   RuleNode(const char* name, R rule) : name_(name), rule_(std::move(rule)) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    if constexpr (detail::keeps_tensors<R>) {
-      if (released_) detail::fail(detail::kSecondTime);
-    }
+    if (released_.marked()) detail::fail(detail::kSecondTime);
     out[0] = rule_.vjp(detail::unpack_if<(needs & rules::kA) != 0>(x, *this),
                        detail::unpack_if<(needs & rules::kY) != 0>(y, *this), g);
   }
   void release_variables() override {
     x.reset();
     y.reset();
-    released_ = true;
+    released_.mark();
   }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   SavedVariable<T> x, y;
@@ -76,7 +74,7 @@ class RuleNode final : public BasicNode<T> {
  private:
   const char* name_;
   R rule_;
-  bool released_ = false;  // (read only where the rule keeps tensors)
+  [[no_unique_address]] ReleaseMark<detail::keeps_tensors<R>> released_;
 };
 
 /// Records `rule` as the backward of out = op(x) (when x needs a gradient);
