@@ -44,6 +44,13 @@ T ref_sigmoid(T x) {
   return static_cast<T>(1.0L / (1.0L + std::exp(-static_cast<long double>(x))));
 }
 
+/// log(1 + e^x) in long double, x itself above 20 (torch's threshold).
+template <class T>
+T ref_softplus(T x) {
+  if (x > T(20)) return x;
+  return static_cast<T>(std::log1p(std::exp(static_cast<long double>(x))));
+}
+
 /// The inputs: uniform and log-uniform samples over wide ranges of both
 /// signs, every kernel's edges with their neighbours, and special values.
 template <class T>
@@ -137,11 +144,13 @@ BOOST_AUTO_TEST_CASE(log_and_log1p) {
   check<float, vm::log1p_op<float>>("log1p", [](float v) { return std::log1p(v); }, edges);
 }
 
-BOOST_AUTO_TEST_CASE(sin_and_cos) {
+BOOST_AUTO_TEST_CASE(sin_cos_and_tan) {
   check<double, vm::sin_op<double>>("sin", [](double v) { return std::sin(v); }, trig_edges());
   check<float, vm::sin_op<float>>("sin", [](float v) { return std::sin(v); }, trig_edges());
   check<double, vm::cos_op<double>>("cos", [](double v) { return std::cos(v); }, trig_edges());
   check<float, vm::cos_op<float>>("cos", [](float v) { return std::cos(v); }, trig_edges());
+  check<double, vm::tan_op<double>>("tan", [](double v) { return std::tan(v); }, trig_edges());
+  check<float, vm::tan_op<float>>("tan", [](float v) { return std::tan(v); }, trig_edges());
 }
 
 BOOST_AUTO_TEST_CASE(tanh_and_sigmoid) {
@@ -152,6 +161,28 @@ BOOST_AUTO_TEST_CASE(tanh_and_sigmoid) {
   check<float, vm::tanh_op<float>>("tanh", [](float v) { return std::tanh(v); }, edges);
   check<double, vm::sigmoid_op<double>>("sigmoid", ref_sigmoid<double>, edges);
   check<float, vm::sigmoid_op<float>>("sigmoid", ref_sigmoid<float>, edges);
+}
+
+BOOST_AUTO_TEST_CASE(sinh_cosh_and_softplus) {
+  // cosh's switch at ln2 / 2, expm1's at 40 and its tiny cut, the <cmath>
+  // fallback beyond 709 and sinh / cosh overflow (710.4758600739439),
+  // softplus's threshold 20 and where e^x underflows
+  const std::vector<double> edges = {0.34657359027997264, 0.3465, 40.0, 39.999, 0x1p-54, 0x1p-28, 709.0, 708.99,
+                                     710.4758600739439, 710.47, 22.0, 20.0, 19.999999, 36.7, 745.0, 89.4, 88.7, 104.0};
+  check<double, vm::sinh_op<double>>("sinh", [](double v) { return std::sinh(v); }, edges);
+  check<float, vm::sinh_op<float>>("sinh", [](float v) { return std::sinh(v); }, edges);
+  check<double, vm::cosh_op<double>>("cosh", [](double v) { return std::cosh(v); }, edges);
+  check<float, vm::cosh_op<float>>("cosh", [](float v) { return std::cosh(v); }, edges);
+  check<double, vm::softplus_op<double>>("softplus", ref_softplus<double>, edges);
+  check<float, vm::softplus_op<float>>("softplus", ref_softplus<float>, edges);
+}
+
+BOOST_AUTO_TEST_CASE(atan) {
+  // the reduction's switch points and where atan rounds to +-pi/2
+  const std::vector<double> edges = {7.0 / 16, 11.0 / 16, 19.0 / 16, 39.0 / 16, 0.5, 1.0, 1.5, 0x1p-27, 1e-300,
+                                     1e16, 1e300, 0x1p53, 0x1p54};
+  check<double, vm::atan_op<double>>("atan", [](double v) { return std::atan(v); }, edges);
+  check<float, vm::atan_op<float>>("atan", [](float v) { return std::atan(v); }, edges);
 }
 
 // One element alone (an unaligned head, a tail, a one-element tensor, the
@@ -177,6 +208,8 @@ BOOST_AUTO_TEST_CASE(an_element_alone_gets_the_bits_it_gets_in_a_packet) {
   same_alone_and_in_packets<double, vm::tanh_op>([](double v) { return std::tanh(v); });
   same_alone_and_in_packets<float, vm::tanh_op>([](float v) { return std::tanh(v); });
   same_alone_and_in_packets<double, vm::sigmoid_op>([](double v) { return vm::scalar_sigmoid(v); });
+  same_alone_and_in_packets<double, vm::softplus_op>([](double v) { return vm::scalar_softplus(v); });
+  same_alone_and_in_packets<float, vm::cosh_op>([](float v) { return std::cosh(v); });
   BOOST_TEST(vm::sigmoid_op<double>{}(-800.0) == 0.0);
   BOOST_TEST(vm::sigmoid_op<double>{}(800.0) == 1.0);
   BOOST_TEST(ulp_distance(vm::sigmoid_op<double>{}(-30.0), ref_sigmoid(-30.0)) <= 2);

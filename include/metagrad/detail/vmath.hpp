@@ -1,5 +1,6 @@
-// metagrad/detail/vmath.hpp — vectorised exp, log, sin, cos, tanh, sigmoid,
-// expm1 and log1p on Eigen packets, for `double` and `float`.
+// metagrad/detail/vmath.hpp — vectorised exp, log, sin, cos, tan, atan, tanh,
+// sigmoid, expm1, log1p, sinh, cosh and softplus on Eigen packets, for
+// `double` and `float`.
 //
 // Every engine evaluates elementwise ops on Eigen arrays (the dynamic kernels,
 // the bridge, the static packet pass), so these functors are what makes
@@ -25,6 +26,15 @@
 //   * tanh: an odd polynomial below 0.55, e / (e + 2) with e = expm1(2|x|)
 //     above; sigmoid 1 / (1 + e^-x) or e^x / (1 + e^x), whichever does not
 //     cancel.
+//   * tan: the sin/cos reduction, s / c or -c / s with both kept as hi + lo
+//     and the quotient corrected by its residual; atan: |x| reduced to
+//     |t| <= 7/16 by atan c + atan((|x| - c) / (1 + c|x|)), c = 1/2, 1, 3/2,
+//     or pi/2 + atan(-1/|x|), then an odd polynomial.
+//   * sinh: an odd polynomial below 1/2, (t + t / (t + 1)) / 2 with
+//     t = expm1|x| above; cosh 1 + t^2 / (2 (1 + t)) below ln2 / 2,
+//     e / 2 + 1 / (2 e) above; both to <cmath> for a lane beyond 709.
+//     softplus max(x, 0) + log1p(e^-|x|), x itself above 20 (PyTorch's
+//     threshold).
 //   * log: x = 2^e m from the bits, log m = 2 atanh((m - 1) / (m + 1)) by its
 //     series (a subnormal lane goes to <cmath>); log1p log(1 + x) with the
 //     rounding error of 1 + x put back. 2^k is written into the exponent
@@ -35,9 +45,11 @@
 // double ones' algorithms in float arithmetic (Eigen's float exp is 5 ulp
 // off near +-88 and flushes subnormal results; its tanh and expm1 are 5 and
 // 4 ulp off); sigmoid widened to
-// double and computed by the kernel above (in float it would be 2.25 ulp off).
+// double and computed by the kernel above (in float it would be 2.25 ulp off);
+// tan, atan, sinh, cosh and softplus likewise widened.
 // The derivatives (rules/elementwise.hpp) are computed from these same
 // functions: exp' = exp, sin' = cos, cos' = -sin, tanh' = 1 - tanh^2,
+// tan' = 1 + tan^2, sinh' = cosh, cosh' = sinh, softplus' = sigmoid,
 // sigmoid' = s (1 - s), expm1' = expm1 + 1, log' = 1/x, log1p' = 1/(1 + x).
 #pragma once
 #include <Eigen/Core>
@@ -74,6 +86,20 @@ inline constexpr double kTanh[] = {-0.3333333333333333,    0.13333333333332753, 
                                    8.518704610609177e-05,  -2.06516692244956e-05};
 // log(1 + f) = f - f^2/2 + s (f^2/2 + z R(z)), s = f / (2 + f), z = s^2:
 // R's Taylor coefficients 2/3, 2/5, ... (the series of 2 atanh s)
+// sinh x = x + x^3 S(x^2), |x| < 1/2: Taylor's 1/3!, 1/5!, ..., 1/15!
+// (the next term is below 2^-61 relative there)
+inline constexpr double kSinh[] = {1.0 / 6, 1.0 / 120, 1.0 / 5040, 1.0 / 362880, 1.0 / 39916800, 1.0 / 6227020800.0,
+                                   1.0 / 1307674368000.0};
+// atan t = t + t^3 A(t^2), |t| <= 7/16 (fitted as the others: below 2^-57
+// relative error there)
+inline constexpr double kAtan[] = {-0.33333333333332893, 0.19999999999867113,  -0.14285714271731004, 0.1111111037325344,
+                                   -0.09090886352439195, 0.07691864404663165,  -0.06660958601302765, 0.058328556472632534,
+                                   -0.04974109053328455, 0.036470903026744904, -0.01622839251961969};
+// atan c for the reduction points c = 1/2, 1, 3/2 and infinity, each as
+// hi + lo (lo the rest to 50 digits)
+inline constexpr double kAtanHi[] = {0.4636476090008061, 0.7853981633974483, 0.982793723247329, 1.5707963267948966};
+inline constexpr double kAtanLo[] = {2.2698777452961687e-17, 3.061616997868383e-17, 1.3903311031230998e-17,
+                                     6.123233995736766e-17};
 inline constexpr double kLogAtanh[] = {2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
                                        2.0 / 13, 2.0 / 15, 2.0 / 17, 2.0 / 19, 2.0 / 21};
 inline constexpr double kLogAtanhFloat[] = {2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9};
@@ -176,6 +202,27 @@ P per_lane(const P& x, F f) {
   return ei::ploadu<P>(v);
 }
 
+/// The reduction shared by sin, cos and tan: k = rint(2x / pi) and
+/// r + rr = x - k pi/2. Lanes must be within kSinCosMax.
+template <class P>
+METAGRAD_INLINE inline void reduce_pio2(const P& x, P& k, P& r, P& rr) {
+  // k P1 and k P2 are exact, x - k P1 is exact (Sterbenz), the two
+  // subtractions after it keep their rounding errors (two-sum), so r carries
+  // about 100 bits near a multiple of pi/2
+  k = ei::print(ei::pmul(x, ei::pset1<P>(coef::kTwoOverPi)));
+  const P r1 = ei::psub(x, ei::pmul(k, ei::pset1<P>(coef::kPio2_1)));
+  P r2, e2, e3;
+  two_sum(r1, ei::pnegate(ei::pmul(k, ei::pset1<P>(coef::kPio2_2))), r2, e2);
+  two_sum(r2, ei::pnegate(ei::pmul(k, ei::pset1<P>(coef::kPio2_3))), r, e3);
+  rr = ei::psub(ei::padd(e2, e3), ei::pmul(k, ei::pset1<P>(coef::kPio2_3t)));
+}
+/// Is k odd (k an integral value)?
+template <class P>
+METAGRAD_INLINE inline P odd_lanes(const P& k) {
+  const P half = ei::pfloor(ei::pmul(k, ei::pset1<P>(0.5)));
+  return ei::pcmp_eq(ei::psub(k, ei::padd(half, half)), ei::pset1<P>(1.0));
+}
+
 /// sin(x) (Cos = false) or cos(x) (Cos = true) of a packet of doubles.
 /// d/dx sin = cos, d/dx cos = -sin (the rules in rules/elementwise.hpp).
 template <bool Cos, class P>
@@ -183,15 +230,8 @@ METAGRAD_INLINE inline P sincos_pd(const P& x) {
   const P ax = ei::pabs(x);
   if (any_lane(ei::pcmp_lt(ei::pset1<P>(coef::kSinCosMax), ax)))
     return per_lane(x, [](double v) { return Cos ? std::cos(v) : std::sin(v); });
-  // r + rr = x - k pi/2: k P1 and k P2 are exact, x - k P1 is exact
-  // (Sterbenz), the two subtractions after it keep their rounding errors
-  // (two-sum), so r carries about 100 bits near a multiple of pi/2
-  const P k = ei::print(ei::pmul(x, ei::pset1<P>(coef::kTwoOverPi)));
-  const P r1 = ei::psub(x, ei::pmul(k, ei::pset1<P>(coef::kPio2_1)));
-  P r2, e2, r, e3;
-  two_sum(r1, ei::pnegate(ei::pmul(k, ei::pset1<P>(coef::kPio2_2))), r2, e2);
-  two_sum(r2, ei::pnegate(ei::pmul(k, ei::pset1<P>(coef::kPio2_3))), r, e3);
-  const P rr = ei::psub(ei::padd(e2, e3), ei::pmul(k, ei::pset1<P>(coef::kPio2_3t)));
+  P k, r, rr;
+  reduce_pio2(x, k, r, rr);
   const P z = ei::pmul(r, r);
   // sin(r + rr) = sin r + rr cos r, cos(r + rr) = cos r - rr sin r (to the
   // precision that matters: rr < 2^-50 |r|)
@@ -202,12 +242,41 @@ METAGRAD_INLINE inline P sincos_pd(const P& x) {
   // polynomial, quadrants 2 and 3 the negated value
   const P kq = Cos ? ei::padd(k, ei::pset1<P>(1.0)) : k;
   const P q = ei::psub(kq, ei::pmul(ei::pset1<P>(4.0), ei::pfloor(ei::pmul(kq, ei::pset1<P>(0.25)))));
-  const P half = ei::pfloor(ei::pmul(q, ei::pset1<P>(0.5)));
-  const P odd = ei::pcmp_eq(ei::psub(q, ei::padd(half, half)), ei::pset1<P>(1.0));
-  P v = ei::pselect(odd, c, s);
+  P v = ei::pselect(odd_lanes(q), c, s);
   v = ei::pselect(ei::pcmp_le(ei::pset1<P>(2.0), q), ei::pnegate(v), v);
   if constexpr (!Cos) v = ei::pselect(ei::pcmp_lt(ax, ei::pset1<P>(0x1p-27)), x, v);  // sin x = x, -0 kept
   return v;
+}
+
+/// tan x = s / c for even k, -c / s for odd k, with s = sin(r + rr) and
+/// c = cos(r + rr) each kept as an unevaluated sum hi + lo (s = r + ...,
+/// c = (1 - z/2) + ...) and the quotient corrected by its residual (one
+/// division of rounded s and c was 3 ulp off near tan = 1). Near a pole s is
+/// r itself to about 100 bits. x itself below 2^-27 (-0 kept); a packet with
+/// a lane beyond 8192 goes to <cmath>. d/dx tan = 1 + tan^2.
+template <class P>
+METAGRAD_INLINE inline P tan_pd(const P& x) {
+  const P ax = ei::pabs(x);
+  if (any_lane(ei::pcmp_lt(ei::pset1<P>(coef::kSinCosMax), ax))) return per_lane(x, [](double v) { return std::tan(v); });
+  P k, r, rr;
+  reduce_pio2(x, k, r, rr);
+  const P z = ei::pmul(r, r), one = ei::pset1<P>(1.0);
+  const P s_lo = ei::pmadd(ei::pmul(r, z), horner(z, coef::kSin), rr);
+  const P w = ei::pmul(z, ei::pset1<P>(0.5));  // (exact; w <= 0.31, so 1 - w is a fast two-sum)
+  const P c_hi = ei::psub(one, w);
+  const P c_lo = ei::padd(ei::psub(ei::psub(one, c_hi), w),
+                          ei::psub(ei::pmul(ei::pmul(z, z), horner(z, coef::kCos)), ei::pmul(rr, r)));
+  const P odd = odd_lanes(k);
+  const P n_hi = ei::pselect(odd, c_hi, r), n_lo = ei::pselect(odd, c_lo, s_lo);
+  const P d_hi = ei::pselect(odd, r, c_hi), d_lo = ei::pselect(odd, s_lo, c_lo);
+  const P q = ei::pdiv(n_hi, d_hi);
+  // n / d = q + (n_hi - q d_hi + n_lo - q d_lo) / d exactly; the residual
+  // n_hi - q d_hi is exact by one fused multiply-add, and the correction is
+  // a few per cent of q, so its own rounding does not matter
+  const P res = ei::padd(ei::pmadd(ei::pnegate(q), d_hi, n_hi), ei::psub(n_lo, ei::pmul(q, d_lo)));
+  const P t = ei::padd(q, ei::pdiv(res, ei::padd(d_hi, d_lo)));
+  const P v = ei::pselect(odd, ei::pnegate(t), t);
+  return ei::pselect(ei::pcmp_lt(ax, ei::pset1<P>(0x1p-27)), x, v);
 }
 
 template <class P>
@@ -390,11 +459,81 @@ METAGRAD_INLINE inline P log1p_pd(const P& x) {
   return ei::pselect(ei::pcmp_eq(u, one), x, ei::pselect(edge, lu, v));
 }
 
+/// atan x = sign(x) (atan c + atan t), t = (|x| - c) / (1 + c |x|) with c
+/// = 0, 1/2, 1 or 3/2 as |x| passes 7/16, 11/16, 19/16 (|x| - c exact), and
+/// t = -1/|x|, atan c = pi/2, beyond 39/16; |t| <= 7/16 by an odd polynomial
+/// (coef::kAtan), atan c in two parts. d/dx atan = 1 / (1 + x^2).
+template <class P>
+METAGRAD_INLINE inline P atan_pd(const P& x) {
+  const P a = ei::pabs(x), one = ei::pset1<P>(1.0);
+  const P i1 = ei::pcmp_le(ei::pset1<P>(7.0 / 16), a), i2 = ei::pcmp_le(ei::pset1<P>(11.0 / 16), a);
+  const P i3 = ei::pcmp_le(ei::pset1<P>(19.0 / 16), a), i4 = ei::pcmp_le(ei::pset1<P>(39.0 / 16), a);
+  const auto pick = [&](const double* v, double below) METAGRAD_INLINE {
+    P r = ei::pselect(i1, ei::pset1<P>(v[0]), ei::pset1<P>(below));
+    r = ei::pselect(i2, ei::pset1<P>(v[1]), r);
+    r = ei::pselect(i3, ei::pset1<P>(v[2]), r);
+    return ei::pselect(i4, ei::pset1<P>(v[3]), r);
+  };
+  static constexpr double kC[] = {0.5, 1.0, 1.5, 0.0};
+  const P c = pick(kC, 0.0), hi = pick(coef::kAtanHi, 0.0), lo = pick(coef::kAtanLo, 0.0);
+  const P num = ei::pselect(i4, ei::pset1<P>(-1.0), ei::psub(a, c));
+  const P den = ei::pselect(i4, a, ei::pmadd(c, a, one));
+  const P t = ei::pdiv(num, den);
+  const P z = ei::pmul(t, t);
+  const P v = ei::padd(hi, ei::padd(t, ei::pmadd(ei::pmul(z, t), horner(z, coef::kAtan), lo)));
+  return ei::por(v, ei::pand(x, ei::pset1<P>(-0.0)));
+}
+
+/// softplus x = log(1 + e^x) as torch.nn.functional.softplus (x itself above
+/// 20): max(x, 0) + log1p(e^-|x|), which neither overflows nor cancels.
+/// d/dx softplus = sigmoid(x).
+template <class P>
+METAGRAD_INLINE inline P softplus_pd(const P& x) {
+  const P v = ei::padd(ei::pmax(x, ei::pset1<P>(0.0)), log1p_pd(exp_exact_pd(ei::pnegate(ei::pabs(x)))));
+  return ei::pselect(ei::pcmp_lt(ei::pset1<P>(20.0), x), x, v);
+}
+/// sinh x: below 1/2 an odd polynomial (coef::kSinh); above, sign(x)
+/// (t + t / (t + 1)) / 2 with t = expm1|x| (that form was 3 ulp off near
+/// 0.12). A packet with a lane beyond 709 (where t overflows before sinh
+/// does) goes to <cmath>. d/dx sinh = cosh.
+template <class P>
+METAGRAD_INLINE inline P sinh_pd(const P& x) {
+  const P a = ei::pabs(x);
+  if (any_lane(ei::pcmp_lt(ei::pset1<P>(709.0), a))) return per_lane(x, [](double v) { return std::sinh(v); });
+  const P t = expm1_pd(a);
+  const P big = ei::pmul(ei::pset1<P>(0.5), ei::padd(t, ei::pdiv(t, ei::padd(t, ei::pset1<P>(1.0)))));
+  const P z = ei::pmul(a, a);
+  const P small = ei::pmadd(ei::pmul(z, a), horner(z, coef::kSinh), a);
+  const P h = ei::pselect(ei::pcmp_lt(a, ei::pset1<P>(0.5)), small, big);
+  return ei::pselect(ei::pcmp_eq(x, x), ei::por(h, ei::pand(x, ei::pset1<P>(-0.0))), x);
+}
+/// cosh x = 1 + t^2 / (2 (1 + t)), t = expm1|x|, below ln2 / 2 (no
+/// cancellation against the 1); e / 2 + 1 / (2 e), e = e^|x|, above. A packet
+/// with a lane beyond 709 goes to <cmath>. d/dx cosh = sinh.
+template <class P>
+METAGRAD_INLINE inline P cosh_pd(const P& x) {
+  const P a = ei::pabs(x);
+  if (any_lane(ei::pcmp_lt(ei::pset1<P>(709.0), a))) return per_lane(x, [](double v) { return std::cosh(v); });
+  const P half = ei::pset1<P>(0.5), one = ei::pset1<P>(1.0);
+  const P small_a = ei::pcmp_lt(a, ei::pset1<P>(0.34657359027997264));
+  const P t = expm1_core(ei::pmin(a, ei::pset1<P>(0.34657359027997264)));
+  const P small = ei::padd(one, ei::pdiv(ei::pmul(t, t), ei::padd(ei::padd(one, t), ei::padd(one, t))));
+  const P e = exp_exact_pd(a);
+  const P big = ei::pmadd(half, e, ei::pdiv(half, e));
+  return ei::pselect(small_a, small, big);
+}
+
 /// 1 / (1 + e^-x) on one scalar, without cancellation for x < 0.
 template <class S>
 S scalar_sigmoid(S x) {
   const S e = std::exp(-std::fabs(x));
   return (x < 0 ? e : S(1)) / (S(1) + e);
+}
+/// softplus on one scalar (the same formula as softplus_pd).
+template <class S>
+S scalar_softplus(S x) {
+  if (x > S(20)) return x;
+  return (x > S(0) ? x : S(0)) + std::log1p(std::exp(-std::fabs(x)));
 }
 
 /// A float packet through a double kernel: widened, computed a double
@@ -493,6 +632,27 @@ template <class P>
 METAGRAD_INLINE inline P sigmoid_ps(const P& x) {
   return via_double(x, [](const auto& d) METAGRAD_INLINE { return sigmoid_pd(d); });
 }
+/// tan, atan, softplus, sinh and cosh: the double kernels on the widened lanes.
+template <class P>
+METAGRAD_INLINE inline P atan_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return atan_pd(d); });
+}
+template <class P>
+METAGRAD_INLINE inline P tan_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return tan_pd(d); });
+}
+template <class P>
+METAGRAD_INLINE inline P softplus_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return softplus_pd(d); });
+}
+template <class P>
+METAGRAD_INLINE inline P sinh_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return sinh_pd(d); });
+}
+template <class P>
+METAGRAD_INLINE inline P cosh_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return cosh_pd(d); });
+}
 template <class P>
 METAGRAD_INLINE inline P log_ps(const P& x) {
   if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0f), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-126f)))))
@@ -566,6 +726,11 @@ METAGRAD_VMATH_OP(expm1, std::expm1)
 METAGRAD_VMATH_OP(log1p, std::log1p)
 METAGRAD_VMATH_OP(tanh, std::tanh)
 METAGRAD_VMATH_OP(sigmoid, scalar_sigmoid)
+METAGRAD_VMATH_OP(softplus, scalar_softplus)
+METAGRAD_VMATH_OP(tan, std::tan)
+METAGRAD_VMATH_OP(atan, std::atan)
+METAGRAD_VMATH_OP(sinh, std::sinh)
+METAGRAD_VMATH_OP(cosh, std::cosh)
 #undef METAGRAD_VMATH_OP
 
 }  // namespace metagrad::vmath
@@ -587,4 +752,9 @@ template <class S> struct functor_traits<::metagrad::vmath::cos_op<S>> : vmath_t
 template <class S> struct functor_traits<::metagrad::vmath::expm1_op<S>> : vmath_traits<S> {};
 template <class S> struct functor_traits<::metagrad::vmath::log1p_op<S>> : vmath_traits<S> {};
 template <class S> struct functor_traits<::metagrad::vmath::tanh_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::softplus_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::tan_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::atan_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::sinh_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::cosh_op<S>> : vmath_traits<S> {};
 }  // namespace Eigen::internal
