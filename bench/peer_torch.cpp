@@ -163,6 +163,17 @@ void register_all() {
       time_backward(st, "classify", n, {w, b},
                     [&] { return torch::nn::functional::cross_entropy(torch::matmul(x, w.t()) + b, target); });
     });
+  const std::pair<const char*, torch::Tensor (*)(const torch::Tensor&)> unary[] = {
+      {"tan", [](const torch::Tensor& t) { return torch::tan(t); }},
+      {"atan", [](const torch::Tensor& t) { return torch::atan(t); }},
+      {"sinh", [](const torch::Tensor& t) { return torch::sinh(t); }},
+      {"cosh", [](const torch::Tensor& t) { return torch::cosh(t); }},
+      {"softplus", [](const torch::Tensor& t) { return torch::nn::functional::softplus(t); }}};
+  for (const auto& [f, op] : unary)
+    reg(std::string("unary_") + f, wl::kUnary, [f = std::string(f), op = op](benchmark::State& st, long n) {
+      auto t = to_torch(wl::data(n, 0.2), true);
+      time_backward(st, "unary_" + f, n, {t}, [&] { return op(t).sum(); });
+    });
   reg("chain6", wl::kChain6, [](benchmark::State& st, long n) {
     auto u = to_torch(wl::positive(n, 0.2), true), v = to_torch(wl::positive(n, 0.8), true);
     time_backward(st, "chain6", n, {u, v}, [&] { return ((u * v + 1.0).sqrt() * u - v / (u + 2.0) + u * u).sum(); });

@@ -21,7 +21,8 @@ ROWS = [("sum", 16), ("sum", 4096), ("prod", 16), ("prod", 4096), ("lse", 16), (
         ("matprod", 32), ("matprod", 256), ("matprod", 1024), ("linreg", 256), ("linreg", 16384),
         ("chain", 1000), ("mlp", 64), ("chain6", 1 << 20), ("sinchain", 1000), ("ttchain", 1000),
         ("ttchain", 10000), ("mixchain", 1000), ("trans", 1 << 20), ("gelu", 16384),
-        ("classify", 10), ("classify", 1000)]
+        ("unary_tan", 1 << 20), ("unary_atan", 1 << 20), ("unary_sinh", 1 << 20), ("unary_cosh", 1 << 20),
+        ("unary_softplus", 1 << 20), ("classify", 10), ("classify", 1000)]
 
 
 def load(results):

@@ -531,6 +531,33 @@ void transcendental_workloads() {
       });
 }
 
+// The second set of vectorised functions, each alone at 1M elements: sum f(x)
+// and its gradient, f = tan, atan, sinh, cosh, softplus (their rows in the
+// derivative table; detail/vmath.hpp's kernels in every engine).
+template <class Static, class Ops>
+void unary_workload(const std::string& f, Static fused, Ops ops) {
+  const std::string wk = "unary_" + f;
+  reg(wk + "/hand", wl::kUnary, [f](benchmark::State& st, long n) {
+    const Vec xv = wl::data(n, 0.2);
+    Vec g(n);
+    for (auto _ : st) {
+      double r = wl::unary_hand(f, xv, g);
+      benchmark::DoNotOptimize(r);
+      benchmark::DoNotOptimize(g.data());
+    }
+  });
+  dynamic_and_bridge(
+      wk, wl::kUnary, [](long n) { return std::vector<mg::Tensor>{mg::from_eigen(wl::data(n, 0.2), mg::requires_grad())}; },
+      [fused](const auto& l) { return fused(x = l[0]); }, [ops](const auto& l) { return ops(l[0]); });
+}
+void unary_workloads() {
+  unary_workload("tan", mg::tan(x), [](const mg::Tensor& t) { return mg::tan(t); });
+  unary_workload("atan", mg::atan(x), [](const mg::Tensor& t) { return mg::atan(t); });
+  unary_workload("sinh", mg::sinh(x), [](const mg::Tensor& t) { return mg::sinh(t); });
+  unary_workload("cosh", mg::cosh(x), [](const mg::Tensor& t) { return mg::cosh(t); });
+  unary_workload("softplus", mg::softplus(x), [](const mg::Tensor& t) { return mg::softplus(t); });
+}
+
 // A linear classifier's loss over a batch: softmax along rows of 256 x n
 // logits, its cross-entropy, the gradient reaching W and b through a matmul.
 void classify_workload() {
@@ -570,6 +597,7 @@ void register_all() {
   chains_workload();
   mixchain_workload();
   transcendental_workloads();
+  unary_workloads();
   classify_workload();
 }
 }  // namespace

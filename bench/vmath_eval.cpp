@@ -182,6 +182,22 @@ void functions() {
   row<T>("log1p", +[](T v) { return std::log1p(v); }, -0.5, 10, 1e-6, big, false,
          {cand("<cmath>", loop<T>(+[](T v) { return std::log1p(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.log1p(); })),
           cand("metagrad", eigen_expr<T>(vm::log1p_op<T>{})), cand("SLEEF u10", S_(log1p)), cand("Highway", H_(Log1p))});
+  // (added with the second set of kernels: tan, atan, sinh, cosh, softplus)
+  row<T>("tan", +[](T v) { return std::tan(v); }, -1.5, 1.5, 1e-3, 1e5, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::tan(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.tan(); })),
+          cand("metagrad", eigen_expr<T>(vm::tan_op<T>{})), cand("SLEEF u10", S_(tan))});
+  row<T>("atan", +[](T v) { return std::atan(v); }, -10, 10, 1e-6, big, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::atan(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.atan(); })),
+          cand("metagrad", eigen_expr<T>(vm::atan_op<T>{})), cand("SLEEF u10", S_(atan)), cand("Highway", H_(Atan))});
+  row<T>("sinh", +[](T v) { return std::sinh(v); }, -5, 5, 1e-6, exp_hi, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::sinh(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.sinh(); })),
+          cand("metagrad", eigen_expr<T>(vm::sinh_op<T>{})), cand("SLEEF u10", S_(sinh)), cand("Highway", H_(Sinh))});
+  row<T>("cosh", +[](T v) { return std::cosh(v); }, -5, 5, 1e-6, exp_hi, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::cosh(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.cosh(); })),
+          cand("metagrad", eigen_expr<T>(vm::cosh_op<T>{})), cand("SLEEF u10", S_(cosh))});
+  row<T>("softplus", +[](T v) { return v > T(20) ? v : static_cast<T>(std::log1p(std::exp(static_cast<long double>(v)))); },
+         -10, 10, 1e-6, exp_lo, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return vm::scalar_softplus(v); })), cand("metagrad", eigen_expr<T>(vm::softplus_op<T>{}))});
 #undef S_
 #undef H_
 }

@@ -20,6 +20,8 @@
 //   gelu      sum gelu_tanh(X)                                X: 256 x 64
 //   classify  cross_entropy(X W^T + b, t), a linear classifier over n classes
 //             (softmax along rows of 256 x n logits)        X: 256 x 16, W: n x 16, b: n
+//   unary_f   sum f(x), f = tan, atan, sinh, cosh, softplus: the second set of
+//             vectorised functions, each alone               x: 1M in [-1, 1]
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -38,6 +40,30 @@ inline constexpr int kChainOps = 1000;
 inline constexpr int kMlp = 64;
 inline constexpr long kChain6 = 1 << 20;
 inline constexpr long kTrans = 1 << 20;
+inline constexpr long kUnary = 1 << 20;
+/// sum f(x) and its gradient, one element at a time with <cmath> (the
+/// function chosen once, outside the loop).
+template <class F>
+double unary_loop(const Vec& x, Vec& g, F f) {
+  double s = 0;
+  for (long i = 0; i < x.size(); ++i) s += f(x[i], g[i]);
+  return s;
+}
+inline double unary_hand(const std::string& f, const Vec& x, Vec& g) {
+  if (f == "tan")
+    return unary_loop(x, g, [](double v, double& d) {
+      const double t = std::tan(v);
+      d = 1 + t * t;
+      return t;
+    });
+  if (f == "atan") return unary_loop(x, g, [](double v, double& d) { return d = 1 / (1 + v * v), std::atan(v); });
+  if (f == "sinh") return unary_loop(x, g, [](double v, double& d) { return d = std::cosh(v), std::sinh(v); });
+  if (f == "cosh") return unary_loop(x, g, [](double v, double& d) { return d = std::sinh(v), std::cosh(v); });
+  return unary_loop(x, g, [](double v, double& d) {  // softplus, threshold 20
+    d = 1 / (1 + std::exp(-v));
+    return v > 20 ? v : std::log1p(std::exp(v));
+  });
+}
 inline constexpr long kGeluRows = 256, kGeluCols = 64;
 inline constexpr double kW = 1.0001;
 inline constexpr long kClassRows = 256, kClassFeatures = 16;
@@ -341,6 +367,11 @@ inline Result reference(const std::string& w, long n) {
     r.value = classify_hand(c, gW, gb);
     append(r, gW);
     append(r, gb.data(), n);
+  } else if (w.rfind("unary_", 0) == 0) {
+    const Vec x = data(n, 0.2);
+    Vec g(n);
+    r.value = unary_hand(w.substr(6), x, g);
+    append(r, g.data(), n);
   } else if (w == "chain6") {
     const Vec u = positive(n, 0.2), v = positive(n, 0.8);
     Vec gu(n), gv(n);
