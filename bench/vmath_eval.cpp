@@ -197,7 +197,7 @@ void functions() {
           cand("metagrad", eigen_expr<T>(vm::cosh_op<T>{})), cand("SLEEF u10", S_(cosh))});
   row<T>("softplus", +[](T v) { return v > T(20) ? v : static_cast<T>(std::log1p(std::exp(static_cast<long double>(v)))); },
          -10, 10, 1e-6, exp_lo, true,
-         {cand("<cmath>", loop<T>(+[](T v) { return vm::scalar_softplus(v); })), cand("metagrad", eigen_expr<T>(vm::softplus_op<T>{}))});
+         {cand("<cmath>", loop<T>(+[](T v) { return metagrad::math::softplus(v); })), cand("metagrad", eigen_expr<T>(vm::softplus_op<T>{}))});
 #undef S_
 #undef H_
 }

@@ -60,6 +60,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "cmath.hpp"
 #include "config.hpp"
 #include "splat.hpp"
 
@@ -84,8 +85,6 @@ inline constexpr double kTanh[] = {-0.3333333333333333,    0.13333333333332753, 
                                    0.021869488495478945,  -0.008863234436812497,  0.0035921108606615875,
                                    -0.0014556654556800214, 0.0005889529288971851,  -0.00023468220967671328,
                                    8.518704610609177e-05,  -2.06516692244956e-05};
-// log(1 + f) = f - f^2/2 + s (f^2/2 + z R(z)), s = f / (2 + f), z = s^2:
-// R's Taylor coefficients 2/3, 2/5, ... (the series of 2 atanh s)
 // sinh x = x + x^3 S(x^2), |x| < 1/2: Taylor's 1/3!, 1/5!, ..., 1/15!
 // (the next term is below 2^-61 relative there)
 inline constexpr double kSinh[] = {1.0 / 6, 1.0 / 120, 1.0 / 5040, 1.0 / 362880, 1.0 / 39916800, 1.0 / 6227020800.0,
@@ -100,6 +99,8 @@ inline constexpr double kAtan[] = {-0.33333333333332893, 0.19999999999867113,  -
 inline constexpr double kAtanHi[] = {0.4636476090008061, 0.7853981633974483, 0.982793723247329, 1.5707963267948966};
 inline constexpr double kAtanLo[] = {2.2698777452961687e-17, 3.061616997868383e-17, 1.3903311031230998e-17,
                                      6.123233995736766e-17};
+// log(1 + f) = f - f^2/2 + s (f^2/2 + z R(z)), s = f / (2 + f), z = s^2:
+// R's Taylor coefficients 2/3, 2/5, ... (the series of 2 atanh s)
 inline constexpr double kLogAtanh[] = {2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
                                        2.0 / 13, 2.0 / 15, 2.0 / 17, 2.0 / 19, 2.0 / 21};
 inline constexpr double kLogAtanhFloat[] = {2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9};
@@ -529,12 +530,6 @@ S scalar_sigmoid(S x) {
   const S e = std::exp(-std::fabs(x));
   return (x < 0 ? e : S(1)) / (S(1) + e);
 }
-/// softplus on one scalar (the same formula as softplus_pd).
-template <class S>
-S scalar_softplus(S x) {
-  if (x > S(20)) return x;
-  return (x > S(0) ? x : S(0)) + std::log1p(std::exp(-std::fabs(x)));
-}
 
 /// A float packet through a double kernel: widened, computed a double
 /// packet at a time, narrowed.
@@ -726,7 +721,7 @@ METAGRAD_VMATH_OP(expm1, std::expm1)
 METAGRAD_VMATH_OP(log1p, std::log1p)
 METAGRAD_VMATH_OP(tanh, std::tanh)
 METAGRAD_VMATH_OP(sigmoid, scalar_sigmoid)
-METAGRAD_VMATH_OP(softplus, scalar_softplus)
+METAGRAD_VMATH_OP(softplus, math::softplus)
 METAGRAD_VMATH_OP(tan, std::tan)
 METAGRAD_VMATH_OP(atan, std::atan)
 METAGRAD_VMATH_OP(sinh, std::sinh)

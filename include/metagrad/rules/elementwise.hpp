@@ -60,9 +60,10 @@ constexpr auto held(const X& x) {
 
 namespace math {
 /// exp, log, sin, cos, tan, atan, tanh, sigmoid, expm1, log1p, sinh, cosh
-/// and softplus of a float or double Eigen array: the vectorised kernels of detail/vmath.hpp (Eigen's own
-/// computes most of them one element at a time). More constrained than
-/// Eigen's global functions, so overload resolution picks these.
+/// and softplus of a float or double Eigen array: the vectorised kernels of
+/// detail/vmath.hpp (Eigen's own computes most of them one element at a
+/// time). More constrained than Eigen's global functions, so overload
+/// resolution picks these.
 #define METAGRAD_VMATH_ARRAY(NAME)                                        \
   template <class D>                                                      \
     requires vmath::Vectorised<typename D::Scalar>                        \
