@@ -5,6 +5,7 @@
 // goes through the bridge (bridge.hpp) and returns a Tensor.
 #pragma once
 #include <tuple>
+#include <utility>
 
 #include "../detail/config.hpp"
 #include "ops.hpp"
@@ -80,6 +81,39 @@ constexpr decltype(auto) as_value(const V& v) {
   else if constexpr (requires { v.array(); }) return v.array();         // a matrix, read as an array
   else return (v);
 }
+/// f(x) over a fixed-size plain x of whole packets, f with a packet form
+/// (the fused pass's one-packet nodes: sin, exp, tanh, ... of a packet).
+template <class P>
+inline constexpr bool packet_unary_of_plain = [] {
+  namespace ei = Eigen::internal;
+  if constexpr (requires(const P& p) { p.functor(); p.nestedExpression(); typename P::NestedExpression; typename P::PlainObject; }) {
+    using F = std::remove_cvref_t<decltype(std::declval<const P&>().functor())>;
+    using X = std::remove_cvref_t<typename P::NestedExpression>;
+    using S = typename P::Scalar;
+    if constexpr (requires { typename X::PlainObject; X::SizeAtCompileTime; } && std::is_same_v<typename X::Scalar, S>) {
+      constexpr int n = X::SizeAtCompileTime, ps = ei::packet_traits<S>::size;
+      return std::is_same_v<typename X::PlainObject, X> && n != Eigen::Dynamic && ps > 1 && n % ps == 0 && n / ps <= 4 &&
+             bool(ei::packet_traits<S>::Vectorizable) && bool(ei::functor_traits<F>::PacketAccess);
+    }
+  }
+  return false;
+}();
+
+/// f(x) for a packet_unary_of_plain: the functor's packetOp called directly.
+/// Through Eigen's evaluator, g++ leaves the evaluator's packet() out of line
+/// (one call per packet) once a translation unit holds many vector kernels.
+template <class P>
+METAGRAD_INLINE inline typename P::PlainObject packet_unary_value(const P& v) {
+  namespace ei = Eigen::internal;
+  using S = typename P::Scalar;
+  constexpr int ps = ei::packet_traits<S>::size;
+  typename P::PlainObject r;
+  const S* x = v.nestedExpression().data();
+  for (int k = 0; k < int(P::SizeAtCompileTime); k += ps)
+    ei::pstoreu(r.data() + k, v.functor().packetOp(ei::ploadu<typename ei::packet_traits<S>::type>(x + k)));
+  return r;
+}
+
 /// Eigen expressions are evaluated at each node (values are reused in grad).
 template <class V>
 constexpr auto eager(V&& v) {
@@ -95,8 +129,9 @@ constexpr auto eager(V&& v) {
 /// Lazy = true keeps Eigen results as expressions (the bridge's vectorised
 /// single pass); Lazy = false evaluates each node (values reused by grad).
 template <bool Lazy, class V>
-constexpr auto finish(V&& v) {
+METAGRAD_INLINE constexpr auto finish(V&& v) {
   if constexpr (Lazy) return std::forward<V>(v);
+  else if constexpr (packet_unary_of_plain<std::remove_cvref_t<V>>) return packet_unary_value(v);
   else return eager(std::forward<V>(v));
 }
 

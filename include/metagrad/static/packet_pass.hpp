@@ -123,6 +123,13 @@ METAGRAD_INLINE inline Pk packet_constant(const S& x) {
   if constexpr (is_dual_packet<Pk>::value) return Pk::Constant(x);
   else return splat<Pk>(x);
 }
+/// A packet of zeros (a register broadcast, not Eigen's Zero(): g++ leaves
+/// that assignment out of line in a pass with many kernels).
+template <class Pk>
+METAGRAD_INLINE inline Pk packet_zero() {
+  if constexpr (is_dual_packet<Pk>::value) return Pk::Zero();
+  else return splat<Pk>(typename Pk::Scalar(0));
+}
 /// P elements of memory as a packet, and back.
 template <class Pk, class S>
 METAGRAD_INLINE inline Pk load_packet(const S* p) {
@@ -186,7 +193,7 @@ METAGRAD_INLINE inline void for_lanes(F&& f) {
 template <class Pk, bool Tail, class S>
 Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
   if constexpr (!Tail) return load_packet<Pk>(seed.g + i);
-  Pk r = Pk::Zero();
+  Pk r = packet_zero<Pk>();
   for_lanes<Pk>([&](auto l) {
     if (l < m) r[l] = seed.g[i + l];
   });
@@ -195,7 +202,7 @@ Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
 template <class Pk, bool Tail, class S>
 Pk seed_packet(S seed, std::int64_t, int m) {
   if constexpr (!Tail) return packet_constant<Pk>(seed);
-  Pk r = Pk::Zero();
+  Pk r = packet_zero<Pk>();
   for_lanes<Pk>([&](auto l) {
     if (l < m) r[l] = seed;
   });
@@ -353,10 +360,10 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
     using Accumulators = flat_tuple<UniformAcc, RuntimeUniformAcc, Pk>;  // (no local class: g++ 12 fails on one here)
     Accumulators acc0;
     ((void)[&] {
-       if constexpr (!varying[I]) fget<I>(fget<0>(acc0)) = Pk::Zero();
-       if constexpr (varying[I] && RB) fget<I>(fget<1>(acc0)) = Pk::Zero();
+       if constexpr (!varying[I]) fget<I>(fget<0>(acc0)) = packet_zero<Pk>();
+       if constexpr (varying[I] && RB) fget<I>(fget<1>(acc0)) = packet_zero<Pk>();
      }(), ...);
-    fget<2>(acc0) = Pk::Zero();
+    fget<2>(acc0) = packet_zero<Pk>();
 
     // One varying node of a packet: computed; in the bridge's passes (store
     // or recompute), kept by the forward, read back or skipped by the backward.
@@ -452,7 +459,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       if constexpr (RB) {  // (a run-time uniform node may get no contribution here)
         auto zero = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
           if constexpr (varying[Ii]) {
-            if (rtu[Ii]) fget<Ii>(adj) = Pk::Zero();
+            if (rtu[Ii]) fget<Ii>(adj) = packet_zero<Pk>();
           }
         };
         (zero(std::integral_constant<std::size_t, I>{}), ...);
