@@ -319,14 +319,16 @@ template <class P>
 METAGRAD_NOINLINE P exp_edge_pd(const P& x) {
   return exp_exact_pd(x);
 }
-/// e^x for exp itself: Eigen's kernel (a rational approximation, within 2 ulp
-/// and 20% faster) while every lane's result is normal and finite; the
-/// kernel above for a packet with a lane beyond (Eigen's flushes subnormal
-/// results to zero).
+/// e^x for exp itself: while every lane's result is normal and finite,
+/// (1 + expm1(r)) 2^k with one scaling; the kernel above, out of line, for a
+/// packet with a lane beyond. (Not Eigen's pexp: g++ leaves that out of line
+/// in a pass with many kernels, and it flushes subnormal results to zero.)
 template <class P>
 METAGRAD_INLINE inline P exp_pd(const P& x) {
   if (any_lane(ei::pcmp_lt(ei::pset1<P>(708.39), ei::pabs(x)))) return exp_edge_pd(x);
-  return ei::pexp(x);
+  P k, r, rlo;
+  reduce_ln2(x, k, r, rlo);
+  return ei::pmul(ei::padd(ei::pset1<P>(1.0), expm1_reduced(r, rlo)), exp2i(k));
 }
 
 /// expm1 x = 2^k expm1(r) + (2^k - 1) in one rounding, for x in [-40, 40].
