@@ -16,8 +16,8 @@
 // squares at Chebyshev nodes) to below 2^-55 relative error.
 //   * exp, expm1: k = rint(x/ln2), r = x - k ln2 with its rounding error kept,
 //     e^x = 2^k (1 + expm1 r), expm1 x = 2^k expm1 r + (2^k - 1) in one
-//     rounding. exp itself runs Eigen's kernel (2 ulp, faster) on packets
-//     whose results are all normal.
+//     rounding. exp scales by 2^k in one step on packets whose results are
+//     all normal (1 ulp), in two exact steps on the others.
 //   * sin, cos: k = rint(2x/pi), r = x - k pi/2 in four parts with their
 //     rounding errors kept (about 100 bits: enough near every multiple of
 //     pi/2 below 8192), odd/even polynomials on |r| <= pi/4, the quadrant
