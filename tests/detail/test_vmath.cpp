@@ -144,6 +144,25 @@ BOOST_AUTO_TEST_CASE(log_and_log1p) {
   check<float, vm::log1p_op<float>>("log1p", [](float v) { return std::log1p(v); }, edges);
 }
 
+BOOST_AUTO_TEST_CASE(log2_and_log10) {
+  // the reduction's switch at sqrt(2), near 1, subnormal inputs, the extremes
+  std::vector<double> edges = {1.4142135623730951, 1.414213562373095, 0.7071067811865476, 1.0, 0.9999999999,
+                               1.0000000001, 0x1p-53, 1e-300, 2.2250738585072014e-308, 1e-310, 5e-324, 1.7976931348623157e308};
+  for (int k = -307; k <= 308; ++k) edges.push_back(std::pow(10.0, k));
+  check<double, vm::log2_op<double>>("log2", [](double v) { return std::log2(v); }, edges);
+  check<float, vm::log2_op<float>>("log2", [](float v) { return std::log2(v); }, edges);
+  check<double, vm::log10_op<double>>("log10", [](double v) { return std::log10(v); }, edges);
+  check<float, vm::log10_op<float>>("log10", [](float v) { return std::log10(v); }, edges);
+  // results that are integers come out exact, as from <cmath>
+  std::vector<double> tens, twos;
+  for (int k = 0; k <= 22; ++k) tens.push_back(std::pow(10.0, k));  // (exact doubles)
+  for (int k = -1074; k <= 1023; k += 7) twos.push_back(std::ldexp(1.0, k));
+  const Eigen::ArrayXd t = Eigen::Map<const Eigen::ArrayXd>(tens.data(), Eigen::Index(tens.size())).unaryExpr(vm::log10_op<double>{});
+  const Eigen::ArrayXd w = Eigen::Map<const Eigen::ArrayXd>(twos.data(), Eigen::Index(twos.size())).unaryExpr(vm::log2_op<double>{});
+  for (int k = 0; k <= 22; ++k) BOOST_TEST(t[k] == double(k));
+  for (std::size_t i = 0; i < twos.size(); ++i) BOOST_TEST(w[Eigen::Index(i)] == double(-1074 + 7 * int(i)));
+}
+
 BOOST_AUTO_TEST_CASE(sin_cos_and_tan) {
   check<double, vm::sin_op<double>>("sin", [](double v) { return std::sin(v); }, trig_edges());
   check<float, vm::sin_op<float>>("sin", [](float v) { return std::sin(v); }, trig_edges());

@@ -114,6 +114,11 @@ inline constexpr double kPio2_3t = 8.47842766036889956997e-32;  // pi/2 - the th
 inline constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 32 bits
 inline constexpr double kLn2Lo = 1.90821492927058770002e-10;
 inline constexpr double kInvLn2 = 1.44269504088896338700e+00;
+// 1/ln 10 and 1/ln 2 in two parts; log10(2) in two, the first of 36 bits
+// (e log10(2) exact for every exponent e of a double)
+inline constexpr double kInvLn10Hi = 0.4342944819032518, kInvLn10Lo = 1.098319650216765e-17;
+inline constexpr double kInvLn2Hi = 1.4426950408889634, kInvLn2Lo = 2.0355273740931033e-17;
+inline constexpr double kLog10of2Hi = 0.3010299956658855, kLog10of2Lo = -1.9043128467164274e-12;
 inline constexpr double kSinCosMax = 8192.0;
 }  // namespace coef
 
@@ -386,6 +391,47 @@ METAGRAD_INLINE inline P sigmoid_pd(const P& x) {
   return ei::pdiv(ei::pselect(ei::pcmp_lt(x, ei::pset1<P>(0.0)), e, one), ei::padd(one, e));
 }
 
+#if METAGRAD_VECTOR_EXTENSIONS
+/// x = 2^e (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)), from the bits (x
+/// positive, normal, finite; other lanes give garbage the callers select away).
+template <class P>
+METAGRAD_INLINE inline void log_reduce(const P& x, P& e, P& f) {
+  using S = scalar_of<P>;
+  constexpr bool dbl = sizeof(S) == 8;
+  using I = std::conditional_t<dbl, long long, int>;
+  typedef I V __attribute__((vector_size(sizeof(P))));
+  constexpr int mantissa = dbl ? 52 : 23;
+  constexpr I bias = dbl ? 1023 : 127;
+  constexpr I mantissa_mask = (I(1) << mantissa) - 1;
+  constexpr S two_m = dbl ? S(0x1p52) : S(0x1p23);  // its bits | E make 2^m + E
+  I two_m_bits;
+  std::memcpy(&two_m_bits, &two_m, sizeof(S));
+  V bits;
+  std::memcpy(&bits, &x, sizeof(P));
+  V eb = (bits >> mantissa) | two_m_bits;
+  V mb = (bits & mantissa_mask) | (bias << mantissa);
+  P ef, m;
+  std::memcpy(&ef, &eb, sizeof(P));
+  std::memcpy(&m, &mb, sizeof(P));
+  e = ei::psub(ef, ei::pset1<P>(two_m + S(bias)));
+  const P big = ei::pcmp_lt(ei::pset1<P>(S(1.4142135623730951)), m);
+  m = ei::pselect(big, ei::pmul(m, ei::pset1<P>(S(0.5))), m);
+  e = ei::pselect(big, ei::padd(e, ei::pset1<P>(S(1))), e);
+  f = ei::psub(m, ei::pset1<P>(S(1)));
+}
+
+/// log's results at the lanes log_reduce leaves out: +inf at +inf, -inf at
+/// 0, NaN below 0 and at NaN; v elsewhere.
+template <class P>
+METAGRAD_INLINE inline P log_edges(const P& x, P v) {
+  using S = scalar_of<P>;
+  const P inf = ei::pset1<P>(std::numeric_limits<S>::infinity());
+  v = ei::pselect(ei::pcmp_eq(x, inf), inf, v);
+  v = ei::pselect(ei::pcmp_eq(x, ei::pset1<P>(S(0))), ei::pnegate(inf), v);
+  return ei::pselect(ei::pcmp_le(ei::pset1<P>(S(0)), x), v, ei::pset1<P>(std::numeric_limits<S>::quiet_NaN()));
+}
+#endif
+
 /// log x for lanes that are not subnormal: x = 2^e m with m in [sqrt(1/2),
 /// sqrt(2)) from the bits, f = m - 1, s = f / (2 + f), and log(1 + f) =
 /// 2 atanh s = f - f^2/2 + s (f^2/2 + R(s^2)), R the series of 2 atanh s / s
@@ -399,26 +445,8 @@ METAGRAD_INLINE inline P log_normal_lanes(const P& x) {
 #if METAGRAD_VECTOR_EXTENSIONS
   if constexpr (sizeof(P) % 16 == 0) {
     constexpr bool dbl = sizeof(S) == 8;
-    using I = std::conditional_t<dbl, long long, int>;
-    typedef I V __attribute__((vector_size(sizeof(P))));
-    constexpr int mantissa = dbl ? 52 : 23;
-    constexpr I bias = dbl ? 1023 : 127;
-    constexpr I mantissa_mask = (I(1) << mantissa) - 1;
-    constexpr S two_m = dbl ? S(0x1p52) : S(0x1p23);  // its bits | E make 2^m + E
-    I two_m_bits;
-    std::memcpy(&two_m_bits, &two_m, sizeof(S));
-    V bits;
-    std::memcpy(&bits, &x, sizeof(P));
-    V eb = (bits >> mantissa) | two_m_bits;
-    V mb = (bits & mantissa_mask) | (bias << mantissa);
-    P ef, m;
-    std::memcpy(&ef, &eb, sizeof(P));
-    std::memcpy(&m, &mb, sizeof(P));
-    P e = ei::psub(ef, ei::pset1<P>(two_m + S(bias)));
-    const P big = ei::pcmp_lt(ei::pset1<P>(S(1.4142135623730951)), m);
-    m = ei::pselect(big, ei::pmul(m, ei::pset1<P>(S(0.5))), m);
-    e = ei::pselect(big, ei::padd(e, ei::pset1<P>(S(1))), e);
-    const P f = ei::psub(m, ei::pset1<P>(S(1)));
+    P e, f;
+    log_reduce(x, e, f);
     const P sv = ei::pdiv(f, ei::padd(f, ei::pset1<P>(S(2))));
     const P z = ei::pmul(sv, sv);
     P r;
@@ -428,11 +456,7 @@ METAGRAD_INLINE inline P log_normal_lanes(const P& x) {
     const S ln2_hi = dbl ? S(coef::kLn2Hi) : S(0.693145751953125f), ln2_lo = dbl ? S(coef::kLn2Lo) : S(1.428606765330187e-06f);
     // e ln2_hi - ((hfsq - (s (hfsq + R) + e ln2_lo)) - f)
     const P inner = ei::pmadd(sv, ei::padd(hfsq, r), ei::pmul(e, ei::pset1<P>(ln2_lo)));
-    P v = ei::psub(ei::pmul(e, ei::pset1<P>(ln2_hi)), ei::psub(ei::psub(hfsq, inner), f));
-    const P inf = ei::pset1<P>(std::numeric_limits<S>::infinity());
-    v = ei::pselect(ei::pcmp_eq(x, inf), inf, v);
-    v = ei::pselect(ei::pcmp_eq(x, ei::pset1<P>(S(0))), ei::pnegate(inf), v);
-    return ei::pselect(ei::pcmp_le(ei::pset1<P>(S(0)), x), v, ei::pset1<P>(std::numeric_limits<S>::quiet_NaN()));
+    return log_edges(x, ei::psub(ei::pmul(e, ei::pset1<P>(ln2_hi)), ei::psub(ei::psub(hfsq, inner), f)));
   } else
 #endif
   {
@@ -448,6 +472,52 @@ METAGRAD_INLINE inline P log_pd(const P& x) {
     return per_lane(x, [](double v) { return std::log(v); });
   return log_normal_lanes(x);
 }
+
+/// log2 (Base 2) and log10 (Base 10): with x = 2^e (1 + f) as in log,
+/// log(1 + f) = hi + lo, hi = f - f^2/2 and lo its rounding error (exact:
+/// f - hi is) less f^2/2's, plus s (f^2/2 + R); then e + (hi + lo) / ln 2, or
+/// e log10(2) + (hi + lo) / ln 10, summed with every product's and the final
+/// addition's rounding error kept, so that exact results (log10(1000) = 3,
+/// log2(2^k) = k) come out exact. A packet with a subnormal lane by <cmath>.
+/// d/dx log_b x = 1 / (x ln b).
+template <int Base, class P>
+METAGRAD_INLINE inline P log_base_pd(const P& x) {
+  static_assert(Base == 2 || Base == 10);
+  auto cmath = [](double v) { return Base == 2 ? std::log2(v) : std::log10(v); };
+  if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-1022)))))
+    return per_lane(x, cmath);
+#if METAGRAD_VECTOR_EXTENSIONS
+  if constexpr (sizeof(P) % 16 == 0) {
+    P e, f;
+    log_reduce(x, e, f);
+    const P sv = ei::pdiv(f, ei::padd(f, ei::pset1<P>(2.0)));
+    const P z = ei::pmul(sv, sv);
+    const P r = ei::pmul(z, horner(z, coef::kLogAtanh));
+    const P half_f = ei::pmul(ei::pset1<P>(0.5), f);
+    const P hfsq = ei::pmul(half_f, f);
+    const P hfsq_err = ei::pmadd(half_f, f, ei::pnegate(hfsq));  // f^2/2 - hfsq
+    const P hi = ei::psub(f, hfsq);
+    const P lo = ei::pmadd(sv, ei::padd(hfsq, r), ei::psub(ei::psub(ei::psub(f, hi), hfsq), hfsq_err));
+    const double c_hi = Base == 2 ? coef::kInvLn2Hi : coef::kInvLn10Hi, c_lo = Base == 2 ? coef::kInvLn2Lo : coef::kInvLn10Lo;
+    const P ph = ei::pmul(hi, ei::pset1<P>(c_hi));
+    const P pl = ei::pmadd(lo, ei::pset1<P>(c_hi), ei::pmadd(hi, ei::pset1<P>(c_lo), ei::pmadd(hi, ei::pset1<P>(c_hi), ei::pnegate(ph))));
+    const P a = Base == 2 ? e : ei::pmul(e, ei::pset1<P>(coef::kLog10of2Hi));  // exact
+    const P sum = ei::padd(a, ph);
+    const P bb = ei::psub(sum, a);
+    const P err = ei::padd(ei::psub(a, ei::psub(sum, bb)), ei::psub(ph, bb));
+    P low = ei::padd(err, pl);
+    if constexpr (Base == 10) low = ei::pmadd(e, ei::pset1<P>(coef::kLog10of2Lo), low);
+    return log_edges(x, ei::padd(sum, low));
+  } else
+#endif
+  {
+    return per_lane(x, cmath);
+  }
+}
+template <class P>
+METAGRAD_INLINE inline P log2_pd(const P& x) { return log_base_pd<2>(x); }
+template <class P>
+METAGRAD_INLINE inline P log10_pd(const P& x) { return log_base_pd<10>(x); }
 
 /// log1p x = log u + (x - (u - 1)) / u, u = 1 + x (the rounding error of u
 /// put back); x itself where u rounds to 1, log u where u is 0 or infinite.
@@ -629,7 +699,8 @@ template <class P>
 METAGRAD_INLINE inline P sigmoid_ps(const P& x) {
   return via_double(x, [](const auto& d) METAGRAD_INLINE { return sigmoid_pd(d); });
 }
-/// tan, atan, softplus, sinh and cosh: the double kernels on the widened lanes.
+/// tan, atan, softplus, log2, log10, sinh and cosh: the double kernels on the
+/// widened lanes.
 template <class P>
 METAGRAD_INLINE inline P atan_ps(const P& x) {
   return via_double(x, [](const auto& d) METAGRAD_INLINE { return atan_pd(d); });
@@ -641,6 +712,14 @@ METAGRAD_INLINE inline P tan_ps(const P& x) {
 template <class P>
 METAGRAD_INLINE inline P softplus_ps(const P& x) {
   return via_double(x, [](const auto& d) METAGRAD_INLINE { return softplus_pd(d); });
+}
+template <class P>
+METAGRAD_INLINE inline P log2_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return log2_pd(d); });
+}
+template <class P>
+METAGRAD_INLINE inline P log10_ps(const P& x) {
+  return via_double(x, [](const auto& d) METAGRAD_INLINE { return log10_pd(d); });
 }
 template <class P>
 METAGRAD_INLINE inline P sinh_ps(const P& x) {
@@ -728,6 +807,8 @@ METAGRAD_VMATH_OP(tan, std::tan)
 METAGRAD_VMATH_OP(atan, std::atan)
 METAGRAD_VMATH_OP(sinh, std::sinh)
 METAGRAD_VMATH_OP(cosh, std::cosh)
+METAGRAD_VMATH_OP(log2, std::log2)
+METAGRAD_VMATH_OP(log10, std::log10)
 #undef METAGRAD_VMATH_OP
 
 }  // namespace metagrad::vmath
@@ -754,4 +835,6 @@ template <class S> struct functor_traits<::metagrad::vmath::tan_op<S>> : vmath_t
 template <class S> struct functor_traits<::metagrad::vmath::atan_op<S>> : vmath_traits<S> {};
 template <class S> struct functor_traits<::metagrad::vmath::sinh_op<S>> : vmath_traits<S> {};
 template <class S> struct functor_traits<::metagrad::vmath::cosh_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::log2_op<S>> : vmath_traits<S> {};
+template <class S> struct functor_traits<::metagrad::vmath::log10_op<S>> : vmath_traits<S> {};
 }  // namespace Eigen::internal

@@ -59,8 +59,8 @@ constexpr auto held(const X& x) {
 }  // namespace rules
 
 namespace math {
-/// exp, log, sin, cos, tan, atan, tanh, sigmoid, expm1, log1p, sinh, cosh
-/// and softplus of a float or double Eigen array: the vectorised kernels of
+/// exp, log, log2, log10, sin, cos, tan, atan, tanh, sigmoid, expm1, log1p,
+/// sinh, cosh and softplus of a float or double Eigen array: the vectorised kernels of
 /// detail/vmath.hpp (Eigen's own computes most of them one element at a
 /// time). More constrained than Eigen's global functions, so overload
 /// resolution picks these.
@@ -82,6 +82,8 @@ METAGRAD_VMATH_ARRAY(sinh)
 METAGRAD_VMATH_ARRAY(cosh)
 METAGRAD_VMATH_ARRAY(tan)
 METAGRAD_VMATH_ARRAY(atan)
+METAGRAD_VMATH_ARRAY(log2)
+METAGRAD_VMATH_ARRAY(log10)
 #undef METAGRAD_VMATH_ARRAY
 // Eigen array overloads of the functions Eigen does not have itself.
 /// sigmoid of an array of other scalars (duals): element by element.
