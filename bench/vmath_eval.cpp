@@ -198,6 +198,14 @@ void functions() {
   row<T>("softplus", +[](T v) { return v > T(20) ? v : static_cast<T>(std::log1p(std::exp(static_cast<long double>(v)))); },
          -10, 10, 1e-6, exp_lo, true,
          {cand("<cmath>", loop<T>(+[](T v) { return metagrad::math::softplus(v); })), cand("metagrad", eigen_expr<T>(vm::softplus_op<T>{}))});
+  // (added later: log2, log10)
+  row<T>("log2", +[](T v) { return std::log2(v); }, 1e-3, 10, tiny, big, false,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::log2(v); })),
+          cand("Eigen 3.4 log / ln 2", eig([](const auto& a) { return a.log() * T(1.4426950408889634); })),
+          cand("metagrad", eigen_expr<T>(vm::log2_op<T>{})), cand("SLEEF u10", S_(log2)), cand("Highway", H_(Log2))});
+  row<T>("log10", +[](T v) { return std::log10(v); }, 1e-3, 10, tiny, big, false,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::log10(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.log10(); })),
+          cand("metagrad", eigen_expr<T>(vm::log10_op<T>{})), cand("SLEEF u10", S_(log10)), cand("Highway", H_(Log10))});
 #undef S_
 #undef H_
 }
