@@ -1,6 +1,8 @@
 // metagrad/detail/vmath.hpp — vectorised exp, log, sin, cos, tan, atan, tanh,
 // sigmoid, expm1, log1p, sinh, cosh and softplus on Eigen packets, for
-// `double` and `float`.
+// `double` and `float` (erf in vmath_erf.hpp; asinh, acosh and atanh, built on
+// log_hi_lo here, in vmath_inverse_hyperbolic.hpp; asin and acos in
+// vmath_inverse_trig.hpp).
 //
 // Every engine evaluates elementwise ops on Eigen arrays (the dynamic kernels,
 // the bridge, the static packet pass), so these functors are what makes
@@ -170,6 +172,16 @@ METAGRAD_INLINE inline P ldexp_wide(const P& v, const P& k) {
   using S = scalar_of<P>;
   const P k1 = ei::pfloor(ei::pmul(k, ei::pset1<P>(S(0.5))));
   return ei::pmul(ei::pmul(v, exp2i(k1)), exp2i(ei::psub(k, k1)));
+}
+
+/// a b rounded once, written as a fused multiply-add of +0: a compiler that
+/// contracts a multiply and a following add into one FMA (g++'s default
+/// -ffp-contract=fast) cannot fuse this one, so a sum that recovers rounding
+/// errors sees the product it was written for, and a lane gives the same
+/// bits whatever code the kernel is inlined into.
+template <class P>
+METAGRAD_INLINE inline P pmul_unfused(const P& a, const P& b) {
+  return ei::pmadd(a, b, ei::pset1<P>(scalar_of<P>(0)));
 }
 
 /// s + e = a + b exactly (Knuth's two-sum: no condition on the magnitudes).
@@ -473,6 +485,33 @@ METAGRAD_INLINE inline P log_pd(const P& x) {
   return log_normal_lanes(x);
 }
 
+#if METAGRAD_VECTOR_EXTENSIONS
+/// log(1 + f) for 1 + f in [sqrt(1/2), sqrt(2)) as hi + lo: hi = f - f^2/2,
+/// lo its rounding error (exact: f - hi is) less f^2/2's (by a fused
+/// multiply-add), plus s (f^2/2 + R(s^2)), s = f / (2 + f), as in log.
+template <class P>
+METAGRAD_INLINE inline void log1p_reduced_hi_lo(const P& f, P& hi, P& lo) {
+  const P sv = ei::pdiv(f, ei::padd(f, ei::pset1<P>(2.0)));
+  const P z = ei::pmul(sv, sv);
+  const P half_f = ei::pmul(ei::pset1<P>(0.5), f);
+  const P hfsq = pmul_unfused(half_f, f);
+  const P hfsq_err = ei::pmadd(half_f, f, ei::pnegate(hfsq));  // f^2/2 - hfsq
+  hi = ei::psub(f, hfsq);
+  lo = ei::pmadd(sv, ei::pmadd(z, horner(z, coef::kLogAtanh), hfsq), ei::psub(ei::psub(ei::psub(f, hi), hfsq), hfsq_err));
+}
+/// log x as hi + lo (about 2^-65 relative) for positive, normal, finite
+/// double lanes (others give garbage): e ln 2 (exact: ln 2's first part has
+/// 32 bits) plus log(1 + f), summed with the rounding error kept.
+template <class P>
+METAGRAD_INLINE inline void log_hi_lo(const P& x, P& hi, P& lo) {
+  P e, f, h, l, err;
+  log_reduce(x, e, f);
+  log1p_reduced_hi_lo(f, h, l);
+  two_sum(ei::pmul(e, ei::pset1<P>(coef::kLn2Hi)), h, hi, err);
+  lo = ei::pmadd(e, ei::pset1<P>(coef::kLn2Lo), ei::padd(err, l));
+}
+#endif
+
 /// log2 (Base 2) and log10 (Base 10): with x = 2^e (1 + f) as in log,
 /// log(1 + f) = hi + lo, hi = f - f^2/2 and lo its rounding error (exact:
 /// f - hi is) less f^2/2's, plus s (f^2/2 + R); then e + (hi + lo) / ln 2, or
@@ -488,16 +527,9 @@ METAGRAD_INLINE inline P log_base_pd(const P& x) {
     return per_lane(x, cmath);
 #if METAGRAD_VECTOR_EXTENSIONS
   if constexpr (sizeof(P) % 16 == 0) {
-    P e, f;
+    P e, f, hi, lo;
     log_reduce(x, e, f);
-    const P sv = ei::pdiv(f, ei::padd(f, ei::pset1<P>(2.0)));
-    const P z = ei::pmul(sv, sv);
-    const P r = ei::pmul(z, horner(z, coef::kLogAtanh));
-    const P half_f = ei::pmul(ei::pset1<P>(0.5), f);
-    const P hfsq = ei::pmul(half_f, f);
-    const P hfsq_err = ei::pmadd(half_f, f, ei::pnegate(hfsq));  // f^2/2 - hfsq
-    const P hi = ei::psub(f, hfsq);
-    const P lo = ei::pmadd(sv, ei::padd(hfsq, r), ei::psub(ei::psub(ei::psub(f, hi), hfsq), hfsq_err));
+    log1p_reduced_hi_lo(f, hi, lo);
     const double c_hi = Base == 2 ? coef::kInvLn2Hi : coef::kInvLn10Hi, c_lo = Base == 2 ? coef::kInvLn2Lo : coef::kInvLn10Lo;
     const P ph = ei::pmul(hi, ei::pset1<P>(c_hi));
     const P pl = ei::pmadd(lo, ei::pset1<P>(c_hi), ei::pmadd(hi, ei::pset1<P>(c_lo), ei::pmadd(hi, ei::pset1<P>(c_hi), ei::pnegate(ph))));
@@ -779,7 +811,8 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
 }
 
 // The functors: Eigen's unaryExpr vectorises them (functor_traits below).
-#define METAGRAD_VMATH_OP(NAME, SCALAR_FN)                                         \
+// (The macro stays defined: detail/vmath_erf.hpp makes erf_op with it.)
+#define METAGRAD_DETAIL_VMATH_OP(NAME, SCALAR_FN)                                \
   template <class S>                                                             \
   struct NAME##_op {                                                             \
     METAGRAD_INLINE S operator()(const S& x) const {                             \
@@ -794,22 +827,21 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
       else return NAME##_ps(x);                                                  \
     }                                                                            \
   };
-METAGRAD_VMATH_OP(exp, std::exp)
-METAGRAD_VMATH_OP(log, std::log)
-METAGRAD_VMATH_OP(sin, std::sin)
-METAGRAD_VMATH_OP(cos, std::cos)
-METAGRAD_VMATH_OP(expm1, std::expm1)
-METAGRAD_VMATH_OP(log1p, std::log1p)
-METAGRAD_VMATH_OP(tanh, std::tanh)
-METAGRAD_VMATH_OP(sigmoid, scalar_sigmoid)
-METAGRAD_VMATH_OP(softplus, math::softplus)
-METAGRAD_VMATH_OP(tan, std::tan)
-METAGRAD_VMATH_OP(atan, std::atan)
-METAGRAD_VMATH_OP(sinh, std::sinh)
-METAGRAD_VMATH_OP(cosh, std::cosh)
-METAGRAD_VMATH_OP(log2, std::log2)
-METAGRAD_VMATH_OP(log10, std::log10)
-#undef METAGRAD_VMATH_OP
+METAGRAD_DETAIL_VMATH_OP(exp, std::exp)
+METAGRAD_DETAIL_VMATH_OP(log, std::log)
+METAGRAD_DETAIL_VMATH_OP(sin, std::sin)
+METAGRAD_DETAIL_VMATH_OP(cos, std::cos)
+METAGRAD_DETAIL_VMATH_OP(expm1, std::expm1)
+METAGRAD_DETAIL_VMATH_OP(log1p, std::log1p)
+METAGRAD_DETAIL_VMATH_OP(tanh, std::tanh)
+METAGRAD_DETAIL_VMATH_OP(sigmoid, scalar_sigmoid)
+METAGRAD_DETAIL_VMATH_OP(softplus, math::softplus)
+METAGRAD_DETAIL_VMATH_OP(tan, std::tan)
+METAGRAD_DETAIL_VMATH_OP(atan, std::atan)
+METAGRAD_DETAIL_VMATH_OP(sinh, std::sinh)
+METAGRAD_DETAIL_VMATH_OP(cosh, std::cosh)
+METAGRAD_DETAIL_VMATH_OP(log2, std::log2)
+METAGRAD_DETAIL_VMATH_OP(log10, std::log10)
 
 }  // namespace metagrad::vmath
 
