@@ -1,5 +1,6 @@
 // tests/detail/test_vmath.cpp — accuracy of the vectorised elementary functions
-// (include/metagrad/detail/vmath.hpp): every function, for double and float,
+// (include/metagrad/detail/vmath.hpp, vmath_erf.hpp,
+// vmath_inverse_hyperbolic.hpp, vmath_inverse_trig.hpp): every function, for double and float,
 // within 2 ulp of <cmath> over wide ranges, the edges of each kernel, and the
 // special values (zeros of both signs, subnormals, the largest finite values,
 // infinities, NaN). The packet kernels are called directly, so a plain
@@ -10,6 +11,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <metagrad/detail/vmath.hpp>
+#include <metagrad/detail/vmath_erf.hpp>
+#include <metagrad/detail/vmath_inverse_hyperbolic.hpp>
+#include <metagrad/detail/vmath_inverse_trig.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -204,6 +208,57 @@ BOOST_AUTO_TEST_CASE(atan) {
   check<float, vm::atan_op<float>>("atan", [](float v) { return std::atan(v); }, edges);
 }
 
+BOOST_AUTO_TEST_CASE(erf) {
+  // the switch to the erfc form at 1, the pieces' ends, where erf rounds to
+  // +-1 (5.92) and the clamp at 6, tiny and subnormal inputs
+  std::vector<double> edges = {1.0, 0.9999999999, 1.5, 2.25, 3.5, 5.9, 5.92, 5.93, 6.0, 0x1p-27, 0x1p-54, 1e-300, 1e-310};
+  for (int k = 1; k < 700; ++k) edges.push_back(k / 100.0);
+  check<double, vm::erf_op<double>>("erf", [](double v) { return std::erf(v); }, edges, 1);
+  check<float, vm::erf_op<float>>("erf", [](float v) { return std::erf(v); }, edges);
+  BOOST_TEST(std::signbit(vm::erf_op<double>{}(-0.0)));
+  BOOST_TEST(vm::erf_op<double>{}(-std::numeric_limits<double>::infinity()) == -1.0);
+}
+
+BOOST_AUTO_TEST_CASE(inverse_hyperbolic) {
+  // glibc's asinh, acosh and atanh are up to 2 ulp off themselves, so the
+  // reference is the long double function: ours are within about 1 ulp.
+  // Edges: acosh's switches at 2 and 2^28, near 1 (where acosh and atanh
+  // cancel or blow up), asinh's at 2^28, tiny and subnormal inputs.
+  const std::vector<double> edges = {1.0, 1.0000000000000002, 1.0000001, 0.9999999999999999, 0.99999, 0.5, 2.0, 1.9999999,
+                                     0x1p28, 0x1p28 + 64, 1e300, 0x1p-27, 0x1p-54, 1e-300, 1e-310, 1e-7, 0.125};
+  const auto ld = [](long double (*f)(long double)) { return [f](double v) { return static_cast<double>(f(v)); }; };
+  const auto ldf = [](long double (*f)(long double)) { return [f](float v) { return static_cast<float>(f(v)); }; };
+  check<double, vm::atanh_op<double>>("atanh", ld(std::atanh), edges);
+  check<float, vm::atanh_op<float>>("atanh", ldf(std::atanh), edges);
+  check<double, vm::asinh_op<double>>("asinh", ld(std::asinh), edges);
+  check<float, vm::asinh_op<float>>("asinh", ldf(std::asinh), edges);
+  check<double, vm::acosh_op<double>>("acosh", ld(std::acosh), edges);
+  check<float, vm::acosh_op<float>>("acosh", ldf(std::acosh), edges);
+  BOOST_TEST(vm::atanh_op<double>{}(1.0) == std::numeric_limits<double>::infinity());
+  BOOST_TEST(vm::atanh_op<double>{}(-1.0) == -std::numeric_limits<double>::infinity());
+  BOOST_TEST(std::isnan(vm::atanh_op<double>{}(1.5)));
+  BOOST_TEST(std::isnan(vm::acosh_op<double>{}(0.5)));
+  BOOST_TEST(vm::acosh_op<double>{}(1.0) == 0.0);
+  BOOST_TEST(std::signbit(vm::asinh_op<double>{}(-0.0)));
+  BOOST_TEST(vm::asinh_op<double>{}(-std::numeric_limits<double>::infinity()) == -std::numeric_limits<double>::infinity());
+}
+
+BOOST_AUTO_TEST_CASE(asin_and_acos) {
+  // the switch at 1/2, near +-1 (where the square root form takes over
+  // entirely), outside [-1, 1], tiny and subnormal inputs
+  std::vector<double> edges = {0.5, 0.4999999999, 1.0, 0.9999999999999999, 0.999999, 1.0000000000000002, 2.0,
+                               0x1p-27, 0x1p-54, 1e-300, 1e-310};
+  for (int k = 1; k < 1000; ++k) edges.push_back(k / 1000.0);
+  check<double, vm::asin_op<double>>("asin", [](double v) { return std::asin(v); }, edges);
+  check<float, vm::asin_op<float>>("asin", [](float v) { return std::asin(v); }, edges);
+  check<double, vm::acos_op<double>>("acos", [](double v) { return std::acos(v); }, edges);
+  check<float, vm::acos_op<float>>("acos", [](float v) { return std::acos(v); }, edges);
+  BOOST_TEST(vm::acos_op<double>{}(1.0) == 0.0);
+  BOOST_TEST(vm::acos_op<double>{}(-1.0) == std::acos(-1.0));
+  BOOST_TEST(vm::asin_op<double>{}(-1.0) == -std::asin(1.0));
+  BOOST_TEST(std::signbit(vm::asin_op<double>{}(-0.0)));
+}
+
 // One element alone (an unaligned head, a tail, a one-element tensor, the
 // static one-lane pass) gives the bits it gets inside a packet, so a result
 // never depends on where an array was allocated; a build without the packet
@@ -229,6 +284,8 @@ BOOST_AUTO_TEST_CASE(an_element_alone_gets_the_bits_it_gets_in_a_packet) {
   same_alone_and_in_packets<double, vm::sigmoid_op>([](double v) { return vm::scalar_sigmoid(v); });
   same_alone_and_in_packets<double, vm::softplus_op>([](double v) { return metagrad::math::softplus(v); });
   same_alone_and_in_packets<float, vm::cosh_op>([](float v) { return std::cosh(v); });
+  same_alone_and_in_packets<double, vm::erf_op>([](double v) { return std::erf(v); });
+  same_alone_and_in_packets<double, vm::asinh_op>([](double v) { return std::asinh(v); });
   BOOST_TEST(vm::sigmoid_op<double>{}(-800.0) == 0.0);
   BOOST_TEST(vm::sigmoid_op<double>{}(800.0) == 1.0);
   BOOST_TEST(ulp_distance(vm::sigmoid_op<double>{}(-30.0), ref_sigmoid(-30.0)) <= 2);

@@ -22,6 +22,9 @@
 
 #include "../detail/cmath.hpp"
 #include "../detail/vmath.hpp"
+#include "../detail/vmath_erf.hpp"
+#include "../detail/vmath_inverse_hyperbolic.hpp"
+#include "../detail/vmath_inverse_trig.hpp"
 #include "probe.hpp"
 
 namespace metagrad {
@@ -60,10 +63,11 @@ constexpr auto held(const X& x) {
 
 namespace math {
 /// exp, log, log2, log10, sin, cos, tan, atan, tanh, sigmoid, expm1, log1p,
-/// sinh, cosh and softplus of a float or double Eigen array: the vectorised kernels of
-/// detail/vmath.hpp (Eigen's own computes most of them one element at a
-/// time). More constrained than Eigen's global functions, so overload
-/// resolution picks these.
+/// sinh, cosh, softplus, erf, asinh, acosh, atanh, asin and acos of a float
+/// or double Eigen array: the vectorised kernels of detail/vmath.hpp,
+/// vmath_erf.hpp, vmath_inverse_hyperbolic.hpp and vmath_inverse_trig.hpp
+/// (Eigen's own computes most of them one element at a time). More constrained than
+/// Eigen's global functions, so overload resolution picks these.
 #define METAGRAD_VMATH_ARRAY(NAME)                                        \
   template <class D>                                                      \
     requires vmath::Vectorised<typename D::Scalar>                        \
@@ -84,6 +88,12 @@ METAGRAD_VMATH_ARRAY(tan)
 METAGRAD_VMATH_ARRAY(atan)
 METAGRAD_VMATH_ARRAY(log2)
 METAGRAD_VMATH_ARRAY(log10)
+METAGRAD_VMATH_ARRAY(erf)
+METAGRAD_VMATH_ARRAY(asinh)
+METAGRAD_VMATH_ARRAY(acosh)
+METAGRAD_VMATH_ARRAY(atanh)
+METAGRAD_VMATH_ARRAY(asin)
+METAGRAD_VMATH_ARRAY(acos)
 #undef METAGRAD_VMATH_ARRAY
 // Eigen array overloads of the functions Eigen does not have itself.
 /// sigmoid of an array of other scalars (duals): element by element.
