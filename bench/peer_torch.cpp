@@ -168,7 +168,8 @@ void register_all() {
       {"atan", [](const torch::Tensor& t) { return torch::atan(t); }},
       {"sinh", [](const torch::Tensor& t) { return torch::sinh(t); }},
       {"cosh", [](const torch::Tensor& t) { return torch::cosh(t); }},
-      {"softplus", [](const torch::Tensor& t) { return torch::nn::functional::softplus(t); }}};
+      {"softplus", [](const torch::Tensor& t) { return torch::nn::functional::softplus(t); }},
+      {"erf", [](const torch::Tensor& t) { return torch::erf(t); }}};
   for (const auto& [f, op] : unary)
     reg(std::string("unary_") + f, wl::kUnary, [f = std::string(f), op = op](benchmark::State& st, long n) {
       auto t = to_torch(wl::data(n, 0.2), true);

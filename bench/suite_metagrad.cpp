@@ -531,9 +531,10 @@ void transcendental_workloads() {
       });
 }
 
-// The second set of vectorised functions, each alone at 1M elements: sum f(x)
-// and its gradient, f = tan, atan, sinh, cosh, softplus (their rows in the
-// derivative table; detail/vmath.hpp's kernels in every engine).
+// The functions vectorised after the first set, each alone at 1M elements:
+// sum f(x) and its gradient, f = tan, atan, sinh, cosh, softplus, erf (their
+// rows in the derivative table; detail/vmath.hpp's and vmath_erf.hpp's
+// kernels in every engine).
 template <class Static, class Ops>
 void unary_workload(const std::string& f, Static fused, Ops ops) {
   const std::string wk = "unary_" + f;
@@ -556,6 +557,7 @@ void unary_workloads() {
   unary_workload("sinh", mg::sinh(x), [](const mg::Tensor& t) { return mg::sinh(t); });
   unary_workload("cosh", mg::cosh(x), [](const mg::Tensor& t) { return mg::cosh(t); });
   unary_workload("softplus", mg::softplus(x), [](const mg::Tensor& t) { return mg::softplus(t); });
+  unary_workload("erf", mg::erf(x), [](const mg::Tensor& t) { return mg::erf(t); });
 }
 
 // A linear classifier's loss over a batch: softmax along rows of 256 x n

@@ -8,6 +8,10 @@
 // a wide one (the whole domain, log-uniform, both signs). Prints a markdown
 // table (bench/run.sh writes it to bench/results/vmath.md).
 #include <metagrad/detail/vmath.hpp>
+#include <metagrad/detail/vmath_erf.hpp>
+#include <metagrad/detail/vmath_inverse_hyperbolic.hpp>
+#include <metagrad/detail/vmath_inverse_trig.hpp>
+#include <unsupported/Eigen/SpecialFunctions>
 
 #include <algorithm>
 #include <chrono>
@@ -206,6 +210,27 @@ void functions() {
   row<T>("log10", +[](T v) { return std::log10(v); }, 1e-3, 10, tiny, big, false,
          {cand("<cmath>", loop<T>(+[](T v) { return std::log10(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.log10(); })),
           cand("metagrad", eigen_expr<T>(vm::log10_op<T>{})), cand("SLEEF u10", S_(log10)), cand("Highway", H_(Log10))});
+  // (added later: erf)
+  row<T>("erf", +[](T v) { return std::erf(v); }, -4, 4, 1e-6, 10, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::erf(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.erf(); })),
+          cand("metagrad", eigen_expr<T>(vm::erf_op<T>{})), cand("SLEEF u10", S_(erf))});
+  // (added later: asinh, acosh, atanh; the reference is the long double
+  // function, glibc's being up to 2 ulp off)
+  row<T>("asinh", +[](T v) { return static_cast<T>(std::asinh(static_cast<long double>(v))); }, -10, 10, 1e-6, big, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::asinh(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.asinh(); })),
+          cand("metagrad", eigen_expr<T>(vm::asinh_op<T>{})), cand("SLEEF u10", S_(asinh))});
+  row<T>("acosh", +[](T v) { return static_cast<T>(std::acosh(static_cast<long double>(v))); }, 1, 10, 1, big, false,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::acosh(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.acosh(); })),
+          cand("metagrad", eigen_expr<T>(vm::acosh_op<T>{})), cand("SLEEF u10", S_(acosh))});
+  row<T>("atanh", +[](T v) { return static_cast<T>(std::atanh(static_cast<long double>(v))); }, -0.99, 0.99, 1e-6, 1, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::atanh(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.atanh(); })),
+          cand("metagrad", eigen_expr<T>(vm::atanh_op<T>{})), cand("SLEEF u10", S_(atanh))});
+  row<T>("asin", +[](T v) { return std::asin(v); }, -1, 1, 1e-6, 1, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::asin(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.asin(); })),
+          cand("metagrad", eigen_expr<T>(vm::asin_op<T>{})), cand("SLEEF u10", S_(asin)), cand("Highway", H_(Asin))});
+  row<T>("acos", +[](T v) { return std::acos(v); }, -1, 1, 1e-6, 1, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::acos(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.acos(); })),
+          cand("metagrad", eigen_expr<T>(vm::acos_op<T>{})), cand("SLEEF u10", S_(acos)), cand("Highway", H_(Acos))});
 #undef S_
 #undef H_
 }

@@ -20,8 +20,8 @@
 //   gelu      sum gelu_tanh(X)                                X: 256 x 64
 //   classify  cross_entropy(X W^T + b, t), a linear classifier over n classes
 //             (softmax along rows of 256 x n logits)        X: 256 x 16, W: n x 16, b: n
-//   unary_f   sum f(x), f = tan, atan, sinh, cosh, softplus: the second set of
-//             vectorised functions, each alone               x: 1M in [-1, 1]
+//   unary_f   sum f(x), f = tan, atan, sinh, cosh, softplus, erf: the functions
+//             vectorised after the first set, each alone     x: 1M in [-1, 1]
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -59,6 +59,8 @@ inline double unary_hand(const std::string& f, const Vec& x, Vec& g) {
   if (f == "atan") return unary_loop(x, g, [](double v, double& d) { return d = 1 / (1 + v * v), std::atan(v); });
   if (f == "sinh") return unary_loop(x, g, [](double v, double& d) { return d = std::cosh(v), std::sinh(v); });
   if (f == "cosh") return unary_loop(x, g, [](double v, double& d) { return d = std::sinh(v), std::cosh(v); });
+  if (f == "erf")
+    return unary_loop(x, g, [](double v, double& d) { return d = 1.1283791670955126 * std::exp(-v * v), std::erf(v); });
   return unary_loop(x, g, [](double v, double& d) {  // softplus, threshold 20
     d = 1 / (1 + std::exp(-v));
     return v > 20 ? v : std::log1p(std::exp(v));
