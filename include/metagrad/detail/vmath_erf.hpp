@@ -17,8 +17,6 @@
 // relative to erfc itself, so erfc stays one element at a time.
 // d/dx erf = 2/sqrt(pi) e^(-x^2) (rules/elementwise.hpp, with vmath's exp).
 #pragma once
-#include <utility>
-
 #include "vmath.hpp"
 
 namespace metagrad::vmath {
@@ -64,9 +62,7 @@ METAGRAD_INLINE inline P erf_pd(const P& x) {
   };
   const P t = ei::psub(ac, pick(coef::kErfcxCenter));
   P r = pick(coef::kErfcx[13]);
-  [&]<int... I>(std::integer_sequence<int, I...>) {
-    ((void)(r = ei::pmadd(r, t, pick(coef::kErfcx[12 - I]))), ...);
-  }(std::make_integer_sequence<int, 13>{});
+  for (int i = 12; i >= 0; --i) r = ei::pmadd(r, t, pick(coef::kErfcx[i]));
   const P hi = ei::pmul(ac, ac);
   const P lo = ei::pmadd(ac, ac, ei::pnegate(hi));  // a^2 - hi, exact
   // 1 - e^(-hi) (1 - lo) R in one rounding
