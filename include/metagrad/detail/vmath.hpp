@@ -811,7 +811,8 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
 }
 
 // The functors: Eigen's unaryExpr vectorises them (functor_traits below).
-// (The macro stays defined: detail/vmath_erf.hpp makes erf_op with it.)
+// (The macro stays defined: vmath_erf.hpp, vmath_inverse_hyperbolic.hpp and
+// vmath_inverse_trig.hpp make their functors with it.)
 #define METAGRAD_DETAIL_VMATH_OP(NAME, SCALAR_FN)                                \
   template <class S>                                                             \
   struct NAME##_op {                                                             \

@@ -14,7 +14,9 @@
 //     two-sum and everything small added before the one final rounding.
 // Every product that feeds a sum is written as the fused or unfused operation
 // it is meant to be (pmadd, pmul_unfused), so a lane's bits do not depend on
-// the compiler's contraction. Within 1 ulp (tests/detail/test_vmath.cpp).
+// the compiler's contraction. Against mpmath (100,000 and 140,000 random
+// inputs) asin was 0.65 ulp off at worst and acos 0.62; the tests
+// (tests/detail/test_vmath.cpp) compare with <cmath> over wide ranges.
 // d/dx asin = 1 / sqrt(1 - x^2), acos' = -asin' (rules/elementwise.hpp).
 #pragma once
 #include "vmath.hpp"

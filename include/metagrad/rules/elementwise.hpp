@@ -66,8 +66,9 @@ namespace math {
 /// sinh, cosh, softplus, erf, asinh, acosh, atanh, asin and acos of a float
 /// or double Eigen array: the vectorised kernels of detail/vmath.hpp,
 /// vmath_erf.hpp, vmath_inverse_hyperbolic.hpp and vmath_inverse_trig.hpp
-/// (Eigen's own computes most of them one element at a time). More constrained than
-/// Eigen's global functions, so overload resolution picks these.
+/// (Eigen's own computes most of them one element at a time). More
+/// constrained than Eigen's global functions, so overload resolution picks
+/// these.
 #define METAGRAD_VMATH_ARRAY(NAME)                                        \
   template <class D>                                                      \
     requires vmath::Vectorised<typename D::Scalar>                        \
