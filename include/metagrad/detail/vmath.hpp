@@ -725,42 +725,8 @@ template <class P>
 METAGRAD_INLINE inline P tanh_ps(const P& x) {
   return tanh_line(x, [](const P& v) METAGRAD_INLINE { return expm1_core_ps(v); }, 9.5f);
 }
-/// sigmoid: the double kernel on the widened lanes (in float, e / (1 + e)
-/// would add exp's 1.2 ulp to the division's: 2.25 ulp measured).
-template <class P>
-METAGRAD_INLINE inline P sigmoid_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return sigmoid_pd(d); });
-}
-/// tan, atan, softplus, log2, log10, sinh and cosh: the double kernels on the
-/// widened lanes.
-template <class P>
-METAGRAD_INLINE inline P atan_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return atan_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P tan_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return tan_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P softplus_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return softplus_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P log2_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return log2_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P log10_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return log10_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P sinh_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return sinh_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P cosh_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return cosh_pd(d); });
-}
+// (sigmoid, tan, atan, softplus, log2, log10, sinh and cosh of float lanes:
+// the double kernels on widened lanes, METAGRAD_DETAIL_VMATH_OP_WIDENED below.)
 template <class P>
 METAGRAD_INLINE inline P log_ps(const P& x) {
   if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0f), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-126f)))))
@@ -811,23 +777,29 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
 }
 
 // The functors: Eigen's unaryExpr vectorises them (functor_traits below).
-// (The macro stays defined: vmath_erf.hpp, vmath_inverse_hyperbolic.hpp and
-// vmath_inverse_trig.hpp make their functors with it.)
-#define METAGRAD_DETAIL_VMATH_OP(NAME, SCALAR_FN)                                \
-  template <class S>                                                             \
-  struct NAME##_op {                                                             \
-    METAGRAD_INLINE S operator()(const S& x) const {                             \
-      if constexpr (packet_kernels && Vectorised<S>)                             \
-        return one_lane(x, [](const auto& p) METAGRAD_INLINE { return NAME##_op{}.packetOp(p); }); \
-      else                                                                       \
-        return SCALAR_FN(x);                                                     \
-    }                                                                            \
-    template <class P>                                                           \
-    METAGRAD_INLINE P packetOp(const P& x) const {                               \
-      if constexpr (std::is_same_v<S, double>) return NAME##_pd(x);              \
-      else return NAME##_ps(x);                                                  \
-    }                                                                            \
+// `float` packets go to NAME##_ps (METAGRAD_DETAIL_VMATH_OP), or widen to
+// `double` lanes and run NAME##_pd (METAGRAD_DETAIL_VMATH_OP_WIDENED). (The
+// macros stay defined: vmath_erf.hpp, vmath_inverse_hyperbolic.hpp and
+// vmath_inverse_trig.hpp make their functors with them.)
+#define METAGRAD_DETAIL_VMATH_OP_IMPL(NAME, SCALAR_FN, FLOAT_PACKET)            \
+  template <class S>                                                            \
+  struct NAME##_op {                                                            \
+    METAGRAD_INLINE S operator()(const S& x) const {                            \
+      if constexpr (packet_kernels && Vectorised<S>)                            \
+        return one_lane(x, [](const auto& p) METAGRAD_INLINE { return NAME##_op{}.packetOp(p); });\
+      else                                                                      \
+        return SCALAR_FN(x);                                                    \
+    }                                                                           \
+    template <class P>                                                          \
+    METAGRAD_INLINE P packetOp(const P& x) const {                              \
+      if constexpr (std::is_same_v<S, double>) return NAME##_pd(x);             \
+      else return FLOAT_PACKET;                                                 \
+    }                                                                           \
   };
+
+#define METAGRAD_DETAIL_VMATH_OP(NAME, SCALAR_FN) METAGRAD_DETAIL_VMATH_OP_IMPL(NAME, SCALAR_FN, NAME##_ps(x))
+#define METAGRAD_DETAIL_VMATH_OP_WIDENED(NAME, SCALAR_FN)                       \
+  METAGRAD_DETAIL_VMATH_OP_IMPL(NAME, SCALAR_FN, via_double(x, [](const auto& d) METAGRAD_INLINE { return NAME##_pd(d); }))
 METAGRAD_DETAIL_VMATH_OP(exp, std::exp)
 METAGRAD_DETAIL_VMATH_OP(log, std::log)
 METAGRAD_DETAIL_VMATH_OP(sin, std::sin)
@@ -835,14 +807,16 @@ METAGRAD_DETAIL_VMATH_OP(cos, std::cos)
 METAGRAD_DETAIL_VMATH_OP(expm1, std::expm1)
 METAGRAD_DETAIL_VMATH_OP(log1p, std::log1p)
 METAGRAD_DETAIL_VMATH_OP(tanh, std::tanh)
-METAGRAD_DETAIL_VMATH_OP(sigmoid, scalar_sigmoid)
-METAGRAD_DETAIL_VMATH_OP(softplus, math::softplus)
-METAGRAD_DETAIL_VMATH_OP(tan, std::tan)
-METAGRAD_DETAIL_VMATH_OP(atan, std::atan)
-METAGRAD_DETAIL_VMATH_OP(sinh, std::sinh)
-METAGRAD_DETAIL_VMATH_OP(cosh, std::cosh)
-METAGRAD_DETAIL_VMATH_OP(log2, std::log2)
-METAGRAD_DETAIL_VMATH_OP(log10, std::log10)
+// sigmoid widened: in float, e / (1 + e) would add exp's 1.2 ulp to the
+// division's (2.25 ulp measured)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(sigmoid, scalar_sigmoid)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(softplus, math::softplus)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(tan, std::tan)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(atan, std::atan)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(sinh, std::sinh)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(cosh, std::cosh)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(log2, std::log2)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(log10, std::log10)
 
 }  // namespace metagrad::vmath
 

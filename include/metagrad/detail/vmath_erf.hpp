@@ -71,13 +71,8 @@ METAGRAD_INLINE inline P erf_pd(const P& x) {
   const P big = ei::por(e, ei::pand(x, ei::pset1<P>(-0.0)));
   return ei::pselect(large, big, small);
 }
-/// erf of float lanes: the double kernel on the widened lanes.
-template <class P>
-METAGRAD_INLINE inline P erf_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return erf_pd(d); });
-}
-
-METAGRAD_DETAIL_VMATH_OP(erf, std::erf)
+// (float lanes: the double kernels on widened lanes)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(erf, std::erf)
 }  // namespace metagrad::vmath
 
 namespace Eigen::internal {

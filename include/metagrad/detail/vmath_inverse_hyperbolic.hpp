@@ -136,23 +136,10 @@ METAGRAD_INLINE inline P acosh_pd(const P& x) {
   }
 }
 
-/// float lanes: the double kernels on the widened lanes.
-template <class P>
-METAGRAD_INLINE inline P atanh_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return atanh_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P asinh_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return asinh_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P acosh_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return acosh_pd(d); });
-}
-
-METAGRAD_DETAIL_VMATH_OP(atanh, std::atanh)
-METAGRAD_DETAIL_VMATH_OP(asinh, std::asinh)
-METAGRAD_DETAIL_VMATH_OP(acosh, std::acosh)
+// (float lanes: the double kernels on widened lanes)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(atanh, std::atanh)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(asinh, std::asinh)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(acosh, std::acosh)
 }  // namespace metagrad::vmath
 
 namespace Eigen::internal {

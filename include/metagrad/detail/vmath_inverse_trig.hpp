@@ -80,18 +80,9 @@ METAGRAD_INLINE inline P acos_pd(const P& x) {
   return ei::pselect(q.small, near0, ei::pselect(ei::pcmp_lt(x, ei::pset1<P>(0.0)), neg, pos));
 }
 
-/// float lanes: the double kernels on the widened lanes.
-template <class P>
-METAGRAD_INLINE inline P asin_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return asin_pd(d); });
-}
-template <class P>
-METAGRAD_INLINE inline P acos_ps(const P& x) {
-  return via_double(x, [](const auto& d) METAGRAD_INLINE { return acos_pd(d); });
-}
-
-METAGRAD_DETAIL_VMATH_OP(asin, std::asin)
-METAGRAD_DETAIL_VMATH_OP(acos, std::acos)
+// (float lanes: the double kernels on widened lanes)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(asin, std::asin)
+METAGRAD_DETAIL_VMATH_OP_WIDENED(acos, std::acos)
 }  // namespace metagrad::vmath
 
 namespace Eigen::internal {
