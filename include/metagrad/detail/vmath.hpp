@@ -2,7 +2,8 @@
 // sigmoid, expm1, log1p, sinh, cosh and softplus on Eigen packets, for
 // `double` and `float` (erf in vmath_erf.hpp; asinh, acosh and atanh, built on
 // log_hi_lo here, in vmath_inverse_hyperbolic.hpp; asin and acos in
-// vmath_inverse_trig.hpp).
+// vmath_inverse_trig.hpp; pow, from log_hi_lo and exp's pieces, in
+// vmath_pow.hpp).
 //
 // Every engine evaluates elementwise ops on Eigen arrays (the dynamic kernels,
 // the bridge, the static packet pass), so these functors are what makes
@@ -101,6 +102,9 @@ inline constexpr double kAtan[] = {-0.33333333333332893, 0.19999999999867113,  -
 inline constexpr double kAtanHi[] = {0.4636476090008061, 0.7853981633974483, 0.982793723247329, 1.5707963267948966};
 inline constexpr double kAtanLo[] = {2.2698777452961687e-17, 3.061616997868383e-17, 1.3903311031230998e-17,
                                      6.123233995736766e-17};
+// pi/2 and pi as hi + lo (asin, acos, atan2)
+inline constexpr double kPio2Hi = 1.5707963267948966, kPio2Lo = 6.123233995736766e-17;
+inline constexpr double kPiHi = 3.141592653589793, kPiLo = 1.2246467991473532e-16;
 // log(1 + f) = f - f^2/2 + s (f^2/2 + z R(z)), s = f / (2 + f), z = s^2:
 // R's Taylor coefficients 2/3, 2/5, ... (the series of 2 atanh s)
 inline constexpr double kLogAtanh[] = {2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
@@ -135,6 +139,26 @@ METAGRAD_INLINE inline P horner(const P& z, const double (&c)[N]) {
   P acc = ei::pset1<P>(static_cast<S>(c[N - 1]));
   for (std::size_t i = N - 1; i-- > 0;) acc = ei::pmadd(acc, z, ei::pset1<P>(static_cast<S>(c[i])));
   return acc;
+}
+
+/// c[0] + x c[1] + ... + x^(N-1) c[N-1] by Estrin's scheme: pairs, then
+/// pairs of pairs with x^2, x^4, ...: about log2(N) fused multiply-adds
+/// deep instead of Horner's N - 1, for a polynomial on a long critical path
+/// (pow's).
+template <class P, std::size_t N>
+METAGRAD_INLINE inline P estrin(const P& x, const double (&c)[N]) {
+  P level[(N + 1) / 2];
+  std::size_t count = (N + 1) / 2;
+  for (std::size_t i = 0; i < count; ++i)
+    level[i] = 2 * i + 1 < N ? ei::pmadd(ei::pset1<P>(c[2 * i + 1]), x, ei::pset1<P>(c[2 * i])) : ei::pset1<P>(c[2 * i]);
+  P power = ei::pmul(x, x);
+  while (count > 1) {
+    const std::size_t next = (count + 1) / 2;
+    for (std::size_t i = 0; i < next; ++i) level[i] = 2 * i + 1 < count ? ei::pmadd(level[2 * i + 1], power, level[2 * i]) : level[2 * i];
+    count = next;
+    if (count > 1) power = ei::pmul(power, power);
+  }
+  return level[0];
 }
 
 /// 2^k for lanes holding integers k of the normal range ([-1022, 1023] for
@@ -191,6 +215,12 @@ METAGRAD_INLINE inline void two_sum(const P& a, const P& b, P& s, P& e) {
   const P bb = ei::psub(s, a);
   e = ei::padd(ei::psub(a, ei::psub(s, bb)), ei::psub(b, bb));
 }
+/// s + e = a + b exactly when |a| >= |b| or a = 0 (Dekker's fast two-sum).
+template <class P>
+METAGRAD_INLINE inline void fast_two_sum(const P& a, const P& b, P& s, P& e) {
+  s = ei::padd(a, b);
+  e = ei::psub(b, ei::psub(s, a));
+}
 
 /// Whether any lane of a comparison mask is set: one movemask/test
 /// instruction (Eigen's predux_any sums the lanes of a double packet).
@@ -218,6 +248,19 @@ P per_lane(const P& x, F f) {
   ei::pstoreu(v, x);
   for (int i = 0; i < n; ++i) v[i] = f(v[i]);
   return ei::ploadu<P>(v);
+}
+
+/// f applied lane by lane to x and y with <cmath> (the rare packet out of a
+/// kernel's range, or every packet where a kernel cannot run).
+template <class P, class F>
+P per_lane(const P& x, const P& y, F f) {
+  using S = typename ei::unpacket_traits<P>::type;
+  constexpr int n = ei::unpacket_traits<P>::size;
+  alignas(64) S u[n], v[n];
+  ei::pstoreu(u, x);
+  ei::pstoreu(v, y);
+  for (int i = 0; i < n; ++i) u[i] = f(u[i], v[i]);
+  return ei::ploadu<P>(u);
 }
 
 /// The reduction shared by sin, cos and tan: k = rint(2x / pi) and
@@ -511,6 +554,10 @@ METAGRAD_INLINE inline void log_hi_lo(const P& x, P& hi, P& lo) {
   lo = ei::pmadd(e, ei::pset1<P>(coef::kLn2Lo), ei::padd(err, l));
 }
 #endif
+/// Whether kernels built on log_hi_lo run on packets P (vector extensions,
+/// a packet of at least two doubles).
+template <class P>
+inline constexpr bool hi_lo_kernels = METAGRAD_VECTOR_EXTENSIONS && sizeof(P) % 16 == 0;
 
 /// log2 (Base 2) and log10 (Base 10): with x = 2^e (1 + f) as in log,
 /// log(1 + f) = hi + lo, hi = f - f^2/2 and lo its rounding error (exact:
@@ -568,8 +615,10 @@ METAGRAD_INLINE inline P log1p_pd(const P& x) {
 /// = 0, 1/2, 1 or 3/2 as |x| passes 7/16, 11/16, 19/16 (|x| - c exact), and
 /// t = -1/|x|, atan c = pi/2, beyond 39/16; |t| <= 7/16 by an odd polynomial
 /// (coef::kAtan), atan c in two parts. d/dx atan = 1 / (1 + x^2).
-template <class P>
-METAGRAD_INLINE inline P atan_pd(const P& x) {
+/// With Corrected, `corr` (atan2's first-order term of x's rounding error)
+/// joins the low part of the sum, before its one rounding.
+template <class P, bool Corrected = false>
+METAGRAD_INLINE inline P atan_kernel(const P& x, const P& corr) {
   const P a = ei::pabs(x), one = ei::pset1<P>(1.0);
   const P i1 = ei::pcmp_le(ei::pset1<P>(7.0 / 16), a), i2 = ei::pcmp_le(ei::pset1<P>(11.0 / 16), a);
   const P i3 = ei::pcmp_le(ei::pset1<P>(19.0 / 16), a), i4 = ei::pcmp_le(ei::pset1<P>(39.0 / 16), a);
@@ -585,8 +634,13 @@ METAGRAD_INLINE inline P atan_pd(const P& x) {
   const P den = ei::pselect(i4, a, ei::pmadd(c, a, one));
   const P t = ei::pdiv(num, den);
   const P z = ei::pmul(t, t);
-  const P v = ei::padd(hi, ei::padd(t, ei::pmadd(ei::pmul(z, t), horner(z, coef::kAtan), lo)));
+  const P low = Corrected ? ei::padd(lo, corr) : lo;
+  const P v = ei::padd(hi, ei::padd(t, ei::pmadd(ei::pmul(z, t), horner(z, coef::kAtan), low)));
   return ei::por(v, ei::pand(x, ei::pset1<P>(-0.0)));
+}
+template <class P>
+METAGRAD_INLINE inline P atan_pd(const P& x) {
+  return atan_kernel(x, x);
 }
 
 /// softplus x = log(1 + e^x) as torch.nn.functional.softplus (x itself above
@@ -649,6 +703,25 @@ METAGRAD_INLINE inline P via_double(const P& x, K kernel) {
   ei::pstoreu(f, x);
   for (int i = 0; i < n; ++i) d[i] = f[i];
   for (int i = 0; i < n; i += m) ei::pstoreu(d + i, kernel(ei::ploadu<PD>(d + i)));
+  for (int i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]);
+  return ei::ploadu<P>(f);
+}
+
+/// A float packet pair through a double kernel of two operands: widened,
+/// computed a double packet at a time, narrowed.
+template <class P, class K>
+METAGRAD_INLINE inline P via_double(const P& x, const P& y, K kernel) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+  using PD = typename ei::packet_traits<double>::type;
+  constexpr int n = ei::unpacket_traits<P>::size, m = ei::unpacket_traits<PD>::size;
+#pragma GCC diagnostic pop
+  alignas(64) float f[n], g[n];
+  alignas(64) double d[n < m ? m : n], e[n < m ? m : n];
+  ei::pstoreu(f, x);
+  ei::pstoreu(g, y);
+  for (int i = 0; i < n; ++i) d[i] = f[i], e[i] = g[i];
+  for (int i = 0; i < n; i += m) ei::pstoreu(d + i, kernel(ei::ploadu<PD>(d + i), ei::ploadu<PD>(e + i)));
   for (int i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]);
   return ei::ploadu<P>(f);
 }
@@ -775,6 +848,15 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
 #pragma GCC diagnostic pop
   return ei::pfirst(kernel(ei::pset1<P>(x)));
 }
+/// (the same for a function of two operands)
+template <class S, class F>
+METAGRAD_INLINE inline S one_lane(S x, S y, F kernel) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+  using P = typename ei::packet_traits<S>::type;
+#pragma GCC diagnostic pop
+  return ei::pfirst(kernel(ei::pset1<P>(x), ei::pset1<P>(y)));
+}
 
 // The functors: Eigen's unaryExpr vectorises them (functor_traits below).
 // `float` packets go to NAME##_ps (METAGRAD_DETAIL_VMATH_OP), or widen to
@@ -800,6 +882,26 @@ METAGRAD_INLINE inline S one_lane(S x, F kernel) {
 #define METAGRAD_DETAIL_VMATH_OP(NAME, SCALAR_FN) METAGRAD_DETAIL_VMATH_OP_IMPL(NAME, SCALAR_FN, NAME##_ps(x))
 #define METAGRAD_DETAIL_VMATH_OP_WIDENED(NAME, SCALAR_FN)                       \
   METAGRAD_DETAIL_VMATH_OP_IMPL(NAME, SCALAR_FN, via_double(x, [](const auto& d) METAGRAD_INLINE { return NAME##_pd(d); }))
+/// The functor of a function of two operands (Eigen's binaryExpr): one
+/// element as lane 0 of a full packet where the kernels run, else
+/// SCALAR_FN; float packets widened to double lanes. (Stays defined:
+/// vmath_pow.hpp and vmath_atan2_hypot.hpp make their functors with it.)
+#define METAGRAD_DETAIL_VMATH_BINARY_OP(NAME, SCALAR_FN)                                      \
+  template <class S>                                                                          \
+  struct NAME##_op {                                                                          \
+    METAGRAD_INLINE S operator()(const S& x, const S& y) const {                              \
+      if constexpr (packet_kernels && Vectorised<S>) {                                        \
+        return one_lane(x, y, [](const auto& p, const auto& q) METAGRAD_INLINE { return NAME##_op{}.packetOp(p, q); }); \
+      } else {                                                                                \
+        return SCALAR_FN(x, y);                                                               \
+      }                                                                                       \
+    }                                                                                         \
+    template <class P>                                                                        \
+    METAGRAD_INLINE P packetOp(const P& x, const P& y) const {                                \
+      if constexpr (std::is_same_v<S, double>) return NAME##_pd(x, y);                        \
+      else return via_double(x, y, [](const auto& a, const auto& b) METAGRAD_INLINE { return NAME##_pd(a, b); }); \
+    }                                                                                         \
+  };
 METAGRAD_DETAIL_VMATH_OP(exp, std::exp)
 METAGRAD_DETAIL_VMATH_OP(log, std::log)
 METAGRAD_DETAIL_VMATH_OP(sin, std::sin)

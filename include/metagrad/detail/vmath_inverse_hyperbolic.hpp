@@ -26,10 +26,6 @@ inline constexpr double kLn2Full = 0.6931471805599453, kLn2FullLo = 2.3190468138
 inline constexpr double kHugeArg = 0x1p28;  // above: log(2x) (1 + x^2 rounds to x^2)
 }  // namespace coef
 
-/// Whether the kernels below run on packets (they need log_hi_lo).
-template <class P>
-inline constexpr bool hi_lo_kernels = METAGRAD_VECTOR_EXTENSIONS && sizeof(P) % 16 == 0;
-
 #if METAGRAD_VECTOR_EXTENSIONS
 /// log1p(t + tlo) for t >= 0 with 1 + t finite (|tlo| below an ulp of t):
 /// 1 + t as u + ulo exactly, log u as hi + lo, log(u + ulo) = log u + ulo / u.

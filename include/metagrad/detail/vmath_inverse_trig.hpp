@@ -28,8 +28,6 @@ inline constexpr double kAsin[] = {0.16666666666666669,  0.07499999999998433,  0
                                    0.02237217294214989,  0.017352392720869973, 0.013971212973552933, 0.011479177415184906,
                                    0.01032281435018578,  0.005457506718640358, 0.01740087944269402,  -0.014851887071247204,
                                    0.028757851367421566};
-inline constexpr double kPio2Hi = 1.5707963267948966, kPio2Lo = 6.123233995736766e-17;
-inline constexpr double kPiHi = 3.141592653589793, kPiLo = 1.2246467991473532e-16;
 }  // namespace coef
 
 /// The parts both kernels share: for each lane, whether |x| <= 1/2, the

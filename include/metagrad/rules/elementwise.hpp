@@ -25,6 +25,8 @@
 #include "../detail/vmath_erf.hpp"
 #include "../detail/vmath_inverse_hyperbolic.hpp"
 #include "../detail/vmath_inverse_trig.hpp"
+#include "../detail/vmath_atan2_hypot.hpp"
+#include "../detail/vmath_pow.hpp"
 #include "probe.hpp"
 
 namespace metagrad {
@@ -133,9 +135,42 @@ auto array_binary(F f, const A& a, const B& b) {
 template <class A, class B>
 concept ArrayOperands = (std::is_base_of_v<Eigen::ArrayBase<A>, A> && (std::is_base_of_v<Eigen::ArrayBase<B>, B> || std::is_arithmetic_v<B>)) ||
                         (std::is_arithmetic_v<A> && std::is_base_of_v<Eigen::ArrayBase<B>, B>);
+/// Operands for a vmath functor of two operands: float or double arrays of
+/// one scalar type, or such an array and a number.
+template <class A, class B>
+constexpr bool vmath_operands() {
+  constexpr bool array_a = std::is_base_of_v<Eigen::ArrayBase<A>, A>, array_b = std::is_base_of_v<Eigen::ArrayBase<B>, B>;
+  if constexpr (array_a && array_b) return std::is_same_v<typename A::Scalar, typename B::Scalar> && vmath::Vectorised<typename A::Scalar>;
+  else if constexpr (array_a) return std::is_arithmetic_v<B> && vmath::Vectorised<typename A::Scalar>;
+  else if constexpr (array_b) return std::is_arithmetic_v<A> && vmath::Vectorised<typename B::Scalar>;
+  else return false;
+}
+/// Op<S>(a, b) elementwise by Eigen's binaryExpr (packets: detail/vmath*.hpp),
+/// a number operand as a constant array.
+template <template <class> class Op, class A, class B>
+auto vmath_binary(const A& a, const B& b) {
+  if constexpr (std::is_arithmetic_v<A>) {
+    using S = typename B::Scalar;
+    return B::PlainObject::Constant(b.rows(), b.cols(), static_cast<S>(a)).binaryExpr(b.derived(), Op<S>{});
+  } else if constexpr (std::is_arithmetic_v<B>) {
+    using S = typename A::Scalar;
+    return a.derived().binaryExpr(A::PlainObject::Constant(a.rows(), a.cols(), static_cast<S>(b)), Op<S>{});
+  } else {
+    return a.derived().binaryExpr(b.derived(), Op<typename A::Scalar>{});
+  }
+}
+/// atan2 and hypot of float or double arrays: detail/vmath_atan2_hypot.hpp's
+/// kernels (within 1 ulp of <cmath>, which Eigen 3.4 would call one element
+/// at a time); of other scalars, <cmath> element by element.
 template <class A, class B> requires ArrayOperands<A, B>
 auto atan2(const A& a, const B& b) {
-  return array_binary([](auto p, auto q) { return std::atan2(p, q); }, a, b);
+  if constexpr (vmath_operands<A, B>()) return vmath_binary<vmath::atan2_op>(a, b);
+  else return array_binary([](auto p, auto q) { return std::atan2(p, q); }, a, b);
+}
+template <class A, class B> requires ArrayOperands<A, B>
+auto hypot(const A& a, const B& b) {
+  if constexpr (vmath_operands<A, B>()) return vmath_binary<vmath::hypot_op>(a, b);
+  else return array_binary([](auto p, auto q) { return std::hypot(p, q); }, a, b);
 }
 template <class A, class B> requires ArrayOperands<A, B>
 auto minimum(const A& a, const B& b) {
@@ -166,14 +201,12 @@ auto softplus(const Eigen::ArrayBase<D>& x) {
   const auto& v = x.derived();
   return (v > S(20)).select(v, v.max(S(0)) + log1p(exp(-v.abs())));
 }
-template <class A, class B> requires ArrayOperands<A, B>
-auto hypot(const A& a, const B& b) {
-  return array_binary([](auto p, auto q) { return std::hypot(p, q); }, a, b);
-}
+
 /// x^y for an Eigen array and a scalar y: small integer and half powers by
 /// multiplication/sqrt (Eigen's vectorised generic pow is ~40x slower), any
-/// other exponent by <cmath>'s pow element by element (Eigen 3.4's packet pow
-/// took twice as long: 19 against 9.4 ns an element, g++ and clang++, AVX-512).
+/// other exponent of a float or double array by the vector kernel
+/// (detail/vmath_pow.hpp: 2.9 ns an element against <cmath>'s 9.9 and Eigen
+/// 3.4's packet pow's 18, AVX-512), of other scalars by <cmath>'s pow.
 template <class D, class E>
   requires std::is_arithmetic_v<E>
 auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
@@ -189,6 +222,7 @@ auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
   if (e == S(-2)) return A(x.derived().square().inverse());
   if (e == S(0.5)) return A(x.derived().sqrt());
   if (e == S(-0.5)) return A(x.derived().sqrt().inverse());
+  if constexpr (vmath::Vectorised<S>) return A(vmath_binary<vmath::pow_op>(x, e));
   return A(x.derived().unaryExpr([e](const S& a) -> S {
     using std::pow;
     return pow(a, e);
@@ -216,6 +250,8 @@ constexpr auto pow_fn(const A& a, const B& b) {
     return math::pow(a, b);
   } else if constexpr (std::is_arithmetic_v<A> && integer_array<B>()) {
     return b.unaryExpr([a](auto n) { return math::pow(static_cast<typename B::Scalar>(a), n); }).eval();
+  } else if constexpr (math::vmath_operands<A, B>()) {  // (float or double arrays: the vector kernel)
+    return math::vmath_binary<vmath::pow_op>(a, b);  // (lazy, as Eigen's pow: a vjp nests it in its expression)
   } else {
     return pow(a, b);
   }
