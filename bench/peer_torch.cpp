@@ -169,10 +169,11 @@ void register_all() {
       {"sinh", [](const torch::Tensor& t) { return torch::sinh(t); }},
       {"cosh", [](const torch::Tensor& t) { return torch::cosh(t); }},
       {"softplus", [](const torch::Tensor& t) { return torch::nn::functional::softplus(t); }},
-      {"erf", [](const torch::Tensor& t) { return torch::erf(t); }}};
+      {"erf", [](const torch::Tensor& t) { return torch::erf(t); }},
+      {"pow", [](const torch::Tensor& t) { return torch::pow(t, 1.7); }}};
   for (const auto& [f, op] : unary)
     reg(std::string("unary_") + f, wl::kUnary, [f = std::string(f), op = op](benchmark::State& st, long n) {
-      auto t = to_torch(wl::data(n, 0.2), true);
+      auto t = to_torch(wl::unary_data(f, n), true);
       time_backward(st, "unary_" + f, n, {t}, [&] { return op(t).sum(); });
     });
   reg("chain6", wl::kChain6, [](benchmark::State& st, long n) {

@@ -532,14 +532,14 @@ void transcendental_workloads() {
 }
 
 // The functions vectorised after the first set, each alone at 1M elements:
-// sum f(x) and its gradient, f = tan, atan, sinh, cosh, softplus, erf (their
-// rows in the derivative table; detail/vmath.hpp's and vmath_erf.hpp's
-// kernels in every engine).
+// sum f(x) and its gradient, f = tan, atan, sinh, cosh, softplus, erf, and
+// x^1.7 (their rows in the derivative table; detail/vmath.hpp's,
+// vmath_erf.hpp's and vmath_pow.hpp's kernels in every engine).
 template <class Static, class Ops>
 void unary_workload(const std::string& f, Static fused, Ops ops) {
   const std::string wk = "unary_" + f;
   reg(wk + "/hand", wl::kUnary, [f](benchmark::State& st, long n) {
-    const Vec xv = wl::data(n, 0.2);
+    const Vec xv = wl::unary_data(f, n);
     Vec g(n);
     for (auto _ : st) {
       double r = wl::unary_hand(f, xv, g);
@@ -548,7 +548,7 @@ void unary_workload(const std::string& f, Static fused, Ops ops) {
     }
   });
   dynamic_and_bridge(
-      wk, wl::kUnary, [](long n) { return std::vector<mg::Tensor>{mg::from_eigen(wl::data(n, 0.2), mg::requires_grad())}; },
+      wk, wl::kUnary, [f](long n) { return std::vector<mg::Tensor>{mg::from_eigen(wl::unary_data(f, n), mg::requires_grad())}; },
       [fused](const auto& l) { return fused(x = l[0]); }, [ops](const auto& l) { return ops(l[0]); });
 }
 void unary_workloads() {
@@ -558,6 +558,7 @@ void unary_workloads() {
   unary_workload("cosh", mg::cosh(x), [](const mg::Tensor& t) { return mg::cosh(t); });
   unary_workload("softplus", mg::softplus(x), [](const mg::Tensor& t) { return mg::softplus(t); });
   unary_workload("erf", mg::erf(x), [](const mg::Tensor& t) { return mg::erf(t); });
+  unary_workload("pow", mg::pow(x, 1.7), [](const mg::Tensor& t) { return mg::pow(t, 1.7); });
 }
 
 // A linear classifier's loss over a batch: softmax along rows of 256 x n

@@ -6,11 +6,15 @@
 // functions) and Highway 1.0's contrib/math (libhwy-dev), where they are
 // installed. Two input sets per function: the range ML programs live in, and
 // a wide one (the whole domain, log-uniform, both signs). Prints a markdown
-// table (bench/run.sh writes it to bench/results/vmath.md).
+// table (bench/run.sh writes it to bench/results/vmath.md). The functions of
+// two operands have rows with a constant second one: x^1.7 (the derivative
+// table's array^number), atan2(x, 1.3), hypot(x, 1.3).
 #include <metagrad/detail/vmath.hpp>
 #include <metagrad/detail/vmath_erf.hpp>
 #include <metagrad/detail/vmath_inverse_hyperbolic.hpp>
 #include <metagrad/detail/vmath_inverse_trig.hpp>
+#include <metagrad/detail/vmath_atan2_hypot.hpp>
+#include <metagrad/detail/vmath_pow.hpp>
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include <algorithm>
@@ -128,12 +132,18 @@ Kernel<T> loop(T (*f)(T)) {
 #if defined(__AVX512F__)
 #define SLEEF_D(fn) [](const double* x, double* y, int n) { for (int i = 0; i < n; i += 8) _mm512_storeu_pd(y + i, Sleef_##fn##d8_u10(_mm512_loadu_pd(x + i))); }
 #define SLEEF_F(fn) [](const float* x, float* y, int n) { for (int i = 0; i < n; i += 16) _mm512_storeu_ps(y + i, Sleef_##fn##f16_u10(_mm512_loadu_ps(x + i))); }
+#define SLEEF_D2(fn, u, c) [](const double* x, double* y, int n) { for (int i = 0; i < n; i += 8) _mm512_storeu_pd(y + i, Sleef_##fn##d8_##u(_mm512_loadu_pd(x + i), _mm512_set1_pd(c))); }
+#define SLEEF_F2(fn, u, c) [](const float* x, float* y, int n) { for (int i = 0; i < n; i += 16) _mm512_storeu_ps(y + i, Sleef_##fn##f16_##u(_mm512_loadu_ps(x + i), _mm512_set1_ps(c))); }
 #elif defined(__AVX2__)
 #define SLEEF_D(fn) [](const double* x, double* y, int n) { for (int i = 0; i < n; i += 4) _mm256_storeu_pd(y + i, Sleef_##fn##d4_u10(_mm256_loadu_pd(x + i))); }
 #define SLEEF_F(fn) [](const float* x, float* y, int n) { for (int i = 0; i < n; i += 8) _mm256_storeu_ps(y + i, Sleef_##fn##f8_u10(_mm256_loadu_ps(x + i))); }
+#define SLEEF_D2(fn, u, c) [](const double* x, double* y, int n) { for (int i = 0; i < n; i += 4) _mm256_storeu_pd(y + i, Sleef_##fn##d4_##u(_mm256_loadu_pd(x + i), _mm256_set1_pd(c))); }
+#define SLEEF_F2(fn, u, c) [](const float* x, float* y, int n) { for (int i = 0; i < n; i += 8) _mm256_storeu_ps(y + i, Sleef_##fn##f8_##u(_mm256_loadu_ps(x + i), _mm256_set1_ps(c))); }
 #else
 #define SLEEF_D(fn) [](const double* x, double* y, int n) { for (int i = 0; i < n; i += 2) _mm_storeu_pd(y + i, Sleef_##fn##d2_u10(_mm_loadu_pd(x + i))); }
 #define SLEEF_F(fn) [](const float* x, float* y, int n) { for (int i = 0; i < n; i += 4) _mm_storeu_ps(y + i, Sleef_##fn##f4_u10(_mm_loadu_ps(x + i))); }
+#define SLEEF_D2(fn, u, c) [](const double* x, double* y, int n) { for (int i = 0; i < n; i += 2) _mm_storeu_pd(y + i, Sleef_##fn##d2_##u(_mm_loadu_pd(x + i), _mm_set1_pd(c))); }
+#define SLEEF_F2(fn, u, c) [](const float* x, float* y, int n) { for (int i = 0; i < n; i += 4) _mm_storeu_ps(y + i, Sleef_##fn##f4_##u(_mm_loadu_ps(x + i), _mm_set1_ps(c))); }
 #endif
 #endif
 
@@ -231,6 +241,29 @@ void functions() {
   row<T>("acos", +[](T v) { return std::acos(v); }, -1, 1, 1e-6, 1, true,
          {cand("<cmath>", loop<T>(+[](T v) { return std::acos(v); })), cand("Eigen 3.4", eig([](const auto& a) { return a.acos(); })),
           cand("metagrad", eigen_expr<T>(vm::acos_op<T>{})), cand("SLEEF u10", S_(acos)), cand("Highway", H_(Acos))});
+  // (added later: pow with an exponent that is not a small integer or a
+  // half, the derivative table's array^number: x^1.7; atan2 and hypot with
+  // the second operand 1.3)
+#ifdef METAGRAD_EVAL_SLEEF
+#define S2_(fn, u, c) (d ? Kernel<T>(reinterpret_cast<void (*)(const T*, T*, int)>(+SLEEF_D2(fn, u, c))) \
+                         : Kernel<T>(reinterpret_cast<void (*)(const T*, T*, int)>(+SLEEF_F2(fn, u, static_cast<float>(c)))))
+#else
+#define S2_(fn, u, c) none
+#endif
+  const auto with = [](auto op, T c) -> Kernel<T> {
+    return [op, c](const T* x, T* y, int n) { Eigen::Map<A>(y, n) = Eigen::Map<const A>(x, n).binaryExpr(A::Constant(n, c), op); };
+  };
+  row<T>("pow x^1.7", +[](T v) { return std::pow(v, T(1.7)); }, 1e-3, 10, tiny, big, false,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::pow(v, T(1.7)); })),
+          cand("Eigen 3.4", eig([](const auto& a) { return a.pow(T(1.7)); })), cand("metagrad", with(vm::pow_op<T>{}, T(1.7))),
+          cand("SLEEF u10", S2_(pow, u10, 1.7))});
+  row<T>("atan2(x, 1.3)", +[](T v) { return std::atan2(v, T(1.3)); }, -10, 10, tiny, big, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::atan2(v, T(1.3)); })), cand("metagrad", with(vm::atan2_op<T>{}, T(1.3))),
+          cand("SLEEF u10", S2_(atan2, u10, 1.3))});
+  row<T>("hypot(x, 1.3)", +[](T v) { return std::hypot(v, T(1.3)); }, -10, 10, tiny, big, true,
+         {cand("<cmath>", loop<T>(+[](T v) { return std::hypot(v, T(1.3)); })), cand("metagrad", with(vm::hypot_op<T>{}, T(1.3))),
+          cand("SLEEF u05", S2_(hypot, u05, 1.3))});
+#undef S2_
 #undef S_
 #undef H_
 }

@@ -22,6 +22,8 @@
 //             (softmax along rows of 256 x n logits)        X: 256 x 16, W: n x 16, b: n
 //   unary_f   sum f(x), f = tan, atan, sinh, cosh, softplus, erf: the functions
 //             vectorised after the first set, each alone     x: 1M in [-1, 1]
+//             and f = pow: x^1.7 (an exponent that is not a small integer or a
+//             half: vmath_pow.hpp's kernel)                  x: 1M in [0.5, 2.5]
 #pragma once
 #include <benchmark/benchmark.h>
 
@@ -61,6 +63,7 @@ inline double unary_hand(const std::string& f, const Vec& x, Vec& g) {
   if (f == "cosh") return unary_loop(x, g, [](double v, double& d) { return d = std::sinh(v), std::cosh(v); });
   if (f == "erf")
     return unary_loop(x, g, [](double v, double& d) { return d = 1.1283791670955126 * std::exp(-v * v), std::erf(v); });
+  if (f == "pow") return unary_loop(x, g, [](double v, double& d) { return d = 1.7 * std::pow(v, 0.7), std::pow(v, 1.7); });
   return unary_loop(x, g, [](double v, double& d) {  // softplus, threshold 20
     d = 1 / (1 + std::exp(-v));
     return v > 20 ? v : std::log1p(std::exp(v));
@@ -78,6 +81,9 @@ inline Vec data(long n, double phase = 0.0) {
 }
 inline Vec near_one(long n) { return (1.0 + 0.01 * data(n).array()).matrix(); }
 inline Vec positive(long n, double phase) { return (1.5 + data(n, phase).array()).matrix(); }
+/// unary_f's input: in [-1, 1], or [0.5, 2.5] for pow (a real power of a
+/// negative number is NaN).
+inline Vec unary_data(const std::string& f, long n) { return f == "pow" ? positive(n, 0.2) : data(n, 0.2); }
 inline Mat matrix(long r, long c, double phase) {
   Mat m(r, c);
   for (long i = 0; i < r * c; ++i) m.data()[i] = std::sin(0.13 * static_cast<double>(i) + phase);
@@ -370,7 +376,7 @@ inline Result reference(const std::string& w, long n) {
     append(r, gW);
     append(r, gb.data(), n);
   } else if (w.rfind("unary_", 0) == 0) {
-    const Vec x = data(n, 0.2);
+    const Vec x = unary_data(w.substr(6), n);
     Vec g(n);
     r.value = unary_hand(w.substr(6), x, g);
     append(r, g.data(), n);
