@@ -2,8 +2,8 @@
 // sigmoid, expm1, log1p, sinh, cosh and softplus on Eigen packets, for
 // `double` and `float` (erf in vmath_erf.hpp; asinh, acosh and atanh, built on
 // log_hi_lo here, in vmath_inverse_hyperbolic.hpp; asin and acos in
-// vmath_inverse_trig.hpp; pow, from log_hi_lo and exp's pieces, in
-// vmath_pow.hpp).
+// vmath_inverse_trig.hpp; pow, from its own table log and exp's reduction,
+// in vmath_pow.hpp; atan2 and hypot in vmath_atan2_hypot.hpp).
 //
 // Every engine evaluates elementwise ops on Eigen arrays (the dynamic kernels,
 // the bridge, the static packet pass), so these functors are what makes
@@ -554,8 +554,8 @@ METAGRAD_INLINE inline void log_hi_lo(const P& x, P& hi, P& lo) {
   lo = ei::pmadd(e, ei::pset1<P>(coef::kLn2Lo), ei::padd(err, l));
 }
 #endif
-/// Whether kernels built on log_hi_lo run on packets P (vector extensions,
-/// a packet of at least two doubles).
+/// Whether the kernels built on log_reduce (log_hi_lo's, pow's and hypot's)
+/// run on packets P (vector extensions, a packet of at least two doubles).
 template <class P>
 inline constexpr bool hi_lo_kernels = METAGRAD_VECTOR_EXTENSIONS && sizeof(P) % 16 == 0;
 
@@ -640,7 +640,7 @@ METAGRAD_INLINE inline P atan_kernel(const P& x, const P& corr) {
 }
 template <class P>
 METAGRAD_INLINE inline P atan_pd(const P& x) {
-  return atan_kernel(x, x);
+  return atan_kernel(x, x);  // (corr unused)
 }
 
 /// softplus x = log(1 + e^x) as torch.nn.functional.softplus (x itself above

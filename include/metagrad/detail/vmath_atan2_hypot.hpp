@@ -39,8 +39,9 @@ METAGRAD_INLINE inline P atan2_pd(const P& y, const P& x) {
   P r = atan_kernel<P, true>(q, ei::pselect(ei::pcmp_eq(corr, corr), corr, zero));  // (NaN where d is 0 or inf)
   r = ei::pselect(ei::pcmp_eq(d, zero), zero, r);                                             // 0/0
   r = ei::pselect(ei::pcmp_eq(n, inf), ei::pset1<P>(coef::kAtanHi[1]), r);                    // inf/inf: pi/4
-  // c + r or c - r, c = 0, pi/2 (|y| > |x|) or pi (x negative, -0 included)
-  // and pi/2 - r for both: pi/2 + r; c in two parts, one sum
+  // r itself; pi/2 - r where |y| > |x|; pi - r where x is negative (-0
+  // included); pi/2 + r for both (pi - (pi/2 - r)): c +- r, c in two parts,
+  // one sum
   const P sign_x = ei::por(ei::pand(x, ei::pset1<P>(-0.0)), ei::pset1<P>(1.0));  // +-1
   const P negative = ei::pcmp_lt(sign_x, zero);
   const P c_hi = ei::pselect(steep, ei::pset1<P>(coef::kPio2Hi), ei::pselect(negative, ei::pset1<P>(coef::kPiHi), zero));

@@ -201,12 +201,12 @@ auto softplus(const Eigen::ArrayBase<D>& x) {
   const auto& v = x.derived();
   return (v > S(20)).select(v, v.max(S(0)) + log1p(exp(-v.abs())));
 }
-
 /// x^y for an Eigen array and a scalar y: small integer and half powers by
 /// multiplication/sqrt (Eigen's vectorised generic pow is ~40x slower), any
 /// other exponent of a float or double array by the vector kernel
-/// (detail/vmath_pow.hpp: 2.9 ns an element against <cmath>'s 9.9 and Eigen
-/// 3.4's packet pow's 18, AVX-512), of other scalars by <cmath>'s pow.
+/// (detail/vmath_pow.hpp: 3.0 ns an element against <cmath>'s 9.9 and Eigen
+/// 3.4's packet pow's 17, bench/vmath_eval, AVX-512), of other scalars by
+/// <cmath>'s pow.
 template <class D, class E>
   requires std::is_arithmetic_v<E>
 auto array_pow(const Eigen::ArrayBase<D>& x, E y) {
