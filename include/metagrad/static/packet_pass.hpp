@@ -14,6 +14,7 @@
 #include "../detail/config.hpp"
 #include "../detail/dual_packet.hpp"
 #include "../detail/flat_tuple.hpp"
+#include "../detail/tail_packet.hpp"
 #include "keep_plan.hpp"
 
 #include "../detail/warnings_push.hpp"
@@ -189,24 +190,17 @@ METAGRAD_INLINE inline void for_lanes(F&& f) {
   }(std::make_integer_sequence<int, int(Pk::SizeAtCompileTime)>{});
 }
 
-/// The seed of one packet (lanes >= m are zero).
+/// The seed of one packet (in a partial packet, the lanes past the real
+/// ones are zero).
 template <class Pk, bool Tail, class S>
-Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, int m) {
+METAGRAD_INLINE inline Pk seed_packet(const ElementSeed<S>& seed, std::int64_t i, const TailLanes<Pk>& tail) {
   if constexpr (!Tail) return load_packet<Pk>(seed.g + i);
-  Pk r = packet_zero<Pk>();
-  for_lanes<Pk>([&](auto l) {
-    if (l < m) r[l] = seed.g[i + l];
-  });
-  return r;
+  else return tail.real_only(tail.load(seed.g + i));
 }
 template <class Pk, bool Tail, class S>
-Pk seed_packet(S seed, std::int64_t, int m) {
+METAGRAD_INLINE inline Pk seed_packet(S seed, std::int64_t, const TailLanes<Pk>& tail) {
   if constexpr (!Tail) return packet_constant<Pk>(seed);
-  Pk r = packet_zero<Pk>();
-  for_lanes<Pk>([&](auto l) {
-    if (l < m) r[l] = seed;
-  });
-  return r;
+  else return tail.real_only(packet_constant<Pk>(seed));
 }
 /// The seeds' sum over n elements (a root that reads no array: a uniform seed only).
 template <class S>
@@ -223,12 +217,21 @@ struct PlainPass {
   static constexpr bool runtime_broadcast = false;
   static constexpr bool backward = true;
   /// The first element of this pass (packet_sweep runs the last n % lanes
-  /// elements as a one-lane pass from here).
+  /// elements as a one-lane pass or a TailPass from here).
   std::int64_t begin = 0;
   /// The first element of this block: element i of a blockwise frontier's
   /// adjoint is at i - block_begin.
   std::int64_t block_begin = 0;
 };
+/// mg::grad's pass over the last, partial packet alone (elements [begin, n),
+/// fewer than a packet), as masked instructions: an instantiation of its
+/// own, so that the loop over full packets is the same code with or without
+/// it (in one body with the loop, g++ 12 made the full packets of a cheap
+/// pass 10-15% slower). packet_sweep calls it out of line: inlined beside
+/// the full packets' loop it made a 16-element normal log-density 5% slower
+/// (12.3 ns against 11.8 ns) and bench/suite_numerics 8-11% slower to compile,
+/// for no gain on the passes measured.
+struct TailPass : PlainPass {};
 /// The bridge's passes: `one[j]` says that Eigen binding j holds ONE value for
 /// all n elements (a 0-d tensor), known only at run time. Nodes that read
 /// only such bindings are computed once, before the loop, and their adjoints
@@ -375,7 +378,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
           const S* src = pass.kept[plan.slot[Ii]] + i;
           auto& slot = fget<Ii>(v);
           if (m == P) slot = load_packet<Pk>(src);
-          else for_lanes<Pk>([&](auto l) { slot[l] = src[l < m ? int(l) : m - 1]; });
+          else slot = TailLanes<Pk>(m).load(src);
           return;
         } else if constexpr (Pass::backward && !plan.compute[Ii]) {
           return;  // (the reverse sweep does not read it)
@@ -386,9 +389,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
               S* dst = pass.kept[plan.slot[Ii]] + i;
               const auto& slot = fget<Ii>(v);
               if (m == P) store_packet(dst, slot);
-              else for_lanes<Pk>([&](auto l) {
-                if (l < m) dst[l] = slot[l];
-              });
+              else TailLanes<Pk>(m).store(dst, slot);
             }
           }
         }
@@ -412,6 +413,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       std::conditional_t<RB, Elem&, Elem> le = elem;
       FrontPk lf;
       const auto lget = getter_of(lv);
+      const TailLanes<Pk> tail(Tail ? m : P);
       // Load the packet of every Eigen binding A reads (the tail is padded
       // with its last element, and masked below).
       ((void)[&] {
@@ -423,33 +425,27 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
            const S* p = fget<J>(sources).ptr + i;
            auto& v = fget<J>(le).value;
            if constexpr (!Tail) v = load_packet<Pk>(p);
-           else for_lanes<Pk>([&](auto l) { v[l] = p[l < m ? int(l) : m - 1]; });
+           else v = tail.load(p);
          }
        }(), ...);
       [&]<std::size_t... F>(std::index_sequence<F...>) METAGRAD_INLINE {
         ((void)[&] {
            const S* p = io.in[F] + i;
            if constexpr (!Tail) lf[F] = load_packet<Pk>(p);
-           else for_lanes<Pk>([&](auto l) { lf[F][l] = p[l < m ? int(l) : m - 1]; });
+           else lf[F] = tail.load(p);
          }(), ...);
       }(std::make_index_sequence<NF>{});
       ((varying[I] && !(RB && rtu[I]) ? step(lv, le, lf, std::integral_constant<std::size_t, I>{}, i, m) : void()), ...);
       // In the tail only lanes < m are real (the others repeat the last
       // element: finite, but their contributions must not count).
-      auto add_real_lanes = [m](Pk& acc, const Pk& c) METAGRAD_INLINE {
-        for_lanes<Pk>([&](auto l) {
-          if (l < m) acc[l] += c[l];
-        });
-      };
+      auto add_real_lanes = [&tail](Pk& acc, const Pk& c) METAGRAD_INLINE { tail.add(acc, c); };
       if constexpr (uses_eigen<Root, Bs...>::value && !(RB && Pass::backward)) {  // (the bridge's backward ignores it)
         const Pk& y = fget<K - 1>(lv);
         if constexpr (!Tail) vacc += y; else add_real_lanes(vacc, y);
         if constexpr (RB) {
           if (pass.values) {
             if constexpr (!Tail) store_packet(pass.values + i, y);
-            else for_lanes<Pk>([&](auto l) {
-              if (l < m) pass.values[i + l] = y[l];
-            });
+            else tail.store(pass.values + i, y);
           }
         }
       }
@@ -465,7 +461,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
         (zero(std::integral_constant<std::size_t, I>{}), ...);
       }
       if constexpr (uses_eigen<Root, Bs...>::value) {
-        fget<K - 1>(adj) = seed_packet<Pk, Tail>(seed_l, i, m);
+        fget<K - 1>(adj) = seed_packet<Pk, Tail>(seed_l, i, tail);
       }
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
         using T = typename tl_at<Ii, Nodes>::type;
@@ -484,10 +480,10 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
             if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
             else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
             else q = io.out[tl_index<T, Fronts>::value] + i;
-            if constexpr (!Tail) store_packet(q, a);
-            else for_lanes<Pk>([&](auto l) {
-              if (l < m) q[l] = a[l];
-            });
+            // (a blockwise buffer holds whole packets: sweep_block and the
+            // short pass's block are multiples of P)
+            if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, a);
+            else tail.store(q, a);
           } else {
             auto send = [&]<class U, int Side, class C>(std::type_identity<U>, std::integral_constant<int, Side>,
                                                         const C& c) METAGRAD_INLINE {
@@ -516,9 +512,14 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       for (; i + P <= count; i += P) chunk(std::false_type{}, i, P, acc);
       if (i < count) chunk(std::true_type{}, i, static_cast<int>(count - i), acc);
     } else {
-      // (mg::grad's passes have no partial packet: packet_sweep hands the
-      // last n % P elements to the one-lane pass, which starts at begin)
-      for (i = pass.begin; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
+      // (mg::grad's passes: full packets, or a partial one alone — a
+      // TailPass, with masked instructions; packet_sweep decides)
+      if constexpr (std::is_same_v<Pass, TailPass>) {
+        static_assert(native_tail<Pk>, "packet_sweep: a TailPass needs masked instructions for the packet");
+        acc = chunk(std::true_type{}, pass.begin, static_cast<int>(count - pass.begin), acc);
+      } else {
+        for (i = pass.begin; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
+      }
     }
     auto& uacc = fget<0>(acc);
     auto& racc = fget<1>(acc);
@@ -619,11 +620,12 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
 }
 
 /// mg::grad's pass (see packet_pass): full packets, then the elements left
-/// over one at a time. Assembling a partial packet lane by lane costs more
-/// than the arithmetic there (measured with AVX2 at n = 3: 15 ns against 56
-/// ns for a normal log-density; with AVX-512, 10-d Rosenbrock's one element
-/// left over cost 32 ns as a masked packet). The one-lane pass is a second
-/// instantiation; the packet pass then needs no partial-packet body.
+/// over, either as one partial packet of masked instructions (a TailPass,
+/// where the target has them: detail/tail_packet.hpp) or one at a time (the
+/// one-lane pass), whichever costs less for the pass (masked_from below).
+/// Each is an instantiation of its own. Without masked instructions a
+/// partial packet assembled lane by lane costs more than its arithmetic
+/// (AVX, n = 3: 56 ns against 15 ns for a normal log-density).
 ///
 /// A pass with frontiers runs in blocks of sweep_block elements, calling
 /// after_block(begin, end) after each: the tape adds the slices' adjoints
@@ -636,14 +638,34 @@ template <class S, class A, std::size_t NC, class Out, std::size_t NF, class See
 METAGRAD_INLINE inline S packet_sweep_body(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                AfterBlock&& after_block, const Bs&... bs) {
   constexpr int P = pass_lanes<S, A, Bs...>;
+  // The fewest elements left over that go as one masked packet (TailPass)
+  // rather than the one-lane pass (g++ 12, AVX-512, doubles):
+  // * where a lane is costly (a transcendental), two: the one-lane pass took
+  //   about 45 ns an element of sum(tanh(x) sin(x) + log1p(exp(-x^2))), one
+  //   masked packet 48 ns (n = 7: 315 ns, now 48 ns); one element alone is
+  //   3 ns cheaper as a lane.
+  // * in a pass of cheap nodes, half a packet: a masked packet cost what 4-5
+  //   one-lane elements do (a normal log-density: 4.0 ns, against 2.9-3.6 ns
+  //   for 1-4 elements one lane at a time, 3.8-4.7 ns for 4-7; Rosenbrock
+  //   through head/tail, 4-7 elements: 15-16 ns against 19-21).
+  // Without masked instructions: always the one-lane pass.
+  constexpr int masked_from = !native_tail<packet_t<S, P, pass_nodes<A, Bs...>>> ? P
+                              : cheap_pass<A, Bs...>                               ? std::max(2, P / 2)
+                                                                                   : 2;
   static_assert(sweep_block % P == 0);
   const std::int64_t block = NF > 0 ? sweep_block : n;
   S value = S(0);
   std::int64_t begin = 0;
   do {
     const std::int64_t end = n - begin > block ? begin + block : n;
-    const std::int64_t full = end - (end - begin) % P;
+    std::int64_t full = end - (end - begin) % P;
     if (full > begin) value += packet_pass<S, A, P>(consts, out, fio, seed, PlainPass{begin, begin}, full, bs...);
+    if constexpr (masked_from < P) {
+      if (end - full >= masked_from) {
+        value += packet_pass_outlined<S, A, P>(consts, out, fio, seed, TailPass{{full, begin}}, end, bs...);
+        full = end;
+      }
+    }
     if (full < end) value += packet_pass<S, A, 1>(consts, out, fio, seed, PlainPass{full, begin}, end, bs...);
     after_block(begin, end);
     begin = end;
