@@ -75,16 +75,19 @@ struct TailLanes {
 #endif
   }
 
-  /// The packet p[0..m), the lanes past m holding p[m - 1].
-  METAGRAD_INLINE Pk load(const T* p) const {
+  /// The packet p[0..m), the lanes past m holding p[m - 1]. (E is the
+  /// pass's element type: T, or Dual<T> for a dual packet, which goes lane
+  /// by lane.)
+  template <class E>
+  METAGRAD_INLINE Pk load(const E* p) const {
 #if defined(__AVX512F__)
-    if constexpr (isa == 1) {
+    if constexpr (isa == 1 && std::is_same_v<E, T>) {
       if constexpr (std::is_same_v<T, double>) return to_pk(_mm512_mask_loadu_pd(_mm512_set1_pd(p[m - 1]), k, p));
       else return to_pk(_mm512_mask_loadu_ps(_mm512_set1_ps(p[m - 1]), k, p));
     }
 #endif
 #if defined(__AVX2__)
-    if constexpr (isa == 2) {
+    if constexpr (isa == 2 && std::is_same_v<E, T>) {
       if constexpr (std::is_same_v<T, double>) {
         const __m256d mk = _mm256_castsi256_pd(v);
         return to_pk(_mm256_blendv_pd(_mm256_set1_pd(p[m - 1]), _mm256_maskload_pd(p, v), mk));
@@ -99,16 +102,17 @@ struct TailLanes {
     return r;
   }
   /// q[0..m) = a[0..m).
-  METAGRAD_INLINE void store(T* q, const Pk& a) const {
+  template <class E>
+  METAGRAD_INLINE void store(E* q, const Pk& a) const {
 #if defined(__AVX512F__)
-    if constexpr (isa == 1) {
+    if constexpr (isa == 1 && std::is_same_v<E, T>) {
       if constexpr (std::is_same_v<T, double>) _mm512_mask_storeu_pd(q, k, from_pk<__m512d>(a));
       else _mm512_mask_storeu_ps(q, k, from_pk<__m512>(a));
       return;
     }
 #endif
 #if defined(__AVX2__)
-    if constexpr (isa == 2) {
+    if constexpr (isa == 2 && std::is_same_v<E, T>) {
       if constexpr (std::is_same_v<T, double>) _mm256_maskstore_pd(q, v, from_pk<__m256d>(a));
       else _mm256_maskstore_ps(q, v, from_pk<__m256>(a));
       return;
