@@ -109,6 +109,7 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
   using Fronts = frontiers_t<A>;
   constexpr std::size_t NF = tl_size<Fronts>::value;
   constexpr std::int64_t stack_block = 256;
+  static_assert(stack_block % block_padding == 0);
   auto sources = slice_sources<S, Fronts>(bs...);
   std::array<rules::Span, NF> spans;
   std::array<Shape, NF> shapes;

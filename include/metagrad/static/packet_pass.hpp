@@ -173,6 +173,11 @@ inline constexpr bool blockwise_frontier = [] {
   else return false;
 }();
 
+/// A blockwise frontier's adjoint buffer holds a multiple of this many
+/// elements (the widest packet: 16 floats), so that a partial packet's
+/// adjoints are stored whole, unmasked, past the last real element.
+inline constexpr std::int64_t block_padding = 16;
+
 /// A seed given per element (the bridge's upstream gradient): contiguous, n
 /// elements. A plain S seeds every element alike.
 template <class S>
@@ -480,8 +485,8 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
             if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
             else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
             else q = io.out[tl_index<T, Fronts>::value] + i;
-            // (a blockwise buffer holds whole packets: sweep_block and the
-            // short pass's block are multiples of P)
+            // (a blockwise buffer holds whole packets: its length is a
+            // multiple of block_padding, a multiple of P)
             if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, a);
             else tail.store(q, a);
           } else {
@@ -516,6 +521,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       // TailPass, with masked instructions; packet_sweep decides)
       if constexpr (std::is_same_v<Pass, TailPass>) {
         static_assert(native_tail<Pk>, "packet_sweep: a TailPass needs masked instructions for the packet");
+        static_assert(block_padding % P == 0, "packet_sweep: blockwise buffers must hold whole packets");
         acc = chunk(std::true_type{}, pass.begin, static_cast<int>(count - pass.begin), acc);
       } else {
         for (i = pass.begin; i + P <= count; i += P) acc = chunk(std::false_type{}, i, P, acc);
@@ -634,6 +640,7 @@ METAGRAD_INLINE inline S packet_pass(const std::array<double, NC>& consts, Out& 
 /// Rosenbrock's three slice buffers and the gradient, 3.2 MB, left the cache
 /// between the pass and the adds: 1.9x a hand-written loop.)
 inline constexpr std::int64_t sweep_block = 2048;
+static_assert(sweep_block % block_padding == 0);
 template <class S, class A, std::size_t NC, class Out, std::size_t NF, class Seed, class AfterBlock, class... Bs>
 METAGRAD_INLINE inline S packet_sweep_body(const std::array<double, NC>& consts, Out& out, const FrontierIO<S, NF>& fio, Seed seed, std::int64_t n,
                AfterBlock&& after_block, const Bs&... bs) {

@@ -244,8 +244,11 @@ struct TapeImpl<S, E, TypeList<Ts...>, Bs...> {
            if constexpr (slice_of_var<Fr>::value) {
              const bool row = slice_read<Fr>(fget<F>(sources).ptr, count, spans[F], fio.in[F], shapes[F], bs...);
              if constexpr (blockwise_frontier<Fr, Bs...>) {  // (one block's adjoints: packet_sweep)
+               // (whole packets: a partial packet's adjoints are stored
+               // unmasked, see packet_pass)
                auto& buffer = std::get<F>(r.fjac);
-               const Eigen::Index length = std::min<Eigen::Index>(spans[F].length, sweep_block);
+               const Eigen::Index length = std::min<Eigen::Index>(
+                   (spans[F].length + block_padding - 1) / block_padding * block_padding, sweep_block);
                if (buffer.size() != length) buffer.resize(row ? 1 : length, row ? length : 1);
                fio.out[F] = buffer.data();
              }
