@@ -232,7 +232,8 @@ struct PlainPass {
 /// fewer than a packet), as masked instructions: an instantiation of its
 /// own, so that the loop over full packets is the same code with or without
 /// it (in one body with the loop, g++ 12 made the full packets of a cheap
-/// pass 10-15% slower). packet_sweep calls it out of line: inlined beside
+/// pass 10-15% slower). packet_sweep calls it through packet_pass_outlined,
+/// so whether it is inlined is the compiler's choice; forced inline beside
 /// the full packets' loop it made a 16-element normal log-density 5% slower
 /// (12.3 ns against 11.8 ns) and bench/suite_numerics 8-11% slower to compile,
 /// for no gain on the passes measured.
