@@ -167,8 +167,9 @@ struct TailLanes {
   }
 
  private:
-  /// f(l) for every lane, l a compile-time constant (a packet indexed only
-  /// by constants can stay in registers).
+  /// f(l) for every lane, l a compile-time constant: a packet indexed only
+  /// by constants can stay in registers (one access at a run-time index put
+  /// a whole pass's slots in memory with clang++).
   template <class F>
   METAGRAD_INLINE static void each_lane(F&& f) {
     [&]<int... L>(std::integer_sequence<int, L...>) METAGRAD_INLINE {

@@ -185,16 +185,6 @@ struct ElementSeed {
   const S* g;
 };
 
-/// f(l) for every lane l of packet type Pk, l a compile-time constant: a
-/// packet slot indexed only by constants can live in registers (one access
-/// at a run-time index puts the whole pass's slots in memory with clang++).
-template <class Pk, class F>
-METAGRAD_INLINE inline void for_lanes(F&& f) {
-  [&]<int... L>(std::integer_sequence<int, L...>) METAGRAD_INLINE {
-    (f(std::integral_constant<int, L>{}), ...);
-  }(std::make_integer_sequence<int, int(Pk::SizeAtCompileTime)>{});
-}
-
 /// The seed of one packet (in a partial packet, the lanes past the real
 /// ones are zero).
 template <class Pk, bool Tail, class S>
