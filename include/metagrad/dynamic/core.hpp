@@ -82,10 +82,18 @@ inline Graveyard& graveyard() {
   thread_local Graveyard g;
   return g;
 }
+template <class P> inline constexpr bool is_tensor_impl_v = false;
+template <class T> inline constexpr bool is_tensor_impl_v<TensorImpl<T>> = true;
 template <class P>
 inline void release_later(std::shared_ptr<P>&& p) {
   if (!p) return;
-  if (p.use_count() > 1) {  // not the last owner: dropping it destroys nothing
+  // Not the last owner: dropping it destroys nothing. A tensor impl is
+  // dropped at once too (the queue took ~60 of the ~1,850 instructions of a
+  // 0-d op with its backward, callgrind):
+  // its destructor hands its grad_fn to this queue, and the only impls it
+  // frees itself are its extras' — a .grad and a view's base, which is never
+  // a view — so impls nest only as deep as a user nests .grad in .grad.
+  if (is_tensor_impl_v<P> || p.use_count() > 1) {
     p.reset();
     return;
   }

@@ -122,9 +122,15 @@ struct GraphTask {
       buf = std::move(g);
       return;
     }
-    if (!is_grad_enabled() && buf.sizes() == g.sizes() && buf.is_contiguous() && g.is_contiguous()) {
-      if (!exclusively_owned(buf) && exclusively_owned(g)) std::swap(buf, g);
-      if (exclusively_owned(buf)) {
+    // (one element: contiguous whatever its strides)
+    if (!is_grad_enabled() && buf.sizes() == g.sizes() &&
+        (kernels::one_element(buf.impl()) || (buf.is_contiguous() && g.is_contiguous()))) {
+      bool mine = exclusively_owned(buf);
+      if (!mine && exclusively_owned(g)) {
+        std::swap(buf, g);
+        mine = true;
+      }
+      if (mine) {
         if (kernels::one_element(buf.impl())) *buf.impl().data() += *g.impl().data();
         else kernels::map(buf.impl()) += kernels::cmap(g.impl());
         return;
