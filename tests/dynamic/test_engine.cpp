@@ -1,6 +1,7 @@
 // tests/dynamic/test_engine.cpp — the engine: accumulation, retain_graph,
 // retain_grad, autograd::grad, create_graph and higher order, functional
 // jacobian/hessian/vjp/jvp, deep graphs, threads, memory and leaks.
+#include <functional>
 #include <thread>
 
 #include "support/check.hpp"
@@ -411,6 +412,88 @@ BOOST_AUTO_TEST_CASE(create_graph_makes_no_reference_cycle) {
   BOOST_CHECK(leaf_alive.expired());
   BOOST_CHECK(grad_alive.expired());
   BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+}
+
+BOOST_AUTO_TEST_CASE(elementwise_nodes_keep_their_saved_output_inside_the_node) {
+  // tanh, sigmoid, exp and sqrt save their output (inside their node, not as
+  // a tensor of its own: saved_ref.hpp); it must behave as a saved tensor.
+  using T = const mg::Tensor&;
+  struct Case {
+    const char* node;
+    std::function<mg::Tensor(T)> f;
+    std::function<double(double)> d1, d2;  // first and second derivative
+  };
+  const auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
+  const std::vector<Case> cases = {
+      {"TanhBackward0", [](T x) { return mg::tanh(x); },
+       [](double v) { return 1 - std::tanh(v) * std::tanh(v); },
+       [](double v) { return -2 * std::tanh(v) * (1 - std::tanh(v) * std::tanh(v)); }},
+      {"SigmoidBackward0", [](T x) { return mg::sigmoid(x); }, [=](double v) { return sig(v) * (1 - sig(v)); },
+       [=](double v) { return sig(v) * (1 - sig(v)) * (1 - 2 * sig(v)); }},
+      {"ExpBackward0", [](T x) { return mg::exp(x); }, [](double v) { return std::exp(v); },
+       [](double v) { return std::exp(v); }},
+      {"SqrtBackward0", [](T x) { return mg::sqrt(x); }, [](double v) { return 0.5 / std::sqrt(v); },
+       [](double v) { return -0.25 / (v * std::sqrt(v)); }},
+  };
+  const std::vector<double> xs = {0.5, 1.25, 2.0};
+  const auto input = [] { return mg::tensor({0.5, 1.25, 2.0}, mg::requires_grad()); };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.node) {
+      // the gradient, from a 0-d input and from a strided (transposed) one
+      auto x = input();
+      c.f(x).sum().backward();
+      for (int i = 0; i < 3; ++i) BOOST_CHECK_CLOSE(x.grad()[i].item(), c.d1(xs[i]), 1e-10);
+      auto s = mg::tensor(1.25, mg::requires_grad());
+      c.f(s).backward();
+      BOOST_CHECK_CLOSE(s.grad().item(), c.d1(1.25), 1e-10);
+      auto m = mg::tensor({{0.5, 1.25, 2.0}, {3.0, 0.75, 1.5}}, mg::requires_grad());
+      c.f(m.t()).mul(mg::tensor({{1., 2.}, {3., 4.}, {5., 6.}})).sum().backward();
+      const double mv[2][3] = {{0.5, 1.25, 2.0}, {3.0, 0.75, 1.5}}, wt[2][3] = {{1., 3., 5.}, {2., 4., 6.}};
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 3; ++j) BOOST_CHECK_CLOSE(m.grad()[i][j].item(), wt[i][j] * c.d1(mv[i][j]), 1e-10);
+      // the node holds what it saved, and frees it with the graph
+      auto y = c.f(input());
+      BOOST_CHECK(y.grad_fn()->saved_sizes() == std::vector<mg::Sizes>{mg::Sizes{3}});
+      // an in-place change of the output after it was saved: PyTorch's error
+      auto z = c.f(input());
+      z.add_(1.);
+      check::throws([&] { z.sum().backward(); },
+                    std::string("one of the variables needed for gradient computation has been modified by an "
+                                "inplace operation: [torch.DoubleTensor [3]], which is output 0 of ") +
+                        c.node + ", is at version 1; expected version 0 instead.");
+      // a second backward: with retain_graph it adds the same gradient again,
+      // without it fails, as PyTorch's node (it saved `result`)
+      auto r = input();
+      auto l = c.f(r).sum();
+      l.backward({}, true);
+      l.backward();
+      for (int i = 0; i < 3; ++i) BOOST_CHECK_CLOSE(r.grad()[i].item(), 2 * c.d1(xs[i]), 1e-10);
+      BOOST_CHECK(l.grad_fn()->next_functions()[0].first->saved_sizes().empty());
+      check::throws([&] { l.backward(); }, "backward through the graph a second time");
+      // create_graph: the saved output comes back connected to its node
+      auto h = input();
+      auto d1 = mg::autograd::grad({c.f(h).sum()}, {h}, {}, std::nullopt, true)[0];
+      auto d2 = mg::autograd::grad({d1.sum()}, {h})[0];
+      for (int i = 0; i < 3; ++i) {
+        BOOST_CHECK_CLOSE(d1[i].item(), c.d1(xs[i]), 1e-10);
+        BOOST_CHECK_CLOSE(d2[i].item(), c.d2(xs[i]), 1e-9);
+      }
+    }
+  }
+  // a binary formula reading the output through broadcasting (pow's exponent
+  // side reads y = x^e): the saved output unpacked as a tensor
+  auto b = mg::tensor({{0.5, 1.25, 2.0}, {1.5, 0.25, 3.0}}, mg::requires_grad());
+  auto e = mg::tensor({2.0, 0.5, -1.0}, mg::requires_grad());
+  b.pow(e).sum().backward();
+  const double bv[2][3] = {{0.5, 1.25, 2.0}, {1.5, 0.25, 3.0}}, ev[3] = {2.0, 0.5, -1.0};
+  for (int j = 0; j < 3; ++j) {
+    double de = 0;
+    for (int i = 0; i < 2; ++i) {
+      de += std::pow(bv[i][j], ev[j]) * std::log(bv[i][j]);
+      BOOST_CHECK_CLOSE(b.grad()[i][j].item(), ev[j] * std::pow(bv[i][j], ev[j] - 1), 1e-10);
+    }
+    BOOST_CHECK_CLOSE(e.grad()[j].item(), de, 1e-10);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(threads_build_and_backprop_their_own_graphs) {

@@ -119,6 +119,22 @@ namespace detail {
 template <class T> constexpr const char* tensor_type_name() {
   return std::is_same_v<T, float> ? "torch.FloatTensor" : "torch.DoubleTensor";
 }
+/// Throws PyTorch's error for a saved tensor changed in place after it was
+/// saved: `saved` holds its elements and geometry, `producer` names the node
+/// whose output `output_nr` it is (empty: a leaf or a constant).
+template <class T>
+[[noreturn]] void fail_saved_modified(const TensorImpl<T>& saved, std::uint32_t expected_version, const BasicNode<T>& self,
+                                      std::uint32_t output_nr, const std::string& producer) {
+  std::ostringstream os;
+  os << "one of the variables needed for gradient computation has been modified by an inplace "
+        "operation: ["
+     << tensor_type_name<T>() << " " << saved.sizes << "]";
+  if (!producer.empty()) os << ", which is output " << output_nr << " of " << producer;
+  os << ", is at version " << saved.storage->version << "; expected version " << expected_version
+     << " instead. Hint: the tensor was changed in place after this node (" << self.name()
+     << ") saved it for backward; clone it before the in-place op.";
+  throw Error(os.str());
+}
 inline const char* kSecondTime =
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -184,23 +200,23 @@ class SavedVariable {
     return a;
   }
 
+  /// The saved tensor's impl, read in place (no handle made), after the
+  /// checks unpack makes; `self` is the node that saved it.
+  const TensorImpl<T>& checked_impl(BasicNode<T>& self) const {
+    if (released_) detail::fail(detail::kSecondTime);
+    if (data_->storage->version != version_) {
+      std::string producer;  // (a leaf or a constant: none)
+      if (is_output_) producer = self.name();
+      else if (data_->grad_fn && data_->grad_fn->name() != "AccumulateGrad") producer = data_->grad_fn->name();
+      detail::fail_saved_modified(*data_, version_, self, is_output_ ? 0u : data_->output_nr, producer);
+    }
+    return *data_;
+  }
+
   /// The saved tensor; `self` is the node that saved it (used for outputs).
   BasicTensor<T> unpack(BasicNode<T>& self) const {
     if (!saved_) return {};
-    if (released_) detail::fail(detail::kSecondTime);
-    if (data_->storage->version != version_) {
-      std::ostringstream os;
-      os << "one of the variables needed for gradient computation has been modified by an inplace "
-            "operation: ["
-         << detail::tensor_type_name<T>() << " " << data_->sizes << "]";
-      if (is_output_) os << ", which is output 0 of " << self.name();
-      else if (data_->grad_fn && data_->grad_fn->name() != "AccumulateGrad")
-        os << ", which is output " << data_->output_nr << " of " << data_->grad_fn->name();
-      os << ", is at version " << data_->storage->version << "; expected version " << version_
-         << " instead. Hint: the tensor was changed in place after this node (" << self.name()
-         << ") saved it for backward; clone it before the in-place op.";
-      throw Error(os.str());
-    }
+    checked_impl(self);
     if (is_output_ && is_grad_enabled()) {  // create_graph: reconnect the output to its node
       auto a = alias_impl(*data_);
       a->grad_fn = node_.lock();

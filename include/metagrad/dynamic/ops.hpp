@@ -12,6 +12,7 @@
 #include "../rules/extrema.hpp"
 #include "../rules/pow.hpp"
 #include "rule_node.hpp"
+#include "saved_ref.hpp"
 
 namespace metagrad {
 
@@ -32,20 +33,30 @@ BasicTensor<T> operator/(const BasicTensor<T>& a, const BasicTensor<T>& b);
 
 namespace detail {
 
+// (an operand is a tensor, a saved tensor read in place — SavedRef — or NotSaved)
 template <class A, class T>
 bool fuses_with(const A& a, const BasicTensor<T>& g) {
   if constexpr (is_not_saved_v<A>) return true;
-  else return a.sizes() == g.sizes() && a.is_contiguous();
+  else return operand_impl(a).sizes == g.sizes() && operand_impl(a).is_contiguous();
 }
 template <class A>
 decltype(auto) fused_operand(const A& a) {
   if constexpr (is_not_saved_v<A>) return a;
-  else return kernels::cmap(a.impl());
+  else return kernels::cmap(operand_impl(a));
 }
 template <class A>
 decltype(auto) scalar_operand(const A& a) {
   if constexpr (is_not_saved_v<A>) return a;
-  else return *a.impl().data();
+  else return *operand_impl(a).data();
+}
+/// Has this operand one element (or is it not saved)? When g and every
+/// operand have one, the formula's result has g's shape whatever their own
+/// shapes (all ones: g's is their broadcast) and strides, so it runs on the
+/// numbers with no shape or stride checks (a chain of 0-d tensors).
+template <class A>
+bool one_element_operand(const A& a) {
+  if constexpr (is_not_saved_v<A>) return true;
+  else return operand_impl(a).numel == 1;
 }
 
 /// Evaluates a backward formula. Without create_graph, when every operand is
@@ -54,6 +65,13 @@ decltype(auto) scalar_operand(const A& a) {
 /// Operands the node did not save are NotSaved.
 template <class T, class F, class... Ts>
 BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
+  if (!is_grad_enabled() && g.impl().numel == 1 && (one_element_operand(args) && ...)) {
+    return BasicTensor<T>(std::in_place, [&] {
+      auto out = new_impl<T>(g.sizes());
+      *out->data() = f(*g.impl().data(), scalar_operand(args)...);
+      return out;
+    });
+  }
   if (!is_grad_enabled() && g.is_contiguous() && (fuses_with(args, g) && ...)) {
     return BasicTensor<T>(std::in_place, [&] {
       auto out = new_impl<T>(g.sizes());
@@ -62,7 +80,7 @@ BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
       return out;
     });
   }
-  return f(g, args...);
+  return f(g, as_tensor(args)...);
 }
 /// The same, for a caller that reads g no more: when g is exclusively owned
 /// (the engine hands each node its gradient by value) the fused result is
@@ -71,6 +89,10 @@ BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
 /// g's storage).
 template <class T, class F, class... Ts>
 BasicTensor<T> run_formula_in_g(F&& f, BasicTensor<T>&& g, const Ts&... args) {
+  if (!is_grad_enabled() && g.impl().numel == 1 && (one_element_operand(args) && ...) && exclusively_owned(g)) {
+    *g.impl().data() = f(*g.impl().data(), scalar_operand(args)...);
+    return std::move(g);
+  }
   if (!is_grad_enabled() && g.is_contiguous() && exclusively_owned(g) && (fuses_with(args, g) && ...)) {
     if (kernels::one_element(g.impl())) *g.impl().data() = f(*g.impl().data(), scalar_operand(args)...);
     else kernels::map(g.impl()) = f(kernels::cmap(g.impl()), fused_operand(args)...);
@@ -126,15 +148,15 @@ class UnaryNode final : public BasicNode<T> {
   explicit UnaryNode(const char* n) : name_(n) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto x = detail::unpack_if<rules::uses_input<Rule>>(this->x, *this);
-    const auto y = detail::unpack_if<rules::uses_output<Rule>>(this->y, *this);
+    const auto x = detail::ref_if<rules::uses_input<Rule>>(this->x, *this);
+    const auto y = detail::ref_if<rules::uses_output<Rule>>(this->y, *this);
     out[0] = detail::run_formula_in_g<T>(
         [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, std::move(g), x, y);
   }
   void release_variables() override { x.reset(); y.reset(); }
   std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
   [[no_unique_address]] SavedSlot<T, rules::uses_input<Rule>, 0> x;
-  [[no_unique_address]] SavedSlot<T, rules::uses_output<Rule>, 1> y;
+  [[no_unique_address]] SavedOutputSlot<T, rules::uses_output<Rule>, 1> y;
 
  private:
   const char* name_;
@@ -196,9 +218,9 @@ class BinaryNode final : public BasicNode<T> {
     const unsigned need = (ga ? rules::grad_a_needs<Rule> : 0u) | (gb ? rules::grad_b_needs<Rule> : 0u);
     // unpacked once for both sides; each side's formula is handed only what
     // it reads (the rest NotSaved)
-    const auto a = (need & rules::kA) ? this->a.unpack(*this) : BasicTensor<T>{};
-    const auto b = (need & rules::kB) ? this->b.unpack(*this) : BasicTensor<T>{};
-    const auto y = (need & rules::kY) ? this->y.unpack(*this) : BasicTensor<T>{};
+    const auto a = detail::ref_if<(kReads & rules::kA) != 0>(this->a, *this, (need & rules::kA) != 0);
+    const auto b = detail::ref_if<(kReads & rules::kB) != 0>(this->b, *this, (need & rules::kB) != 0);
+    const auto y = detail::ref_if<(kReads & rules::kY) != 0>(this->y, *this, (need & rules::kY) != 0);
     using detail::operand_if;
     if (ga) {
       constexpr unsigned na = rules::grad_a_needs<Rule>;
@@ -233,7 +255,7 @@ class BinaryNode final : public BasicNode<T> {
   static constexpr unsigned kReads = rules::grad_a_needs<Rule> | rules::grad_b_needs<Rule>;
   [[no_unique_address]] SavedSlot<T, (kReads & rules::kA) != 0, 0> a;
   [[no_unique_address]] SavedSlot<T, (kReads & rules::kB) != 0, 1> b;
-  [[no_unique_address]] SavedSlot<T, (kReads & rules::kY) != 0, 2> y;
+  [[no_unique_address]] SavedOutputSlot<T, (kReads & rules::kY) != 0, 2> y;
   detail::InputShape a_shape, b_shape;  // set where the input was broadcast
 
  private:
@@ -279,8 +301,8 @@ class ScalarNode final : public BasicNode<T> {
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     constexpr unsigned need = ScalarIsB ? rules::grad_a_needs<Rule> : rules::grad_b_needs<Rule>;
     if (released_.marked()) detail::fail(detail::kSecondTime);
-    const auto x = detail::unpack_if<(need & (ScalarIsB ? rules::kA : rules::kB)) != 0>(this->x, *this);
-    const auto y = detail::unpack_if<(need & rules::kY) != 0>(this->y, *this);
+    const auto x = detail::ref_if<(need & (ScalarIsB ? rules::kA : rules::kB)) != 0>(this->x, *this);
+    const auto y = detail::ref_if<(need & rules::kY) != 0>(this->y, *this);
     const T c = c_;
     if constexpr (ScalarIsB && rules::passes_a<Rule>()) out[0] = std::move(g);
     else if constexpr (!ScalarIsB && rules::passes_b<Rule>()) out[1] = std::move(g);
@@ -305,7 +327,7 @@ class ScalarNode final : public BasicNode<T> {
   static constexpr bool kReadsScalar = (kReads & (ScalarIsB ? rules::kB : rules::kA)) != 0;
   static unsigned saves() { return kReads; }
   [[no_unique_address]] SavedSlot<T, (kReads & (ScalarIsB ? rules::kA : rules::kB)) != 0, 0> x;
-  [[no_unique_address]] SavedSlot<T, (kReads & rules::kY) != 0, 1> y;
+  [[no_unique_address]] SavedOutputSlot<T, (kReads & rules::kY) != 0, 1> y;
 
  private:
   const char* name_;
