@@ -16,8 +16,8 @@ namespace metagrad {
 /// An op's output saved for its own node's backward. Saving the output's
 /// impl would make a cycle (the impl's grad_fn is this node), so the node
 /// keeps the output's geometry and a share of its elements in an impl of its
-/// own, built in place: no allocation, and the node's `grad_fn` link is made
-/// (weakly) only when create_graph asks for the output with its history.
+/// own, built in place (no allocation), and itself only weakly: the output
+/// comes back connected to its node only when create_graph asks for it.
 template <class T>
 class SavedOutput {
  public:
