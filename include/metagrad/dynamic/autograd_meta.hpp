@@ -135,6 +135,19 @@ template <class T>
      << ") saved it for backward; clone it before the in-place op.";
   throw Error(os.str());
 }
+/// A saved output's elements and geometry (`saved`) as a new impl connected
+/// to the node that made it (held weakly by the saver: `node`), for a
+/// create_graph backward whose formula must be differentiable again.
+template <class T>
+std::shared_ptr<TensorImpl<T>> reconnected_output(const TensorImpl<T>& saved, const std::weak_ptr<BasicNode<T>>& node,
+                                                  std::uint32_t output_nr, const BasicNode<T>& self) {
+  auto a = alias_impl(saved);
+  a->grad_fn = node.lock();
+  a->output_nr = output_nr;
+  check(a->grad_fn != nullptr, "metagrad: the output saved by ", self.name(),
+        " was saved before the node became its history");
+  return a;
+}
 inline const char* kSecondTime =
     "Trying to backward through the graph a second time (or directly access saved tensors after they "
     "have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -217,14 +230,8 @@ class SavedVariable {
   BasicTensor<T> unpack(BasicNode<T>& self) const {
     if (!saved_) return {};
     checked_impl(self);
-    if (is_output_ && is_grad_enabled()) {  // create_graph: reconnect the output to its node
-      auto a = alias_impl(*data_);
-      a->grad_fn = node_.lock();
-      a->output_nr = output_nr_;
-      detail::check(a->grad_fn != nullptr, "metagrad: the output saved by ", self.name(),
-                    " was saved before the node became its history");
-      return BasicTensor<T>(std::move(a));
-    }
+    if (is_output_ && is_grad_enabled())  // create_graph: reconnect the output to its node
+      return BasicTensor<T>(detail::reconnected_output(*data_, node_, output_nr_, self));
     return BasicTensor<T>(data_);
   }
   void reset() {

@@ -50,14 +50,8 @@ class SavedOutput {
   BasicTensor<T> unpack(BasicNode<T>& self) const {
     if (!saved_) return {};
     checked_impl(self);
-    auto a = alias_impl(alias_);
-    if (is_grad_enabled()) {
-      a->grad_fn = node_.lock();
-      a->output_nr = output_nr_;
-      detail::check(a->grad_fn != nullptr, "metagrad: the output saved by ", self.name(),
-                    " was saved before the node became its history");
-    }
-    return BasicTensor<T>(std::move(a));
+    if (is_grad_enabled()) return BasicTensor<T>(detail::reconnected_output(alias_, node_, output_nr_, self));
+    return BasicTensor<T>(alias_impl(alias_));
   }
   void reset() {
     if (!saved_) return;
