@@ -12,6 +12,7 @@
 // gradient, with no copy and no scatter.
 #pragma once
 #include <Eigen/Core>
+#include <cstdint>
 #include <type_traits>
 
 #include "../detail/config.hpp"
@@ -26,17 +27,24 @@ constexpr void require_vector() {
     static_assert(A::RowsAtCompileTime == 1 || A::ColsAtCompileTime == 1,
                   "mg::head, mg::tail, mg::segment and x[i] read vectors: the operand must be an Eigen vector");
 }
+/// The error for count or position r out of range (out of line: the checks
+/// run before every static pass over slices, and their arguments would
+/// otherwise be laid out on the stack before each test).
+template <class R>
+[[noreturn]] METAGRAD_NOINLINE void bad_count(const char* op, Eigen::Index size, R r, bool position) {
+  if (position) ::metagrad::detail::fail("index ", r, " is out of bounds for dimension 0 with size ", size, " (", op, ")");
+  ::metagrad::detail::fail(op, ": ", r, " elements asked of a vector of size ", size);
+}
 /// The count or position b (a number holding an integer), checked against
 /// the size of the vector read.
 template <class B>
-Eigen::Index count(const char* op, Eigen::Index size, const B& b, bool position) {
+METAGRAD_INLINE inline Eigen::Index count(const char* op, Eigen::Index size, const B& b, bool position) {
   const auto r = ::metagrad::detail::real_part(b);
   const auto v = static_cast<Eigen::Index>(r);
-  const bool ok = static_cast<decltype(r)>(v) == r && v >= 0 && (position ? v < size : v <= size);
-  if (!ok) {
-    if (position) ::metagrad::detail::fail("index ", r, " is out of bounds for dimension 0 with size ", size, " (", op, ")");
-    ::metagrad::detail::fail(op, ": ", r, " elements asked of a vector of size ", size);
-  }
+  // (v < 0 is a huge unsigned number: one comparison checks both ends)
+  const auto uv = static_cast<std::uint64_t>(v), usize = static_cast<std::uint64_t>(size);
+  const bool ok = static_cast<decltype(r)>(v) == r && (position ? uv < usize : uv <= usize);
+  if (!ok) [[unlikely]] bad_count(op, size, r, position);
   return v;
 }
 /// zeros of a's shape with the part `part(r)` set to g.
