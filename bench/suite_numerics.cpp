@@ -128,7 +128,7 @@ void vector_workload(const std::string& name, std::initializer_list<long> sizes,
   }
 }
 
-void rosen_workload() { vector_workload("rosen", {9, 10, 17, 1000, 100000}, 0.4, 1.2, nw::rosen_hand, rosen_expr); }
+void rosen_workload() { vector_workload("rosen", {3, 9, 10, 13, 17, 33, 1000, 100000}, 0.4, 1.2, nw::rosen_hand, rosen_expr); }
 
 // The 2-d Rosenbrock over two scalar bindings (issue 18's fixed-cost row).
 constexpr auto rosen2 = 100_c * mg::pow(y - mg::pow(x, 2_c), 2_c) + mg::pow(1_c - x, 2_c);

@@ -206,6 +206,103 @@ BOOST_AUTO_TEST_CASE(slice_pass_agrees_with_the_tape) {
   }
 }
 
+// A short sum of cheap nodes over slices (at most 16 elements: slices.hpp's
+// scatter_max) runs one element at a time, each slice's adjoint added in place
+// into its variable's gradient, which starts at zero (a ScatterPass). Against
+// the tape at every length around the threshold: two variables sliced, one of
+// them also read directly, a third read only directly, the mean; gradients
+// around the longest one zeroed that way (64), where a short pass goes the
+// blockwise way again; float; mg::grad_into from long to short and back; and
+// hvp, whose dual numbers take the same pass.
+BOOST_AUTO_TEST_CASE(short_slice_passes_add_in_place) {
+  constexpr auto z = mg::var<"z">;
+  constexpr auto w = mg::var<"w">;
+  const double one = 1.0;
+  auto close_all = [](const auto& a, const auto& b, double tol) {
+    BOOST_REQUIRE_EQUAL(a.size(), b.size());
+    for (Eigen::Index i = 0; i < a.size(); ++i) check_close(a[i], b[i], tol);
+  };
+  for (long n = 1; n <= 20; ++n) {
+    BOOST_TEST_CONTEXT("n = " << n) {
+      Eigen::VectorXd xv(n + 1), yv(n + 2), zv(n), wv(n);
+      for (long i = 0; i <= n + 1; ++i) {
+        if (i <= n) xv[i] = 0.9 * std::sin(0.37 * i + 0.4);
+        yv[i] = std::cos(0.23 * i);
+        if (i < n) zv[i] = 0.5 + 0.1 * std::sin(1.3 * i), wv[i] = -0.3 + 0.07 * i;
+      }
+      const auto f = mg::sum(100_c * mg::pow(mg::tail(x, n) - mg::pow(mg::head(x, n), 2_c), 2_c) +
+                             mg::segment(y, 1, n) * mg::head(x, n) * z + mg::tail(y, n) * mg::head(y, n) +
+                             mg::head(w, n) * w * z);
+      auto g = mg::grad(f, x = xv, y = yv, z = zv, w = wv);
+      const auto t = mg::grad(f * one, x = xv, y = yv, z = zv, w = wv);
+      for (int round = 0; round < 2; ++round) {  // mg::grad, then mg::grad_into over the same result
+        check_close(g.value, t.value, 1e-13);
+        close_all(g[x], t[x], 1e-13);
+        close_all(g[y], t[y], 1e-13);
+        close_all(g[z], t[z], 1e-13);
+        close_all(g[w], t[w], 1e-13);
+        mg::grad_into(g, f, x = xv, y = yv, z = zv, w = wv);
+      }
+      const auto gm = mg::grad(mg::mean(mg::head(x, n) * mg::tail(x, n)), x = xv);
+      const auto tm = mg::grad(mg::mean(mg::head(x, n) * mg::tail(x, n)) * one, x = xv);
+      check_close(gm.value, tm.value, 1e-14);
+      close_all(gm[x], tm[x], 1e-14);
+      const Eigen::VectorXf xf = xv.cast<float>();
+      const auto gf = mg::grad(mg::sum(mg::pow(mg::tail(x, n) - mg::head(x, n), 2_c)), x = xf);
+      for (long i = 0; i <= n; ++i) {
+        const float left = i > 0 ? 2 * (xf[i] - xf[i - 1]) : 0.0f, right = i < n ? -2 * (xf[i + 1] - xf[i]) : 0.0f;
+        BOOST_CHECK_SMALL(gf[x][i] - (left + right), 1e-5f);
+      }
+      // hvp: H u against central differences of the gradient
+      Eigen::VectorXd u(n + 1);
+      for (long i = 0; i <= n; ++i) u[i] = 0.5 - 0.11 * i;
+      const auto rosen = mg::sum(100_c * mg::pow(mg::tail(x, n) - mg::pow(mg::head(x, n), 2_c), 2_c) +
+                                 mg::pow(1_c - mg::head(x, n), 2_c));
+      const Eigen::VectorXd hv = mg::hvp(rosen, u, x = xv)[x];
+      const double step = 1e-6;
+      const Eigen::VectorXd up = mg::grad(rosen, x = Eigen::VectorXd(xv + step * u))[x];
+      const Eigen::VectorXd down = mg::grad(rosen, x = Eigen::VectorXd(xv - step * u))[x];
+      close_all(hv, Eigen::VectorXd((up - down) / (2 * step)), 1e-5);
+    }
+  }
+  // a short pass over long gradients: zeroed in place up to 64 elements,
+  // beyond that the blockwise way; the elements no slice reads stay zero
+  for (long size : {4L, 62L, 63L, 64L, 65L, 66L, 200L}) {
+    BOOST_TEST_CONTEXT("size = " << size) {
+      Eigen::VectorXd xv(size);
+      for (long i = 0; i < size; ++i) xv[i] = 1.0 + 0.01 * i;
+      const auto f = mg::sum(mg::head(x, 3) * mg::tail(x, 3) + mg::segment(x, 1, 3));
+      auto g = mg::grad(f, x = xv);
+      for (int round = 0; round < 2; ++round) {
+        Eigen::VectorXd want = Eigen::VectorXd::Zero(size);
+        for (long i = 0; i < 3; ++i) {
+          want[i] += xv[size - 3 + i];
+          want[size - 3 + i] += xv[i];
+          want[1 + i] += 1;
+        }
+        close_all(g[x], want, 1e-15);
+        xv *= 1.5;
+        mg::grad_into(g, f, x = xv);
+      }
+    }
+  }
+  // one result, long and short passes in turn
+  const auto rosen = [](long n) {
+    return mg::sum(100_c * mg::pow(mg::tail(x, n - 1) - mg::pow(mg::head(x, n - 1), 2_c), 2_c) +
+                   mg::pow(1_c - mg::head(x, n - 1), 2_c));
+  };
+  const Eigen::VectorXd start = Eigen::VectorXd::Constant(40, 0.5);
+  auto r = mg::grad(rosen(40), x = start);
+  for (long n : {5L, 40L, 17L, 16L, 2L, 300L, 9L}) {
+    Eigen::VectorXd v(n);
+    for (long i = 0; i < n; ++i) v[i] = 1.1 * std::cos(0.5 * i);
+    mg::grad_into(r, rosen(n), x = v);
+    const auto fresh = mg::grad(rosen(n) * one, x = v);
+    check_close(r.value, fresh.value, 1e-14);
+    close_all(r[x], fresh[x], 1e-14);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(parts_out_of_range_throw) {
   const Eigen::VectorXd v = vec({1, 2, 3});
   auto expect = [](auto&& fn, const char* phrase) {

@@ -99,28 +99,17 @@ struct SliceBlocks {
   Eigen::Array<S, Eigen::Dynamic, Eigen::Dynamic> buffer{sweep_block, static_cast<Eigen::Index>(NF)};
 };
 
-/// sum (or mean, Mean) of A, whose frontiers are all slices of bound vectors
-/// with constant counts: one packet_sweep reading the slices in place, the
-/// variables' gradients written (direct reads) or added into (slices) in
-/// grads. Slice adjoints go through one block of buffer per slice: on the
-/// stack for short slices, else in ws. Returns the value.
-template <class S, class A, bool Mean, std::size_t NC, class Grads, class... Bs>
-S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws, const Bs&... bs) {
+/// slice_sweep's passes longer than scatter_max: one packet_sweep whose slice
+/// adjoints go through one block of buffer per slice (on the stack for short
+/// slices, else in ws), added into the gradients after each block. A function
+/// of its own: its stack buffer (realigned to 64 bytes) would otherwise be
+/// set up for the short passes too.
+template <class S, class A, std::size_t NC, class Grads, std::size_t NF, class... Bs>
+METAGRAD_INLINE inline S slice_blocks(const std::array<double, NC>& consts, Grads& grads, Workspace& ws, FrontierIO<S, NF>& fio,
+                                      const std::array<rules::Span, NF>& spans, S scale, std::int64_t n, const Bs&... bs) {
   using Fronts = frontiers_t<A>;
-  constexpr std::size_t NF = tl_size<Fronts>::value;
   constexpr std::int64_t stack_block = 256;
   static_assert(stack_block % block_padding == 0);
-  auto sources = slice_sources<S, Fronts>(bs...);
-  std::array<rules::Span, NF> spans;
-  std::array<Shape, NF> shapes;
-  FrontierIO<S, NF> fio;
-  const auto count = [&]<class C>(std::type_identity<C>) { return constant_count<S, C>(consts); };
-  [&]<std::size_t... F>(std::index_sequence<F...>) {
-    ((void)[&] {
-       slice_read<typename tl_at<F, Fronts>::type>(fget<F>(sources).ptr, count, spans[F], fio.in[F], shapes[F], bs...);
-     }(), ...);
-  }(std::make_index_sequence<NF>{});
-  const std::int64_t n = common_size<A>(shapes, bs...);
   alignas(64) std::array<S, stack_block * NF> on_stack;
   S* blocks = on_stack.data();
   const bool one_block = n <= stack_block;
@@ -135,7 +124,38 @@ S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws,
     if (one_block) write_slice_adjoints<S, A, Bs...>(grads, fio, spans, n);
     else add_slice_adjoints<S, Fronts, Bs...>(grads, fio, spans, begin, end);
   };
-  S value = packet_sweep<S, A>(consts, grads, fio, Mean ? S(1) / static_cast<S>(n) : S(1), n, add_slices, bs...);
+  return packet_sweep<S, A>(consts, grads, fio, scale, n, add_slices, bs...);
+}
+
+/// sum (or mean, Mean) of A, whose frontiers are all slices of bound vectors
+/// with constant counts, the slices read in place, the variables' gradients
+/// written (direct reads) or added into (slices) in grads: a short pass
+/// (scatter_max) as one ScatterPass, a longer one in blocks of packets
+/// (slice_blocks). Returns the value.
+template <class S, class A, bool Mean, std::size_t NC, class Grads, class... Bs>
+S slice_sweep(const std::array<double, NC>& consts, Grads& grads, Workspace& ws, const Bs&... bs) {
+  using Fronts = frontiers_t<A>;
+  constexpr std::size_t NF = tl_size<Fronts>::value;
+  auto sources = slice_sources<S, Fronts>(bs...);
+  std::array<rules::Span, NF> spans;
+  std::array<Shape, NF> shapes;
+  FrontierIO<S, NF> fio;
+  const auto count = [&]<class C>(std::type_identity<C>) { return constant_count<S, C>(consts); };
+  [&]<std::size_t... F>(std::index_sequence<F...>) {
+    ((void)[&] {
+       slice_read<typename tl_at<F, Fronts>::type>(fget<F>(sources).ptr, count, spans[F], fio.in[F], shapes[F], bs...);
+     }(), ...);
+  }(std::make_index_sequence<NF>{});
+  const std::int64_t n = common_size<A>(shapes, bs...);
+  const S scale = Mean ? S(1) / static_cast<S>(n) : S(1);
+  S value;
+  if (n <= scatter_max<S, A, Bs...> && scatter_fits<A, Bs...>(grads)) {
+    scatter_targets<S, Fronts, Bs...>(grads, fio, spans);
+    zero_slice_pass_grads<A, Bs...>(grads);
+    value = packet_pass<S, A, 1>(consts, grads, fio, scale, ScatterPass{}, n, bs...);
+  } else {
+    value = slice_blocks<S, A>(consts, grads, ws, fio, spans, scale, n, bs...);
+  }
   if constexpr (Mean) value /= static_cast<S>(n);
   return value;
 }

@@ -211,6 +211,9 @@ S seed_total(const ElementSeed<S>&, std::int64_t) {
 struct PlainPass {
   static constexpr bool runtime_broadcast = false;
   static constexpr bool backward = true;
+  /// Adjoints of variables and blockwise frontiers are added into memory
+  /// (ScatterPass), not stored.
+  static constexpr bool scatter = false;
   /// The first element of this pass (packet_sweep runs the last n % lanes
   /// elements as a one-lane pass or a TailPass from here).
   std::int64_t begin = 0;
@@ -228,6 +231,16 @@ struct PlainPass {
 /// (12.3 ns against 11.8 ns) and bench/suite_numerics 8-11% slower to compile,
 /// for no gain on the passes measured.
 struct TailPass : PlainPass {};
+/// mg::grad's one-lane pass over a short reduction whose frontiers are slices
+/// (grad.hpp's slice_sweep): every element's adjoints are added straight into
+/// the gradients, a blockwise frontier's at its slice's offset (the frontier's
+/// out pointer points there), as a hand-written loop does; the gradients start
+/// at zero. Element i + 1 reads back what element i added to the same
+/// address, a store the CPU forwards; packets of overlapping slices added this
+/// way would each wait for a failed forward of the previous one's store.
+struct ScatterPass : PlainPass {
+  static constexpr bool scatter = true;
+};
 /// The bridge's passes: `one[j]` says that Eigen binding j holds ONE value for
 /// all n elements (a 0-d tensor), known only at run time. Nodes that read
 /// only such bindings are computed once, before the loop, and their adjoints
@@ -237,6 +250,7 @@ template <class S, std::size_t NB, bool Backward>
 struct BroadcastPass {
   static constexpr bool runtime_broadcast = true;
   static constexpr bool backward = Backward;
+  static constexpr bool scatter = false;
   std::array<bool, NB> one{};
   S* values = nullptr;
   /// Store or recompute (see keep_plan): the forward pass writes the values
@@ -478,7 +492,11 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
             else q = io.out[tl_index<T, Fronts>::value] + i;
             // (a blockwise buffer holds whole packets: its length is a
             // multiple of block_padding, a multiple of P)
-            if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, a);
+            if constexpr (Pass::scatter) {
+              Pk sum = load_packet<Pk>(q);
+              sum += a;
+              store_packet(q, sum);
+            } else if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, a);
             else tail.store(q, a);
           } else {
             auto send = [&]<class U, int Side, class C>(std::type_identity<U>, std::integral_constant<int, Side>,

@@ -5,6 +5,7 @@
 // pass over a reduction whose only frontiers are such slices (grad.hpp): where
 // a slice reads (slice_source, slice_read) is worked out here for both.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -72,6 +73,100 @@ void zero_slice_only_grads(Out& out) {
          std::get<J>(out).setZero();
      }(), ...);
   }(std::index_sequence_for<Bs...>{});
+}
+
+/// The longest reduction over slices that mg::grad runs as one ScatterPass,
+/// one element at a time with the adjoints added in place, rather than in
+/// packets with the slices' adjoints buffered and added after: 16 elements
+/// for a pass of cheap nodes (keep_plan.hpp), none with a transcendental
+/// (one lane at a time it would call the scalar function). Measured on
+/// Rosenbrock through head and tail (bench/suite_numerics rosen, doubles,
+/// Zen 4): the ScatterPass took 9-10 ns against 12-16 ns at n = 3, 14-15
+/// against 16-19 at n = 10 (g++ 12 AVX-512 and AVX2, clang++ 14); at 16
+/// elements (n = 17) both ways took the same time, at 32 the packets took
+/// 0.5-0.8x the ScatterPass's.
+template <class S, class A, class... Bs>
+inline constexpr std::int64_t scatter_max = cheap_pass<A, Bs...> ? 12 : 0;
+/// The longest gradient a ScatterPass zeroes (zero_unmasked); a variable
+/// with a longer one goes the blockwise way.
+template <class S>
+inline constexpr std::int64_t scatter_grad_max = 64;
+
+/// Writes n zeros at g, W <= n <= scatter_grad_max, as unmasked stores of W
+/// elements each, the last one overlapping the one before.
+template <class S, int W>
+METAGRAD_INLINE inline void zero_by(S* g, std::int64_t n) {
+  using Pk = Eigen::Array<S, W, 1>;
+  [&]<std::size_t... K>(std::index_sequence<K...>) METAGRAD_INLINE {
+    ((static_cast<std::int64_t>(K + 1) * W <= n ? store_packet(g + K * W, packet_zero<Pk>()) : void()), ...);
+  }(std::make_index_sequence<scatter_grad_max<S> / W>{});
+  if (n % W != 0) store_packet(g + n - W, packet_zero<Pk>());
+}
+/// Writes n <= scatter_grad_max zeros at g with unmasked stores: of a whole
+/// register where n allows, else of half of one, and so on. (setZero's memset
+/// ends in a masked store, which the CPU cannot forward to the loads that
+/// follow at once: the first elements of a short ScatterPass waited for it,
+/// half of a 3-d Rosenbrock's 14 ns, g++ 12, AVX-512; unrolled, the stores
+/// are not made a memset again.)
+template <class S, int W = lanes<S>>
+METAGRAD_INLINE inline void zero_unmasked(S* g, std::int64_t n) {
+  if constexpr (!std::is_arithmetic_v<S>) {
+    std::fill(g, g + n, S(0));
+  } else if constexpr (W == 1) {
+    if (n == 1) *g = S(0);
+  } else {
+    if (n >= W) zero_by<S, W>(g, n);
+    else zero_unmasked<S, W / 2>(g, n);
+  }
+}
+
+/// The variables that a ScatterPass over reduction body A adds into: those
+/// it reads directly or through slices (and needs a gradient of).
+template <class A, class B>
+inline constexpr bool scatter_target =
+    (sliced<A, B::name> || reads_direct<A, B::name>::value) && !is_data_binding<B> && is_eigen_value<binding_value_t<B>>::value;
+
+/// Are the gradients a ScatterPass over A adds into short enough to zero with
+/// zero_unmasked?
+template <class A, class... Bs, class Out>
+METAGRAD_INLINE inline bool scatter_fits(const Out& out) {
+  return [&]<std::size_t... J>(std::index_sequence<J...>) {
+    return (... && [&] {
+      if constexpr (scatter_target<A, Bs>) {
+        using G = std::remove_cvref_t<decltype(std::get<J>(out))>;
+        return std::get<J>(out).size() <= scatter_grad_max<typename G::Scalar>;
+      } else {
+        return true;
+      }
+    }());
+  }(std::index_sequence_for<Bs...>{});
+}
+
+/// Zeroes, in out (shaped like the bindings), the gradient of every variable
+/// a ScatterPass over A adds into.
+template <class A, class... Bs, class Out>
+METAGRAD_INLINE inline void zero_slice_pass_grads(Out& out) {
+  [&]<std::size_t... J>(std::index_sequence<J...>) {
+    ((void)[&] {
+       if constexpr (scatter_target<A, Bs>) zero_unmasked(std::get<J>(out).data(), std::get<J>(out).size());
+     }(), ...);
+  }(std::index_sequence_for<Bs...>{});
+}
+
+/// Points the adjoint output of every blockwise slice in Fronts at its
+/// variable's gradient in out, at the slice's offset (spans), for a
+/// ScatterPass: adjoint element i is added to g[offset + i].
+template <class S, class Fronts, class... Bs, class Out, std::size_t NF, std::size_t NS>
+METAGRAD_INLINE inline void scatter_targets(Out& out, FrontierIO<S, NF>& fio, const std::array<rules::Span, NS>& spans) {
+  [&]<std::size_t... F>(std::index_sequence<F...>) {
+    ((void)[&] {
+       using Fr = typename tl_at<F, Fronts>::type;
+       if constexpr (blockwise_frontier<Fr, Bs...>) {
+         using V = typename slice_root<Fr>::type;
+         fio.out[F] = std::get<binding_index<V::name, Bs...>()>(out).data() + spans[F].offset;
+       }
+     }(), ...);
+  }(std::make_index_sequence<NF>{});
 }
 
 /// Where slice Fr reads in its bound vector, whose contiguous memory
