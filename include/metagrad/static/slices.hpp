@@ -77,14 +77,15 @@ void zero_slice_only_grads(Out& out) {
 
 /// The longest reduction over slices that mg::grad runs as one ScatterPass,
 /// one element at a time with the adjoints added in place, rather than in
-/// packets with the slices' adjoints buffered and added after: 16 elements
+/// packets with the slices' adjoints buffered and added after: 12 elements
 /// for a pass of cheap nodes (keep_plan.hpp), none with a transcendental
 /// (one lane at a time it would call the scalar function). Measured on
 /// Rosenbrock through head and tail (bench/suite_numerics rosen, doubles,
-/// Zen 4): the ScatterPass took 9-10 ns against 12-16 ns at n = 3, 14-15
-/// against 16-19 at n = 10 (g++ 12 AVX-512 and AVX2, clang++ 14); at 16
-/// elements (n = 17) both ways took the same time, at 32 the packets took
-/// 0.5-0.8x the ScatterPass's.
+/// Zen 4), ScatterPass against packets: g++ 12 AVX-512 8.4 against 15.5 ns at
+/// n = 3, 14.3 against 16.8 at n = 10, 15.9 against 19.0 at n = 13; clang++ 14
+/// 10.0/15.3, 18.3/19.1, 20.9/22.7; g++ AVX2 10.0/12.2 at n = 3, 14.5/17.9 at
+/// n = 10. At 16 elements (n = 17) the ScatterPass took 1.1x the packets' time
+/// (g++ and clang++ AVX-512; AVX2 the same time), at 32 1.1-2x.
 template <class S, class A, class... Bs>
 inline constexpr std::int64_t scatter_max = cheap_pass<A, Bs...> ? 12 : 0;
 /// The longest gradient a ScatterPass zeroes (zero_unmasked); a variable
