@@ -101,9 +101,10 @@ struct SliceBlocks {
 
 /// slice_sweep's passes longer than scatter_max: one packet_sweep whose slice
 /// adjoints go through one block of buffer per slice (on the stack for short
-/// slices, else in ws), added into the gradients after each block. A function
-/// of its own: its stack buffer (realigned to 64 bytes) would otherwise be
-/// set up for the short passes too.
+/// slices, else in ws), added into the gradients after each block. Always
+/// inline: as a call (which would keep its stack buffer out of the short
+/// passes' frame) the 10-d Rosenbrock's blockwise pass took 29 ns against
+/// 17 ns (g++ 12).
 template <class S, class A, std::size_t NC, class Grads, std::size_t NF, class... Bs>
 METAGRAD_INLINE inline S slice_blocks(const std::array<double, NC>& consts, Grads& grads, Workspace& ws, FrontierIO<S, NF>& fio,
                                       const std::array<rules::Span, NF>& spans, S scale, std::int64_t n, const Bs&... bs) {
