@@ -430,8 +430,12 @@ class BasicNode {
     int deps = 0;
     bool needed = true;
     bool expanded = false;
+    /// is_accumulator() and num_outputs(), read once when discovered (the
+    /// run loop then makes no virtual call to learn them).
+    bool accumulator = false;
     std::int64_t buffer = -1;
     int target = -1;
+    int outputs = 1;
   } engine_state;
 
  private:

@@ -24,7 +24,7 @@ template <class T>
 struct GraphTask {
   using NodeT = BasicNode<T>;
   std::uint64_t id = 0;
-  std::vector<NodeT*> order;                  // post-order: children before parents
+  std::vector<NodeT*> order;                  // post-order, children before parents (capture mode only)
   std::vector<BasicTensor<T>> buffers;        // one input buffer per node output
   std::vector<BasicTensor<T>> captured;       // autograd::grad results
   bool capture_mode = false;
@@ -61,8 +61,6 @@ struct GraphTask {
   }
   ~GraphTask() { finish(); }
 
-  static bool is_accumulator(const NodeT* n) { return n->is_accumulator(); }
-
   /// Iterative post-order DFS from the roots: assigns buffers, counts
   /// dependencies, and marks which nodes lead to a capture target.
   void discover(const std::vector<Edge<T>>& roots) {
@@ -74,7 +72,9 @@ struct GraphTask {
       st.deps = 0;
       st.expanded = false;
       st.buffer = static_cast<std::int64_t>(buffers.size());  // one slot per output of n
-      buffers.resize(buffers.size() + static_cast<std::size_t>(n->num_outputs()));
+      st.outputs = n->num_outputs();
+      st.accumulator = n->is_accumulator();
+      buffers.resize(buffers.size() + static_cast<std::size_t>(st.outputs));
       st.needed = !capture_mode;
       st.target = -1;
       return true;
@@ -91,7 +91,7 @@ struct GraphTask {
           ++c->engine_state.deps;
           if (fresh) stack.emplace_back(c, 0);
         } else {
-          order.push_back(n);
+          if (capture_mode) order.push_back(n);  // (only mark_needed reads it)
           stack.pop_back();
         }
       }
@@ -105,7 +105,7 @@ struct GraphTask {
       if (st.needed) continue;
       for (int i = 0; i < n->num_edges(); ++i)
         if (auto* c = n->edge(i).fn.get(); c && c->engine_state.task == id && c->engine_state.needed) {
-          st.needed = !is_accumulator(n);
+          st.needed = !st.accumulator;
           break;
         }
     }
@@ -161,7 +161,7 @@ class TaskLease {
     auto& f = free_list();
     // (a task that ran a graph of more than kKeepNodes nodes is freed, not
     // kept: its lists would hold tens of MB for the thread's lifetime)
-    if (!f.dead && f.tasks.size() < 4 && task_->order.capacity() <= kKeepNodes) f.tasks.push_back(std::move(task_));
+    if (!f.dead && f.tasks.size() < 4 && task_->buffers.capacity() <= kKeepNodes) f.tasks.push_back(std::move(task_));
   }
   TaskLease(const TaskLease&) = delete;
   TaskLease& operator=(const TaskLease&) = delete;
@@ -273,48 +273,62 @@ std::vector<BasicTensor<T>> run_backward_here(std::span<const BasicTensor<T>> ou
   auto& commits = task.commits;
   auto& out = task.out;
   auto& grads = task.grads;
+  // `out` holds undefined tensors between nodes (each slot is emptied after
+  // its gradient is handed on), so a node's slots need no refill
   while (!ready.empty()) {
     BasicNode<T>* n = ready.back();
     ready.pop_back();
     auto& st = n->engine_state;
-    const int no = n->num_outputs();
-    grads.resize(static_cast<std::size_t>(no));
-    bool any = false;
-    for (int k = 0; k < no; ++k) {
-      const auto slot = static_cast<std::size_t>(st.buffer + k);
-      TensorT& g = grads[static_cast<std::size_t>(k)];
-      g = std::move(task.buffers[slot]);
-      if (g.defined()) {  // tensor hooks first (a leaf's live on the leaf), then retain_grad and capture
-        if (GraphTask<T>::is_accumulator(n)) {
-          if (auto leaf = static_cast<AccumulateGrad<T>*>(n)->variable.lock())
-            if (auto* x = leaf->extras_if_any()) run_hooks(x->hooks, 0, g);
-        } else {
-          if (auto* h = n->hooks_if_any()) run_hooks(h->tensor_hooks, static_cast<std::uint32_t>(k), g);
-        }
-      }
-      if (task.capture_mode)
-        for (int t : target_of[slot]) task.captured[static_cast<std::size_t>(t)] = g;
-      any = any || g.defined();
-    }
-    if (auto* hooks = n->hooks_if_any())
-      for (auto& h : hooks->retain_grad)
-        if (auto impl = h.lock()) commits.emplace_back(h, grads[static_cast<std::size_t>(impl->output_nr) % grads.size()]);
     const int ne = n->num_edges();
-    out.assign(static_cast<std::size_t>(ne), TensorT{});
-    if (GraphTask<T>::is_accumulator(n)) {
-      if (!task.capture_mode && grads[0].defined())
-        commits.emplace_back(static_cast<AccumulateGrad<T>*>(n)->variable, std::move(grads[0]));
-    } else if (st.needed && any) {
-      if (no == 1) n->apply(std::move(grads[0]), out.data());
-      else n->apply_multi(grads.data(), out.data());
-      if (!keep_graph) n->release_variables();
+    if (out.size() < static_cast<std::size_t>(ne)) out.resize(static_cast<std::size_t>(ne));
+    if (st.outputs == 1 && !st.accumulator && !task.capture_mode && !n->hooks_if_any()) {
+      // the common node: one output, no hooks, nothing captured
+      TensorT g = std::move(task.buffers[static_cast<std::size_t>(st.buffer)]);
+      if (st.needed && g.defined()) {
+        n->apply(std::move(g), out.data());
+        if (!keep_graph) n->release_variables();
+      }
+    } else {
+      const int no = st.outputs;
+      grads.resize(static_cast<std::size_t>(no));
+      bool any = false;
+      for (int k = 0; k < no; ++k) {
+        const auto slot = static_cast<std::size_t>(st.buffer + k);
+        TensorT& g = grads[static_cast<std::size_t>(k)];
+        g = std::move(task.buffers[slot]);
+        if (g.defined()) {  // tensor hooks first (a leaf's live on the leaf), then retain_grad and capture
+          if (st.accumulator) {
+            if (auto leaf = static_cast<AccumulateGrad<T>*>(n)->variable.lock())
+              if (auto* x = leaf->extras_if_any()) run_hooks(x->hooks, 0, g);
+          } else {
+            if (auto* h = n->hooks_if_any()) run_hooks(h->tensor_hooks, static_cast<std::uint32_t>(k), g);
+          }
+        }
+        if (task.capture_mode)
+          for (int t : target_of[slot]) task.captured[static_cast<std::size_t>(t)] = g;
+        any = any || g.defined();
+      }
+      if (auto* hooks = n->hooks_if_any())
+        for (auto& h : hooks->retain_grad)
+          if (auto impl = h.lock())
+            commits.emplace_back(h, grads[static_cast<std::size_t>(impl->output_nr) % grads.size()]);
+      if (st.accumulator) {
+        if (!task.capture_mode && grads[0].defined())
+          commits.emplace_back(static_cast<AccumulateGrad<T>*>(n)->variable, std::move(grads[0]));
+      } else if (st.needed && any) {
+        if (no == 1) n->apply(std::move(grads[0]), out.data());
+        else n->apply_multi(grads.data(), out.data());
+        if (!keep_graph) n->release_variables();
+      }
     }
     for (int i = 0; i < ne; ++i) {
-      auto* c = n->edge(i).fn.get();
-      if (!c) continue;
-      GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(c->engine_state.buffer + n->edge(i).input_nr)],
-                             std::move(out[static_cast<std::size_t>(i)]));
-      if (--c->engine_state.deps == 0) ready.push_back(c);
+      TensorT& o = out[static_cast<std::size_t>(i)];
+      if (auto* c = n->edge(i).fn.get()) {
+        GraphTask<T>::add_into(task.buffers[static_cast<std::size_t>(c->engine_state.buffer + n->edge(i).input_nr)],
+                               std::move(o));
+        if (--c->engine_state.deps == 0) ready.push_back(c);
+      }
+      if (o.defined()) o = TensorT{};
     }
   }
   for (auto& [target, grad] : commits) AccumulateGrad<T>::accumulate(target, std::move(grad));
