@@ -82,6 +82,21 @@ inline Graveyard& graveyard() {
   thread_local Graveyard g;
   return g;
 }
+/// release_later's queue, out of line: its common case (not the last owner)
+/// then costs its caller no stack frame.
+METAGRAD_NOINLINE inline void bury(std::shared_ptr<void>&& p) {
+  auto& g = graveyard();
+  if (g.dead) { p.reset(); return; }
+  g.pending.push_back(std::move(p));
+  if (g.draining) return;
+  g.draining = true;
+  while (!g.pending.empty()) {
+    auto q = std::move(g.pending.back());
+    g.pending.pop_back();
+    q.reset();
+  }
+  g.draining = false;
+}
 template <class P> inline constexpr bool is_tensor_impl_v = false;
 template <class T> inline constexpr bool is_tensor_impl_v<TensorImpl<T>> = true;
 template <class P>
@@ -97,17 +112,7 @@ inline void release_later(std::shared_ptr<P>&& p) {
     p.reset();
     return;
   }
-  auto& g = graveyard();
-  if (g.dead) { p.reset(); return; }
-  g.pending.push_back(std::move(p));
-  if (g.draining) return;
-  g.draining = true;
-  while (!g.pending.empty()) {
-    auto q = std::move(g.pending.back());
-    g.pending.pop_back();
-    q.reset();
-  }
-  g.draining = false;
+  bury(std::move(p));
 }
 }  // namespace detail
 
