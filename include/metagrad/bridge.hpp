@@ -152,7 +152,7 @@ class FusedNode final : public BasicNode<T> {
     for (std::size_t k = 0; k < K; ++k) {
       saved_[k].save(ts[k], false);
       sizes_[k] = ts[k].sizes();
-      this->add_edge(gradient_edge(ts[k]));
+      add_gradient_edge(*this, ts[k]);
     }
   }
   std::string name() const override { return "StaticExprBackward0"; }
@@ -324,7 +324,7 @@ auto bridge_eval(const E& e, const Bs&... bs) {
   }
   if (record) {
     auto n = make_node<T, detail::FusedNode<E, T, Bs...>>(e, bt, ts, shape, std::move(kept));
-    set_history(out, n);
+    set_history(out, std::move(n));
   }
   return out;
 }

@@ -117,9 +117,9 @@ BasicTensor<T> where(const BasicTensor<bool>& cond, const BasicTensor<T>& a, con
   BasicTensor<T> out(detail::where_kernel(cond, a, b));
   if (is_grad_enabled() && (a.requires_grad() || b.requires_grad())) {
     auto n = make_node<T, WhereNode<T>>("WhereBackward0", cond, a.sizes(), b.sizes());
-    n->add_edge(gradient_edge(a));
-    n->add_edge(gradient_edge(b));
-    set_history(out, n);
+    add_gradient_edge(*n, a);
+    add_gradient_edge(*n, b);
+    set_history(out, std::move(n));
   }
   return out;
 }
@@ -153,8 +153,8 @@ BasicTensor<T> masked_fill(const BasicTensor<T>& self, const BasicTensor<bool>& 
   BasicTensor<T> out(detail::where_kernel(mask, detail::scalar_tensor<T>(v), self));
   if (is_grad_enabled() && self.requires_grad()) {
     auto n = make_node<T, WhereNode<T>>("MaskedFillBackward0", mask, Sizes{}, self.sizes());
-    n->add_edge(gradient_edge(self));
-    set_history(out, n);
+    add_gradient_edge(*n, self);
+    set_history(out, std::move(n));
   }
   return out;
 }

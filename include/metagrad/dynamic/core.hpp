@@ -335,12 +335,27 @@ class EdgeList {
   int size() const { return n_; }
   E& operator[](int i) { return i < N ? inl_[i] : heap_[static_cast<std::size_t>(i - N)]; }
   const E& operator[](int i) const { return i < N ? inl_[i] : heap_[static_cast<std::size_t>(i - N)]; }
-  void push_back(E e) {
-    if (n_ < N) inl_[n_] = std::move(e);
-    else heap_.push_back(std::move(e));
+  void push_back(E&& e) {
+    if (n_ < N) [[likely]] inl_[n_] = std::move(e);
+    else push_heap(std::move(e));
+    ++n_;
+  }
+  /// Appends {fn, nr}, copied member by member into the slot (an Edge built
+  /// on the stack is two stores read back as one 16-byte load: a failed
+  /// store-to-load forward in every op that records a node).
+  template <class P>
+  void push_back(const P& fn, int nr) {
+    if (n_ < N) [[likely]] {
+      inl_[n_].fn = fn;
+      inl_[n_].input_nr = nr;
+    } else {
+      push_heap(E{fn, nr});
+    }
     ++n_;
   }
  private:
+  // (out of line: the inline case then folds into the op that builds the node)
+  METAGRAD_NOINLINE void push_heap(E&& e) { heap_.push_back(std::move(e)); }
   E inl_[N];
   std::vector<E> heap_;
   int n_ = 0;
@@ -396,6 +411,8 @@ class BasicNode {
   int num_edges() const { return edges_.size(); }
   const Edge<T>& edge(int i) const { return edges_[i]; }
   void add_edge(Edge<T> e) { edges_.push_back(std::move(e)); }
+  /// add_edge({fn, input_nr}) without building the edge first.
+  void add_edge(const std::shared_ptr<BasicNode>& fn, int input_nr) { edges_.push_back(fn, input_nr); }
   void set_edge(int i, Edge<T> e) { edges_[i] = std::move(e); }
 
   /// The edges in input order: {next node, input_nr}, null where no gradient.

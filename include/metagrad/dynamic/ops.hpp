@@ -192,10 +192,11 @@ BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_n
                        [&] { return kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }); });
     if (is_grad_enabled() && x.requires_grad()) {
       auto n = make_node<T, UnaryNode<Rule, T>>(name);
-      n->add_edge(gradient_edge(x));
+      add_gradient_edge(*n, x);
       if constexpr (rules::uses_input<Rule>) n->x.save(x, false);
-      set_history(out, n);
-      if constexpr (rules::uses_output<Rule>) n->y.save(out, true);
+      auto* node = n.get();
+      set_history(out, std::move(n));
+      if constexpr (rules::uses_output<Rule>) node->y.save(out, true);
     }
     return out;
   }
@@ -278,13 +279,14 @@ BasicTensor<T> binary_op(const BasicTensor<T>& a, const BasicTensor<T>& b, const
       auto n = make_node<T, BinaryNode<Rule, T>>(name);
       n->a_shape.set(a.sizes(), out.sizes());
       n->b_shape.set(b.sizes(), out.sizes());
-      n->add_edge(gradient_edge(a));
-      n->add_edge(gradient_edge(b));
+      add_gradient_edge(*n, a);
+      add_gradient_edge(*n, b);
       const unsigned save = BinaryNode<Rule, T>::saves(ra, rb);
       if (save & rules::kA) n->a.save(a, false);
       if (save & rules::kB) n->b.save(b, false);
-      set_history(out, n);
-      if (save & rules::kY) n->y.save(out, true);
+      auto* node = n.get();
+      set_history(out, std::move(n));
+      if (save & rules::kY) node->y.save(out, true);
     }
   }
   return out;
@@ -349,12 +351,13 @@ BasicTensor<T> scalar_op(const BasicTensor<T>& x, T c, const char* name = Rule::
       using N = ScalarNode<Rule, T, ScalarIsB>;
       auto n = make_node<T, N>(name, c);
       if constexpr (!ScalarIsB) n->add_edge({});
-      n->add_edge(gradient_edge(x));
+      add_gradient_edge(*n, x);
       if constexpr (ScalarIsB) n->add_edge({});
       const unsigned save = N::saves();
       if (save & (ScalarIsB ? rules::kA : rules::kB)) n->x.save(x, false);
-      set_history(out, n);
-      if (save & rules::kY) n->y.save(out, true);
+      auto* node = n.get();
+      set_history(out, std::move(n));
+      if (save & rules::kY) node->y.save(out, true);
     }
   }
   return out;
@@ -445,8 +448,8 @@ BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
   BasicTensor<T> out(std::in_place, [&] { return kernels::unary(b.impl(), [a](const auto& v) { return T(a) - v; }); });
   if (is_grad_enabled() && b.requires_grad()) {
     auto n = make_node<T, UnaryNode<rules::Neg, T>>("RsubBackward1");
-    n->add_edge(gradient_edge(b));
-    set_history(out, n);
+    add_gradient_edge(*n, b);
+    set_history(out, std::move(n));
   }
   return out;
 }

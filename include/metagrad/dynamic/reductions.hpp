@@ -164,10 +164,11 @@ void record_along(BasicTensor<T>& out, const BasicTensor<T>& x, Along<T> d) {
     if (!(is_grad_enabled() && x.requires_grad())) return;
     using N = AlongNode<R, T>;
     auto n = make_node<T, N>(std::move(d));
-    n->add_edge(gradient_edge(x));
+    add_gradient_edge(*n, x);
     if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
-    set_history(out, n);
-    if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+    auto* node = n.get();
+    set_history(out, std::move(n));
+    if constexpr ((N::needs & rules::kY) != 0) node->y.save(out, true);
   }
 }
 /// Reduction rule R along dim (every element when dim < 0): the value of each

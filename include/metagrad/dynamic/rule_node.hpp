@@ -90,10 +90,11 @@ void record_rule(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name,
   using R = std::remove_cvref_t<decltype(make())>;
   using N = RuleNode<R, T>;
   auto n = make_node<T, N>(name, make());
-  n->add_edge(gradient_edge(x));
+  add_gradient_edge(*n, x);
   if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
-  set_history(out, n);
-  if constexpr ((N::needs & rules::kY) != 0) n->y.save(out, true);
+  auto* node = n.get();
+  set_history(out, std::move(n));
+  if constexpr ((N::needs & rules::kY) != 0) node->y.save(out, true);
 }
 
 /// outs = op(x) with R::outputs outputs of which only output R::grad_output
@@ -141,7 +142,7 @@ void record_multi_output_rule(const std::array<BasicTensor<T>*, R::outputs>& out
   if (!(is_grad_enabled() && x.requires_grad())) return;
   using N = MultiOutputRuleNode<R, T>;
   auto n = make_node<T, N>(name, std::move(rule), x.sizes());
-  n->add_edge(gradient_edge(x));
+  add_gradient_edge(*n, x);
   if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
   for (std::size_t k = 0; k < outs.size(); ++k) {
     outs[k]->impl().grad_fn = n;
@@ -170,8 +171,8 @@ void record_list_rule(BasicTensor<T>& out, const std::vector<BasicTensor<T>>& xs
   for (const auto& x : xs) any = any || x.requires_grad();
   if (!(is_grad_enabled() && any)) return;
   auto n = make_node<T, ListNode<R, T>>(name, std::move(rule));
-  for (const auto& x : xs) n->add_edge(gradient_edge(x));
-  set_history(out, n);
+  for (const auto& x : xs) add_gradient_edge(*n, x);
+  set_history(out, std::move(n));
 }
 
 /// out = op(a, b) for a binary rule whose operands have shapes of their own
@@ -215,13 +216,14 @@ void record_pair_rule(BasicTensor<T>& out, const BasicTensor<T>& a, const BasicT
   if (!(is_grad_enabled() && (a.requires_grad() || b.requires_grad()))) return;
   using N = PairNode<R, T>;
   auto n = make_node<T, N>(name);
-  n->add_edge(gradient_edge(a));
-  n->add_edge(gradient_edge(b));
+  add_gradient_edge(*n, a);
+  add_gradient_edge(*n, b);
   const unsigned save = (a.requires_grad() ? N::na : 0u) | (b.requires_grad() ? N::nb : 0u);
   if (save & rules::kA) n->a.save(a, false);
   if (save & rules::kB) n->b.save(b, false);
-  set_history(out, n);
-  if (save & rules::kY) n->y.save(out, true);
+  auto* node = n.get();
+  set_history(out, std::move(n));
+  if (save & rules::kY) node->y.save(out, true);
 }
 
 }  // namespace metagrad

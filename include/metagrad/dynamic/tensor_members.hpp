@@ -43,7 +43,7 @@ void BasicTensor<T>::regenerate_view_grad_fn() const {
     // (recorded whatever the grad mode: the view's history is its base's)
     using R = rules::AsStrided<std::shared_ptr<const ViewChain>>;
     auto n = make_node<T, RuleNode<R, T>>("AsStridedBackward0", R{x.view_base->sizes, x.view_chain});
-    n->add_edge(gradient_edge(base));
+    add_gradient_edge(*n, base);
     m.grad_fn = std::move(n);
     m.output_nr = 0;
   }

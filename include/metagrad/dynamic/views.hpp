@@ -408,7 +408,7 @@ const BasicTensor<T>& BasicTensor<T>::copy_(const BasicTensor& src) const {
   if (is_grad_enabled() && (requires_grad() || src.requires_grad())) {
     node = make_node<T, OverwriteNode<T>>("CopyBackwards", src.sizes());
     node->add_edge({});
-    node->add_edge(gradient_edge(src));
+    add_gradient_edge(*node, src);
   }
   // copy through a temporary when source and destination share storage
   const auto tmp = src.impl().storage == impl().storage ? kernels::contiguous_copy(src.impl()) : src.impl_ptr();
@@ -454,7 +454,7 @@ const BasicTensor<T>& binary_inplace(const BasicTensor<T>& self, const BasicTens
     node = make_node<T, BinaryNode<Rule, T>>(Rule::node_name);
     node->b_shape.set(other.sizes(), self.sizes());
     node->add_edge({});
-    node->add_edge(gradient_edge(other));
+    add_gradient_edge(*node, other);
     // the old value of self is about to be overwritten: save a copy of it
     const unsigned save = BinaryNode<Rule, T>::saves(self.requires_grad(), other.requires_grad());
     if (save & rules::kA) node->a.save(self.clone(), false);
