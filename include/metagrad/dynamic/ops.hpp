@@ -64,14 +64,7 @@ bool one_element_operand(const A& a) {
 /// otherwise (broadcasting, strides, or create_graph) it runs as Tensor ops.
 /// Operands the node did not save are NotSaved.
 template <class T, class F, class... Ts>
-BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
-  if (!is_grad_enabled() && g.impl().numel == 1 && (one_element_operand(args) && ...)) {
-    return BasicTensor<T>(std::in_place, [&] {
-      auto out = new_impl<T>(g.sizes());
-      *out->data() = f(*g.impl().data(), scalar_operand(args)...);
-      return out;
-    });
-  }
+BasicTensor<T> run_formula_tensors(F&& f, const BasicTensor<T>& g, const Ts&... args) {
   if (!is_grad_enabled() && g.is_contiguous() && (fuses_with(args, g) && ...)) {
     return BasicTensor<T>(std::in_place, [&] {
       auto out = new_impl<T>(g.sizes());
@@ -82,23 +75,42 @@ BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
   }
   return f(g, as_tensor(args)...);
 }
+/// run_formula_tensors, with the case of one element everywhere (a chain of
+/// 0-d tensors) inline in the node's apply: as a call, its result came back
+/// through memory as two 8-byte stores that the caller's move read as one
+/// 16-byte load, a failed store-to-load forward every node (perf).
+template <class T, class F, class... Ts>
+METAGRAD_INLINE inline BasicTensor<T> run_formula(F&& f, const BasicTensor<T>& g, const Ts&... args) {
+  if (!is_grad_enabled() && g.impl().numel == 1 && (one_element_operand(args) && ...)) {
+    return BasicTensor<T>(std::in_place, [&] {
+      auto out = new_impl<T>(g.sizes());
+      *out->data() = f(*g.impl().data(), scalar_operand(args)...);
+      return out;
+    });
+  }
+  return run_formula_tensors<T>(std::forward<F>(f), g, args...);
+}
 /// The same, for a caller that reads g no more: when g is exclusively owned
 /// (the engine hands each node its gradient by value) the fused result is
 /// written over g's own elements, with no new tensor (a coefficient-wise
 /// assignment reads element i of g before it writes it; no operand can share
 /// g's storage).
 template <class T, class F, class... Ts>
-BasicTensor<T> run_formula_in_g(F&& f, BasicTensor<T>&& g, const Ts&... args) {
-  if (!is_grad_enabled() && g.impl().numel == 1 && (one_element_operand(args) && ...) && exclusively_owned(g)) {
-    *g.impl().data() = f(*g.impl().data(), scalar_operand(args)...);
-    return std::move(g);
-  }
+BasicTensor<T> run_formula_in_g_tensors(F&& f, BasicTensor<T>&& g, const Ts&... args) {
   if (!is_grad_enabled() && g.is_contiguous() && exclusively_owned(g) && (fuses_with(args, g) && ...)) {
     if (kernels::one_element(g.impl())) *g.impl().data() = f(*g.impl().data(), scalar_operand(args)...);
     else kernels::map(g.impl()) = f(kernels::cmap(g.impl()), fused_operand(args)...);
     return std::move(g);
   }
   return run_formula<T>(std::forward<F>(f), g, args...);
+}
+template <class T, class F, class... Ts>
+METAGRAD_INLINE inline BasicTensor<T> run_formula_in_g(F&& f, BasicTensor<T>&& g, const Ts&... args) {
+  if (!is_grad_enabled() && g.impl().numel == 1 && (one_element_operand(args) && ...) && exclusively_owned(g)) {
+    *g.impl().data() = f(*g.impl().data(), scalar_operand(args)...);
+    return std::move(g);
+  }
+  return run_formula_in_g_tensors<T>(std::forward<F>(f), std::move(g), args...);
 }
 
 /// g summed to `sizes` (broadcasting's adjoint), or g itself, moved, when it
