@@ -330,18 +330,18 @@ BOOST_AUTO_TEST_CASE(wide_fan_in) {
 }
 
 BOOST_AUTO_TEST_CASE(memory_returns_to_baseline) {
-  const auto base = mg::detail::live_storage_bytes().load();
+  const auto base = mg::detail::live_storage_bytes();
   auto x = values({1000});
-  const auto with_x = mg::detail::live_storage_bytes().load();
+  const auto with_x = mg::detail::live_storage_bytes();
   {
     auto y = x;
     for (int i = 0; i < 50; ++i) y = mg::sin(y) * 1.5;
     y.sum().backward();  // frees every saved tensor
   }
   x.mutable_grad() = mg::Tensor();
-  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), with_x);
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), with_x);
   x = mg::Tensor();
-  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), base);
 }
 
 namespace {
@@ -400,7 +400,7 @@ BOOST_AUTO_TEST_CASE(nodes_in_shared_size_class_blocks_are_destroyed_once) {
 
 BOOST_AUTO_TEST_CASE(create_graph_makes_no_reference_cycle) {
   std::weak_ptr<mg::TensorImpl<double>> leaf_alive, grad_alive;
-  const auto base = mg::detail::live_storage_bytes().load();
+  const auto base = mg::detail::live_storage_bytes();
   {
     auto w = values({500});
     auto loss = (w * w * w).sum();
@@ -411,7 +411,7 @@ BOOST_AUTO_TEST_CASE(create_graph_makes_no_reference_cycle) {
   }
   BOOST_CHECK(leaf_alive.expired());
   BOOST_CHECK(grad_alive.expired());
-  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), base);
 }
 
 BOOST_AUTO_TEST_CASE(elementwise_nodes_keep_their_saved_output_inside_the_node) {
@@ -521,14 +521,14 @@ BOOST_AUTO_TEST_CASE(buffers_under_16_kb_are_reused_and_may_be_freed_on_another_
   // tensors of 5 to 2,000 elements take their buffers from a per-thread cache
   // (detail/pool.hpp, MediumPool): made on one thread, destroyed on another,
   // then made again, their values stay right and no byte is lost
-  const auto base = mg::detail::live_storage_bytes().load();
+  const auto base = mg::detail::live_storage_bytes();
   std::vector<mg::Tensor> made;
   std::thread([&] {
     for (std::int64_t n : {5, 9, 64, 100, 511, 2000}) made.push_back(mg::full({n}, static_cast<double>(n)));
   }).join();
   for (const auto& t : made) BOOST_CHECK_EQUAL(t.sum().item(), static_cast<double>(t.numel() * t.numel()));
   made.clear();
-  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), base);
   const double* first = nullptr;
   for (int rep = 0; rep < 3; ++rep) {
     auto x = mg::arange(100);
@@ -538,7 +538,27 @@ BOOST_AUTO_TEST_CASE(buffers_under_16_kb_are_reused_and_may_be_freed_on_another_
   }
   mg::detail::release_cached_buffers();
   BOOST_CHECK_EQUAL(mg::arange(100).sum().item(), 4950.0);
-  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes().load(), base);
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), base);
+}
+
+BOOST_AUTO_TEST_CASE(storage_bytes_are_summed_over_threads) {
+  // each thread counts the bytes it allocates and frees (detail/pool.hpp,
+  // StorageBytes): the sum over live and ended threads is what is held
+  const auto base = mg::detail::live_storage_bytes();
+  std::vector<mg::Tensor> kept(4);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t)
+    workers.emplace_back([&kept, t] {
+      for (int i = 0; i < 200; ++i) {
+        auto y = mg::full({64 + i}, 1.0, mg::requires_grad());
+        (mg::sin(y) * y).sum().backward();
+      }
+      kept[static_cast<std::size_t>(t)] = mg::zeros({1000});  // outlives its thread
+    });
+  for (auto& w : workers) w.join();
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), base + 4 * 1000 * static_cast<std::int64_t>(sizeof(double)));
+  kept.clear();  // freed here, made there
+  BOOST_CHECK_EQUAL(mg::detail::live_storage_bytes(), base);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

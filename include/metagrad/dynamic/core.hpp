@@ -134,15 +134,13 @@ struct Storage {
       detail::check(n < (INT64_MAX / static_cast<std::int64_t>(sizeof(T))),
                     "tensor of ", n, " elements is too large to allocate");
       data = static_cast<T*>(detail::BufferCache::allocate(sizeof(T) * static_cast<std::size_t>(n)));
-      detail::live_storage_bytes().fetch_add(static_cast<std::int64_t>(sizeof(T)) * n,
-                                             std::memory_order_relaxed);
+      detail::StorageBytes::add(static_cast<std::int64_t>(sizeof(T)) * n);
     }
   }
   ~Storage() {
     if (data != inline_buf) {
       detail::BufferCache::deallocate(data, sizeof(T) * static_cast<std::size_t>(size));
-      detail::live_storage_bytes().fetch_sub(static_cast<std::int64_t>(sizeof(T)) * size,
-                                             std::memory_order_relaxed);
+      detail::StorageBytes::add(-static_cast<std::int64_t>(sizeof(T)) * size);
     }
   }
   Storage(const Storage&) = delete;
