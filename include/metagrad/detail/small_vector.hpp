@@ -52,6 +52,9 @@ class Sizes {
     for (int i = n_; i < n; ++i) v_[i] = fill;
     n_ = n;
   }
+  /// resize(n) leaving new entries unset, for a caller that writes each one;
+  /// n is the size of another Sizes (so at most kMaxDims: not checked again).
+  constexpr void resize_for_overwrite(int n) { n_ = n; }
   std::vector<std::int64_t> vec() const { return {begin(), end()}; }
   operator std::vector<std::int64_t>() const { return vec(); }
 
@@ -91,7 +94,7 @@ inline std::int64_t checked_numel(const Sizes& s) {
 /// Row-major (C-contiguous) strides for the given sizes.
 inline Sizes contiguous_strides(const Sizes& s) {
   Sizes st;
-  st.resize(s.size());
+  st.resize_for_overwrite(s.size());  // (resize's fill was a `rep stos` in every new tensor)
   std::int64_t acc = 1;
   for (int i = s.size() - 1; i >= 0; --i) {
     st[i] = acc;
