@@ -52,15 +52,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // of the point also spoils them (found too).
   // A large third derivative makes the error of a step O(h^2 f^(3)) (found:
   // an output of 1.2e5 off by 1e-4 relative at steps 1e-6 and 1e-7, within
-  // 1e-6 at 1e-8). A wrong gradient does not converge as the step shrinks,
-  // so a mismatch must persist at h = 1e-6, 1e-7 and 1e-8.
-  for (double h : {1e-6, 1e-7, 1e-8}) {
+  // 1e-6 at 1e-8). So does a periodic function of a fast-moving intermediate:
+  // cos(u) with du/dx ~ 7e7 (exp of a product) is off by 1 - sinc(h du/dx),
+  // 8% at h = 1e-8 (found too: an output of 7.7e6, a gradient of 2e6). A wrong
+  // gradient does not converge as the step shrinks, so a mismatch must
+  // persist at every step from 1e-6 down to 1e-10.
+  for (double h : {1e-6, 1e-7, 1e-8, 1e-9, 1e-10}) {
     try {
       mg::autograd::gradcheck(f, inputs, h, 1e-5 + 1e-15 / h * scale, 1e-4);
       break;
     } catch (const mg::Error& e) {
-      if (h > 1e-8) continue;
-      std::fprintf(stderr, "gradcheck failed at steps 1e-6, 1e-7 and 1e-8: %s (max |output| %g)\n", e.what(), scale);
+      if (h > 1e-10) continue;
+      std::fprintf(stderr, "gradcheck failed at steps 1e-6 to 1e-10: %s (max |output| %g)\n", e.what(), scale);
       std::abort();
     }
   }
