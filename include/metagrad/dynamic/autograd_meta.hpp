@@ -100,20 +100,13 @@ void add_gradient_edge(BasicNode<T>& n, const BasicTensor<T>& t) {
   else n.add_edge(Edge<T>{});
 }
 
-
-/// Makes `fn` the history of `out`. (By reference and copy-assigned: a
-/// handle passed by value was built on the stack as two words and moved in
-/// as one, a failed store-to-load forward in every op that records a node.)
-template <class T, class N>
-void set_history(BasicTensor<T>& out, const std::shared_ptr<N>& fn) {
-  out.impl().grad_fn = fn;
-  out.impl().output_nr = 0;
-}
-/// The same, handing the op's own handle over (its last use: the op then
-/// reaches the node through a raw pointer). A copy here raised the node's
+/// Makes `fn` the history of `out`, taking over the op's own handle (its last
+/// use: the op then reaches the node through a raw pointer). By rvalue
+/// reference, not by value: a handle passed by value was built on the stack as
+/// two words and moved in as one; and not copied: a copy raised the node's
 /// count with a 4-byte store that the handle's release, at the op's end, read
-/// back in an 8-byte load of both counts: a failed store-to-load forward
-/// that took 6% of a chain of 0-d multiplies and sines (perf).
+/// back in an 8-byte load of both counts — failed store-to-load forwards, the
+/// second 6% of a chain of 0-d multiplies and sines (perf).
 template <class T, class N>
 void set_history(BasicTensor<T>& out, std::shared_ptr<N>&& fn) {
   out.impl().grad_fn = std::move(fn);

@@ -204,7 +204,8 @@ struct Function {
     const bool executable = is_grad_enabled() && any;
     if (executable)
       for (const auto& t : inputs) {
-        node->add_edge(t.defined() ? gradient_edge(t) : Edge<double>{});
+        if (t.defined()) add_gradient_edge(*node, t);
+        else node->add_edge(Edge<double>{});
         node->input_sizes_.push_back(t.defined() ? t.sizes() : Sizes{});
       }
     node->ctx_.grad_fn_ = node;
