@@ -27,6 +27,7 @@
 #include "../detail/vmath_inverse_trig.hpp"
 #include "../detail/vmath_atan2_hypot.hpp"
 #include "../detail/vmath_pow.hpp"
+#include "../detail/vselect.hpp"
 #include "probe.hpp"
 
 namespace metagrad {
@@ -108,7 +109,9 @@ auto sigmoid(const Eigen::ArrayBase<D>& x) {
 template <class D>
 auto relu(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
-  return (x.derived() < S(0)).select(S(0), x.derived());  // (-0 and NaN kept, as torch.relu)
+  const auto& v = x.derived();  // (-0 and NaN kept, as torch.relu)
+  if constexpr (std::is_floating_point_v<S>) return detail::vselect<S>(v < S(0), S(0), v);
+  else return (v < S(0)).select(S(0), v);
 }
 /// sign of a float or double array as torch.sign: 0 at a NaN (Eigen's keeps
 /// the NaN; abs's derivative g * sign(x) is then 0 there, as PyTorch's).
@@ -116,7 +119,8 @@ template <class D>
   requires std::is_floating_point_v<typename D::Scalar>
 auto sign(const Eigen::ArrayBase<D>& x) {
   using S = typename D::Scalar;
-  return (x.derived() > S(0)).template cast<S>() - (x.derived() < S(0)).template cast<S>();
+  const auto& v = x.derived();
+  return detail::vselect<S>(v > S(0), S(1), detail::vselect<S>(v < S(0), S(-1), S(0)));
 }
 /// 2^x and round-half-to-even (torch.round) on Eigen arrays.
 template <class D>

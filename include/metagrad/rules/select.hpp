@@ -18,6 +18,7 @@
 #include <type_traits>
 
 #include "../detail/number.hpp"
+#include "../detail/vselect.hpp"
 #include "elementwise.hpp"
 
 namespace metagrad {
@@ -33,6 +34,10 @@ concept Condition = std::is_same_v<T, bool> || (is_array_v<T> && std::is_same_v<
 template <class A, class B> struct select_scalar { using type = std::common_type_t<A, B>; };
 template <class A, class B> requires is_array_v<A> struct select_scalar<A, B> { using type = typename A::Scalar; };
 template <class A, class B> requires(!is_array_v<A> && is_array_v<B>) struct select_scalar<A, B> { using type = typename B::Scalar; };
+
+/// Is T an array of S, or a plain number?
+template <class T, class S>
+concept branch_of = std::is_arithmetic_v<T> || (is_array_v<T> && std::is_same_v<typename T::Scalar, S>);
 
 /// c ? a : b elementwise, for numbers and Eigen arrays in any mix (a bool
 /// chooses a whole value; an array of bools chooses per element).
@@ -50,6 +55,14 @@ constexpr auto select(const C& c, const A& a, const B& b) {
       else return P::Constant(rows, cols, static_cast<S>(v));
     };
     return c ? full(a) : full(b);
+  } else if constexpr (::metagrad::detail::float_comparison_v<C, S> && branch_of<A, S> && branch_of<B, S>) {
+    // a comparison of float or double arrays: condition and branches in one
+    // packet loop (detail/vselect.hpp; Eigen's select has none)
+    auto side = [](const auto& v) -> decltype(auto) {
+      if constexpr (is_array_v<std::remove_cvref_t<decltype(v)>>) return (v.derived());
+      else return static_cast<S>(v);
+    };
+    return ::metagrad::detail::vselect<S>(c, side(a), side(b));
   } else {
     using P = Eigen::Array<S, C::RowsAtCompileTime, C::ColsAtCompileTime, 0, C::MaxRowsAtCompileTime, C::MaxColsAtCompileTime>;
     auto side = [&](const auto& v) -> decltype(auto) {  // (an array by reference: Eigen nests plain arrays so)
