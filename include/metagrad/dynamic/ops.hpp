@@ -174,6 +174,46 @@ class UnaryNode final : public BasicNode<T> {
   const char* name_;
 };
 
+/// out = op(x) elementwise with run-time parameters that the rule holds
+/// (clamp's bounds: rules::Clamp, ClampMinArg, ClampMaxArg): the backward
+/// `rule.vjp(x, y, g)` runs as the table's rows do, one fused loop over g's
+/// elements (RuleNode would run it as tensor ops, a tensor per comparison and
+/// per select); x and y are saved only when the formula reads them.
+template <class R, class T>
+class ParamUnaryNode final : public BasicNode<T> {
+ public:
+  static constexpr unsigned needs = rules::param_needs<R>;
+  ParamUnaryNode(const char* n, R rule) : name_(n), rule_(std::move(rule)) {}
+  std::string name() const override { return name_; }
+  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
+    const auto x = detail::ref_if<(needs & rules::kA) != 0>(this->x, *this);
+    const auto y = detail::ref_if<(needs & rules::kY) != 0>(this->y, *this);
+    const R& r = rule_;
+    out[0] = detail::run_formula_in_g<T>(
+        [&r](const auto& g_, const auto& x_, const auto& y_) { return r.vjp(x_, y_, g_); }, std::move(g), x, y);
+  }
+  void release_variables() override { x.reset(); y.reset(); }
+  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
+  [[no_unique_address]] SavedSlot<T, (needs & rules::kA) != 0, 0> x;
+  [[no_unique_address]] SavedOutputSlot<T, (needs & rules::kY) != 0, 1> y;
+
+ private:
+  const char* name_;
+  R rule_;
+};
+/// Records `rule` (elementwise, with parameters) as the backward of out = op(x).
+template <class R, class T>
+void record_param_unary(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, R rule) {
+  if (!(is_grad_enabled() && x.requires_grad())) return;
+  using N = ParamUnaryNode<R, T>;
+  auto n = make_node<T, N>(name, std::move(rule));
+  add_gradient_edge(*n, x);
+  if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
+  auto* node = n.get();
+  set_history(out, std::move(n));
+  if constexpr ((N::needs & rules::kY) != 0) node->y.save(out, true);
+}
+
 /// The rows whose result on an integer tensor is an integer tensor (PyTorch's
 /// neg, abs, sign, relu, square); the others compute fractions.
 template <class Rule, class T>
