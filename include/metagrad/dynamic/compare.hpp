@@ -4,6 +4,7 @@
 //   masked_fill: d/dself = where(mask, 0, g)
 // Both backward formulas are `where` again, so create_graph goes through them.
 #pragma once
+#include <array>
 #include <concepts>
 #include <functional>
 
@@ -13,6 +14,30 @@
 
 namespace metagrad {
 namespace kernels {
+/// The common operands of a broadcasting loop, as plain loops: is every
+/// operand either contiguous of the shape `s` (read at i) or one number of no
+/// dimensions (read at 0)? Then `body` is called with one
+/// std::bool_constant per operand (true: read at i), so each mix is a loop
+/// of its own that the compiler can vectorise; false when not.
+template <class Body, class... Impl>
+bool flat_operands(const Sizes& s, Body&& body, const Impl&... x) {
+  const bool ok = ((x.sizes.size() == 0 || (x.sizes == s && x.is_contiguous())) && ...);
+  if (!ok) return false;
+  auto go = [&](auto&&... k) { body(k...); };
+  auto expand = [&](auto self, auto... k) {
+    constexpr std::size_t done = sizeof...(k);
+    if constexpr (done == sizeof...(Impl)) {
+      go(k...);
+    } else {
+      const std::array<bool, sizeof...(Impl)> whole{(x.sizes.size() != 0)...};
+      if (whole[done]) self(self, k..., std::true_type{});
+      else self(self, k..., std::false_type{});
+    }
+  };
+  expand(expand);
+  return true;
+}
+
 /// out[i] = f(a[i], b[i]) with broadcasting, into a tensor of element type R.
 template <class R, class A, class B, class F>
 std::shared_ptr<TensorImpl<R>> broadcast_map(const TensorImpl<A>& a, const TensorImpl<B>& b, F&& f) {
@@ -21,6 +46,11 @@ std::shared_ptr<TensorImpl<R>> broadcast_map(const TensorImpl<A>& a, const Tenso
   R* o = out->data();
   const A* ad = a.data();
   const B* bd = b.data();
+  const std::int64_t n = out->numel;
+  if (flat_operands(shape, [&](auto wa, auto wb) {
+        for (std::int64_t i = 0; i < n; ++i) o[i] = f(ad[wa ? i : 0], bd[wb ? i : 0]);
+      }, a, b))
+    return out;
   std::int64_t i = 0;
   nd_loop<2>(shape, {broadcast_strides(a, shape), broadcast_strides(b, shape)},
              [&](const auto& off) { o[i++] = f(ad[off[0]], bd[off[1]]); });
@@ -82,13 +112,41 @@ class WhereNode final : public BasicNode<T> {
                   "where's backward reads only its condition");
     if (!cond_.defined()) detail::fail(detail::kSecondTime);  // (the condition is a saved tensor, as PyTorch's)
     const bool masked_fill = this->num_edges() == 1;
-    if (!masked_fill && this->edge(0).valid()) out[0] = rules::KeepWhere::vjp_b(cond_, g, g, g).sum_to_size(a_);
     const int ib = masked_fill ? 0 : 1;
-    if (this->edge(ib).valid()) out[ib] = rules::KeepWhereNot::vjp_b(cond_, g, g, g).sum_to_size(b_);
+    const bool ga = !masked_fill && this->edge(0).valid(), gb = this->edge(ib).valid();
+    // no create_graph, and condition, g and the side all of one contiguous
+    // shape: the same formulas as one loop each (no broadcasting to undo)
+    const bool plain = !is_grad_enabled() && g.is_contiguous() && cond_.is_contiguous() && cond_.sizes() == g.sizes();
+    if (ga) {
+      if (plain && a_ == g.sizes()) out[0] = masked(g, true, !gb);
+      else out[0] = rules::KeepWhere::vjp_b(cond_, g, g, g).sum_to_size(a_);
+    }
+    if (gb) {
+      if (plain && b_ == g.sizes()) out[ib] = masked(g, false, true);
+      else out[ib] = rules::KeepWhereNot::vjp_b(cond_, g, g, g).sum_to_size(b_);
+    }
   }
   void release_variables() override { cond_ = {}; }
 
  private:
+  /// g where the condition is `keep`, else 0 (g, the condition: one
+  /// contiguous shape); over g's own elements when g is read no more
+  /// (`last`) and is this node's alone.
+  BasicTensor<T> masked(BasicTensor<T>& g, bool keep, bool last) const {
+    const std::int64_t n = g.numel();
+    const bool* c = cond_.data_ptr();
+    if (last && detail::exclusively_owned(g)) {
+      T* d = g.data_ptr();
+      for (std::int64_t i = 0; i < n; ++i) d[i] = c[i] == keep ? d[i] : T(0);
+      return std::move(g);
+    }
+    auto o = new_impl<T>(g.sizes());
+    const T* s = g.data_ptr();
+    T* d = o->data();
+    for (std::int64_t i = 0; i < n; ++i) d[i] = c[i] == keep ? s[i] : T(0);
+    return BasicTensor<T>(std::move(o));
+  }
+
   const char* name_;
   BasicTensor<bool> cond_;
   Sizes a_, b_;
@@ -97,11 +155,19 @@ class WhereNode final : public BasicNode<T> {
 namespace detail {
 template <class T>
 std::shared_ptr<TensorImpl<T>> where_kernel(const BasicTensor<bool>& c, const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  const bool* cd = c.data_ptr();
+  const T *ad = a.data_ptr(), *bd = b.data_ptr();
   const Sizes shape = kernels::broadcast_shapes(kernels::broadcast_shapes(c.sizes(), a.sizes()), b.sizes());
   auto out = new_impl<T>(shape);
   T* o = out->data();
-  const bool* cd = c.data_ptr();
-  const T *ad = a.data_ptr(), *bd = b.data_ptr();
+  const std::int64_t n = out->numel;
+  if (kernels::flat_operands(shape, [&](auto wc, auto wa, auto wb) {
+        for (std::int64_t i = 0; i < n; ++i) {
+          const T x = ad[wa ? i : 0], y = bd[wb ? i : 0];  // (both read: no branch)
+          o[i] = cd[wc ? i : 0] ? x : y;
+        }
+      }, c.impl(), a.impl(), b.impl()))
+    return out;
   std::int64_t i = 0;
   kernels::nd_loop<3>(shape,
                       {kernels::broadcast_strides(c.impl(), shape), kernels::broadcast_strides(a.impl(), shape),
