@@ -172,6 +172,60 @@ BOOST_AUTO_TEST_CASE(where_and_masked_fill) {
   check::throws([&] { mg::where(c, mg::ones({2}), mg::ones({3})); }, "must match the size of tensor b");
 }
 
+// where's backward without broadcasting runs as one loop per side (over g's
+// own elements for the last side when g is the node's alone): the same
+// gradients as the tensor formulas, a NaN or an infinity in g kept where the
+// side was chosen and dropped (0) where it was not.
+BOOST_AUTO_TEST_CASE(where_gradients_of_one_shape) {
+  const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
+  auto c = mg::tensor({true, false, false, true, true});
+  auto w = mg::tensor({2., inf, nan, -1., 3.});  // the upstream gradient
+  auto x = mg::tensor({1., 2., 3., 4., 5.}, mg::requires_grad());
+  auto y = mg::tensor({-1., -2., -3., -4., -5.}, mg::requires_grad());
+  auto z = mg::where(c, x, y);
+  check::close(z, {1., -2., -3., 4., 5.});
+  (z * w).sum().backward();
+  check::close(x.grad(), {2., 0., 0., -1., 3.});
+  BOOST_TEST(y.grad().at({0}) == 0.);
+  BOOST_TEST(std::isinf(y.grad().at({1})));
+  BOOST_TEST(std::isnan(y.grad().at({2})));
+  BOOST_TEST(y.grad().at({3}) == 0.);
+  // one side only (the other a constant), a scalar other side, masked_fill
+  auto x2 = mg::tensor({1., 2., 3., 4., 5.}, mg::requires_grad());
+  (mg::where(c, x2, 0.5) * mg::tensor({1., 2., 3., 4., 5.})).sum().backward();
+  check::close(x2.grad(), {1., 0., 0., 4., 5.});
+  auto x3 = mg::tensor({1., 2., 3., 4., 5.}, mg::requires_grad());
+  (mg::where(c, 7., x3) * 2.).sum().backward();
+  check::close(x3.grad(), {0., 2., 2., 0., 0.});
+  auto x4 = mg::tensor({1., 2., 3., 4., 5.}, mg::requires_grad());
+  (x4.masked_fill(c, 0.) * x4).sum().backward();  // d/dx (x^2 where not c) = 2x there
+  check::close(x4.grad(), {0., 4., 6., 0., 0.});
+  // 0-d tensors, and the same gradients through create_graph (tensor formulas)
+  auto s = mg::tensor(3., mg::requires_grad());
+  auto t = mg::where(s > 2., s * s, s);
+  auto gs = mg::autograd::grad({t}, {s}, {}, true, true)[0];
+  BOOST_TEST(gs.item() == 6.);
+  gs.backward();
+  BOOST_TEST(s.grad().item() == 2.);
+  check::gradients([&](const std::vector<mg::Tensor>& in) { return mg::where(in[0] > 0.5, in[0] * in[1], in[1]); },
+                   {values({2, 3}), values({2, 3})});
+}
+
+// clamp's backward is one fused loop (ParamUnaryNode): 0-d tensors, long
+// vectors, and bounds that every element is outside of.
+BOOST_AUTO_TEST_CASE(clamp_gradients_fused) {
+  auto s = mg::tensor(0.7, mg::requires_grad());
+  mg::clamp(s * 2., 0., 1.).backward();
+  BOOST_TEST(s.grad().item() == 0.);
+  auto u = mg::tensor(0.3, mg::requires_grad());
+  mg::clamp(u * 2., 0., 1.).backward();
+  BOOST_TEST(u.grad().item() == 2.);
+  auto v = mg::arange(0., 40.).requires_grad_();
+  (mg::clamp(v, 5., 30.) * 3.).sum().backward();
+  for (int i = 0; i < 40; ++i) BOOST_TEST(v.grad().at({i}) == (i >= 5 && i <= 30 ? 3. : 0.));
+  check::gradients([](const std::vector<mg::Tensor>& in) { return mg::clamp(in[0] * 3., -1., 1.).exp(); }, {values({4, 5})});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(dynamic_reductions)
