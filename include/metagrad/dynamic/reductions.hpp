@@ -120,6 +120,34 @@ struct Along {
   }
 };
 
+/// The dimension of a reduction over every element when the formula runs on
+/// the elements themselves (an Eigen map of x; y and g numbers): what a
+/// line's reduction put back along the line is the number itself.
+template <class T>
+struct WholeAlong {
+  T n = 0, corr = 0;
+  T back(T v) const { return v; }
+  template <class E> T sum(const E& e) const { return e.sum(); }
+  template <class E> T mean(const E& e) const { return e.sum() / n; }
+  T count() const { return n; }
+  T correction() const { return corr; }
+  /// prod_{j != i} x_j: y / x_i when the product y is not 0, else from
+  /// prefix and suffix products (exact with zeros), as Along's.
+  Eigen::Array<T, Eigen::Dynamic, 1> prod_others(const kernels::ConstArrayMap<T>& x, T y) const {
+    if (y != T(0)) return y / x;
+    Eigen::Array<T, Eigen::Dynamic, 1> r(x.size());
+    T run = 1;
+    for (Eigen::Index k = 0; k < x.size(); ++k) r[k] = run, run *= x[k];
+    run = 1;
+    for (Eigen::Index k = x.size() - 1; k >= 0; --k) r[k] *= run, run *= x[k];
+    return r;
+  }
+};
+/// Can rule R's formula over every element run on an Eigen map of x?
+template <class R, class T>
+concept WholeVjp = (rules::along_needs<R> & rules::kA) != 0 &&
+                   requires(const kernels::ConstArrayMap<T>& x, T v, const WholeAlong<T>& d) { R::vjp_along(x, v, v, d); };
+
 /// The node of a reduction along a dimension: rule R's `vjp_along`, with x
 /// and y saved only when the formula reads them (probed: rules::along_needs).
 template <class R, class T>
@@ -135,6 +163,21 @@ class AlongNode final : public BasicNode<T> {
       if (!is_grad_enabled() && d_.in[d_.dim] >= kLongLine) {
         out[0] = vjp_lines(y.unpack(*this), g);
         return;
+      }
+    }
+    if constexpr (WholeVjp<R, T>) {
+      // (no create_graph, every element: the formula as one Eigen loop over
+      // x, y and g numbers — max(), var(), std(), norm() — not tensor ops)
+      if (!is_grad_enabled() && d_.dim < 0) {
+        const auto xv = x.unpack(*this);
+        if (xv.is_contiguous()) {
+          const T yv = (needs & rules::kY) != 0 ? *y.checked_impl(*this).data() : T(0);
+          BasicTensor<T> r(new_impl<T>(xv.sizes()));
+          kernels::map(r.impl()) = R::vjp_along(kernels::cmap(xv.impl()), yv, *g.data_ptr(),
+                                                WholeAlong<T>{d_.count(), d_.correction()});
+          out[0] = std::move(r);
+          return;
+        }
       }
     }
     out[0] = R::vjp_along(unpack_if<(needs & rules::kA) != 0>(x, *this), unpack_if<(needs & rules::kY) != 0>(y, *this), g, d_);

@@ -233,6 +233,9 @@ struct Max {
   /// NaN wins, as in PyTorch.
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s) {
     using std::isnan;
+    if constexpr (vmath::Vectorised<T>) {  // (in packets; a NaN anywhere gives NaN)
+      if (s == 1) return Eigen::Map<const Line<T>>(in, n).template maxCoeff<Eigen::PropagateNaN>();
+    }
     T m = in[0];
     for (std::int64_t k = 1; k < n && !isnan(m); ++k)
       if (const T v = in[k * s]; isnan(v) || v > m) m = v;
@@ -402,6 +405,14 @@ struct Moment2 {
   static constexpr const char* symbol = Std ? "std" : "var";
   static constexpr bool has_correction = true;  // line() takes c
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s, T correction) {
+    if constexpr (vmath::Vectorised<T>) {  // (both passes in packets)
+      if (s == 1) {
+        const Eigen::Map<const Line<T>> x(in, n);
+        const T mean = x.sum() / static_cast<T>(n);
+        const T v = (x - mean).square().sum() / (static_cast<T>(n) - correction);
+        return Std ? std::sqrt(v) : v;
+      }
+    }
     T mean = 0;
     for (std::int64_t k = 0; k < n; ++k) mean += in[k * s];
     mean /= static_cast<T>(n);
