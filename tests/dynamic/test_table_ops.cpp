@@ -322,6 +322,43 @@ BOOST_AUTO_TEST_CASE(max_shares_the_gradient_between_ties) {
   check::close(x.grad(), {0., 0.5, 0.5, 0.});
 }
 
+// Without create_graph, reductions over every element and along the last
+// dimension run their formulas on the elements (WholeAlong, line by line);
+// with it, as tensor ops. Both give the same gradients: ties, zeros, a
+// negative line, lines of one element.
+BOOST_AUTO_TEST_CASE(reductions_on_elements_match_their_tensor_formulas) {
+  const auto base = mg::tensor({{1., 3., 3., -2., 0.5, 2.},
+                                {0., 1.5, -1., 0., 2., 0.25},
+                                {-1., -2., -0.5, -3., -1.5, -4.},
+                                {0.7, 0.7, 0.7, 0.7, 0.7, 0.7}});
+  const auto w = mg::tensor({1.5, -2., 0.5, 3.});
+  using F = std::function<mg::Tensor(const mg::Tensor&)>;
+  const std::vector<std::pair<const char*, F>> cases = {
+      {"amax", [&](const mg::Tensor& t) { return (t.amax(1) * w).sum(); }},
+      {"logsumexp", [&](const mg::Tensor& t) { return (t.logsumexp(1) * w).sum(); }},
+      {"var", [&](const mg::Tensor& t) { return (t.var(1) * w).sum(); }},
+      {"std", [&](const mg::Tensor& t) { return (t.std(1) * w).sum(); }},
+      {"norm", [&](const mg::Tensor& t) { return (t.norm(1) * w).sum(); }},
+      {"prod", [&](const mg::Tensor& t) { return (t.prod(1) * w).sum(); }},
+      {"prod keepdim", [&](const mg::Tensor& t) { return (mg::prod(t, 1, true).squeeze(1) * w).sum(); }},
+      {"amax of a column", [&](const mg::Tensor& t) { return (t.narrow(1, 0, 1).contiguous().amax(1) * w).sum(); }},
+      {"max()", [](const mg::Tensor& t) { return t.max() * 2.5; }},
+      {"var()", [](const mg::Tensor& t) { return t.var() * 2.5; }},
+      {"std()", [](const mg::Tensor& t) { return t.std() * 2.5; }},
+      {"norm()", [](const mg::Tensor& t) { return t.norm() * 2.5; }},
+      {"prod() with zeros", [](const mg::Tensor& t) { return t.prod() * 2.5; }},
+      {"prod() without", [](const mg::Tensor& t) { return (t * 0.1 + 1.0).prod() * 2.5; }},
+  };
+  for (const auto& [name, f] : cases) {
+    BOOST_TEST_CONTEXT(name) {
+      auto x = base.detach().requires_grad_();
+      const auto fast = mg::autograd::grad({f(x)}, {x})[0];
+      const auto formula = mg::autograd::grad({f(x)}, {x}, {}, true, true)[0];
+      check::close(fast, formula, 1e-12);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(logsumexp_is_stable) {
   auto x = mg::tensor({1000., 1000.});
   BOOST_CHECK_CLOSE(x.logsumexp(0).item(), 1000. + std::log(2.), 1e-12);

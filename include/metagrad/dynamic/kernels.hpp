@@ -14,12 +14,14 @@ namespace metagrad::kernels {
 
 template <class T>
 using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 template <class T>
 ConstArrayMap<T> cmap(const TensorImpl<T>& t) { return ConstArrayMap<T>(t.data(), t.numel); }
 template <class T>
-Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> map(TensorImpl<T>& t) {
-  return Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(t.data(), t.numel);
+ArrayMap<T> map(TensorImpl<T>& t) {
+  return ArrayMap<T>(t.data(), t.numel);
 }
 
 /// numpy broadcasting of two shapes; `op` names the operation in the error.

@@ -9,6 +9,7 @@
 // with. The formulas run on Tensor ops, so create_graph differentiates them.
 #pragma once
 #include <limits>
+#include <vector>
 
 #include "../rules/reductions.hpp"
 #include "compare.hpp"
@@ -132,16 +133,24 @@ struct WholeAlong {
   T count() const { return n; }
   T correction() const { return corr; }
   /// prod_{j != i} x_j: y / x_i when the product y is not 0, else from
-  /// prefix and suffix products (exact with zeros), as Along's.
-  Eigen::Array<T, Eigen::Dynamic, 1> prod_others(const kernels::ConstArrayMap<T>& x, T y) const {
-    if (y != T(0)) return y / x;
-    Eigen::Array<T, Eigen::Dynamic, 1> r(x.size());
-    T run = 1;
-    for (Eigen::Index k = 0; k < x.size(); ++k) r[k] = run, run *= x[k];
-    run = 1;
-    for (Eigen::Index k = x.size() - 1; k >= 0; --k) r[k] *= run, run *= x[k];
-    return r;
+  /// prefix and suffix products (exact with zeros), as Along's. Kept in this
+  /// object's buffer (a map of it is what the formula nests: a plain array
+  /// returned here would be nested by reference and die with the formula's
+  /// return statement).
+  kernels::ConstArrayMap<T> prod_others(const kernels::ConstArrayMap<T>& x, T y) const {
+    buffer.resize(static_cast<std::size_t>(x.size()));
+    kernels::ArrayMap<T> b(buffer.data(), x.size());
+    if (y != T(0)) {
+      b = y / x;
+    } else {
+      T run = 1;
+      for (Eigen::Index k = 0; k < x.size(); ++k) b[k] = run, run *= x[k];
+      run = 1;
+      for (Eigen::Index k = x.size() - 1; k >= 0; --k) b[k] *= run, run *= x[k];
+    }
+    return kernels::ConstArrayMap<T>(buffer.data(), x.size());
   }
+  mutable std::vector<T> buffer;
 };
 /// Can rule R's formula over every element run on an Eigen map of x?
 template <class R, class T>
@@ -166,15 +175,12 @@ class AlongNode final : public BasicNode<T> {
       }
     }
     if constexpr (WholeVjp<R, T>) {
-      // (no create_graph, every element: the formula as one Eigen loop over
-      // x, y and g numbers — max(), var(), std(), norm() — not tensor ops)
-      if (!is_grad_enabled() && d_.dim < 0) {
-        const auto xv = x.unpack(*this);
-        if (xv.is_contiguous()) {
-          const T yv = (needs & rules::kY) != 0 ? *y.checked_impl(*this).data() : T(0);
-          BasicTensor<T> r(new_impl<T>(xv.sizes()));
-          kernels::map(r.impl()) = R::vjp_along(kernels::cmap(xv.impl()), yv, *g.data_ptr(),
-                                                WholeAlong<T>{d_.count(), d_.correction()});
+      // (no create_graph, every element or lines along the last dimension:
+      // the formula as one Eigen loop per line over x, with that line's y and
+      // g numbers — max(), var(), std(), norm(), prod(), amax, logsumexp —
+      // not tensor ops)
+      if (!is_grad_enabled() && (d_.dim < 0 || d_.dim == static_cast<int>(d_.in.size()) - 1)) {
+        if (auto r = line_vjp(g); r.defined()) {
           out[0] = std::move(r);
           return;
         }
@@ -187,6 +193,25 @@ class AlongNode final : public BasicNode<T> {
   SavedVariable<T> x, y;
 
  private:
+  /// R::vjp_along line by line on contiguous lines of x (every element as
+  /// one line when dim < 0); undefined when x is not contiguous.
+  BasicTensor<T> line_vjp(const BasicTensor<T>& g) {
+    const auto xv = x.unpack(*this);
+    if (!xv.is_contiguous()) return {};
+    const std::int64_t n = d_.dim < 0 ? xv.numel() : d_.in[d_.dim];
+    const std::int64_t lines = n == 0 ? 0 : xv.numel() / n;
+    const auto gc = g.contiguous();
+    const T* yd = nullptr;
+    if constexpr ((needs & rules::kY) != 0) yd = y.checked_impl(*this).data();  // (the op's output: contiguous)
+    const T *xd = xv.data_ptr(), *gd = gc.data_ptr();
+    BasicTensor<T> r(new_impl<T>(xv.sizes()));
+    T* o = r.data_ptr();
+    const WholeAlong<T> line{static_cast<T>(n), d_.correction(), {}};
+    for (std::int64_t l = 0; l < lines; ++l)
+      kernels::ArrayMap<T>(o + l * n, n) =
+          R::vjp_along(kernels::ConstArrayMap<T>(xd + l * n, n), yd ? yd[l] : T(0), gd[l], line);
+    return r;
+  }
   /// R::vjp_line over every line of (y, g) along the node's dim.
   BasicTensor<T> vjp_lines(const BasicTensor<T>& yv, const BasicTensor<T>& g) const {
     const auto yc = yv.contiguous(), gc = g.contiguous();

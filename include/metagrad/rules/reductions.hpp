@@ -330,6 +330,14 @@ struct Softmax {
   static auto vjp_along(const X&, const Y& y, const G& g, const D& d) { return y * (g - d.sum(g * y)); }
   /// vjp_along on one line of numbers (the engine's path without create_graph).
   template <class T> static void vjp_line(const T* y, const T* g, T* out, std::int64_t n, std::int64_t s) {
+    if constexpr (vmath::Vectorised<T>) {
+      if (s == 1) {
+        const Eigen::Map<const Line<T>> yl(y, n), gl(g, n);
+        const T dot = (gl * yl).sum();
+        Eigen::Map<Line<T>>(out, n) = yl * (gl - dot);
+        return;
+      }
+    }
     T dot = 0;
     for (std::int64_t k = 0; k < n; ++k) dot += g[k * s] * y[k * s];
     for (std::int64_t k = 0; k < n; ++k) out[k * s] = y[k * s] * (g[k * s] - dot);
@@ -404,21 +412,27 @@ struct Moment2 {
   static constexpr const char* node_name = Std ? "StdBackward0" : "VarBackward0";
   static constexpr const char* symbol = Std ? "std" : "var";
   static constexpr bool has_correction = true;  // line() takes c
+  /// Two passes over the line shifted by its first element (a line of equal
+  /// values has exactly 0, as PyTorch's Welford sums give, whatever the
+  /// order of the sums; std's backward then gives it 0, not g / tiny).
   template <class T> static T line(const T* in, std::int64_t n, std::int64_t s, T correction) {
+    if (n == 0) return T(0) / (T(0) - correction);
+    const T x0 = in[0];
+    T v;
     if constexpr (vmath::Vectorised<T>) {  // (both passes in packets)
       if (s == 1) {
         const Eigen::Map<const Line<T>> x(in, n);
-        const T mean = x.sum() / static_cast<T>(n);
-        const T v = (x - mean).square().sum() / (static_cast<T>(n) - correction);
+        const T mean = (x - x0).sum() / static_cast<T>(n);
+        v = (x - x0 - mean).square().sum() / (static_cast<T>(n) - correction);
         return Std ? std::sqrt(v) : v;
       }
     }
     T mean = 0;
-    for (std::int64_t k = 0; k < n; ++k) mean += in[k * s];
+    for (std::int64_t k = 0; k < n; ++k) mean += in[k * s] - x0;
     mean /= static_cast<T>(n);
     T ss = 0;
-    for (std::int64_t k = 0; k < n; ++k) ss += (in[k * s] - mean) * (in[k * s] - mean);
-    const T v = ss / (static_cast<T>(n) - correction);
+    for (std::int64_t k = 0; k < n; ++k) ss += (in[k * s] - x0 - mean) * (in[k * s] - x0 - mean);
+    v = ss / (static_cast<T>(n) - correction);
     return Std ? std::sqrt(v) : v;
   }
   template <class X, class Y, class G, class D>
