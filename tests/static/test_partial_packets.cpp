@@ -6,11 +6,13 @@
 // instructions) and with -mavx2 -mfma where the machine runs them. The fused sweeps are checked against mg::grad of the same
 // element on scalars (another engine: no packets at all), a hand-written
 // Rosenbrock gradient (through mg::grad's slice pass and through the tape)
-// and the op-by-op dynamic graph.
+// and the op-by-op dynamic graph; and a subexpression that conditions read
+// (the fused pass's adjoint bookkeeping at every length).
 #define BOOST_TEST_MODULE metagrad_partial_packets
 #include "support/check.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <metagrad/detail/tail_packet.hpp>
@@ -157,4 +159,48 @@ BOOST_AUTO_TEST_CASE(bridge_at_every_length_matches_op_by_op) {
     check::close(g1[0], g2[0], 1e-13);
     check::close(g1[1], g2[1], 1e-13);
   }
+}
+
+// A node read by conditions receives no gradient from them. The fused pass
+// assigned a node's first contribution and added the others, counting the
+// conditions among the senders: a subexpression shared by a condition and a
+// branch (the Huber loss's |r|) was added to an adjoint never written, and
+// one read only by a condition sent its unwritten adjoint on — wrong or
+// uninitialised gradients, at every length with 4- or 8-lane packets.
+BOOST_AUTO_TEST_CASE(subexpressions_shared_with_conditions) {
+  const double d = 0.5, m = 0.3;
+  constexpr auto y = mg::var<"y">;
+  auto expect = [&](const char* name, const auto& e, auto want) {
+    for (int n = 1; n <= 40; ++n) {
+      Eigen::VectorXd xw(n), yw(n);
+      for (int i = 0; i < n; ++i) xw[i] = std::sin(0.37 * i), yw[i] = std::cos(0.21 * i);
+      const Eigen::VectorXd& xv = xw;
+      const Eigen::VectorXd& yv = yw;
+      auto g = mg::grad(e, x = xv, y = yv);
+      for (int pass = 0; pass < 2; ++pass) {  // mg::grad, then grad_into over another point's result
+        for (int i = 0; i < n; ++i) {
+          const auto [gx, gy] = want(xv[i], yv[i]);
+          BOOST_TEST_CONTEXT(name << " n=" << n << " i=" << i << " pass " << pass) {
+            BOOST_TEST(g[x][i] == gx, boost::test_tools::tolerance(1e-12));
+            BOOST_TEST(g[y][i] == gy, boost::test_tools::tolerance(1e-12));
+          }
+        }
+        const Eigen::VectorXd ox = (3.0 - 2.0 * xv.array()).matrix(), oy = 2.0 * yv;
+        g = mg::grad(e, x = ox, y = oy);
+        mg::grad_into(g, e, x = xv, y = yv);
+      }
+    }
+  };
+  using P = std::pair<double, double>;
+  const auto r = x - m;
+  expect("huber", mg::sum(mg::where(mg::abs(r) <= d, 0.5 * mg::pow(r, 2_c), d * (mg::abs(r) - 0.5 * d)) + y),
+        [&](double a, double) { return P{std::clamp(a - m, -d, d), 1.0}; });
+  expect("shared branch", mg::sum(mg::where(mg::abs(r) <= d, x * y, 0.5 * mg::abs(r))), [&](double a, double b) {
+    return std::abs(a - m) <= d ? P{b, a} : P{a > m ? 0.5 : -0.5, 0.0};
+  });
+  expect("read by the condition only", mg::sum(mg::where(mg::abs(r) <= d, y * y, 3.0 * y)), [&](double a, double b) {
+    return P{0.0, std::abs(a - m) <= d ? 2 * b : 3.0};
+  });
+  expect("a variable only in the condition", mg::sum(mg::where(x <= d, y, 2.0 * y)),
+        [&](double a, double) { return P{0.0, a <= d ? 1.0 : 2.0}; });
 }

@@ -67,15 +67,46 @@ struct is_operand<U, Scan<B, C, El, U, X>, 0> : std::true_type {};
 template <class U, class B, detail::fixed_string C, detail::fixed_string El, class In>
 struct is_operand<U, Scan<B, C, El, In, U>, 1> : std::true_type {};
 
+/// Does node Q pass a gradient on to its operands? Not a condition (a
+/// comparison): the engines send nothing into one.
+template <class Q> struct passes_gradient : std::true_type {};
+template <class R, class A> struct passes_gradient<Unary<R, A>> : std::bool_constant<rules::differentiable<R>> {};
+template <class R, class A, class B> struct passes_gradient<Binary<R, A, B>> : std::bool_constant<rules::differentiable<R>> {};
+/// Is node U an operand of node Q?
+template <class U, class Q>
+inline constexpr bool is_parent_of = is_operand<U, Q, 0>::value || is_operand<U, Q, 1>::value;
+
+/// Does node U (position U in the list L, evaluation order) receive a
+/// contribution in the reverse sweep: is it the root, or an operand of a
+/// node that passes gradients and receives one itself? A node read only by
+/// conditions (`abs(r)` in `where(abs(r) <= d, ...)`) receives none; its
+/// adjoint is never written, so its reverse step must not run.
+template <std::size_t U, class L>
+constexpr bool receives_gradient() {
+  constexpr std::size_t K = tl_size<L>::value;
+  if constexpr (U + 1 >= K) {
+    return true;
+  } else {
+    using TU = typename tl_at<U, L>::type;
+    return []<std::size_t... Q>(std::index_sequence<Q...>) {
+      return ((is_parent_of<TU, typename tl_at<U + 1 + Q, L>::type> &&
+               passes_gradient<typename tl_at<U + 1 + Q, L>::type>::value && receives_gradient<U + 1 + Q, L>()) ||
+              ...);
+    }(std::make_index_sequence<K - U - 1>{});
+  }
+}
+
 /// In the reverse sweep over list L, is the contribution of node P (side
-/// Side) the first that U receives? Every node of the list that leads to a
-/// variable receives one, so this is known at compile time: the first
-/// contribution initialises the adjoint, the others add to it.
+/// Side) the first that U receives? The nodes that send one are known at
+/// compile time (receives_gradient, passes_gradient), so the first
+/// contribution initialises the adjoint and the others add to it; a later
+/// parent that sends nothing — a condition — does not count.
 template <class U, std::size_t P, int Side, class L>
 constexpr bool first_contribution() {
   return []<std::size_t... Q>(std::index_sequence<Q...>) {
-    constexpr bool later = ((Q > P && (is_operand<U, typename tl_at<Q, L>::type, 0>::value ||
-                                        is_operand<U, typename tl_at<Q, L>::type, 1>::value)) || ...);
+    constexpr bool later = ((Q > P && is_parent_of<U, typename tl_at<Q, L>::type> &&
+                             passes_gradient<typename tl_at<Q, L>::type>::value && receives_gradient<Q, L>()) ||
+                            ...);
     return !later && (Side == 0 || !is_operand<U, typename tl_at<P, L>::type, 0>::value);
   }(std::make_index_sequence<tl_size<L>::value>{});
 }
@@ -475,7 +506,18 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       }
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
         using T = typename tl_at<Ii, Nodes>::type;
-        if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
+        if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value && !receives_gradient<Ii, Nodes>()) {
+          // (read only by conditions: no adjoint; a variable's or frontier's
+          // elements here are 0 — its buffer is written by this pass alone)
+          if constexpr ((is_var<T>::value || is_frontier<T>::value) && !Pass::scatter) {
+            S* q;
+            if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
+            else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
+            else q = io.out[tl_index<T, Fronts>::value] + i;
+            if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, packet_zero<Pk>());
+            else tail.store(q, packet_zero<Pk>());
+          }
+        } else if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
           const Pk& a = fget<Ii>(adj);
           if constexpr (RB) {
             if (rtu[Ii]) {  // gathered; propagated once after the loop
