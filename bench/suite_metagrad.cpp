@@ -29,6 +29,9 @@ constexpr auto u = mg::var<"u">;
 constexpr auto v = mg::var<"v">;
 
 constexpr auto normal_inner = -0.5 * mg::pow((x - mu) / s, 2_c) - mg::log(s);
+/// The Huber loss as a user writes it: a condition and two branches.
+constexpr auto huber_inner = mg::where(mg::abs(x - wl::kMu) <= wl::kDelta, 0.5 * mg::pow(x - wl::kMu, 2_c),
+                                       wl::kDelta * (mg::abs(x - wl::kMu) - 0.5 * wl::kDelta));
 constexpr auto lse = mg::log(mg::sum(mg::exp(x)));
 constexpr auto matprod = mg::sum(W * mg::matmul(A, B));
 constexpr auto linreg = mg::sum(-0.5 * mg::pow((Y - mg::matmul(X, w) - b) / s, 2_c) - mg::log(s));
@@ -175,6 +178,42 @@ void normal_workload() {
         },
         [](const auto& l) { return normal_inner(x = l[0], mu = l[1], s = l[2]); },
         [](const auto& l) { return -0.5 * mg::pow((l[0] - l[1]) / l[2], 2) - mg::log(l[2]); });
+  }
+}
+
+// ---------------------------------------------------------------- huber
+void huber_workload() {
+  for (long n : wl::kVectorSizes) {
+    reg("huber/value", n, [](benchmark::State& st, long n) {
+      const Vec xv = wl::data(n);
+      for (auto _ : st) {
+        const auto r = xv.array() - wl::kMu;
+        const auto c = r.max(-wl::kDelta).min(wl::kDelta);
+        double val = (c * (r - 0.5 * c)).sum();
+        benchmark::DoNotOptimize(val);
+      }
+    });
+    reg("huber/hand", n, [](benchmark::State& st, long n) {
+      const Vec xv = wl::data(n);
+      Vec g(n);
+      for (auto _ : st) {
+        auto r = wl::huber_hand(xv, g);
+        benchmark::DoNotOptimize(r.value);
+        benchmark::DoNotOptimize(g.data());
+      }
+    });
+    reg("huber/static", n, [](benchmark::State& st, long n) {
+      const Vec xv = wl::data(n);
+      time_static(st, "huber", n, mg::sum(huber_inner), [&] { return std::make_tuple(x = xv); },
+                  [&](Result& r, const auto& g) { wl::append(r, g[x].data(), n); });
+    });
+    dynamic_and_bridge(
+        "huber", n, [](long n) { return std::vector<mg::Tensor>{mg::from_eigen(wl::data(n), mg::requires_grad())}; },
+        [](const auto& l) { return huber_inner(x = l[0]); },
+        [](const auto& l) {
+          const auto r = l[0] - wl::kMu;
+          return mg::where(mg::abs(r) <= wl::kDelta, 0.5 * mg::pow(r, 2), wl::kDelta * (mg::abs(r) - 0.5 * wl::kDelta));
+        });
   }
 }
 
@@ -592,6 +631,7 @@ void register_all() {
   vector_workload("prod", mg::prod(x));
   vector_workload("lse", lse);
   normal_workload();
+  huber_workload();
   matprod_workload();
   linreg_workload();
   chain_workload();

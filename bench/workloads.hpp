@@ -20,6 +20,8 @@
 //   gelu      sum gelu_tanh(X)                                X: 256 x 64
 //   classify  cross_entropy(X W^T + b, t), a linear classifier over n classes
 //             (softmax along rows of 256 x n logits)        X: 256 x 16, W: n x 16, b: n
+//   huber     sum of the Huber loss of x_i - mu (delta 0.5): conditions —
+//             where, abs, comparisons — in every engine          x: n
 //   unary_f   sum f(x), f = tan, atan, sinh, cosh, softplus, erf: the functions
 //             vectorised after the first set, each alone     x: 1M in [-1, 1]
 //             and f = pow: x^1.7 (an exponent that is not a small integer or a
@@ -121,6 +123,15 @@ inline Result lse_hand(const Vec& x, Vec& gx) {
   const double s = gx.sum();
   gx *= 1.0 / s;
   return {std::log(s), {}};
+}
+/// huber: sum of 0.5 r^2 where |r| <= delta, delta (|r| - delta / 2)
+/// elsewhere, r = x - mu. With c = r clamped to [-delta, delta] the loss is
+/// c (r - c / 2) and its gradient c: branch-free, vectorised.
+inline constexpr double kDelta = 0.5;
+inline Result huber_hand(const Vec& x, Vec& gx) {
+  const auto r = x.array() - kMu;
+  gx = r.max(-kDelta).min(kDelta).matrix();
+  return {(gx.array() * (r - 0.5 * gx.array())).sum(), {}};
 }
 struct Normal { double value, gmu, gs; };
 inline Normal normal_hand(const Vec& x, double mu, double s, Vec& gx) {
@@ -302,7 +313,12 @@ inline double classify_hand(const Classify& c, Mat& gW, Vec& gb) {
 /// The hand-written gradient of each workload at size n, flattened.
 inline Result reference(const std::string& w, long n) {
   Result r;
-  if (w == "sum" || w == "prod" || w == "lse") {
+  if (w == "huber") {
+    const Vec x = data(n);
+    Vec g(n);
+    r.value = huber_hand(x, g).value;
+    append(r, g.data(), n);
+  } else if (w == "sum" || w == "prod" || w == "lse") {
     const Vec x = w == "prod" ? near_one(n) : data(n);
     Vec g(n);
     r.value = (w == "sum" ? sum_hand(x, g) : w == "prod" ? prod_hand(x, g) : lse_hand(x, g)).value;
