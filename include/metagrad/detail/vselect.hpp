@@ -20,6 +20,8 @@
 // NaN compares as in C++: false for < <= > >= ==, true for !=.
 #pragma once
 #include <Eigen/Core>
+#include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 namespace metagrad::detail {
@@ -90,16 +92,26 @@ struct select_number_op {
   }
 };
 
-/// Elementwise a CMP b as a mask of S: in packets all bits set where it holds
-/// (Eigen's pcmp_*), one element at a time 1 or 0 (read by blend_op only).
+/// Every bit set: a mask lane where a condition holds (a NaN as a number).
+template <class S>
+S all_bits() {
+  using U = std::conditional_t<sizeof(S) == 8, std::uint64_t, std::uint32_t>;
+  const U ones = ~U(0);
+  S r;
+  std::memcpy(&r, &ones, sizeof(S));
+  return r;
+}
+/// Elementwise a CMP b as a mask of S: all bits set where it holds, 0
+/// elsewhere, in packets (Eigen's pcmp_*) and one element at a time alike,
+/// so that either of blend_op's paths may read a mask either path made.
 template <class S, int Cmp>
 struct cmp_mask_op {
   using result_type = S;
-  EIGEN_STRONG_INLINE S operator()(const S& a, const S& b) const { return compare_as<Cmp>(a, b) ? S(1) : S(0); }
+  EIGEN_STRONG_INLINE S operator()(const S& a, const S& b) const { return compare_as<Cmp>(a, b) ? all_bits<S>() : S(0); }
   template <class P>
   EIGEN_STRONG_INLINE P packetOp(const P& a, const P& b) const { return compare_packet<Cmp>(a, b); }
 };
-/// m ? a : b by a mask of cmp_mask_op.
+/// m ? a : b by a mask of cmp_mask_op (a NaN lane is set: != 0 holds).
 template <class S>
 struct blend_op {
   using result_type = S;
@@ -146,6 +158,37 @@ auto vselect(const C& c, const A& a, const B& b) {
     using M = Eigen::CwiseBinaryOp<cmp_mask_op<S, cmp>, const L, const R>;
     return Eigen::CwiseTernaryOp<blend_op<S>, const M, const A, const B>(M(c.lhs(), c.rhs()), a, b);
   }
+}
+
+/// A comparison's value inside a fused pass (static/packet_pass.hpp): the
+/// mask of a fixed-size packet (cmp_mask_op), not an array of bools, so that
+/// `where` and `keep_where` over it blend in packets (over bools, Eigen's
+/// select runs lane by lane, and so does the comparison that makes them).
+template <class Arr>
+struct PacketMask {
+  Arr m{};
+};
+template <class T> struct is_packet_mask : std::false_type {};
+template <class Arr> struct is_packet_mask<PacketMask<Arr>> : std::true_type {};
+/// c, a comparison of fixed-size S arrays, as a mask.
+template <class S, class C>
+  requires float_comparison_v<C, S>
+auto packet_mask(const C& c) {
+  using L = std::remove_cvref_t<decltype(c.lhs())>;
+  using R = std::remove_cvref_t<decltype(c.rhs())>;
+  using Arr = Eigen::Array<S, C::RowsAtCompileTime, C::ColsAtCompileTime>;
+  return PacketMask<Arr>{Arr(Eigen::CwiseBinaryOp<cmp_mask_op<S, float_comparison<C, S>::cmp>, const L, const R>(c.lhs(), c.rhs()))};
+}
+/// c ? a : b over a packet's mask; a and b arrays of its size or numbers.
+template <class Arr, class A, class B>
+Arr blend(const PacketMask<Arr>& c, const A& a, const B& b) {
+  using S = typename Arr::Scalar;
+  auto side = [&](const auto& v) -> decltype(auto) {
+    if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(v)>>) return Arr::Constant(static_cast<S>(v));
+    else return (v.derived());
+  };
+  return Arr(Eigen::CwiseTernaryOp<blend_op<S>, const Arr, const std::remove_cvref_t<decltype(side(a))>,
+                                   const std::remove_cvref_t<decltype(side(b))>>(c.m, side(a), side(b)));
 }
 
 }  // namespace metagrad::detail

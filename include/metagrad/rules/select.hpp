@@ -28,7 +28,8 @@ template <class T> inline constexpr bool is_array_v = std::is_base_of_v<Eigen::A
 template <class T>
 concept Selectable = ::metagrad::detail::is_number_v<T> || is_array_v<T>;
 template <class T>
-concept Condition = std::is_same_v<T, bool> || (is_array_v<T> && std::is_same_v<typename T::Scalar, bool>);
+concept Condition = std::is_same_v<T, bool> || (is_array_v<T> && std::is_same_v<typename T::Scalar, bool>) ||
+                    ::metagrad::detail::is_packet_mask<T>::value;
 
 /// The scalar type of a select between A and B.
 template <class A, class B> struct select_scalar { using type = std::common_type_t<A, B>; };
@@ -44,7 +45,9 @@ concept branch_of = std::is_arithmetic_v<T> || (is_array_v<T> && std::is_same_v<
 template <Condition C, Selectable A, Selectable B>
 constexpr auto select(const C& c, const A& a, const B& b) {
   using S = typename select_scalar<A, B>::type;
-  if constexpr (std::is_same_v<C, bool> && !is_array_v<A> && !is_array_v<B>) {
+  if constexpr (::metagrad::detail::is_packet_mask<C>::value) {  // (a comparison inside a fused pass)
+    return ::metagrad::detail::blend(c, a, b);
+  } else if constexpr (std::is_same_v<C, bool> && !is_array_v<A> && !is_array_v<B>) {
     return c ? static_cast<S>(a) : static_cast<S>(b);
   } else if constexpr (std::is_same_v<C, bool>) {
     using P = typename std::conditional_t<is_array_v<A>, A, B>::PlainObject;

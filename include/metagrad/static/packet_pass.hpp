@@ -174,6 +174,33 @@ METAGRAD_INLINE inline void store_packet(S* q, const Pk& a) {
   else Eigen::Map<Pk>{q} = a;
 }
 
+/// A node's value inside the fused pass: op_value, but a comparison of
+/// float or double packets is kept as a mask of the compared type
+/// (detail::PacketMask), not as bools — `where` over it blends in packets.
+template <class S, class T, class Get>
+METAGRAD_INLINE inline auto pass_value(const Get& get) {
+  if constexpr (requires { std::declval<T>().b; }) {
+    using R = decltype(rule_of(std::declval<T>()));
+    if constexpr (!rules::differentiable<R>) {
+      using A = std::remove_cvref_t<decltype(std::declval<T>().a)>;
+      using B = std::remove_cvref_t<decltype(std::declval<T>().b)>;
+      const auto& a = plain_value(get(std::type_identity<A>{}));
+      const auto& b = plain_value(get(std::type_identity<B>{}));
+      using C = decltype(R::f(a, b));
+      if constexpr (float_comparison_v<C, S>) {
+        if constexpr (C::SizeAtCompileTime != Eigen::Dynamic) return packet_mask<S>(R::f(a, b));
+        else return op_value<S, T>(get);
+      } else {
+        return op_value<S, T>(get);
+      }
+    } else {
+      return op_value<S, T>(get);
+    }
+  } else {
+    return op_value<S, T>(get);
+  }
+}
+
 /// The packet-level type of a node inside the fused pass (frontiers are
 /// packets read from memory).
 template <class S, class Pk, class T, class... EBs> struct packet_node_type { using type = node_type_t<S, T, EBs...>; };
@@ -184,7 +211,7 @@ struct packet_node_type<S, Pk, T, EBs...> {
   struct Get {
     template <class U> const typename packet_node_type<S, Pk, U, EBs...>::type& operator()(std::type_identity<U>) const;
   };
-  using type = std::remove_cvref_t<decltype(op_value<S, T>(std::declval<const Get&>()))>;
+  using type = std::remove_cvref_t<decltype(pass_value<S, T>(std::declval<const Get&>()))>;
 };
 
 /// The values of the frontiers (fin) and where their per-element adjoints go
@@ -358,7 +385,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       else if constexpr (is_frontier<T>::value) slot = fp[tl_index<T, Fronts>::value];
       else if constexpr (is_intc<T>::value) slot = static_cast<S>(T::value);
       else if constexpr (is_const_at<T>::value) slot = static_cast<S>(consts[T::index]);
-      else slot = op_value<S, T>(getter_of(v));
+      else slot = pass_value<S, T>(getter_of(v));
     };
     // Scalar bindings and everything that depends on them only: once.
     ((void)[&] {
