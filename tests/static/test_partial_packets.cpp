@@ -204,3 +204,28 @@ BOOST_AUTO_TEST_CASE(subexpressions_shared_with_conditions) {
   expect("a variable only in the condition", mg::sum(mg::where(x <= d, y, 2.0 * y)),
         [&](double a, double) { return P{0.0, a <= d ? 1.0 : 2.0}; });
 }
+
+// The bridge with a number (a 0-d tensor that requires grad) read only by the
+// condition: run-time uniform, so it receives its zero once after the loop,
+// never a packet store into its one-element buffer (ASan in the native build).
+BOOST_AUTO_TEST_CASE(bridge_with_a_number_read_only_by_a_condition) {
+  constexpr auto t = mg::var<"t">;
+  constexpr auto w = mg::var<"w">;
+  constexpr auto f = mg::where(x > t, x * w, 2.0 * w);
+  for (long n = 1; n <= 40; ++n) {
+    BOOST_TEST_CONTEXT("n=" << n) {
+      auto tx = mg::from_eigen(sample<double>(n), mg::requires_grad());
+      auto tw = mg::from_eigen(Eigen::VectorXd(sample<double>(n).array() * 0.5 + 1.0), mg::requires_grad());
+      auto tt = mg::tensor(0.1, mg::requires_grad());
+      mg::Tensor(f(x = tx, t = tt, w = tw)).sum().backward();
+      const auto gx = tx.grad().clone(), gw = tw.grad().clone();
+      const bool t_zero = !tt.grad().defined() || tt.grad().item() == 0.0;
+      BOOST_TEST(t_zero);
+      tx.mutable_grad() = mg::Tensor();
+      tw.mutable_grad() = mg::Tensor();
+      mg::where(tx > tt, tx * tw, 2.0 * tw).sum().backward();
+      check::close(gx, tx.grad(), 1e-14);
+      check::close(gw, tw.grad(), 1e-14);
+    }
+  }
+}

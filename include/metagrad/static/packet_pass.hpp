@@ -535,8 +535,12 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
         using T = typename tl_at<Ii, Nodes>::type;
         if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value && !receives_gradient<Ii, Nodes>()) {
           // (read only by conditions: no adjoint; a variable's or frontier's
-          // elements here are 0 — its buffer is written by this pass alone)
+          // elements here are 0 — its buffer is written by this pass alone; a
+          // run-time uniform one gets its 0 after the loop, from racc)
           if constexpr ((is_var<T>::value || is_frontier<T>::value) && !Pass::scatter) {
+            if constexpr (RB) {
+              if (rtu[Ii]) return;
+            }
             S* q;
             if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
             else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
