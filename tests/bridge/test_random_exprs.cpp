@@ -1,8 +1,7 @@
 // tests/bridge/test_random_exprs.cpp — differential testing of the three
 // engines on random expressions: expression TYPES are drawn at compile time
 // from a seeded generator (every elementwise op, unary and binary rows of the
-// derivative table, constants, repeated
-// subexpressions), and each is evaluated by static mg::grad (scalar sweep, and
+// derivative table, conditions, constants, repeated subexpressions), and each is evaluated by static mg::grad (scalar sweep, and
 // the fused packet pass over Eigen vectors), by the bridge (one fused node),
 // and op by op in dynamic mode; values and gradients must agree.
 #define BOOST_TEST_MODULE metagrad_random_expressions
@@ -77,6 +76,16 @@ constexpr auto rexpr() {
     else if constexpr (op == 11) return mg::abs(a) * b;
     else if constexpr (op == 12) return -a + mg::reciprocal(b * b + 1.0);
     else if constexpr (op == 13) return a * a + a;  // a repeated subexpression
+    else if constexpr (op == 14) {  // conditions: comparisons, where, clamp
+      constexpr int k = static_cast<int>((r >> 24) % 5);
+      if constexpr (k == 0) return mg::where(a > b, a * b, b * 0.5);
+      else if constexpr (k == 1) {  // Huber: |a| read by the condition and by a branch
+        const auto m = mg::abs(a);
+        return mg::where(m <= 0.7, a * a * 0.5, m - 0.245) + b;
+      } else if constexpr (k == 2) return mg::clamp(a, -0.5, 0.8) * b;
+      else if constexpr (k == 3) return mg::where(a < 0.2, b, b * b);  // a read only by the condition
+      else return mg::masked_fill(a * b, b >= 0.1, 0.25) + mg::maximum(a, b);
+    }
     else if constexpr (op == 15) {  // any unary row of the derivative table
       using R = decltype(row_at<(r >> 24) % row_count(TableRows{})>(TableRows{}));
       const auto arg = into_domain<R::domain>(a);

@@ -94,6 +94,30 @@ struct Gen {
   /// A well-conditioned value (domain-safe for log/sqrt/div after the guards below).
   static mg::Tensor positive(const mg::Tensor& t) { return mg::sqrt(t * t + 0.5); }
 
+  /// Comparisons, where, clamp and masked_fill, each continuous where its
+  /// condition switches (finite differences then see at most a kink, as at
+  /// abs's 0, never a jump). Thresholds are off the inputs' grid: sums of
+  /// grid values land exactly on round numbers (a - b * 0.5 was exactly -0.5,
+  /// a clamp bound, in two of 30,000 graphs). b is nudged by 1e-3 where it is
+  /// compared with a: the two can be one value reached by two paths.
+  mg::Tensor condition(const mg::Tensor& a, const mg::Tensor& b) {
+    constexpr double t = 0.4619, d = 0.9871;
+    switch (pick(6)) {
+      case 0: return mg::abs(a) + mg::relu(b + 3.0);
+      case 1: {  // Huber (C1): |a| read by the condition and by a branch
+        const auto r = mg::abs(a);
+        return mg::where(r <= d, a * a * 0.5, (r - 0.5 * d) * d);
+      }
+      case 2: return mg::where(b > t, a * b, a * t);  // b's shape broadcast into the condition
+      case 3: return mg::clamp(a, -0.5173, 0.8219) * b;
+      case 4: return a.masked_fill(a > t, t);
+      default: {  // the larger of a and b, through a comparison read by nothing else
+        const auto c = b + 1e-3;
+        return mg::where(a < c, c, a);
+      }
+    }
+  }
+
   /// One random op applied to the pool of live tensors; returns the new tensor.
   mg::Tensor step(std::vector<mg::Tensor>& pool) {
     const auto& a = pool[static_cast<std::size_t>(pick(static_cast<int>(pool.size())))];
@@ -145,10 +169,10 @@ struct Gen {
         const auto& row = binary_table_rows()[k - nu];
         return row.fn(into_domain(row.domain_a, a), into_domain(row.domain_b, b) + 1e-3);
       }
-      default: {  // products of compatible shapes
+      default: {  // products of compatible shapes, else conditions
         if (a.dim() == 2 && b.dim() == 2 && a.size(1) == b.size(1)) return mg::matmul(a, b.t());
         if (a.dim() == 1 && b.dim() == 1 && a.size(0) == b.size(0)) return mg::dot(a, b);
-        return mg::abs(a) + mg::relu(b + 3.0);
+        return condition(a, b);
       }
     }
   }
