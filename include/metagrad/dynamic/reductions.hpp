@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "../rules/linalg.hpp"
 #include "../rules/reductions.hpp"
 #include "compare.hpp"
 #include "structure.hpp"
@@ -70,12 +71,7 @@ template <class T>
 BasicTensor<T> prod_others(const BasicTensor<T>& x, int dim) {
   const std::int64_t n = x.size(dim);
   if (!is_grad_enabled()) {
-    return map_lines(x, dim, [](const T* in, T* o, std::int64_t len, std::int64_t s) {
-      T run = 1;
-      for (std::int64_t k = 0; k < len; ++k) o[k * s] = run, run *= in[k * s];
-      run = 1;
-      for (std::int64_t k = len - 1; k >= 0; --k) o[k * s] *= run, run *= in[k * s];
-    });
+    return map_lines(x, dim, [](const T* in, T* o, std::int64_t len, std::int64_t s) { rules::Prod::others_line(in, o, len, s); });
   }
   std::vector<BasicTensor<T>> parts(static_cast<std::size_t>(n));
   BasicTensor<T> run = ones_like(x.select(dim, 0));
@@ -143,10 +139,7 @@ struct WholeAlong {
     if (y != T(0)) {
       b = y / x;
     } else {
-      T run = 1;
-      for (Eigen::Index k = 0; k < x.size(); ++k) b[k] = run, run *= x[k];
-      run = 1;
-      for (Eigen::Index k = x.size() - 1; k >= 0; --k) b[k] *= run, run *= x[k];
+      rules::Prod::others_line(x.data(), buffer.data(), x.size(), 1);
     }
     return kernels::ConstArrayMap<T>(buffer.data(), x.size());
   }

@@ -124,12 +124,7 @@ struct EigenAlong {
     else {
       const Plain v = x;
       Plain r(rows, cols);
-      each_line([&](Eigen::Index b, Eigen::Index s) {
-        S run = 1;
-        for (Eigen::Index k = 0; k < length(); ++k) r.data()[b + k * s] = run, run *= v.data()[b + k * s];
-        run = 1;
-        for (Eigen::Index k = length() - 1; k >= 0; --k) r.data()[b + k * s] *= run, run *= v.data()[b + k * s];
-      });
+      each_line([&](Eigen::Index b, Eigen::Index s) { Prod::others_line(v.data() + b, r.data() + b, length(), s); });
       return hold(std::move(r));
     }
   }

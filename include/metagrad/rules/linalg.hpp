@@ -437,6 +437,15 @@ struct Prod {
     for (; k < n; ++k) p[0] *= in[k * s];
     return (p[0] * p[1]) * (p[2] * p[3]);
   }
+  /// out_k = prod_{j != k} in_j along one line (n elements, stride s), from
+  /// prefix and suffix products: no division, exact with zeros. What every
+  /// engine's `prod_others` runs on a line.
+  template <class T> static void others_line(const T* in, T* out, std::int64_t n, std::int64_t s) {
+    T run = 1;
+    for (std::int64_t k = 0; k < n; ++k) out[k * s] = run, run *= in[k * s];
+    run = 1;
+    for (std::int64_t k = n - 1; k >= 0; --k) out[k * s] *= run, run *= in[k * s];
+  }
   template <class X, class Y, class G, class D>
   static auto vjp_along(const X& x, const Y& y, const G& g, const D& d) { return d.back(g) * d.prod_others(x, y); }
 };
