@@ -211,7 +211,7 @@ BOOST_AUTO_TEST_CASE(where_gradients_of_one_shape) {
                    {values({2, 3}), values({2, 3})});
 }
 
-// clamp's backward is one fused loop (ParamUnaryNode): 0-d tensors, long
+// clamp's backward is one fused loop (UnaryNode with the bounds in its rule): 0-d tensors, long
 // vectors, and bounds that every element is outside of.
 BOOST_AUTO_TEST_CASE(clamp_gradients_fused) {
   auto s = mg::tensor(0.7, mg::requires_grad());

@@ -30,10 +30,10 @@ BasicTensor<T> clamp_op(const BasicTensor<T>& x, std::optional<T> lo, std::optio
   });
   // The formulas are the table's ClampMin / ClampMax (rules/select.hpp) with
   // constant bounds (rules/structure.hpp); what they read is probed, and they
-  // run as one fused loop (ParamUnaryNode).
-  if (lo && hi) record_param_unary(out, x, name, rules::Clamp<T>{*lo, *hi});
-  else if (lo) record_param_unary(out, x, name, rules::ClampMinArg<T>{*lo});
-  else record_param_unary(out, x, name, rules::ClampMaxArg<T>{*hi});
+  // run as one fused loop (UnaryNode with the bounds in its rule).
+  if (lo && hi) record_unary(out, x, name, rules::Clamp<T>{*lo, *hi});
+  else if (lo) record_unary(out, x, name, rules::ClampMinArg<T>{*lo});
+  else record_unary(out, x, name, rules::ClampMaxArg<T>{*hi});
   return out;
 }
 }  // namespace detail

@@ -154,41 +154,23 @@ BasicTensor<T> scalar_tensor(T v) {
 }  // namespace detail
 
 // ======================================================= elementwise unary
+/// out = op(x) elementwise, backward `rule.vjp(x, y, g)` as one fused loop
+/// over g's elements (in place in g when the node holds it alone). Rule is a
+/// row of the table (no state: the member takes no room) or a rule holding
+/// run-time parameters (clamp's bounds: rules::Clamp, ClampMinArg,
+/// ClampMaxArg; RuleNode would run its formula as tensor ops, a tensor per
+/// comparison and per select). x and y are saved only when the formula
+/// reads them.
 template <class Rule, class T>
 class UnaryNode final : public BasicNode<T> {
  public:
-  explicit UnaryNode(const char* n) : name_(n) {}
-  std::string name() const override { return name_; }
-  void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
-    const auto x = detail::ref_if<rules::uses_input<Rule>>(this->x, *this);
-    const auto y = detail::ref_if<rules::uses_output<Rule>>(this->y, *this);
-    out[0] = detail::run_formula_in_g<T>(
-        [](const auto& g_, const auto& x_, const auto& y_) { return Rule::vjp(x_, y_, g_); }, std::move(g), x, y);
-  }
-  void release_variables() override { x.reset(); y.reset(); }
-  std::vector<Sizes> saved_sizes() const override { return SavedVariable<T>::shapes(x, y); }
-  [[no_unique_address]] SavedSlot<T, rules::uses_input<Rule>, 0> x;
-  [[no_unique_address]] SavedOutputSlot<T, rules::uses_output<Rule>, 1> y;
-
- private:
-  const char* name_;
-};
-
-/// out = op(x) elementwise with run-time parameters that the rule holds
-/// (clamp's bounds: rules::Clamp, ClampMinArg, ClampMaxArg): the backward
-/// `rule.vjp(x, y, g)` runs as the table's rows do, one fused loop over g's
-/// elements (RuleNode would run it as tensor ops, a tensor per comparison and
-/// per select); x and y are saved only when the formula reads them.
-template <class R, class T>
-class ParamUnaryNode final : public BasicNode<T> {
- public:
-  static constexpr unsigned needs = rules::param_needs<R>;
-  ParamUnaryNode(const char* n, R rule) : name_(n), rule_(std::move(rule)) {}
+  static constexpr unsigned needs = rules::param_needs<Rule>;
+  explicit UnaryNode(const char* n, Rule rule = {}) : name_(n), rule_(std::move(rule)) {}
   std::string name() const override { return name_; }
   void apply(BasicTensor<T> g, BasicTensor<T>* out) override {
     const auto x = detail::ref_if<(needs & rules::kA) != 0>(this->x, *this);
     const auto y = detail::ref_if<(needs & rules::kY) != 0>(this->y, *this);
-    const R& r = rule_;
+    const Rule& r = rule_;
     out[0] = detail::run_formula_in_g<T>(
         [&r](const auto& g_, const auto& x_, const auto& y_) { return r.vjp(x_, y_, g_); }, std::move(g), x, y);
   }
@@ -199,13 +181,16 @@ class ParamUnaryNode final : public BasicNode<T> {
 
  private:
   const char* name_;
-  R rule_;
+  [[no_unique_address]] Rule rule_;
 };
-/// Records `rule` (elementwise, with parameters) as the backward of out = op(x).
+
+namespace detail {
+/// Records `rule` (a row of the table, or one with run-time parameters) as
+/// the backward of out = op(x) elementwise, when x needs a gradient.
 template <class R, class T>
-void record_param_unary(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, R rule) {
+void record_unary(BasicTensor<T>& out, const BasicTensor<T>& x, const char* name, R rule = {}) {
   if (!(is_grad_enabled() && x.requires_grad())) return;
-  using N = ParamUnaryNode<R, T>;
+  using N = UnaryNode<R, T>;
   auto n = make_node<T, N>(name, std::move(rule));
   add_gradient_edge(*n, x);
   if constexpr ((N::needs & rules::kA) != 0) n->x.save(x, false);
@@ -213,6 +198,7 @@ void record_param_unary(BasicTensor<T>& out, const BasicTensor<T>& x, const char
   set_history(out, std::move(n));
   if constexpr ((N::needs & rules::kY) != 0) node->y.save(out, true);
 }
+}  // namespace detail
 
 /// The rows whose result on an integer tensor is an integer tensor (PyTorch's
 /// neg, abs, sign, relu, square); the others compute fractions.
@@ -242,14 +228,7 @@ BasicTensor<T> unary_op(const BasicTensor<T>& x, const char* name = Rule::node_n
   } else {
     BasicTensor<T> out(std::in_place,
                        [&] { return kernels::unary(x.impl(), [](const auto& v) { return Rule::f(v); }); });
-    if (is_grad_enabled() && x.requires_grad()) {
-      auto n = make_node<T, UnaryNode<Rule, T>>(name);
-      add_gradient_edge(*n, x);
-      if constexpr (rules::uses_input<Rule>) n->x.save(x, false);
-      auto* node = n.get();
-      set_history(out, std::move(n));
-      if constexpr (rules::uses_output<Rule>) node->y.save(out, true);
-    }
+    detail::record_unary<Rule>(out, x, name);
     return out;
   }
 }
@@ -498,11 +477,7 @@ template <class T>
 BasicTensor<T> operator-(std::type_identity_t<T> a, const BasicTensor<T>& b) {
   static_assert(!std::is_same_v<T, bool>, METAGRAD_BOOL_SUB_MESSAGE);
   BasicTensor<T> out(std::in_place, [&] { return kernels::unary(b.impl(), [a](const auto& v) { return T(a) - v; }); });
-  if (is_grad_enabled() && b.requires_grad()) {
-    auto n = make_node<T, UnaryNode<rules::Neg, T>>("RsubBackward1");
-    add_gradient_edge(*n, b);
-    set_history(out, std::move(n));
-  }
+  detail::record_unary<rules::Neg>(out, b, "RsubBackward1");
   return out;
 }
 /// c / x = reciprocal(x) * c, as PyTorch records it.
