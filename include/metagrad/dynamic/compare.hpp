@@ -23,11 +23,10 @@ template <class Body, class... Impl>
 bool flat_operands(const Sizes& s, Body&& body, const Impl&... x) {
   const bool ok = ((x.sizes.size() == 0 || (x.sizes == s && x.is_contiguous())) && ...);
   if (!ok) return false;
-  auto go = [&](auto&&... k) { body(k...); };
   auto expand = [&](auto self, auto... k) {
     constexpr std::size_t done = sizeof...(k);
     if constexpr (done == sizeof...(Impl)) {
-      go(k...);
+      body(k...);
     } else {
       const std::array<bool, sizeof...(Impl)> whole{(x.sizes.size() != 0)...};
       if (whole[done]) self(self, k..., std::true_type{});
