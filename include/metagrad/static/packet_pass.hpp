@@ -531,6 +531,23 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
       if constexpr (uses_eigen<Root, Bs...>::value) {
         fget<K - 1>(adj) = seed_packet<Pk, Tail>(seed_l, i, tail);
       }
+      // A variable's or frontier's adjoint packet, written where its
+      // elements go: one tape node per variable, so each element is written
+      // once, into a buffer nobody else writes (no zeroing first; a
+      // blockwise buffer holds whole packets: its length is a multiple of
+      // block_padding, a multiple of P). A scatter pass adds instead.
+      auto write_adjoint = [&]<class T>(std::type_identity<T>, const Pk& a) METAGRAD_INLINE {
+        S* q;
+        if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
+        else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
+        else q = io.out[tl_index<T, Fronts>::value] + i;
+        if constexpr (Pass::scatter) {
+          Pk sum = load_packet<Pk>(q);
+          sum += a;
+          store_packet(q, sum);
+        } else if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, a);
+        else tail.store(q, a);
+      };
       auto back = [&]<std::size_t Ii>(std::integral_constant<std::size_t, Ii>) METAGRAD_INLINE {
         using T = typename tl_at<Ii, Nodes>::type;
         if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value && !receives_gradient<Ii, Nodes>()) {
@@ -541,12 +558,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
             if constexpr (RB) {
               if (rtu[Ii]) return;
             }
-            S* q;
-            if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
-            else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
-            else q = io.out[tl_index<T, Fronts>::value] + i;
-            if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, packet_zero<Pk>());
-            else tail.store(q, packet_zero<Pk>());
+            write_adjoint(std::type_identity<T>{}, packet_zero<Pk>());
           }
         } else if constexpr (uses_eigen<T, Bs...>::value && needs_grad<T, Bs...>::value) {
           const Pk& a = fget<Ii>(adj);
@@ -557,20 +569,7 @@ METAGRAD_INLINE inline S packet_pass_body(const std::array<double, NC>& consts, 
             }
           }
           if constexpr (is_var<T>::value || is_frontier<T>::value) {
-            // One tape node per variable: each element is written once, into
-            // a buffer nobody else writes (so it needs no zeroing first).
-            S* q;
-            if constexpr (is_var<T>::value) q = optr[binding_index<T::name, Bs...>()] + i;
-            else if constexpr (!RB && blockwise_frontier<T, Bs...>) q = io.out[tl_index<T, Fronts>::value] + (i - block_begin);
-            else q = io.out[tl_index<T, Fronts>::value] + i;
-            // (a blockwise buffer holds whole packets: its length is a
-            // multiple of block_padding, a multiple of P)
-            if constexpr (Pass::scatter) {
-              Pk sum = load_packet<Pk>(q);
-              sum += a;
-              store_packet(q, sum);
-            } else if constexpr (!Tail || (!RB && blockwise_frontier<T, Bs...>)) store_packet(q, a);
-            else tail.store(q, a);
+            write_adjoint(std::type_identity<T>{}, a);
           } else {
             auto send = [&]<class U, int Side, class C>(std::type_identity<U>, std::integral_constant<int, Side>,
                                                         const C& c) METAGRAD_INLINE {
