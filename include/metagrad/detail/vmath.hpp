@@ -56,12 +56,15 @@
 // sigmoid' = s (1 - s), expm1' = expm1 + 1, log' = 1/x, log1p' = 1/(1 + x).
 #pragma once
 #include <Eigen/Core>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "cmath.hpp"
 #include "config.hpp"
@@ -110,6 +113,12 @@ inline constexpr double kPiHi = 3.141592653589793, kPiLo = 1.2246467991473532e-1
 inline constexpr double kLogAtanh[] = {2.0 / 3,  2.0 / 5,  2.0 / 7,  2.0 / 9,  2.0 / 11,
                                        2.0 / 13, 2.0 / 15, 2.0 / 17, 2.0 / 19, 2.0 / 21};
 inline constexpr double kLogAtanhFloat[] = {2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9};
+// The same R(z) for log itself (one rounding in the result: no hi + lo), by
+// 7 minimax coefficients (fdlibm's Lg1..Lg7, |error| < 2^-58.45 on
+// |s| <= 0.1716) instead of 10 Taylor terms: 3 fused multiply-adds fewer.
+inline constexpr double kLogMinimax[] = {6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
+                                         2.222219843214978396e-01, 1.818357216161805012e-01, 1.531383769920937332e-01,
+                                         1.479819860511658591e-01};
 inline constexpr double kTwoOverPi = 6.36619772367581382433e-01;
 // pi/2 = kPio2_1 + kPio2_2 + kPio2_3 + kPio2_3t (the first two of 33 bits:
 // k * kPio2_1 and k * kPio2_2 are exact for |k| < 2^20)
@@ -487,42 +496,62 @@ METAGRAD_INLINE inline P log_edges(const P& x, P v) {
 }
 #endif
 
-/// log x for lanes that are not subnormal: x = 2^e m with m in [sqrt(1/2),
-/// sqrt(2)) from the bits, f = m - 1, s = f / (2 + f), and log(1 + f) =
-/// 2 atanh s = f - f^2/2 + s (f^2/2 + R(s^2)), R the series of 2 atanh s / s
-/// - 2 (2/3 z + 2/5 z^2 + ...: below 2^-60 relative in 10 terms, 2^-30 in 4
-/// for float, since |s| <= 0.172); e ln 2 in two parts. 0, infinity,
-/// negatives and NaN by select. Inline on every compiler (Eigen's plog is an
+/// log x for lanes that are positive, normal and finite (others give
+/// garbage): x = 2^e m with m in [sqrt(1/2), sqrt(2)) from the bits, f = m -
+/// 1, s = f / (2 + f), and log(1 + f) = 2 atanh s = f - f^2/2 + s (f^2/2 +
+/// R(s^2)), R the series of 2 atanh s / s - 2 (2/3 z + 2/5 z^2 + ...: 7
+/// minimax terms for double, 4 Taylor terms (2^-30) for float, since |s| <=
+/// 0.172); e ln 2 in two parts. Inline on every compiler (Eigen's plog is an
 /// out-of-line call in g++ builds).
 template <class P>
-METAGRAD_INLINE inline P log_normal_lanes(const P& x) {
-  using S = scalar_of<P>;
+METAGRAD_INLINE inline P log_positive_normal(const P& x) {
 #if METAGRAD_VECTOR_EXTENSIONS
   if constexpr (sizeof(P) % 16 == 0) {
+    using S = scalar_of<P>;
     constexpr bool dbl = sizeof(S) == 8;
     P e, f;
     log_reduce(x, e, f);
     const P sv = ei::pdiv(f, ei::padd(f, ei::pset1<P>(S(2))));
     const P z = ei::pmul(sv, sv);
     P r;
-    if constexpr (dbl) r = ei::pmul(z, horner(z, coef::kLogAtanh));
+    if constexpr (dbl) r = ei::pmul(z, estrin(z, coef::kLogMinimax));
     else r = ei::pmul(z, horner(z, coef::kLogAtanhFloat));
     const P hfsq = ei::pmul(ei::pset1<P>(S(0.5)), ei::pmul(f, f));
     const S ln2_hi = dbl ? S(coef::kLn2Hi) : S(0.693145751953125f), ln2_lo = dbl ? S(coef::kLn2Lo) : S(1.428606765330187e-06f);
     // e ln2_hi - ((hfsq - (s (hfsq + R) + e ln2_lo)) - f)
     const P inner = ei::pmadd(sv, ei::padd(hfsq, r), ei::pmul(e, ei::pset1<P>(ln2_lo)));
-    return log_edges(x, ei::psub(ei::pmul(e, ei::pset1<P>(ln2_hi)), ei::psub(ei::psub(hfsq, inner), f)));
+    return ei::psub(ei::pmul(e, ei::pset1<P>(ln2_hi)), ei::psub(ei::psub(hfsq, inner), f));
   } else
 #endif
   {
     return ei::plog(x);
   }
 }
+/// log x for lanes that are not subnormal: log_positive_normal, with 0,
+/// infinity, negatives and NaN by select.
+template <class P>
+METAGRAD_INLINE inline P log_normal_lanes(const P& x) {
+#if METAGRAD_VECTOR_EXTENSIONS
+  if constexpr (sizeof(P) % 16 == 0) return log_edges(x, log_positive_normal(x));
+  else
+#endif
+    return ei::plog(x);
+}
+/// Is any lane of x outside the positive, normal, finite doubles or floats
+/// (0, a subnormal, a negative, infinity or NaN)? One test for the packets
+/// that need none of log's special cases (nearly all).
+template <class P>
+METAGRAD_INLINE inline bool any_lane_not_positive_normal(const P& x) {
+  using S = scalar_of<P>;
+  return any_lane(ei::por(ei::pcmp_lt_or_nan(x, ei::pset1<P>(std::numeric_limits<S>::min())),
+                          ei::pcmp_eq(x, ei::pset1<P>(std::numeric_limits<S>::infinity()))));
+}
 
 /// log by log_normal_lanes; a packet with a subnormal lane by <cmath>.
 /// d/dx log = 1/x.
 template <class P>
 METAGRAD_INLINE inline P log_pd(const P& x) {
+  if (!any_lane_not_positive_normal(x)) return log_positive_normal(x);
   if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-1022)))))
     return per_lane(x, [](double v) { return std::log(v); });
   return log_normal_lanes(x);
@@ -689,41 +718,84 @@ S scalar_sigmoid(S x) {
   return (x < 0 ? e : S(1)) / (S(1) + e);
 }
 
-/// A float packet through a double kernel: widened, computed a double
-/// packet at a time, narrowed.
+#if METAGRAD_VECTOR_EXTENSIONS
+/// Bytes / 4 floats and as many doubles as vector types (a typedef of a size
+/// that depends on a template parameter inside a function is not a vector
+/// type to g++'s __builtin_convertvector).
+template <std::size_t Bytes>
+struct widening {
+  typedef float floats __attribute__((vector_size(Bytes)));
+  typedef double doubles __attribute__((vector_size(2 * Bytes)));
+};
+#endif
+/// Float packets through a double kernel of their lanes (one operand or
+/// two): widened, computed a double packet at a time, narrowed.
+template <class P, class K, class... Q>
+METAGRAD_INLINE inline P widened(K kernel, const P& x, const Q&... y) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+  using PD = typename ei::packet_traits<double>::type;
+  constexpr int n = ei::unpacket_traits<P>::size, m = ei::unpacket_traits<PD>::size;
+#pragma GCC diagnostic pop
+#if METAGRAD_VECTOR_EXTENSIONS
+  if constexpr (n >= m && n % m == 0) {
+    // in registers (vcvtps2pd / vcvtpd2ps): through memory, a packet loaded
+    // from n scalar stores is not forwarded from them (a stall per load;
+    // sinh, log2, erf, asinh of float took 1.4-2x their time)
+    using VF = typename widening<sizeof(P)>::floats;
+    using VD = typename widening<sizeof(P)>::doubles;
+    auto widen = [](const P& p) METAGRAD_INLINE {
+      VF vf;
+      std::memcpy(&vf, &p, sizeof(P));
+      return __builtin_convertvector(vf, VD);
+    };
+    auto part = [](const VD& v, int i) METAGRAD_INLINE {
+      PD r;
+      std::memcpy(&r, reinterpret_cast<const char*>(&v) + i * sizeof(double), sizeof(PD));
+      return r;
+    };
+    VD vd = widen(x);
+    const std::array<VD, sizeof...(Q)> vy{widen(y)...};
+    for (int i = 0; i < n; i += m) {
+      const PD r = std::apply([&](const auto&... w) METAGRAD_INLINE { return kernel(part(vd, i), part(w, i)...); }, vy);
+      std::memcpy(reinterpret_cast<char*>(&vd) + i * sizeof(double), &r, sizeof(PD));
+    }
+    const VF vf = __builtin_convertvector(vd, VF);
+    P r;
+    std::memcpy(&r, &vf, sizeof(P));
+    return r;
+  } else
+#endif
+  {
+    constexpr int w = n < m ? m : n;
+    alignas(64) float f[n];
+    alignas(64) double d[w];
+    alignas(64) std::array<double, w> e[sizeof...(Q) + 1];
+    ei::pstoreu(f, x);
+    for (int i = 0; i < n; ++i) d[i] = f[i];
+    int k = 0;
+    ([&](const Q& q) {
+      ei::pstoreu(f, q);
+      for (int i = 0; i < n; ++i) e[k][i] = f[i];
+      ++k;
+    }(y), ...);
+    for (int i = 0; i < n; i += m) {
+      auto call = [&]<std::size_t... J>(std::index_sequence<J...>) {
+        return kernel(ei::ploadu<PD>(d + i), ei::ploadu<PD>(e[J].data() + i)...);
+      };
+      ei::pstoreu(d + i, call(std::make_index_sequence<sizeof...(Q)>{}));
+    }
+    for (int i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]);
+    return ei::ploadu<P>(f);
+  }
+}
 template <class P, class K>
 METAGRAD_INLINE inline P via_double(const P& x, K kernel) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-  using PD = typename ei::packet_traits<double>::type;
-  constexpr int n = ei::unpacket_traits<P>::size, m = ei::unpacket_traits<PD>::size;
-#pragma GCC diagnostic pop
-  alignas(64) float f[n];
-  alignas(64) double d[n < m ? m : n];
-  ei::pstoreu(f, x);
-  for (int i = 0; i < n; ++i) d[i] = f[i];
-  for (int i = 0; i < n; i += m) ei::pstoreu(d + i, kernel(ei::ploadu<PD>(d + i)));
-  for (int i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]);
-  return ei::ploadu<P>(f);
+  return widened(kernel, x);
 }
-
-/// A float packet pair through a double kernel of two operands: widened,
-/// computed a double packet at a time, narrowed.
 template <class P, class K>
 METAGRAD_INLINE inline P via_double(const P& x, const P& y, K kernel) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wignored-attributes"
-  using PD = typename ei::packet_traits<double>::type;
-  constexpr int n = ei::unpacket_traits<P>::size, m = ei::unpacket_traits<PD>::size;
-#pragma GCC diagnostic pop
-  alignas(64) float f[n], g[n];
-  alignas(64) double d[n < m ? m : n], e[n < m ? m : n];
-  ei::pstoreu(f, x);
-  ei::pstoreu(g, y);
-  for (int i = 0; i < n; ++i) d[i] = f[i], e[i] = g[i];
-  for (int i = 0; i < n; i += m) ei::pstoreu(d + i, kernel(ei::ploadu<PD>(d + i), ei::ploadu<PD>(e + i)));
-  for (int i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]);
-  return ei::ploadu<P>(f);
+  return widened(kernel, x, y);
 }
 
 // float packets: Eigen's float kernels where they are within 2 ulp (sin, cos,
@@ -802,6 +874,7 @@ METAGRAD_INLINE inline P tanh_ps(const P& x) {
 // the double kernels on widened lanes, METAGRAD_DETAIL_VMATH_OP_WIDENED below.)
 template <class P>
 METAGRAD_INLINE inline P log_ps(const P& x) {
+  if (!any_lane_not_positive_normal(x)) return log_positive_normal(x);
   if (any_lane(ei::pand(ei::pcmp_lt(ei::pset1<P>(0.0f), x), ei::pcmp_lt(x, ei::pset1<P>(0x1p-126f)))))
     return per_lane(x, [](float v) { return std::log(v); });
   return log_normal_lanes(x);
