@@ -664,7 +664,7 @@ METAGRAD_INLINE inline P atan_kernel(const P& x, const P& corr) {
   const P t = ei::pdiv(num, den);
   const P z = ei::pmul(t, t);
   const P low = Corrected ? ei::padd(lo, corr) : lo;
-  const P v = ei::padd(hi, ei::padd(t, ei::pmadd(ei::pmul(z, t), horner(z, coef::kAtan), low)));
+  const P v = ei::padd(hi, ei::padd(t, ei::pmadd(ei::pmul(z, t), estrin(z, coef::kAtan), low)));
   return ei::por(v, ei::pand(x, ei::pset1<P>(-0.0)));
 }
 template <class P>

@@ -40,7 +40,7 @@ struct AsinParts {
     small = ei::pcmp_le(a, half);
     const P zl = ei::pmul(ei::psub(ei::pset1<P>(1.0), a), half);  // exact for |x| in [1/2, 1]
     z = ei::pselect(small, ei::pmul(x, x), zl);
-    poly = horner(z, coef::kAsin);
+    poly = estrin(z, coef::kAsin);
     s = ei::psqrt(zl);
     slo = ei::pselect(ei::pcmp_eq(s, zero), zero, ei::pdiv(ei::pmadd(ei::pnegate(s), s, zl), ei::padd(s, s)));
   }
