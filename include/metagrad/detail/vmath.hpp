@@ -744,23 +744,24 @@ METAGRAD_INLINE inline P widened(K kernel, const P& x, const Q&... y) {
     // sinh, log2, erf, asinh of float took 1.4-2x their time)
     using VF = typename widening<sizeof(P)>::floats;
     using VD = typename widening<sizeof(P)>::doubles;
-    auto widen = [](const P& p) METAGRAD_INLINE {
-      VF vf;
-      std::memcpy(&vf, &p, sizeof(P));
-      return __builtin_convertvector(vf, VD);
-    };
+    // (no function takes or returns a VD by value: twice a packet's width,
+    // it has no register of its own — g++'s -Wpsabi in an SSE2 build)
     auto part = [](const VD& v, int i) METAGRAD_INLINE {
       PD r;
       std::memcpy(&r, reinterpret_cast<const char*>(&v) + i * sizeof(double), sizeof(PD));
       return r;
     };
-    VD vd = widen(x);
-    const std::array<VD, sizeof...(Q)> vy{widen(y)...};
+    VF vf;
+    std::memcpy(&vf, &x, sizeof(P));
+    VD vd = __builtin_convertvector(vf, VD);
+    std::array<VD, sizeof...(Q)> vy;
+    [[maybe_unused]] int k = 0;
+    ((std::memcpy(&vf, &y, sizeof(P)), vy[k++] = __builtin_convertvector(vf, VD)), ...);
     for (int i = 0; i < n; i += m) {
       const PD r = std::apply([&](const auto&... w) METAGRAD_INLINE { return kernel(part(vd, i), part(w, i)...); }, vy);
       std::memcpy(reinterpret_cast<char*>(&vd) + i * sizeof(double), &r, sizeof(PD));
     }
-    const VF vf = __builtin_convertvector(vd, VF);
+    vf = __builtin_convertvector(vd, VF);
     P r;
     std::memcpy(&r, &vf, sizeof(P));
     return r;
@@ -773,7 +774,7 @@ METAGRAD_INLINE inline P widened(K kernel, const P& x, const Q&... y) {
     alignas(64) std::array<double, w> e[sizeof...(Q) + 1];
     ei::pstoreu(f, x);
     for (int i = 0; i < n; ++i) d[i] = f[i];
-    int k = 0;
+    [[maybe_unused]] int k = 0;
     ([&](const Q& q) {
       ei::pstoreu(f, q);
       for (int i = 0; i < n; ++i) e[k][i] = f[i];
