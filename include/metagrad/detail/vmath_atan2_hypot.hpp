@@ -16,7 +16,9 @@
 //     square's rounding error by a fused multiply-add), h = sqrt(s)
 //     corrected by one Newton step on the exact residual s - h^2 (plus slo),
 //     then scaled back. +inf if either is infinite (even with a NaN, as C99
-//     and torch.hypot), NaN from a NaN otherwise.
+//     and torch.hypot), NaN from a NaN otherwise. A packet whose lanes'
+//     |x| + |y| all lie in [2^-500, 2^500] skips the scaling and the special
+//     cases.
 // `float` lanes widen to `double`; without fused multiply-add (see
 // packet_kernels) hypot's lanes go to <cmath>.
 // d/dy atan2 = x / (x^2 + y^2), d/dx atan2 = -y / (x^2 + y^2);
@@ -60,6 +62,20 @@ METAGRAD_INLINE inline P hypot_pd(const P& x, const P& y) {
     const P ax = ei::pabs(x), ay = ei::pabs(y), one = ei::pset1<P>(1.0);
     const P inf = ei::pset1<P>(std::numeric_limits<double>::infinity());
     P big = ei::pmax(ax, ay), small = ei::pmin(ax, ay);
+    // A packet whose lanes' |x| + |y| all lie in [2^-500, 2^500] (nearly
+    // every one; none is NaN or infinite then) needs no scaling and no
+    // special case: no square overflows, and a square (or rounding error)
+    // that underflows is below 2^-70 of the sum
+    const P both = ei::padd(ax, ay);  // (NaN from a NaN: pmax and pmin may drop one)
+    if (!any_lane(ei::por(ei::pcmp_lt_or_nan(both, ei::pset1<P>(0x1p-500)), ei::pcmp_lt(ei::pset1<P>(0x1p500), both)))) {
+      const P bb = pmul_unfused(big, big), ss = pmul_unfused(small, small);
+      const P bb_lo = ei::pmadd(big, big, ei::pnegate(bb)), ss_lo = ei::pmadd(small, small, ei::pnegate(ss));
+      P sum, sum_lo;
+      fast_two_sum(bb, ss, sum, sum_lo);
+      const P h = ei::psqrt(sum);
+      const P residual = ei::padd(ei::pmadd(ei::pnegate(h), h, sum), ei::padd(sum_lo, ei::padd(bb_lo, ss_lo)));
+      return ei::padd(h, ei::pdiv(residual, ei::padd(h, h)));
+    }
     // first by 2^600 or 2^-600 (exact) if the larger is below 2^-1000 or
     // above 2^1000, then to [sqrt(1/2), sqrt(2)) by 2^-e from its bits
     const P tiny = ei::pcmp_lt(big, ei::pset1<P>(0x1p-1000)), huge = ei::pcmp_lt(ei::pset1<P>(0x1p1000), big);
