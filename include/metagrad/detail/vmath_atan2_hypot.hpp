@@ -54,6 +54,22 @@ METAGRAD_INLINE inline P atan2_pd(const P& y, const P& x) {
   return ei::pselect(ei::pand(ei::pcmp_eq(x, x), ei::pcmp_eq(y, y)), r, ei::padd(x, y));
 }
 
+#if METAGRAD_VECTOR_EXTENSIONS
+/// sqrt(b^2 + s^2) for b >= s >= 0 whose squares neither overflow nor
+/// matter where they underflow: the sum of squares as sum + sum_lo (each
+/// square's rounding error by a fused multiply-add), h = sqrt(sum) corrected
+/// by one Newton step on the exact residual.
+template <class P>
+METAGRAD_INLINE inline P root_of_squares(const P& b, const P& s) {
+  const P bb = pmul_unfused(b, b), ss = pmul_unfused(s, s);
+  const P bb_lo = ei::pmadd(b, b, ei::pnegate(bb)), ss_lo = ei::pmadd(s, s, ei::pnegate(ss));
+  P sum, sum_lo;
+  fast_two_sum(bb, ss, sum, sum_lo);
+  const P h = ei::psqrt(sum);
+  const P residual = ei::padd(ei::pmadd(ei::pnegate(h), h, sum), ei::padd(sum_lo, ei::padd(bb_lo, ss_lo)));
+  return ei::padd(h, ei::pdiv(residual, ei::padd(h, h)));
+}
+#endif
 /// hypot of double lanes (see the banner).
 template <class P>
 METAGRAD_INLINE inline P hypot_pd(const P& x, const P& y) {
@@ -68,13 +84,7 @@ METAGRAD_INLINE inline P hypot_pd(const P& x, const P& y) {
     // that underflows is below 2^-70 of the sum
     const P both = ei::padd(ax, ay);  // (NaN from a NaN: pmax and pmin may drop one)
     if (!any_lane(ei::por(ei::pcmp_lt_or_nan(both, ei::pset1<P>(0x1p-500)), ei::pcmp_lt(ei::pset1<P>(0x1p500), both)))) {
-      const P bb = pmul_unfused(big, big), ss = pmul_unfused(small, small);
-      const P bb_lo = ei::pmadd(big, big, ei::pnegate(bb)), ss_lo = ei::pmadd(small, small, ei::pnegate(ss));
-      P sum, sum_lo;
-      fast_two_sum(bb, ss, sum, sum_lo);
-      const P h = ei::psqrt(sum);
-      const P residual = ei::padd(ei::pmadd(ei::pnegate(h), h, sum), ei::padd(sum_lo, ei::padd(bb_lo, ss_lo)));
-      return ei::padd(h, ei::pdiv(residual, ei::padd(h, h)));
+      return root_of_squares(big, small);
     }
     // first by 2^600 or 2^-600 (exact) if the larger is below 2^-1000 or
     // above 2^1000, then to [sqrt(1/2), sqrt(2)) by 2^-e from its bits
@@ -84,13 +94,7 @@ METAGRAD_INLINE inline P hypot_pd(const P& x, const P& y) {
     P e, f;
     log_reduce(ei::pmul(big, pre), e, f);  // (garbage at 0, inf, NaN: selected away below)
     const P b = ei::padd(f, one), s = ei::pmul(ei::pmul(small, pre), exp2i(ei::pnegate(e)));
-    const P bb = pmul_unfused(b, b), ss = pmul_unfused(s, s);
-    const P bb_lo = ei::pmadd(b, b, ei::pnegate(bb)), ss_lo = ei::pmadd(s, s, ei::pnegate(ss));
-    P sum, sum_lo;
-    fast_two_sum(bb, ss, sum, sum_lo);
-    const P h = ei::psqrt(sum);
-    const P residual = ei::padd(ei::pmadd(ei::pnegate(h), h, sum), ei::padd(sum_lo, ei::padd(bb_lo, ss_lo)));
-    P v = ldexp_wide(ei::padd(h, ei::pdiv(residual, ei::padd(h, h))), ei::padd(e, pre_e));
+    P v = ldexp_wide(root_of_squares(b, s), ei::padd(e, pre_e));
     v = ei::pselect(ei::pcmp_eq(big, ei::pset1<P>(0.0)), ei::pset1<P>(0.0), v);
     v = ei::pselect(ei::pand(ei::pcmp_eq(x, x), ei::pcmp_eq(y, y)), v, ei::padd(x, y));
     return ei::pselect(ei::por(ei::pcmp_eq(ax, inf), ei::pcmp_eq(ay, inf)), inf, v);
